@@ -1,0 +1,46 @@
+/* config.h - keepwarm settings, read once from the environment.
+ *
+ * Pure logic: the caller passes the getenv function (secure_getenv in the shim,
+ * a fake in unit tests) and a sink for warning lines. */
+#ifndef KW_CONFIG_H
+#define KW_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define KW_TRACE_PATH_MAX 1024
+
+struct kw_config {
+	bool     enabled;            /* KEEPWARM=on|off: off = pure passthrough */
+	unsigned max_idle;           /* KEEPWARM_MAX_IDLE, total idle connections */
+	unsigned max_idle_per_host;  /* KEEPWARM_MAX_IDLE_PER_HOST */
+	uint64_t idle_timeout_ms;    /* KEEPWARM_IDLE_TIMEOUT */
+	uint64_t max_lifetime_ms;    /* KEEPWARM_MAX_LIFETIME, 0 = off */
+	unsigned max_requests;       /* KEEPWARM_MAX_REQUESTS, 0 = off */
+	uint64_t tcp_keepalive_ms;   /* KEEPWARM_TCP_KEEPALIVE on parked sockets, 0 = off */
+	char     trace[KW_TRACE_PATH_MAX]; /* KEEPWARM_TRACE: "" off, "stderr", or a path */
+};
+
+typedef const char *(*kw_getenv_fn)(const char *name);
+typedef void (*kw_warn_fn)(const char *line);
+
+/* Fill c with the documented defaults. */
+void kw_config_defaults(struct kw_config *c);
+
+/* Defaults, then every KEEPWARM_* variable found through getenv_fn. A malformed
+ * value leaves that field at its default and calls warn once with a line naming
+ * the variable, the bad value and the default used. warn may be NULL. */
+void kw_config_load(struct kw_config *c, kw_getenv_fn getenv_fn, kw_warn_fn warn);
+
+/* Go-style duration ("90s", "500ms", "1m30s", "1.5h", "0"); a bare number means
+ * seconds. Units: ns us ms s m h. Returns 0 and stores milliseconds (rounded
+ * down), or -1 for malformed, negative or overflowing input. */
+int kw_parse_duration_ms(const char *s, uint64_t *out_ms);
+
+/* Decimal unsigned integer below 2^31. Returns 0 or -1. */
+int kw_parse_uint(const char *s, unsigned *out);
+
+/* on/off, 1/0, true/false, yes/no (any case). Returns 0 or -1. */
+int kw_parse_bool(const char *s, bool *out);
+
+#endif
