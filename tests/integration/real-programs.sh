@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# real-programs.sh BUILD_DIR - unmodified programs against Debian's nginx,
+# without and with LD_PRELOAD=BUILD_DIR/libkeepwarm.so.
+#
+# For each program: N sequential requests per arm; both arms must exit 0 and
+# fetch bodies whose sha256 equals the served files'; nginx's access log must
+# show N distinct connections without the shim and 1 with it. nginx's error
+# log must stay free of [error]/[crit]/[alert]/[emerg].
+set -euo pipefail
+
+[ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+BUILD_DIR=$(cd "$1" && pwd)
+LIB=$BUILD_DIR/libkeepwarm.so
+PY=/usr/bin/python3          # Debian's, with python3-requests (not a pyenv one)
+NGINX=/usr/sbin/nginx
+N=20
+ARM_TIMEOUT=60               # seconds, per program run
+
+# A clean environment: no inherited shim settings, no proxies for requests.
+for v in $(compgen -e); do
+	case "$v" in KEEPWARM*) unset "$v" ;; esac
+done
+unset LD_PRELOAD http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
+export no_proxy='*' NO_PROXY='*'
+
+passed=0
+failed=0
+pass() { echo "PASS $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+check() { # check DESCRIPTION COMMAND...
+	local d=$1; shift
+	if "$@"; then pass "$d"; else fail "$d"; fi
+}
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ] || exit 1
+	exit 0
+}
+
+TMP=$(mktemp -d /tmp/kw-real.XXXXXX)
+NGINX_PID=
+cleanup() {
+	if [ -n "$NGINX_PID" ] && kill -0 "$NGINX_PID" 2>/dev/null; then
+		kill -TERM "$NGINX_PID" 2>/dev/null || true
+		for _ in $(seq 50); do
+			kill -0 "$NGINX_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$NGINX_PID" 2>/dev/null || true
+		wait "$NGINX_PID" 2>/dev/null || true
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for f in "$PY" "$NGINX"; do
+	[ -x "$f" ] || { fail "prerequisite $f present"; finish; }
+done
+"$PY" -c 'import requests' 2>/dev/null || { fail "prerequisite python3-requests importable by $PY"; finish; }
+
+# --- docroot -----------------------------------------------------------------
+mkdir -p "$TMP/www" "$TMP/logs" "$TMP/temp"
+head -c 1024 /dev/urandom >"$TMP/www/1k.bin"
+head -c 1048576 /dev/urandom >"$TMP/www/1m.bin"
+SHA_1K=$(sha256sum <"$TMP/www/1k.bin" | cut -d' ' -f1)
+SHA_1M=$(sha256sum <"$TMP/www/1m.bin" | cut -d' ' -f1)
+# The clients fetch 1k, 1m, 1k, 1m, ... and print one sha256 per body.
+for ((i = 0; i < N; i++)); do
+	if ((i % 2 == 0)); then echo "$SHA_1K"; else echo "$SHA_1M"; fi
+done >"$TMP/expected"
+
+ACCESS=$TMP/logs/access.log
+ERRLOG=$TMP/logs/error.log
+
+free_port() {
+	"$PY" -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+write_conf() { # write_conf PORT
+	cat >"$TMP/nginx.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $TMP/nginx.pid;
+error_log $ERRLOG info;
+events { worker_connections 256; }
+http {
+	default_type application/octet-stream;
+	log_format kw '\$connection \$connection_requests \$request \$status \$body_bytes_sent';
+	access_log $ACCESS kw;
+	keepalive_timeout 60s;
+	keepalive_requests 1000;
+	client_body_temp_path $TMP/temp/body;
+	proxy_temp_path $TMP/temp/proxy;
+	fastcgi_temp_path $TMP/temp/fastcgi;
+	uwsgi_temp_path $TMP/temp/uwsgi;
+	scgi_temp_path $TMP/temp/scgi;
+	server {
+		listen 127.0.0.1:$1;
+		server_name localhost;
+		root $TMP/www;
+	}
+}
+EOF
+}
+
+# --- start nginx on a free port (the port may be taken between probe and bind: retry)
+PORT=
+for _ in 1 2 3 4 5; do
+	p=$(free_port)
+	write_conf "$p"
+	: >"$ERRLOG"
+	"$NGINX" -e "$ERRLOG" -p "$TMP" -c "$TMP/nginx.conf" >"$TMP/nginx.out" 2>&1 &
+	NGINX_PID=$!
+	up=0
+	for _ in $(seq 50); do   # up to 5 s
+		kill -0 "$NGINX_PID" 2>/dev/null || break
+		if "$PY" -c 'import socket, sys
+s = socket.socket(); s.settimeout(1)
+sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$p" 2>/dev/null; then
+			up=1; break
+		fi
+		sleep 0.1
+	done
+	if [ "$up" -eq 1 ]; then PORT=$p; break; fi
+	kill -TERM "$NGINX_PID" 2>/dev/null || true
+	wait "$NGINX_PID" 2>/dev/null || true
+	NGINX_PID=
+done
+if [ -z "$PORT" ]; then
+	fail "nginx starts on 127.0.0.1"
+	cat "$TMP/nginx.out" "$ERRLOG" 2>/dev/null | sed 's/^/    /' | tail -n 20
+	finish
+fi
+pass "nginx starts on 127.0.0.1:$PORT (pid $NGINX_PID)"
+# (The readiness probe's connection carries no request, so it is never logged.)
+
+# --- clients -----------------------------------------------------------------
+cat >"$TMP/client_httpclient.py" <<'EOF'
+# Legacy idiom: a new HTTPConnection per request, closed after the body is read.
+import hashlib, http.client, sys
+host, port, n, tag = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+paths = ["/1k.bin", "/1m.bin"]
+for i in range(n):
+    conn = http.client.HTTPConnection(host, port)
+    conn.request("GET", "%s?run=%s&i=%d" % (paths[i % 2], tag, i))
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    if resp.status != 200:
+        sys.exit("request %d: status %d" % (i, resp.status))
+    sys.stdout.write(hashlib.sha256(body).hexdigest() + "\n")
+EOF
+
+cat >"$TMP/client_requests.py" <<'EOF'
+# requests.get() makes (and closes) a fresh Session, hence a fresh connection, per call.
+import hashlib, sys
+import requests
+host, port, n, tag = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+paths = ["/1k.bin", "/1m.bin"]
+for i in range(n):
+    r = requests.get("http://%s:%d%s?run=%s&i=%d" % (host, port, paths[i % 2], tag, i))
+    if r.status_code != 200:
+        sys.exit("request %d: status %d" % (i, r.status_code))
+    sys.stdout.write(hashlib.sha256(r.content).hexdigest() + "\n")
+EOF
+
+log_lines() { if [ -f "$ACCESS" ]; then wc -l <"$ACCESS"; else echo 0; fi; }
+
+# run_arm NAME SCRIPT ARM(without|with) -> sets RC, OUT, CONNS, REQS
+run_arm() {
+	local name=$1 script=$2 arm=$3 tag="$1-$3" before after
+	OUT=$TMP/out.$tag
+	before=$(log_lines)
+	RC=0
+	if [ "$arm" = with ]; then
+		env LD_PRELOAD="$LIB" KEEPWARM_TRACE="$TMP/trace.$tag" \
+			timeout "$ARM_TIMEOUT" "$PY" "$TMP/$script" 127.0.0.1 "$PORT" "$N" "$tag" \
+			>"$OUT" 2>"$TMP/err.$tag" || RC=$?
+	else
+		timeout "$ARM_TIMEOUT" "$PY" "$TMP/$script" 127.0.0.1 "$PORT" "$N" "$tag" \
+			>"$OUT" 2>"$TMP/err.$tag" || RC=$?
+	fi
+	# nginx logs a request once its response is sent; wait (bounded) for all N.
+	for _ in $(seq 50); do
+		after=$(log_lines)
+		[ $((after - before)) -ge "$N" ] && break
+		sleep 0.1
+	done
+	tail -n "+$((before + 1))" "$ACCESS" | grep -F "?run=$tag&" >"$TMP/access.$tag" || true
+	REQS=$(wc -l <"$TMP/access.$tag")
+	CONNS=$(cut -d' ' -f1 "$TMP/access.$tag" | sort -u | wc -l)
+}
+
+show() { # indent the last lines of a file, for diagnostics
+	[ -s "$1" ] && tail -n "${2:-10}" "$1" | sed 's/^/    /'
+	return 0
+}
+
+lib_ok=1
+if [ -f "$LIB" ]; then
+	pass "library $LIB present"
+else
+	fail "library $LIB present"
+	lib_ok=0
+fi
+
+for prog in "http.client:client_httpclient.py" "requests:client_requests.py"; do
+	name=${prog%%:*}
+	script=${prog#*:}
+	for arm in without with; do
+		what="$name $arm shim"
+		if [ "$arm" = with ] && [ "$lib_ok" -eq 0 ]; then
+			fail "$what: not run (library missing)"
+			continue
+		fi
+		run_arm "$name" "$script" "$arm"
+		if [ "$RC" -eq 0 ]; then pass "$what: exit status 0"; else
+			fail "$what: exit status $RC (want 0)"; show "$TMP/err.$name-$arm"
+		fi
+		if cmp -s "$OUT" "$TMP/expected"; then pass "$what: $N bodies match sha256 of the files"; else
+			fail "$what: bodies differ from the files ($(wc -l <"$OUT") of $N sha256 lines)"
+			show "$TMP/err.$name-$arm"
+		fi
+		check "$what: nginx logged $REQS requests (want $N)" [ "$REQS" -eq "$N" ]
+		if [ "$arm" = with ]; then want=1; else want=$N; fi
+		if [ "$CONNS" -eq "$want" ]; then pass "$what: $CONNS distinct connections (want $want)"; else
+			fail "$what: $CONNS distinct connections (want $want)"
+			show "$TMP/access.$name-$arm" 5
+			if [ "$arm" = with ]; then show "$TMP/trace.$name-$arm" 10; fi
+		fi
+	done
+	# The same bytes with and without the shim.
+	if [ "$lib_ok" -eq 1 ]; then
+		check "$name: identical output without and with shim" \
+			cmp -s "$TMP/out.$name-without" "$TMP/out.$name-with"
+	fi
+done
+
+if grep -E '\[(error|crit|alert|emerg)\]' "$ERRLOG" >"$TMP/errlines"; then
+	fail "nginx error log has no [error]/[crit]/[alert]/[emerg] lines"
+	show "$TMP/errlines" 10
+else
+	pass "nginx error log has no [error]/[crit]/[alert]/[emerg] lines"
+fi
+
+finish
