@@ -1,0 +1,80 @@
+/* conn.c - bookkeeping for a followed socket. */
+#include "conn.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+
+void kw_conn_reset(struct kw_conn *c, pid_t owner, ino_t ino)
+{
+	c->owner = owner;
+	c->ino = ino;
+	c->reused = false;
+	memset(&c->dest, 0, sizeof c->dest);
+	c->born_ms = 0;
+	c->requests_before = 0;
+	kw_track_init(&c->track);
+	c->nopts = 0;
+	c->nregs = 0;
+}
+
+bool kw_conn_record_opt(struct kw_conn *c, int level, int name, const void *val, socklen_t len)
+{
+	struct kw_sockopt *o = NULL;
+
+	if (len > KW_CONN_OPT_MAX_LEN || (len && !val))
+		return false;
+	for (unsigned i = 0; i < c->nopts; i++)
+		if (c->opts[i].level == level && c->opts[i].name == name)
+			o = &c->opts[i];
+	if (!o) {
+		if (c->nopts == KW_CONN_MAX_OPTS)
+			return false;
+		o = &c->opts[c->nopts++];
+	}
+	o->level = level;
+	o->name = name;
+	o->len = len;
+	if (len)
+		memcpy(o->value, val, len);
+	return true;
+}
+
+bool kw_sockopt_pins_socket(int level, int name)
+{
+	if (level == SOL_SOCKET)
+		return name == SO_BINDTODEVICE || name == SO_MARK || name == SO_REUSEPORT ||
+		       name == SO_ATTACH_FILTER || name == SO_ATTACH_BPF;
+	if (level == IPPROTO_IP)
+		return name == IP_TRANSPARENT || name == IP_FREEBIND || name == IP_BIND_ADDRESS_NO_PORT;
+	if (level == IPPROTO_IPV6)
+		return name == IPV6_TRANSPARENT || name == IPV6_FREEBIND;
+	if (level == IPPROTO_TCP)
+		return name == TCP_REPAIR || name == TCP_FASTOPEN_CONNECT || name == TCP_MD5SIG ||
+		       name == TCP_ULP;
+	return false;
+}
+
+bool kw_conn_record_epoll(struct kw_conn *c, int epfd, int op, const struct epoll_event *ev)
+{
+	unsigned i;
+
+	for (i = 0; i < c->nregs && c->regs[i].epfd != epfd; i++)
+		;
+	if (op == EPOLL_CTL_DEL) {
+		if (i < c->nregs)
+			c->regs[i] = c->regs[--c->nregs];
+		return true;
+	}
+	if (i == c->nregs) {
+		if (op != EPOLL_CTL_ADD)
+			return true; /* MOD of an unknown registration: the kernel will say ENOENT */
+		if (c->nregs == KW_CONN_MAX_EPOLL)
+			return false;
+		c->nregs++;
+	}
+	c->regs[i].epfd = epfd;
+	if (ev)
+		c->regs[i].ev = *ev;
+	return true;
+}

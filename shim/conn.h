@@ -1,0 +1,63 @@
+/* conn.h - what keepwarm remembers about one program socket it follows.
+ *
+ * Lives inside the fd table's slot for the socket's number. Pure bookkeeping:
+ * the socket options the program set before connect() (replayed onto a handed
+ * back connection) and its epoll registrations (removed before parking,
+ * re-added after a handback). */
+#ifndef KW_CONN_H
+#define KW_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "dest.h"
+#include "http_track.h"
+
+#define KW_CONN_MAX_OPTS    12
+#define KW_CONN_OPT_MAX_LEN 32
+#define KW_CONN_MAX_EPOLL   4
+
+struct kw_sockopt {
+	int level, name;
+	socklen_t len;
+	unsigned char value[KW_CONN_OPT_MAX_LEN];
+};
+
+struct kw_epoll_reg {
+	int epfd;
+	struct epoll_event ev;
+};
+
+struct kw_conn {
+	pid_t    owner;        /* process that connected it: a fork child never parks it */
+	ino_t    ino;          /* socket inode, to notice the fd was closed behind our back */
+	bool     reused;       /* handed back from the idle table */
+	struct kw_dest dest;
+	uint64_t born_ms;      /* when the TCP connection was first dialled */
+	uint32_t requests_before; /* requests it served before this handback */
+	struct kw_track track;
+	unsigned nopts;
+	struct kw_sockopt opts[KW_CONN_MAX_OPTS];
+	unsigned nregs;
+	struct kw_epoll_reg regs[KW_CONN_MAX_EPOLL];
+};
+
+/* Forget everything: a new socket on this number. */
+void kw_conn_reset(struct kw_conn *c, pid_t owner, ino_t ino);
+
+/* Remember a setsockopt(); the latest value of each (level, name) wins.
+ * Returns false when it cannot be remembered (too long, too many). */
+bool kw_conn_record_opt(struct kw_conn *c, int level, int name, const void *val, socklen_t len);
+
+/* Options that tie a connection to one local binding or routing decision; a
+ * socket with one of them is never parked or handed a parked connection. */
+bool kw_sockopt_pins_socket(int level, int name);
+
+/* Remember an epoll_ctl() on this socket. Returns false when the registration
+ * cannot be followed (too many epoll sets). */
+bool kw_conn_record_epoll(struct kw_conn *c, int epfd, int op, const struct epoll_event *ev);
+
+#endif

@@ -1,0 +1,27 @@
+/* wrap.h - shared by the interposed wrappers (one file per call family). */
+#ifndef KW_WRAP_H
+#define KW_WRAP_H
+
+#include <errno.h>
+
+#include "core.h"
+#include "fdtable.h"
+#include "real.h"
+
+#define KW_EXPORT __attribute__((visibility("default")))
+
+/* A real function missing (re-entered during our own dlsym): fail the call. */
+#define KW_REAL_OR_FAIL(name, fail)                  \
+	do {                                         \
+		if (__builtin_expect(!KW_REAL(name), 0)) { \
+			errno = ENOSYS;              \
+			return fail;                 \
+		}                                    \
+	} while (0)
+
+static inline bool kw_is_private(const struct kw_fd *s)
+{
+	return atomic_load_explicit(&s->kind, memory_order_acquire) == KW_FD_PRIVATE;
+}
+
+#endif
