@@ -63,7 +63,7 @@ check: deps-check
 	@$(MAKE) --no-print-directory integration
 
 demo: deps-demo
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory lib $(BUILD)/kwtestd
 	@tools/demo.sh $(BUILD)
 
 clean:
