@@ -25,7 +25,8 @@ CLIENT_CFLAGS = -O2 -g -D_FORTIFY_SOURCE=2 $(WARN) -std=gnu11 -D_GNU_SOURCE -Ite
 .PHONY: all lib tests check unit integration demo clean deps-check deps-demo
 all: lib tests
 lib: $(BUILD)/libkeepwarm.so
-tests: $(UNIT_TESTS) $(BUILD)/kwtestd $(CLIENTS)
+PRELOADS     = $(patsubst tests/preload/%.c,$(BUILD)/preload/%.so,$(wildcard tests/preload/*.c))
+tests: $(UNIT_TESTS) $(BUILD)/kwtestd $(CLIENTS) $(PRELOADS)
 
 $(BUILD)/shim/%.o: shim/%.c
 	@mkdir -p $(dir $@)
@@ -45,6 +46,11 @@ $(BUILD)/kwtestd: tests/server/kwtestd.c tests/common/pattern.h
 $(BUILD)/clients/%: tests/clients/%.c tests/clients/client_common.c tests/clients/client_common.h tests/common/pattern.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CLIENT_CFLAGS) -o $@ $< tests/clients/client_common.c
+
+# Other preload libraries, to test stacking and use before our constructor.
+$(BUILD)/preload/%.so: tests/preload/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl
 
 deps-check:
 	@tools/install-deps.sh check

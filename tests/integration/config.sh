@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# config.sh BUILD_DIR - every KEEPWARM_* setting changes what the server sees
+# the way the README says, malformed values warn once and fall back, the trace
+# is well-formed logfmt, descriptor pressure is relieved, and the program's
+# view of its sockets (numbers, flags, options, hidden parked fds) holds.
+set -uo pipefail
+BUILD_DIR=$(cd "${1:?usage: config.sh BUILD_DIR}" && pwd)
+. "$(dirname "$0")/lib.sh"
+for v in $(compgen -e); do case "$v" in KEEPWARM*) unset "$v" ;; esac; done
+unset LD_PRELOAD
+
+LIB=$BUILD_DIR/libkeepwarm.so
+CL=$BUILD_DIR/clients
+
+# expect_conns NAME WANT ENV... -- CLIENT ARGS...: run CLIENT with the shim and
+# the given environment; it must exit 0 and the server must count WANT new
+# connections. The client's stderr is kept in $KW_TMP/stderr.
+expect_conns() {
+	local name=$1 want=$2 before rc got
+	shift 2
+	local envs=()
+	while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+	shift
+	before=$(server_conns)
+	timeout 60 env "${envs[@]}" LD_PRELOAD="$LIB" "$@" --host 127.0.0.1 --port "$SERVER_PORT" \
+		>"$KW_TMP/stdout" 2>"$KW_TMP/stderr"
+	rc=$?
+	got=$(( $(server_conns) - before ))
+	if [ "$rc" -eq 0 ] && [ "$got" -eq "$want" ]; then
+		pass "config $name conns=$got (expected $want)"
+	else
+		fail "config $name conns=$got (expected $want) rc=$rc: $(head -c 300 "$KW_TMP/stderr")"
+	fi
+}
+
+start_server || { finish; exit; }
+B="$CL/blocking --path /gen/1000"
+
+expect_conns "defaults" 1 X=1 -- $B --requests 10
+expect_conns "KEEPWARM=off" 10 KEEPWARM=off KEEPWARM_TRACE="$KW_TMP/off.trace" -- $B --requests 10
+if [ ! -s "$KW_TMP/off.trace" ]; then pass "KEEPWARM=off writes no trace"; else fail "KEEPWARM=off wrote a trace"; fi
+expect_conns "KEEPWARM=0" 10 KEEPWARM=0 -- $B --requests 10
+expect_conns "KEEPWARM_MAX_REQUESTS=5" 4 KEEPWARM_MAX_REQUESTS=5 -- $B --requests 20
+expect_conns "KEEPWARM_MAX_IDLE=0" 5 KEEPWARM_MAX_IDLE=0 -- $B --requests 5
+expect_conns "KEEPWARM_MAX_IDLE_PER_HOST=0" 5 KEEPWARM_MAX_IDLE_PER_HOST=0 -- $B --requests 5
+expect_conns "KEEPWARM_IDLE_TIMEOUT=50ms, 150 ms pauses" 4 KEEPWARM_IDLE_TIMEOUT=50ms \
+	KEEPWARM_TRACE="$KW_TMP/expire.trace" -- $B --requests 4 --sleep-ms 150
+if [ "$(grep -c 'event=expire' "$KW_TMP/expire.trace")" -eq 3 ]; then
+	pass "idle timeout traces 3 expire events"
+else
+	fail "idle timeout traces 3 expire events: $(grep -c 'event=expire' "$KW_TMP/expire.trace")"
+fi
+expect_conns "KEEPWARM_IDLE_TIMEOUT=2m, 150 ms pauses" 1 KEEPWARM_IDLE_TIMEOUT=2m -- $B --requests 4 --sleep-ms 150
+expect_conns "KEEPWARM_MAX_LIFETIME=10ms, 40 ms pauses" 4 KEEPWARM_MAX_LIFETIME=10ms -- $B --requests 4 --sleep-ms 40
+expect_conns "KEEPWARM_TCP_KEEPALIVE=0" 1 KEEPWARM_TCP_KEEPALIVE=0 -- $B --requests 5
+
+# A malformed value: one line naming the variable, the value and the default.
+expect_conns "malformed KEEPWARM_IDLE_TIMEOUT" 1 KEEPWARM_IDLE_TIMEOUT=soon -- $B --requests 5
+warn=$(grep -c 'keepwarm: KEEPWARM_IDLE_TIMEOUT="soon" .*default 90s' "$KW_TMP/stderr")
+if [ "$warn" -eq 1 ] && [ "$(wc -l <"$KW_TMP/stderr")" -eq 1 ]; then
+	pass "malformed value warns once on stderr"
+else
+	fail "malformed value warns once on stderr: $(cat "$KW_TMP/stderr")"
+fi
+expect_conns "malformed KEEPWARM_MAX_IDLE" 1 KEEPWARM_MAX_IDLE=-3 -- $B --requests 5
+grep -q 'KEEPWARM_MAX_IDLE="-3".*default 100' "$KW_TMP/stderr" && pass "KEEPWARM_MAX_IDLE warning names the default" \
+	|| fail "KEEPWARM_MAX_IDLE warning: $(cat "$KW_TMP/stderr")"
+
+# The trace: logfmt, known events, one line per write even from many threads.
+expect_conns "trace to a file, 4 threads" 4 KEEPWARM_TRACE="$KW_TMP/t.trace" -- \
+	"$CL/threads" --threads 4 --requests 50 --path /gen/100
+if [ -x "$CL/threads" ]; then
+	bad=$(grep -Evc '^ts=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z pid=[0-9]+ event=(dial|reuse|park|expire|evict|stale|discard|passthrough|taint)( fd=[0-9]+)?( dest=[^ ]+)?( reason=[a-z0-9-]+)?( idle_ms=[0-9]+)?( requests=[0-9]+)?$' "$KW_TMP/t.trace")
+	[ "$bad" -eq 0 ] && [ "$(grep -c event=reuse "$KW_TMP/t.trace")" -ge 150 ] \
+		&& pass "trace lines are well-formed logfmt ($(wc -l <"$KW_TMP/t.trace") lines)" \
+		|| fail "trace lines are well-formed logfmt: $bad bad lines"
+fi
+expect_conns "trace to stderr" 1 KEEPWARM_TRACE=stderr -- $B --requests 3
+[ "$(grep -c 'event=reuse' "$KW_TMP/stderr")" -eq 2 ] && pass "trace to stderr shows 2 reuses" \
+	|| fail "trace to stderr: $(cat "$KW_TMP/stderr")"
+
+# The server's Keep-Alive header lowers the idle timeout (1 s minus a margin).
+stop_server
+start_server --keepalive-header 1,100 || { finish; exit; }
+expect_conns "Keep-Alive timeout=1, 950 ms pauses" 3 X=1 -- $B --requests 3 --sleep-ms 950
+expect_conns "Keep-Alive timeout=1, no pauses" 1 X=1 -- $B --requests 3
+stop_server
+start_server --keepalive-header 5,0 || { finish; exit; }
+expect_conns "Keep-Alive max=0" 3 X=1 -- $B --requests 3
+stop_server
+
+# The program's view of its sockets, with and without the shim.
+start_server || { finish; exit; }
+expect_conns "fd_semantics" 1 X=1 -- "$CL/fd_semantics" --path /gen/100
+before=$(server_conns)
+"$CL/fd_semantics" --path /gen/100 --host 127.0.0.1 --port "$SERVER_PORT" >/dev/null 2>"$KW_TMP/stderr" \
+	&& pass "fd_semantics without the shim" || fail "fd_semantics without the shim: $(cat "$KW_TMP/stderr")"
+
+# Descriptor pressure: socket() after EMFILE succeeds once idle ones are closed.
+( ulimit -n 64; "$CL/emfile" --host 127.0.0.1 --port "$SERVER_PORT" --path /gen/100 >/dev/null 2>&1 ); rc=$?
+[ "$rc" -eq 3 ] && pass "emfile without the shim: socket() fails with EMFILE" || fail "emfile without the shim: rc=$rc"
+( ulimit -n 64; LD_PRELOAD="$LIB" "$CL/emfile" --host 127.0.0.1 --port "$SERVER_PORT" --path /gen/100 >/dev/null 2>"$KW_TMP/stderr" ); rc=$?
+[ "$rc" -eq 0 ] && pass "emfile with the shim: idle connections closed, socket() retried" || fail "emfile with the shim: rc=$rc $(cat "$KW_TMP/stderr")"
+stop_server
+finish
