@@ -47,16 +47,17 @@ int kw_parse_bool(const char *s, bool *out)
 	return -1;
 }
 
-/* Unit length in nanoseconds; *len gets the unit's length in characters. */
-static double unit_ns(const char *s, size_t *len)
+/* Unit length in nanoseconds, 0 if s does not start with a unit; *len gets
+ * the unit's length. Two-letter units first, so "ms" is not read as "m". */
+static uint64_t unit_ns(const char *s, size_t *len)
 {
-	static const struct { const char *name; double ns; } units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 },
+	static const struct { const char *name; uint64_t ns; } units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
+		{ "s", 1000000000ULL }, { "m", 60000000000ULL }, { "h", 3600000000000ULL },
 	};
-	/* Longest match first: "ms" before "m". */
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
 		size_t n = strlen(units[i].name);
-		if (!strncmp(s, units[i].name, n) && (n == 2 || s[1] != 's')) {
+		if (!strncmp(s, units[i].name, n)) {
 			*len = n;
 			return units[i].ns;
 		}
@@ -64,9 +65,12 @@ static double unit_ns(const char *s, size_t *len)
 	return 0;
 }
 
+/* Exact integer arithmetic: "1.001s" is 1001 ms, not 1000.999... */
 int kw_parse_duration_ms(const char *s, uint64_t *out_ms)
 {
-	double total_ns = 0;
+	const unsigned __int128 limit = (unsigned __int128)UINT64_MAX * 1000000;
+	unsigned __int128 total_ns = 0;
+	bool first = true;
 
 	if (!s || !*s)
 		return -1;
@@ -75,35 +79,38 @@ int kw_parse_duration_ms(const char *s, uint64_t *out_ms)
 		return 0;
 	}
 	while (*s) {
-		double whole = 0, frac = 0, scale = 1;
+		unsigned __int128 whole = 0, frac = 0, scale = 1;
 		bool digits = false;
+		uint64_t ns;
 		size_t ulen;
 
-		for (; isdigit((unsigned char)*s); s++, digits = true)
-			whole = whole * 10 + (*s - '0');
+		for (; isdigit((unsigned char)*s); s++, digits = true) {
+			whole = whole * 10 + (unsigned)(*s - '0');
+			if (whole > limit)
+				return -1;
+		}
 		if (*s == '.') {
 			for (s++; isdigit((unsigned char)*s); s++, digits = true) {
-				scale /= 10;
-				frac += (*s - '0') * scale;
+				if (scale < 1000000000000000000ULL) { /* beyond 1e-18: below 1 ns */
+					frac = frac * 10 + (unsigned)(*s - '0');
+					scale *= 10;
+				}
 			}
 		}
 		if (!digits)
 			return -1;
-		if (!*s && total_ns == 0) { /* a bare number means seconds */
-			total_ns = (whole + frac) * 1e9;
-			break;
-		}
-		double ns = unit_ns(s, &ulen);
-		if (ns == 0)
+		if (!*s && first) /* a bare number means seconds */
+			ns = 1000000000ULL;
+		else if (!(ns = unit_ns(s, &ulen)))
 			return -1;
-		s += ulen;
-		total_ns += (whole + frac) * ns;
-		if (total_ns > 1.8e19) /* beyond uint64 milliseconds' useful range */
+		else
+			s += ulen;
+		total_ns += whole * ns + frac * ns / scale;
+		if (total_ns > limit)
 			return -1;
+		first = false;
 	}
-	if (total_ns > 1.8e19)
-		return -1;
-	*out_ms = (uint64_t)(total_ns / 1e6);
+	*out_ms = (uint64_t)(total_ns / 1000000);
 	return 0;
 }
 
