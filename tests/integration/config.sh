@@ -14,7 +14,7 @@ CL=$BUILD_DIR/clients
 
 # expect_conns NAME WANT ENV... -- CLIENT ARGS...: run CLIENT with the shim and
 # the given environment; it must exit 0 and the server must count WANT new
-# connections. The client's stderr is kept in $KW_TMP/stderr.
+# connections (a number, or a range LO-HI where threads race). The client's stderr is kept in $KW_TMP/stderr.
 expect_conns() {
 	local name=$1 want=$2 before rc got
 	shift 2
@@ -26,7 +26,8 @@ expect_conns() {
 		>"$KW_TMP/stdout" 2>"$KW_TMP/stderr"
 	rc=$?
 	got=$(( $(server_conns) - before ))
-	if [ "$rc" -eq 0 ] && [ "$got" -eq "$want" ]; then
+	local lo=${want%-*} hi=${want#*-} # WANT is a count or a range LO-HI
+	if [ "$rc" -eq 0 ] && [ "$got" -ge "$lo" ] && [ "$got" -le "$hi" ]; then
 		pass "config $name conns=$got (expected $want)"
 	else
 		fail "config $name conns=$got (expected $want) rc=$rc: $(head -c 300 "$KW_TMP/stderr")"
@@ -67,11 +68,11 @@ grep -q 'KEEPWARM_MAX_IDLE="-3".*default 100' "$KW_TMP/stderr" && pass "KEEPWARM
 	|| fail "KEEPWARM_MAX_IDLE warning: $(cat "$KW_TMP/stderr")"
 
 # The trace: logfmt, known events, one line per write even from many threads.
-expect_conns "trace to a file, 4 threads" 4 KEEPWARM_TRACE="$KW_TMP/t.trace" -- \
+expect_conns "trace to a file, 4 threads" 1-4 KEEPWARM_TRACE="$KW_TMP/t.trace" -- \
 	"$CL/threads" --threads 4 --requests 50 --path /gen/100
 if [ -x "$CL/threads" ]; then
 	bad=$(grep -Evc '^ts=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z pid=[0-9]+ event=(dial|reuse|park|expire|evict|stale|discard|passthrough|taint)( fd=[0-9]+)?( dest=[^ ]+)?( reason=[a-z0-9-]+)?( idle_ms=[0-9]+)?( requests=[0-9]+)?$' "$KW_TMP/t.trace")
-	[ "$bad" -eq 0 ] && [ "$(grep -c event=reuse "$KW_TMP/t.trace")" -ge 150 ] \
+	[ "$bad" -eq 0 ] && [ "$(grep -c event=reuse "$KW_TMP/t.trace")" -ge 196 ] \
 		&& pass "trace lines are well-formed logfmt ($(wc -l <"$KW_TMP/t.trace") lines)" \
 		|| fail "trace lines are well-formed logfmt: $bad bad lines"
 fi
