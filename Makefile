@@ -5,9 +5,10 @@
 CC      ?= cc
 BUILD   ?= build
 WARN     = -Wall -Wextra -Werror
+# CFLAGS/LDFLAGS are the user's (optimisation, sanitizers); the rest is required.
 CFLAGS  ?= -O2 -g
-CFLAGS  += $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP
-SHIM_CFLAGS  = $(CFLAGS) -fPIC -fvisibility=hidden
+BASE_CFLAGS  = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP
+SHIM_CFLAGS  = $(BASE_CFLAGS) -fPIC -fvisibility=hidden
 SHIM_LDLIBS  = -lhttp_parser -ldl -lpthread
 
 # Pure logic: unit-testable, no interposition.
@@ -33,11 +34,11 @@ $(BUILD)/shim/%.o: shim/%.c
 	$(CC) $(SHIM_CFLAGS) -c $< -o $@
 
 $(BUILD)/libkeepwarm.so: $(SHIM_OBJS) shim/exports.map
-	$(CC) -shared -Wl,--version-script=shim/exports.map -Wl,-z,defs -o $@ $(SHIM_OBJS) $(SHIM_LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,--version-script=shim/exports.map -Wl,-z,defs -o $@ $(SHIM_OBJS) $(SHIM_LDLIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(CORE_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ishim -o $@ $< $(CORE_OBJS) $$(pkg-config --cflags --libs check) -lhttp_parser
+	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -Ishim -o $@ $< $(CORE_OBJS) $$(pkg-config --cflags --libs check) -lhttp_parser
 
 $(BUILD)/kwtestd: tests/server/kwtestd.c tests/common/pattern.h
 	@mkdir -p $(dir $@)
