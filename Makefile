@@ -76,4 +76,7 @@ demo: deps-demo
 clean:
 	rm -rf $(BUILD)
 
+# Feature areas add their own targets in mk/*.mk (benchmarks, tools, suites).
+-include $(wildcard mk/*.mk)
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
