@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -14,6 +16,8 @@ void kw_config_defaults(struct kw_config *c)
 	c->max_idle_per_host = 20;
 	c->idle_timeout_ms = 90 * 1000;
 	c->tcp_keepalive_ms = 30 * 1000;
+	c->stats_interval_ms = 10 * 1000;
+	c->sample = 1.0;
 }
 
 int kw_parse_uint(const char *s, unsigned *out)
@@ -114,64 +118,194 @@ int kw_parse_duration_ms(const char *s, uint64_t *out_ms)
 	return 0;
 }
 
-static void warn_bad(kw_warn_fn warn, const char *name, const char *value, const char *kind,
-                     const char *dflt)
+int kw_parse_fraction(const char *s, double *out)
 {
-	char line[512];
+	char *end;
+	double v;
 
-	if (!warn)
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -1;
+	v = strtod(s, &end);
+	if (*end || !(v >= 0.0 && v <= 1.0))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+enum key_kind { K_BOOL, K_UINT, K_DURATION, K_PATH, K_FRACTION };
+
+static const struct key {
+	const char *name;
+	enum key_kind kind;
+	size_t offset;
+} keys[] = {
+	{ "KEEPWARM", K_BOOL, offsetof(struct kw_config, enabled) },
+	{ "KEEPWARM_MAX_IDLE", K_UINT, offsetof(struct kw_config, max_idle) },
+	{ "KEEPWARM_MAX_IDLE_PER_HOST", K_UINT, offsetof(struct kw_config, max_idle_per_host) },
+	{ "KEEPWARM_IDLE_TIMEOUT", K_DURATION, offsetof(struct kw_config, idle_timeout_ms) },
+	{ "KEEPWARM_MAX_LIFETIME", K_DURATION, offsetof(struct kw_config, max_lifetime_ms) },
+	{ "KEEPWARM_MAX_REQUESTS", K_UINT, offsetof(struct kw_config, max_requests) },
+	{ "KEEPWARM_TCP_KEEPALIVE", K_DURATION, offsetof(struct kw_config, tcp_keepalive_ms) },
+	{ "KEEPWARM_TRACE", K_PATH, offsetof(struct kw_config, trace) },
+	{ "KEEPWARM_STATS", K_PATH, offsetof(struct kw_config, stats) },
+	{ "KEEPWARM_STATS_INTERVAL", K_DURATION, offsetof(struct kw_config, stats_interval_ms) },
+	{ "KEEPWARM_SAMPLE", K_FRACTION, offsetof(struct kw_config, sample) },
+};
+
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+/* The field's current value, as a user would write it. */
+static void describe(const struct kw_config *c, const struct key *k, char *buf, size_t size)
+{
+	const char *field = (const char *)c + k->offset;
+	uint64_t ms;
+
+	switch (k->kind) {
+	case K_BOOL:
+		snprintf(buf, size, "%s", *(const bool *)field ? "on" : "off");
+		break;
+	case K_UINT:
+		snprintf(buf, size, "%u", *(const unsigned *)field);
+		break;
+	case K_DURATION:
+		ms = *(const uint64_t *)field;
+		if (ms == 0)
+			snprintf(buf, size, "0 (off)");
+		else if (ms % 1000 == 0)
+			snprintf(buf, size, "%llus", (unsigned long long)(ms / 1000));
+		else
+			snprintf(buf, size, "%llums", (unsigned long long)ms);
+		break;
+	case K_PATH:
+		snprintf(buf, size, "%s", *field ? field : "off");
+		break;
+	case K_FRACTION:
+		snprintf(buf, size, "%g", *(const double *)field);
+		break;
+	}
+}
+
+static const char *expected(enum key_kind kind)
+{
+	static const char *const what[] = {
+		[K_BOOL] = "on or off", [K_UINT] = "a whole number",
+		[K_DURATION] = "a duration (like 90s, 500ms, 2m)",
+		[K_PATH] = "a path shorter than 1024 bytes",
+		[K_FRACTION] = "a fraction from 0 to 1",
+	};
+	return what[kind];
+}
+
+/* Set one key from its text; on a bad value keep the field and warn. */
+static void apply(struct kw_config *c, const struct key *k, const char *value,
+                  const char *where, kw_warn_fn warn)
+{
+	char *field = (char *)c + k->offset;
+	struct kw_config dflt;
+	char now[64], was_default[64], line[600];
+	int bad;
+
+	switch (k->kind) {
+	case K_BOOL:
+		bad = kw_parse_bool(value, (bool *)field);
+		break;
+	case K_UINT:
+		bad = kw_parse_uint(value, (unsigned *)field);
+		break;
+	case K_DURATION:
+		bad = kw_parse_duration_ms(value, (uint64_t *)field);
+		break;
+	case K_FRACTION:
+		bad = kw_parse_fraction(value, (double *)field);
+		break;
+	default:
+		bad = strlen(value) >= KW_TRACE_PATH_MAX ? -1 : 0;
+		if (!bad)
+			strcpy(field, value);
+		break;
+	}
+	if (!bad || !warn)
 		return;
-	snprintf(line, sizeof line, "keepwarm: %s=\"%.200s\" is not %s; using the default %s\n",
-	         name, value, kind, dflt);
+	kw_config_defaults(&dflt);
+	describe(c, k, now, sizeof now);
+	describe(&dflt, k, was_default, sizeof was_default);
+	snprintf(line, sizeof line, "keepwarm: %s%s=\"%.200s\" is not %s; using %s%s\n", where,
+	         k->name, value, expected(k->kind), strcmp(now, was_default) ? "" : "the default ",
+	         now);
 	warn(line);
 }
 
-static void load_uint(kw_getenv_fn getenv_fn, kw_warn_fn warn, const char *name, unsigned *field)
+void kw_config_apply_env(struct kw_config *c, kw_getenv_fn getenv_fn, kw_warn_fn warn)
 {
-	const char *v = getenv_fn(name);
-	char dflt[16];
-
-	if (!v)
-		return;
-	snprintf(dflt, sizeof dflt, "%u", *field);
-	if (kw_parse_uint(v, field) < 0)
-		warn_bad(warn, name, v, "a whole number", dflt);
-}
-
-static void load_duration(kw_getenv_fn getenv_fn, kw_warn_fn warn, const char *name, uint64_t *field)
-{
-	const char *v = getenv_fn(name);
-	char dflt[32];
-
-	if (!v)
-		return;
-	if (*field == 0)
-		snprintf(dflt, sizeof dflt, "0 (off)");
-	else if (*field % 1000 == 0)
-		snprintf(dflt, sizeof dflt, "%llus", (unsigned long long)(*field / 1000));
-	else
-		snprintf(dflt, sizeof dflt, "%llums", (unsigned long long)*field);
-	if (kw_parse_duration_ms(v, field) < 0)
-		warn_bad(warn, name, v, "a duration (like 90s, 500ms, 2m)", dflt);
+	for (size_t i = 0; i < NKEYS; i++) {
+		const char *v = getenv_fn(keys[i].name);
+		if (v)
+			apply(c, &keys[i], v, "", warn);
+	}
 }
 
 void kw_config_load(struct kw_config *c, kw_getenv_fn getenv_fn, kw_warn_fn warn)
 {
-	const char *v;
-
 	kw_config_defaults(c);
-	if ((v = getenv_fn("KEEPWARM")) && kw_parse_bool(v, &c->enabled) < 0)
-		warn_bad(warn, "KEEPWARM", v, "on or off", "on");
-	load_uint(getenv_fn, warn, "KEEPWARM_MAX_IDLE", &c->max_idle);
-	load_uint(getenv_fn, warn, "KEEPWARM_MAX_IDLE_PER_HOST", &c->max_idle_per_host);
-	load_duration(getenv_fn, warn, "KEEPWARM_IDLE_TIMEOUT", &c->idle_timeout_ms);
-	load_duration(getenv_fn, warn, "KEEPWARM_MAX_LIFETIME", &c->max_lifetime_ms);
-	load_uint(getenv_fn, warn, "KEEPWARM_MAX_REQUESTS", &c->max_requests);
-	load_duration(getenv_fn, warn, "KEEPWARM_TCP_KEEPALIVE", &c->tcp_keepalive_ms);
-	if ((v = getenv_fn("KEEPWARM_TRACE"))) {
-		if (strlen(v) >= sizeof c->trace)
-			warn_bad(warn, "KEEPWARM_TRACE", v, "a path shorter than 1024 bytes", "off");
-		else
-			strcpy(c->trace, v);
+	kw_config_apply_env(c, getenv_fn, warn);
+}
+
+static void warn_at(kw_warn_fn warn, const char *where, const char *what)
+{
+	char line[1024];
+
+	if (!warn)
+		return;
+	snprintf(line, sizeof line, "keepwarm: %s%s\n", where, what);
+	warn(line);
+}
+
+void kw_config_apply_text(struct kw_config *c, const char *text, const char *origin,
+                          kw_warn_fn warn)
+{
+	unsigned lineno = 0;
+
+	while (text && *text) {
+		const char *eol = strchr(text, '\n');
+		size_t len = eol ? (size_t)(eol - text) : strlen(text);
+		char buf[1200], where[300], *key, *value, *eq, *end;
+		const struct key *k = NULL;
+
+		lineno++;
+		snprintf(where, sizeof where, "%.250s:%u: ", origin, lineno);
+		if (len >= sizeof buf) {
+			warn_at(warn, where, "line too long; skipped");
+			len = 0;
+		}
+		memcpy(buf, text, len);
+		buf[len] = '\0';
+		text += len + (eol ? 1 : 0);
+		for (key = buf; isspace((unsigned char)*key); key++)
+			;
+		if (!*key || *key == '#')
+			continue;
+		eq = strchr(key, '=');
+		if (!eq) {
+			warn_at(warn, where, "expected KEEPWARM_NAME = value; skipped");
+			continue;
+		}
+		for (end = eq; end > key && isspace((unsigned char)end[-1]); end--)
+			;
+		*end = '\0';
+		for (value = eq + 1; isspace((unsigned char)*value); value++)
+			;
+		for (end = value + strlen(value); end > value && isspace((unsigned char)end[-1]); end--)
+			;
+		*end = '\0';
+		for (size_t i = 0; i < NKEYS; i++)
+			if (!strcmp(keys[i].name, key))
+				k = &keys[i];
+		if (!k) {
+			char what[256];
+			snprintf(what, sizeof what, "unknown setting \"%.200s\"; skipped", key);
+			warn_at(warn, where, what);
+			continue;
+		}
+		apply(c, k, value, where, warn);
 	}
 }

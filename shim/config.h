@@ -19,6 +19,9 @@ struct kw_config {
 	unsigned max_requests;       /* KEEPWARM_MAX_REQUESTS, 0 = off */
 	uint64_t tcp_keepalive_ms;   /* KEEPWARM_TCP_KEEPALIVE on parked sockets, 0 = off */
 	char     trace[KW_TRACE_PATH_MAX]; /* KEEPWARM_TRACE: "" off, "stderr", or a path */
+	char     stats[KW_TRACE_PATH_MAX]; /* KEEPWARM_STATS: "" off, or a path (%p = pid) */
+	uint64_t stats_interval_ms;  /* KEEPWARM_STATS_INTERVAL */
+	double   sample;             /* KEEPWARM_SAMPLE: share of processes in the on arm */
 };
 
 typedef const char *(*kw_getenv_fn)(const char *name);
@@ -31,6 +34,19 @@ void kw_config_defaults(struct kw_config *c);
  * value leaves that field at its default and calls warn once with a line naming
  * the variable, the bad value and the default used. warn may be NULL. */
 void kw_config_load(struct kw_config *c, kw_getenv_fn getenv_fn, kw_warn_fn warn);
+
+/* Every KEEPWARM_* variable found through getenv_fn, on top of c's current
+ * values (a malformed value keeps the current one and warns). */
+void kw_config_apply_env(struct kw_config *c, kw_getenv_fn getenv_fn, kw_warn_fn warn);
+
+/* A configuration file's text on top of c: lines `KEEPWARM_X = value` (the
+ * environment's names; blanks and `#` comments ignored). A malformed line, an
+ * unknown key or a bad value warns with "origin:line:" and is skipped. */
+void kw_config_apply_text(struct kw_config *c, const char *text, const char *origin,
+                          kw_warn_fn warn);
+
+/* A fraction in [0, 1] ("0.25", "1", ".5"). Returns 0 or -1. */
+int kw_parse_fraction(const char *s, double *out);
 
 /* Go-style duration ("90s", "500ms", "1m30s", "1.5h", "0"); a bare number means
  * seconds. Units: ns us ms s m h. Returns 0 and stores milliseconds (rounded

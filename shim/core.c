@@ -12,6 +12,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -19,6 +21,7 @@
 
 #include "real.h"
 #include "reuse.h"
+#include "report.h"
 #include "trace.h"
 
 struct kw_config kw_cfg;
@@ -27,22 +30,20 @@ int kw_private_base = 1024;
 
 enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
 static _Atomic int init_state = INIT_NONE;
-static bool active;
+enum kw_mode kw_mode = KW_MODE_OFF;
+
+uint64_t kw_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 uint64_t kw_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-void kw_trace(const char *event, int fd, const struct kw_dest *d, const char *reason,
-              int64_t idle_ms, int64_t requests)
-{
-	struct kw_trace_event ev = { event, fd, d, reason, idle_ms, requests };
-
-	if (kw_trace_fd() >= 0)
-		kw_trace_emit(&ev);
 }
 
 static void warn_stderr(const char *line)
@@ -72,29 +73,50 @@ static unsigned size_private_range(void)
 	return lim / 8 > 1 ? (unsigned)(lim / 8 - 1) : 0; /* one number for the trace file */
 }
 
-static void open_trace(void)
+/* /etc/keepwarm.conf, then ~/.config/keepwarm/keepwarm.conf: under the
+ * environment, which is applied last. */
+static void apply_file(const char *path)
 {
-	int fd;
+	char text[64 * 1024];
+	ssize_t n;
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (!kw_cfg.trace[0])
+	if (fd < 0)
 		return;
-	if (!strcmp(kw_cfg.trace, "stderr")) {
-		kw_trace_set_sink(2, kw_real.write);
-		return;
-	}
-	fd = open(kw_cfg.trace, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		warn_stderr("keepwarm: cannot open KEEPWARM_TRACE file; tracing is off\n");
-		return;
-	}
-	/* Keep it out of the program's way, like a parked connection. */
-	int high = kw_real.fcntl(fd, F_DUPFD_CLOEXEC, kw_private_base);
-	if (high >= 0) {
-		kw_real.close(fd);
-		fd = high;
-		kw_fd_set_kind(fd, KW_FD_PRIVATE);
-	}
-	kw_trace_set_sink(fd, kw_real.write);
+	while (len < sizeof text - 1 && (n = kw_real.read(fd, text + len, sizeof text - 1 - len)) > 0)
+		len += (size_t)n;
+	kw_real.close(fd);
+	text[len] = '\0';
+	kw_config_apply_text(&kw_cfg, text, path, warn_stderr);
+}
+
+static void load_config(void)
+{
+	const char *home = secure_getenv("HOME");
+	char user[1024];
+
+	kw_config_defaults(&kw_cfg);
+	if (getauxval(AT_SECURE))
+		return; /* setuid: neither files nor environment */
+	apply_file("/etc/keepwarm.conf");
+	if (home && snprintf(user, sizeof user, "%s/.config/keepwarm/keepwarm.conf", home) < (int)sizeof user)
+		apply_file(user);
+	kw_config_apply_env(&kw_cfg, env_lookup, warn_stderr);
+}
+
+/* KEEPWARM_SAMPLE: this process joins the on arm with that probability. */
+static bool in_on_arm(void)
+{
+	uint64_t r;
+
+	if (!kw_cfg.enabled || kw_cfg.sample <= 0.0)
+		return false;
+	if (kw_cfg.sample >= 1.0)
+		return true;
+	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r)
+		r = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL ^ kw_now_ms();
+	return (double)(r >> 11) / (double)(1ULL << 53) < kw_cfg.sample;
 }
 
 bool kw_init(void)
@@ -102,29 +124,30 @@ bool kw_init(void)
 	int expected = INIT_NONE;
 
 	if (atomic_load_explicit(&init_state, memory_order_acquire) == INIT_DONE)
-		return active;
+		return kw_mode != KW_MODE_OFF;
 	if (!atomic_compare_exchange_strong(&init_state, &expected, INIT_RUNNING)) {
 		if (kw_depth)
 			return false; /* re-entered from our own initialisation */
 		while (atomic_load_explicit(&init_state, memory_order_acquire) != INIT_DONE)
 			sched_yield();
-		return active;
+		return kw_mode != KW_MODE_OFF;
 	}
 	kw_depth++;
 	if (kw_real_resolve() == 0) {
-		kw_config_load(&kw_cfg, env_lookup, warn_stderr);
-		if (kw_cfg.enabled && kw_fd_table_init() == 0) {
+		bool on;
+		load_config();
+		on = in_on_arm();
+		if ((on || kw_cfg.stats[0]) && kw_fd_table_init() == 0) {
 			unsigned cap = size_private_range();
 			unsigned total = kw_cfg.max_idle < cap ? kw_cfg.max_idle : cap;
-			if (kw_pool_local_init(total, kw_cfg.max_idle_per_host) == 0) {
-				open_trace();
-				active = true;
-			}
+			if (kw_pool_local_init(total, kw_cfg.max_idle_per_host) == 0)
+				kw_mode = on ? KW_MODE_REUSE : KW_MODE_OBSERVE;
 		}
+		kw_report_init(&kw_cfg, on ? "on" : "off");
 	}
 	kw_depth--;
 	atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
-	return active;
+	return kw_mode != KW_MODE_OFF;
 }
 
 __attribute__((constructor)) static void kw_constructor(void)
@@ -194,7 +217,7 @@ void kw_let_go_locked(struct kw_fd *s, const char *event, const char *reason)
 	atomic_store_explicit(&s->kind, KW_FD_NONE, memory_order_release);
 	if (!event)
 		event = event_for_reason(reason);
-	kw_trace(event, s->fd, kind == KW_FD_HTTP ? &s->conn.dest : NULL, reason, -1,
+	kw_event(event, s->fd, kind == KW_FD_HTTP ? &s->conn.dest : NULL, reason, -1,
 	         kind == KW_FD_HTTP ? (int64_t)(s->conn.requests_before + s->conn.track.responses) : -1);
 }
 
@@ -266,6 +289,8 @@ void kw_after_recv(struct kw_fd *s, ssize_t ret, int err, const void *buf,
 	} else if (flags & (MSG_OOB | MSG_TRUNC | MSG_ERRQUEUE)) {
 		kw_let_go_locked(s, "taint", "recv-flags");
 	} else if (ret > 0) {
+		if (kw_report_latency)
+			s->conn.track.now_us = kw_now_us();
 		if (iov)
 			kw_track_response_iov(&s->conn.track, iov, iovcnt, (size_t)ret);
 		else
@@ -293,6 +318,8 @@ void kw_after_send(struct kw_fd *s, ssize_t ret, int err, const void *buf,
 	} else if (flags & MSG_OOB) {
 		kw_let_go_locked(s, "taint", "send-oob");
 	} else if (ret > 0) {
+		if (kw_report_latency)
+			s->conn.track.now_us = kw_now_us();
 		if (iov)
 			kw_track_request_iov(&s->conn.track, iov, iovcnt, (size_t)ret);
 		else
@@ -444,6 +471,7 @@ pid_t kw_fork(void)
 	if (pid == 0) {
 		kw_fd_after_fork_child();
 		kw_pool_local.fork_child();
+		kw_report_after_fork_child();
 	} else {
 		kw_pool_local.fork_parent();
 	}

@@ -17,12 +17,22 @@
 
 extern struct kw_config kw_cfg;
 
+/* What this process does with the sockets it follows. */
+enum kw_mode {
+	KW_MODE_OFF,     /* pure passthrough: nothing is followed */
+	KW_MODE_OBSERVE, /* the off arm with stats: follow and measure, never reuse */
+	KW_MODE_REUSE,   /* the on arm: park and hand back */
+};
+extern enum kw_mode kw_mode;
+
 /* Read the configuration and set everything up, once; safe to call from any
- * wrapper at any time. Returns true when the shim is active (not KEEPWARM=off). */
+ * wrapper at any time. Returns true when sockets are followed (kw_mode is not
+ * KW_MODE_OFF). */
 bool kw_init(void);
 
-/* Monotonic milliseconds. */
+/* Monotonic milliseconds and microseconds. */
 uint64_t kw_now_ms(void);
+uint64_t kw_now_us(void);
 
 /* Per-thread "inside keepwarm" depth: a wrapper re-entered from a signal
  * handler or from our own code goes straight through. */
@@ -83,9 +93,6 @@ void kw_private_close(int fd);
 /* Move a private fd to another private number; returns the new number or -1. */
 int kw_private_move(int fd);
 
-/* Trace helper. */
-void kw_trace(const char *event, int fd, const struct kw_dest *d, const char *reason,
-              int64_t idle_ms, int64_t requests);
 
 /* Fail a call on a private fd as the kernel would on a number never opened. */
 static inline int kw_ebadf(void)

@@ -35,6 +35,7 @@ static int req_message_begin(http_parser *p)
 {
 	struct kw_track *t = REQ(p);
 	t->request_open = true;
+	t->request_begin_us = t->now_us;
 	return 0;
 }
 
@@ -62,8 +63,9 @@ static int req_headers_complete(http_parser *p)
 		kw_track_let_go(t, "too-many-pipelined");
 		return -1;
 	}
-	t->pending_head[(t->pending_first + t->pending_count) % KW_TRACK_MAX_PENDING] =
-		p->method == HTTP_HEAD;
+	unsigned slot = (t->pending_first + t->pending_count) % KW_TRACK_MAX_PENDING;
+	t->pending_head[slot] = p->method == HTTP_HEAD;
+	t->pending_start_us[slot] = t->request_begin_us;
 	t->pending_count++;
 	t->requests++;
 	t->saw_request = true;
@@ -188,6 +190,8 @@ static int resp_message_complete(http_parser *p)
 	t->response_open = false;
 	if (p->status_code >= 100 && p->status_code < 200)
 		return 0;
+	if (t->on_answer)
+		t->on_answer(t->answer_arg, t->now_us - t->pending_start_us[t->pending_first]);
 	t->pending_first = (t->pending_first + 1) % KW_TRACK_MAX_PENDING;
 	t->pending_count--;
 	t->responses++;
@@ -207,6 +211,13 @@ static const http_parser_settings response_settings = {
 };
 
 /* ---- feeding ---- */
+
+void kw_track_set_observer(struct kw_track *t, void (*fn)(void *arg, uint64_t latency_us),
+                           void *arg)
+{
+	t->on_answer = fn;
+	t->answer_arg = arg;
+}
 
 void kw_track_init(struct kw_track *t)
 {

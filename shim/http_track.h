@@ -43,10 +43,23 @@ struct kw_track {
 	uint8_t  hdr_match;
 	uint8_t  ka_len;
 	char     ka_value[KW_TRACK_HDR_MAX];
+	/* Latency observation: the caller sets now_us before each feed; the
+	 * observer hears of every final response with the time since its
+	 * request's first byte was written. */
+	uint64_t now_us;
+	uint64_t request_begin_us;
+	uint64_t pending_start_us[KW_TRACK_MAX_PENDING];
+	void   (*on_answer)(void *arg, uint64_t latency_us);
+	void    *answer_arg;
 };
 
 /* Start following a new connection. */
 void kw_track_init(struct kw_track *t);
+
+/* Hear of every final response (fn may be NULL). Survives nothing: set it
+ * again after kw_track_init. */
+void kw_track_set_observer(struct kw_track *t, void (*fn)(void *arg, uint64_t latency_us),
+                           void *arg);
 
 /* Bytes the program wrote, in order. Returns the status after them. */
 enum kw_track_status kw_track_request(struct kw_track *t, const void *buf, size_t len);

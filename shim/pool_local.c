@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include "core.h"
+#include "report.h"
 #include "idle_table.h"
 #include "pool.h"
 
@@ -38,7 +39,7 @@ static void close_entries(const char *event, const struct kw_idle_entry *e, unsi
                           uint64_t now)
 {
 	for (unsigned i = 0; i < n; i++) {
-		kw_trace(event, e[i].fd, &e[i].meta.dest, NULL, (int64_t)(now - e[i].meta.parked_ms),
+		kw_event(event, e[i].fd, &e[i].meta.dest, NULL, (int64_t)(now - e[i].meta.parked_ms),
 		         e[i].meta.requests);
 		kw_private_close(e[i].fd);
 	}
@@ -102,7 +103,7 @@ static void local_flush(const char *reason)
 		pool_unlock();
 		if (!got)
 			break;
-		kw_trace("discard", e.fd, &e.meta.dest, reason, (int64_t)(now - e.meta.parked_ms),
+		kw_event("discard", e.fd, &e.meta.dest, reason, (int64_t)(now - e.meta.parked_ms),
 		         e.meta.requests);
 		kw_private_close(e.fd);
 	}

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "report.h"
 #include "real.h"
 #include "reuse.h"
 
@@ -79,13 +80,27 @@ static int install(struct kw_fd *s, int fd, int parked, const struct kw_idle_met
 	/* The fresh socket's registrations died with it. */
 	for (unsigned i = 0; i < c->nregs; i++)
 		kw_real.epoll_ctl(c->regs[i].epfd, EPOLL_CTL_ADD, fd, &c->regs[i].ev);
-	kw_track_init(&c->track);
 	c->reused = true;
 	c->born_ms = m->born_ms;
 	c->requests_before = m->requests;
 	if (fstat(fd, &st) == 0)
 		c->ino = st.st_ino;
 	return 0;
+}
+
+static void on_answer(void *arg, uint64_t latency_us)
+{
+	struct kw_fd *s = arg;
+	kw_report_answer(&s->conn.dest, latency_us);
+}
+
+/* Start following a new exchange on s (dialled or handed back). */
+static void follow(struct kw_fd *s)
+{
+	kw_track_init(&s->conn.track);
+	if (kw_report_latency)
+		kw_track_set_observer(&s->conn.track, on_answer, s);
+	atomic_store_explicit(&s->kind, KW_FD_HTTP, memory_order_release);
 }
 
 int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t len)
@@ -104,22 +119,23 @@ int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t l
 		kw_slot_unlock(s);
 		return kw_real.connect(fd, addr, len);
 	}
-	while ((parked = kw_pool_local.take(&c->dest, &m)) >= 0) {
+	kw_report_tick();
+	while (kw_mode == KW_MODE_REUSE && (parked = kw_pool_local.take(&c->dest, &m)) >= 0) {
 		uint64_t idle = kw_now_ms() - m.parked_ms;
 
 		if (!looks_alive(parked)) {
-			kw_trace("stale", parked, &c->dest, "closed-while-idle", (int64_t)idle, m.requests);
+			kw_event("stale", parked, &c->dest, "closed-while-idle", (int64_t)idle, m.requests);
 			kw_private_close(parked);
 			continue;
 		}
 		if (install(s, fd, parked, &m) == 0) {
-			atomic_store_explicit(&s->kind, KW_FD_HTTP, memory_order_release);
-			kw_trace("reuse", fd, &c->dest, NULL, (int64_t)idle, m.requests);
+			follow(s);
+			kw_event("reuse", fd, &c->dest, NULL, (int64_t)idle, m.requests);
 			kw_slot_unlock(s);
 			errno = saved;
 			return 0;
 		}
-		kw_trace("discard", parked, &c->dest, "handback-failed", (int64_t)idle, m.requests);
+		kw_event("discard", parked, &c->dest, "handback-failed", (int64_t)idle, m.requests);
 		kw_private_close(parked);
 		break;
 	}
@@ -127,8 +143,8 @@ int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t l
 	err = errno;
 	if (ret == 0 || err == EINPROGRESS || err == EINTR) {
 		c->born_ms = kw_now_ms();
-		atomic_store_explicit(&s->kind, KW_FD_HTTP, memory_order_release);
-		kw_trace("dial", fd, &c->dest, NULL, -1, -1);
+		follow(s);
+		kw_event("dial", fd, &c->dest, NULL, -1, -1);
 	} else {
 		kw_let_go_locked(s, "discard", "connect-failed");
 	}
@@ -214,7 +230,7 @@ static const char *park(struct kw_fd *s, int fd)
 		kw_private_close(parked);
 		return "pool-full";
 	}
-	kw_trace("park", fd, &c->dest, NULL, -1, m.requests);
+	kw_event("park", fd, &c->dest, NULL, -1, m.requests);
 	return NULL;
 }
 
@@ -227,11 +243,13 @@ int kw_close(struct kw_fd *s, int fd)
 		return kw_ebadf();
 	if (kw_depth) /* re-entered (signal handler): no decisions, just close */
 		return kw_real.close(fd);
+	kw_report_tick();
 	kw_slot_lock(s);
-	if (atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP) {
+	if (atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP &&
+	    kw_mode == KW_MODE_REUSE) {
 		why = park(s, fd);
 		if (why)
-			kw_trace("discard", fd, &s->conn.dest, why, -1,
+			kw_event("discard", fd, &s->conn.dest, why, -1,
 			         s->conn.requests_before + s->conn.track.responses);
 	}
 	atomic_store_explicit(&s->kind, KW_FD_NONE, memory_order_release);

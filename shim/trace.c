@@ -49,6 +49,8 @@ size_t kw_trace_format(char *buf, size_t size, uint64_t wall_ms, pid_t pid,
 	}
 	if (ev->reason)
 		len = append(buf, size, len, " reason=%s", ev->reason);
+	if (ev->arm)
+		len = append(buf, size, len, " arm=%s", ev->arm);
 	if (ev->idle_ms >= 0)
 		len = append(buf, size, len, " idle_ms=%lld", (long long)ev->idle_ms);
 	if (ev->requests >= 0)

@@ -21,10 +21,11 @@ struct kw_trace_event {
 	const char *reason;           /* may be NULL */
 	int64_t idle_ms;              /* -1 = omit */
 	int64_t requests;             /* requests served by the connection, -1 = omit */
+	const char *arm;              /* A/B arm, on the start event; may be NULL */
 };
 
-/* One line: ts=<RFC 3339 UTC, ms> pid=<pid> event=<e> fd=<n> dest=<a:p>
- * [reason=<r>] [idle_ms=<n>] [requests=<n>] and a newline. wall_ms is the
+/* One line: ts=<RFC 3339 UTC, ms> pid=<pid> event=<e> [fd=<n>] [dest=<a:p>]
+ * [reason=<r>] [arm=<a>] [idle_ms=<n>] [requests=<n>] and a newline. wall_ms is the
  * wall clock in ms since the epoch. Returns the length (truncated to size-1). */
 size_t kw_trace_format(char *buf, size_t size, uint64_t wall_ms, pid_t pid,
                        const struct kw_trace_event *ev);

@@ -39,7 +39,11 @@ B="$CL/blocking --path /gen/1000"
 
 expect_conns "defaults" 1 X=1 -- $B --requests 10
 expect_conns "KEEPWARM=off" 10 KEEPWARM=off KEEPWARM_TRACE="$KW_TMP/off.trace" -- $B --requests 10
-if [ ! -s "$KW_TMP/off.trace" ]; then pass "KEEPWARM=off writes no trace"; else fail "KEEPWARM=off wrote a trace"; fi
+if [ "$(grep -vc 'event=start arm=off$' "$KW_TMP/off.trace")" -eq 0 ] && [ "$(wc -l <"$KW_TMP/off.trace")" -eq 1 ]; then
+	pass "KEEPWARM=off traces only its start line (arm=off)"
+else
+	fail "KEEPWARM=off trace: $(cat "$KW_TMP/off.trace")"
+fi
 expect_conns "KEEPWARM=0" 10 KEEPWARM=0 -- $B --requests 10
 expect_conns "KEEPWARM_MAX_REQUESTS=5" 4 KEEPWARM_MAX_REQUESTS=5 -- $B --requests 20
 expect_conns "KEEPWARM_MAX_IDLE=0" 5 KEEPWARM_MAX_IDLE=0 -- $B --requests 5
@@ -71,7 +75,7 @@ grep -q 'KEEPWARM_MAX_IDLE="-3".*default 100' "$KW_TMP/stderr" && pass "KEEPWARM
 expect_conns "trace to a file, 4 threads" 1-4 KEEPWARM_TRACE="$KW_TMP/t.trace" -- \
 	"$CL/threads" --threads 4 --requests 50 --path /gen/100
 if [ -x "$CL/threads" ]; then
-	bad=$(grep -Evc '^ts=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z pid=[0-9]+ event=(dial|reuse|park|expire|evict|stale|discard|passthrough|taint)( fd=[0-9]+)?( dest=[^ ]+)?( reason=[a-z0-9-]+)?( idle_ms=[0-9]+)?( requests=[0-9]+)?$' "$KW_TMP/t.trace")
+	bad=$(grep -Evc '^ts=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z pid=[0-9]+ event=(start|dial|reuse|park|expire|evict|stale|discard|passthrough|taint)( fd=[0-9]+)?( dest=[^ ]+)?( reason=[a-z0-9-]+)?( arm=(on|off))?( idle_ms=[0-9]+)?( requests=[0-9]+)?$' "$KW_TMP/t.trace")
 	[ "$bad" -eq 0 ] && [ "$(grep -c event=reuse "$KW_TMP/t.trace")" -ge 196 ] \
 		&& pass "trace lines are well-formed logfmt ($(wc -l <"$KW_TMP/t.trace") lines)" \
 		|| fail "trace lines are well-formed logfmt: $bad bad lines"
@@ -79,6 +83,46 @@ fi
 expect_conns "trace to stderr" 1 KEEPWARM_TRACE=stderr -- $B --requests 3
 [ "$(grep -c 'event=reuse' "$KW_TMP/stderr")" -eq 2 ] && pass "trace to stderr shows 2 reuses" \
 	|| fail "trace to stderr: $(cat "$KW_TMP/stderr")"
+
+# A/B arms: KEEPWARM_SAMPLE decides once per process; the off arm with a
+# stats file is measured but never reused.
+expect_conns "KEEPWARM_SAMPLE=0" 5 KEEPWARM_SAMPLE=0 KEEPWARM_TRACE="$KW_TMP/s0.trace" -- $B --requests 5
+grep -q 'event=start arm=off' "$KW_TMP/s0.trace" && pass "KEEPWARM_SAMPLE=0 is the off arm" || fail "KEEPWARM_SAMPLE=0 arm: $(head -1 "$KW_TMP/s0.trace")"
+expect_conns "KEEPWARM_SAMPLE=1" 1 KEEPWARM_SAMPLE=1 KEEPWARM_TRACE="$KW_TMP/s1.trace" -- $B --requests 5
+grep -q 'event=start arm=on' "$KW_TMP/s1.trace" && pass "KEEPWARM_SAMPLE=1 is the on arm" || fail "KEEPWARM_SAMPLE=1 arm"
+on=0
+for i in $(seq 40); do
+	KEEPWARM_SAMPLE=0.5 KEEPWARM_TRACE="$KW_TMP/half.trace" LD_PRELOAD="$LIB" /bin/true
+done
+on=$(grep -c 'arm=on' "$KW_TMP/half.trace"); off=$(grep -c 'arm=off' "$KW_TMP/half.trace")
+[ $((on + off)) -eq 40 ] && [ "$on" -ge 5 ] && [ "$off" -ge 5 ] && pass "KEEPWARM_SAMPLE=0.5 splits 40 processes ($on on, $off off)" \
+	|| fail "KEEPWARM_SAMPLE=0.5 split: $on on, $off off"
+expect_conns "off arm with stats" 5 KEEPWARM=off KEEPWARM_STATS="$KW_TMP/off.%p.prom" -- $B --requests 5
+f=$(ls "$KW_TMP"/off.*.prom 2>/dev/null | head -1)
+if [ -n "$f" ] && grep -q 'keepwarm_requests_total{arm="off",pid="[0-9]*",dest="127.0.0.1:'"$SERVER_PORT"'"} 5$' "$f" \
+	&& grep -q 'event="reused"} 0$' "$f" && grep -q 'event="dialed"} 5$' "$f"; then
+	pass "off arm stats: 5 requests, 5 dialed, 0 reused"
+else
+	fail "off arm stats: $(grep -E 'requests_total|dialed|reused' "$f" 2>/dev/null)"
+fi
+expect_conns "on arm with stats" 1 KEEPWARM_STATS="$KW_TMP/on.prom" -- $B --requests 5
+if grep -q 'keepwarm_requests_total{arm="on",pid="[0-9]*",dest="127.0.0.1:'"$SERVER_PORT"'"} 5$' "$KW_TMP/on.prom" \
+	&& grep -q 'event="reused"} 4$' "$KW_TMP/on.prom" && grep -q 'event="dialed"} 1$' "$KW_TMP/on.prom" \
+	&& grep -q 'keepwarm_request_duration_seconds_count{arm="on",pid="[0-9]*",dest="[^"]*"} 5$' "$KW_TMP/on.prom"; then
+	pass "on arm stats: 5 requests, 1 dialed, 4 reused, 5 latencies"
+else
+	fail "on arm stats: $(grep -E 'requests_total|dialed|reused|_count' "$KW_TMP/on.prom")"
+fi
+ls "$KW_TMP"/on.prom.tmp.* >/dev/null 2>&1 && fail "stats temp file left behind" || pass "stats written by rename, no temp file left"
+
+# Configuration files: the user's file applies, the environment overrides it.
+mkdir -p "$KW_TMP/home/.config/keepwarm"
+printf '# test\nKEEPWARM_MAX_REQUESTS = 2\n\nKEEPWARM_IDLE_TIMEOUT=2m\nKEEPWARM_BOGUS = 1\n' \
+	>"$KW_TMP/home/.config/keepwarm/keepwarm.conf"
+expect_conns "user config file (max requests 2)" 3 HOME="$KW_TMP/home" -- $B --requests 6
+grep -q "keepwarm.conf:5: unknown setting \"KEEPWARM_BOGUS\"" "$KW_TMP/stderr" \
+	&& pass "config file error names file and line" || fail "config file error: $(cat "$KW_TMP/stderr")"
+expect_conns "environment overrides config file" 2 HOME="$KW_TMP/home" KEEPWARM_MAX_REQUESTS=3 -- $B --requests 6
 
 # The server's Keep-Alive header lowers the idle timeout (1 s minus a margin).
 stop_server

@@ -1,0 +1,132 @@
+/* test_config_file.c - unit tests for configuration files and the settings
+ * added for A/B tests (KEEPWARM_STATS, KEEPWARM_STATS_INTERVAL, KEEPWARM_SAMPLE). */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+
+static char warnings[8][600];
+static unsigned nwarn;
+
+static void collect(const char *line)
+{
+	if (nwarn < 8)
+		snprintf(warnings[nwarn], sizeof warnings[nwarn], "%s", line);
+	nwarn++;
+}
+
+static const char *env_value;
+static const char *one_env(const char *name)
+{
+	return !strcmp(name, "KEEPWARM_MAX_IDLE") ? env_value : NULL;
+}
+
+START_TEST(test_new_defaults)
+{
+	struct kw_config c;
+	kw_config_defaults(&c);
+	ck_assert_uint_eq(c.stats_interval_ms, 10000);
+	ck_assert(c.sample == 1.0);
+	ck_assert_str_eq(c.stats, "");
+}
+END_TEST
+
+START_TEST(test_file_text)
+{
+	struct kw_config c;
+	const char *text = "# comment\n"
+	                   "\n"
+	                   "KEEPWARM_MAX_IDLE = 7\n"
+	                   "  KEEPWARM_IDLE_TIMEOUT=1m30s  \n"
+	                   "KEEPWARM_STATS = /tmp/kw.%p.prom\n"
+	                   "KEEPWARM_SAMPLE=0.25\n"
+	                   "KEEPWARM = off";
+	kw_config_defaults(&c);
+	nwarn = 0;
+	kw_config_apply_text(&c, text, "f.conf", collect);
+	ck_assert_uint_eq(nwarn, 0);
+	ck_assert_uint_eq(c.max_idle, 7);
+	ck_assert_uint_eq(c.idle_timeout_ms, 90000);
+	ck_assert_str_eq(c.stats, "/tmp/kw.%p.prom");
+	ck_assert(c.sample == 0.25);
+	ck_assert(!c.enabled);
+}
+END_TEST
+
+START_TEST(test_file_errors)
+{
+	struct kw_config c;
+	kw_config_defaults(&c);
+	nwarn = 0;
+	kw_config_apply_text(&c, "KEEPWARM_MAX_IDLE = 5\nnonsense\nKEEPWARM_NOPE = 1\n"
+	                         "KEEPWARM_IDLE_TIMEOUT = soon\nKEEPWARM_SAMPLE = 2\n",
+	                     "/etc/keepwarm.conf", collect);
+	ck_assert_uint_eq(nwarn, 4);
+	ck_assert_ptr_nonnull(strstr(warnings[0], "/etc/keepwarm.conf:2: "));
+	ck_assert_ptr_nonnull(strstr(warnings[1], "/etc/keepwarm.conf:3: unknown setting \"KEEPWARM_NOPE\""));
+	ck_assert_ptr_nonnull(strstr(warnings[2], "/etc/keepwarm.conf:4: KEEPWARM_IDLE_TIMEOUT=\"soon\""));
+	ck_assert_ptr_nonnull(strstr(warnings[2], "the default 90s"));
+	ck_assert_ptr_nonnull(strstr(warnings[3], "KEEPWARM_SAMPLE=\"2\""));
+	ck_assert_uint_eq(c.max_idle, 5); /* good lines still apply */
+	ck_assert(c.sample == 1.0);
+}
+END_TEST
+
+START_TEST(test_env_over_file)
+{
+	struct kw_config c;
+	kw_config_defaults(&c);
+	nwarn = 0;
+	kw_config_apply_text(&c, "KEEPWARM_MAX_IDLE = 5\n", "f", collect);
+	env_value = "9";
+	kw_config_apply_env(&c, one_env, collect);
+	ck_assert_uint_eq(c.max_idle, 9);
+	/* A bad environment value keeps the file's, and says so. */
+	kw_config_apply_text(&c, "KEEPWARM_MAX_IDLE = 5\n", "f", collect);
+	env_value = "many";
+	kw_config_apply_env(&c, one_env, collect);
+	ck_assert_uint_eq(c.max_idle, 5);
+	ck_assert_uint_eq(nwarn, 1);
+	ck_assert_ptr_nonnull(strstr(warnings[0], "KEEPWARM_MAX_IDLE=\"many\""));
+	ck_assert_ptr_nonnull(strstr(warnings[0], "using 5"));
+}
+END_TEST
+
+START_TEST(test_fraction)
+{
+	double v;
+	ck_assert_int_eq(kw_parse_fraction("0", &v), 0);
+	ck_assert(v == 0.0);
+	ck_assert_int_eq(kw_parse_fraction("1", &v), 0);
+	ck_assert(v == 1.0);
+	ck_assert_int_eq(kw_parse_fraction(".5", &v), 0);
+	ck_assert(v == 0.5);
+	ck_assert_int_eq(kw_parse_fraction("1.01", &v), -1);
+	ck_assert_int_eq(kw_parse_fraction("-0.1", &v), -1);
+	ck_assert_int_eq(kw_parse_fraction("", &v), -1);
+	ck_assert_int_eq(kw_parse_fraction(" 0.5", &v), -1);
+	ck_assert_int_eq(kw_parse_fraction("0.5x", &v), -1);
+	ck_assert_int_eq(kw_parse_fraction("nan", &v), -1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("config_file");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_new_defaults);
+	tcase_add_test(tc, test_file_text);
+	tcase_add_test(tc, test_file_errors);
+	tcase_add_test(tc, test_env_over_file);
+	tcase_add_test(tc, test_fraction);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
