@@ -1,0 +1,41 @@
+# tools.mk - the launcher (keepwarm), keepwarm-stat, and install/uninstall.
+#   make tools                      build build/keepwarm and build/keepwarm-stat
+#   make install [PREFIX=/usr/local] [DESTDIR=]
+#   make uninstall [PREFIX=/usr/local] [DESTDIR=]
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+TOOLS = $(BUILD)/keepwarm $(BUILD)/keepwarm-stat
+KWSTAT_SRCS = tools/keepwarm-stat.c tools/kwstat_input.c tools/kwstat_data.c tools/kwstat_plot.c
+
+.PHONY: tools install uninstall
+tools: $(TOOLS)
+# The integration tests (tests/integration/tools.sh) run both tools.
+tests: $(TOOLS)
+
+# The launcher validates values with the library's own parsers (config.o),
+# so it accepts exactly what the library accepts.
+$(BUILD)/keepwarm: tools/keepwarm.c $(BUILD)/shim/config.o shim/config.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -Ishim $(LDFLAGS) -o $@ tools/keepwarm.c $(BUILD)/shim/config.o
+
+$(BUILD)/keepwarm-stat: $(KWSTAT_SRCS) tools/kwstat.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $(KWSTAT_SRCS) -lm
+
+KW_LIBDIR = $(DESTDIR)$(PREFIX)/lib/keepwarm
+KW_BINDIR = $(DESTDIR)$(PREFIX)/bin
+KW_MANDIR = $(DESTDIR)$(PREFIX)/share/man/man1
+
+install: lib tools
+	install -d $(KW_LIBDIR) $(KW_BINDIR) $(KW_MANDIR)
+	install -m 644 $(BUILD)/libkeepwarm.so $(KW_LIBDIR)/libkeepwarm.so
+	install -m 755 $(BUILD)/keepwarm $(KW_BINDIR)/keepwarm
+	install -m 755 $(BUILD)/keepwarm-stat $(KW_BINDIR)/keepwarm-stat
+	install -m 644 docs/keepwarm.1 $(KW_MANDIR)/keepwarm.1
+
+# The four files; lib/keepwarm/ too when that leaves it empty (it is ours).
+uninstall:
+	rm -f $(KW_LIBDIR)/libkeepwarm.so $(KW_BINDIR)/keepwarm $(KW_BINDIR)/keepwarm-stat \
+		$(KW_MANDIR)/keepwarm.1
+	rmdir $(KW_LIBDIR) 2>/dev/null || true

@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# tools.sh BUILD_DIR - the launcher (keepwarm): options to environment,
+# LD_PRELOAD prepending, finding the library, exit statuses, a real run;
+# keepwarm-stat on hand-checked fixtures (tests/fixtures/README.md gives the
+# arithmetic) and on malformed ones; the stats file the library writes, read
+# by keepwarm-stat and by promtool or a parser of our own; make install and
+# make uninstall.
+set -uo pipefail
+BUILD_DIR=$(cd "${1:?usage: tools.sh BUILD_DIR}" && pwd -P)
+. "$(dirname "$0")/lib.sh"
+for v in $(compgen -e); do case "$v" in KEEPWARM*) unset "$v" ;; esac; done
+unset LD_PRELOAD
+export HOME=$KW_TMP/home # no ~/.config/keepwarm/keepwarm.conf of the user's
+mkdir -p "$HOME"
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
+FIX=$ROOT/tests/fixtures
+KW=$BUILD_DIR/keepwarm
+KS=$BUILD_DIR/keepwarm-stat
+LIB=$(realpath "$BUILD_DIR/libkeepwarm.so")
+TMP=$(cd "$KW_TMP" && pwd -P)
+BLOCKING=$BUILD_DIR/clients/blocking
+
+# run CMD...: status in RC, stdout and stderr in $TMP/out and $TMP/err.
+run() { "$@" >"$TMP/out" 2>"$TMP/err"; RC=$?; }
+# The value of a variable in the output of `env`.
+env_value() { sed -n "s/^$1=//p" "$TMP/out" | head -n 1; }
+expect_eq() { # NAME GOT WANT
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', expected '$3'"; fi
+}
+# expect_status NAME WANT [GREP-PATTERN-IN-STDERR]
+expect_status() {
+	if [ "$RC" -ne "$2" ]; then
+		fail "$1: exit $RC, expected $2: $(head -c 300 "$TMP/err")"
+	elif [ $# -ge 3 ] && ! grep -qF -- "$3" "$TMP/err"; then
+		fail "$1: stderr lacks '$3': $(head -c 300 "$TMP/err")"
+	else
+		pass "$1"
+	fi
+}
+# Rows of a table with runs of spaces squeezed, for comparing with known text.
+squeezed() { awk '{ $1 = $1; print }' "$TMP/out"; }
+expect_row() { # NAME EXPECTED-SQUEEZED-LINE
+	if squeezed | grep -qxF -- "$2"; then pass "$1"; else
+		fail "$1: no line '$2' in: $(squeezed | tr '\n' '|')"
+	fi
+}
+
+# ---------------------------------------------------------------- launcher
+
+run "$KW" --version
+expect_eq "keepwarm --version" "$(cat "$TMP/out")" "keepwarm 0.1.0"
+run "$KW" --help
+missing=
+for o in off max-idle max-idle-per-host idle-timeout max-lifetime max-requests tcp-keepalive \
+         trace stats stats-interval sample library help version; do
+	grep -q -- "--$o\b" "$TMP/out" || missing="$missing --$o"
+done
+[ "$RC" -eq 0 ] && [ -z "$missing" ] && pass "keepwarm --help lists every option" \
+	|| fail "keepwarm --help: exit $RC, missing:$missing"
+
+# Every option sets its variable; relative paths become absolute.
+cd "$TMP"
+run "$KW" --off --max-idle 7 --max-idle-per-host 3 --idle-timeout 1m30s --max-lifetime 2m \
+	--max-requests 50 --tcp-keepalive 0 --trace rel.trace --stats "stats.%p.prom" \
+	--stats-interval 500ms --sample 0.25 -- env
+cd - >/dev/null
+for pair in KEEPWARM=off KEEPWARM_MAX_IDLE=7 KEEPWARM_MAX_IDLE_PER_HOST=3 \
+            KEEPWARM_IDLE_TIMEOUT=1m30s KEEPWARM_MAX_LIFETIME=2m KEEPWARM_MAX_REQUESTS=50 \
+            KEEPWARM_TCP_KEEPALIVE=0 "KEEPWARM_TRACE=$TMP/rel.trace" \
+            "KEEPWARM_STATS=$TMP/stats.%p.prom" KEEPWARM_STATS_INTERVAL=500ms KEEPWARM_SAMPLE=0.25 \
+            "LD_PRELOAD=$LIB"; do
+	expect_eq "option sets ${pair%%=*}" "$(env_value "${pair%%=*}")" "${pair#*=}"
+done
+[ "$RC" -eq 0 ] || fail "keepwarm with every option: exit $RC"
+run "$KW" --trace stderr --sample=1 env
+expect_eq "--trace stderr stays stderr" "$(env_value KEEPWARM_TRACE)" stderr
+expect_eq "--sample=1 (and no --)" "$(env_value KEEPWARM_SAMPLE)" 1
+run "$KW" --max-idle 2 -- sh -c 'echo "$*"' sh --max-idle 9 --off
+expect_eq "options after the program are the program's" "$(cat "$TMP/out")" "--max-idle 9 --off"
+
+for d in 90s 500ms 2m 1m30s 1.5s 10 0; do
+	run "$KW" --idle-timeout "$d" -- true
+	expect_status "--idle-timeout $d accepted" 0
+done
+for d in 5x -1s 1.5.s ms "" 1m30; do
+	run "$KW" --idle-timeout "$d" -- true
+	expect_status "--idle-timeout '$d' rejected" 2 "--idle-timeout"
+done
+for bad in "--max-idle abc" "--max-requests -3" "--max-idle-per-host 99999999999" \
+           "--sample 1.5" "--sample abc" "--stats-interval 1h2x" "--tcp-keepalive soon"; do
+	run "$KW" $bad -- true
+	expect_status "$bad rejected" 2 "${bad%% *}"
+done
+run "$KW" --bogus -- true
+expect_status "unknown option" 2 "--bogus"
+run "$KW" --max-idle
+expect_status "option without its value" 2 "--max-idle"
+run "$KW"
+expect_status "no program" 2 "no program"
+
+# LD_PRELOAD: the library goes first, the old value stays.
+LD_PRELOAD=/nonexistent/other.so run "$KW" -- env
+expect_eq "LD_PRELOAD prepended, old value kept" "$(env_value LD_PRELOAD)" "$LIB:/nonexistent/other.so"
+LD_PRELOAD="/nonexistent/a.so /nonexistent/b.so" run "$KW" -- env
+expect_eq "LD_PRELOAD with spaces kept" "$(env_value LD_PRELOAD)" "$LIB:/nonexistent/a.so /nonexistent/b.so"
+LD_PRELOAD="$LIB" run "$KW" -- env
+expect_eq "library already in LD_PRELOAD: not added twice" "$(env_value LD_PRELOAD)" "$LIB"
+
+# Finding the library.
+mkdir -p "$TMP/lonely/bin"
+cp "$KW" "$TMP/lonely/bin/keepwarm"
+run "$TMP/lonely/bin/keepwarm" -- true
+expect_status "library not found: exit 2" 2 "cannot find libkeepwarm.so"
+grep -qF "$TMP/lonely/bin/libkeepwarm.so" "$TMP/err" &&
+	grep -qF "$TMP/lonely/lib/keepwarm/libkeepwarm.so" "$TMP/err" &&
+	pass "library not found: names both places looked at" ||
+	fail "library not found: $(cat "$TMP/err")"
+KEEPWARM_LIBRARY=$LIB run "$TMP/lonely/bin/keepwarm" -- env
+expect_eq "KEEPWARM_LIBRARY is used" "$(env_value LD_PRELOAD)" "$LIB"
+run "$TMP/lonely/bin/keepwarm" --library "$LIB" -- env
+expect_eq "--library is used" "$(env_value LD_PRELOAD)" "$LIB"
+KEEPWARM_LIBRARY=$TMP/nonexistent.so run "$KW" -- true
+expect_status "KEEPWARM_LIBRARY that does not exist" 2 "$TMP/nonexistent.so"
+
+# Exit statuses.
+run "$KW" -- sh -c 'exit 7'
+expect_status "exit status passed through" 7
+run "$KW" -- "$TMP/no-such-program"
+expect_status "program not found: 127" 127 "no-such-program"
+run "$KW" -- "$FIX/trace.log"
+expect_status "program not executable: 126" 126 "trace.log"
+
+# A real run: ten requests on one connection.
+start_server || { finish; exit; }
+before=$(server_conns)
+run "$KW" -- "$BLOCKING" --host 127.0.0.1 --port "$SERVER_PORT" --requests 10
+expect_eq "keepwarm -- blocking --requests 10: 1 connection (exit $RC)" $(( $(server_conns) - before )) 1
+before=$(server_conns)
+run "$KW" --off -- "$BLOCKING" --host 127.0.0.1 --port "$SERVER_PORT" --requests 10
+expect_eq "keepwarm --off -- blocking --requests 10: 10 connections (exit $RC)" $(( $(server_conns) - before )) 10
+
+# ------------------------------------------------- keepwarm-stat, fixtures
+
+run "$KS" --version
+expect_eq "keepwarm-stat --version" "$(cat "$TMP/out")" "keepwarm-stat 0.1.0"
+
+run "$KS" summary "$FIX/trace.log"
+[ "$RC" -eq 0 ] || fail "summary trace.log: exit $RC $(cat "$TMP/err")"
+expect_row "trace: off arm row" "127.0.0.1:8080 off 1 1 0 0.000 - - - - - -"
+expect_row "trace: on arm row (requests per period, nearest-rank idle)" \
+	"127.0.0.1:8080 on 11 3 5 0.625 20ms 100ms 100ms - - -"
+expect_row "trace: not-HTTP destination" "[::1]:9090 on 0 1 0 0.000 - - - - - -"
+expect_row "trace: total" "total - 12 5 5 0.500 20ms 100ms 100ms - - -"
+
+run "$KS" summary "$FIX/stats-on.prom"
+[ "$RC" -eq 0 ] || fail "summary stats-on.prom: exit $RC $(cat "$TMP/err")"
+expect_row "stats: histogram_quantile interpolation" \
+	"127.0.0.1:8080 21 1 20 0.952 29.2ms 87.5ms 220ms 1.75ms 9.5ms 23.4ms"
+expect_row "stats: no idle data" "[::1]:9090 3 3 0 0.000 - - - 175ms 850ms 985ms"
+expect_row "stats: total merges histograms" "total 24 4 20 0.833 29.2ms 87.5ms 220ms 2ms 80ms 880ms"
+
+run "$KS" summary "$FIX/stats-off.prom" "$FIX/trace.log"
+expect_row "mixed stats and trace: off arm rows added up" \
+	"127.0.0.1:8080 off 22 22 0 0.000 - - - 4.82ms 24.5ms 47.4ms"
+
+run "$KS" compare "$FIX/stats-off.prom" "$FIX/stats-on.prom" --plot "$TMP/fixtures.svg"
+[ "$RC" -eq 0 ] || fail "compare fixtures: exit $RC $(cat "$TMP/err")"
+expect_row "compare: header names the arms" "A (off) B (on) B-A change"
+expect_row "compare: requests" "requests 21 24 +3 +14.3%"
+expect_row "compare: connections" "connections 21 4 -17 -81.0%"
+expect_row "compare: connections/request" "connections/request 1.000 0.167 -0.833 -83.3%"
+expect_row "compare: reuse ratio" "reuse ratio 0.000 0.833 +0.833 -"
+expect_row "compare: latency p50" "latency p50 4.82ms 2ms -2.82ms -58.5%"
+expect_row "compare: latency p90" "latency p90 24.5ms 80ms +55.5ms +226.5%"
+expect_row "compare: latency p99" "latency p99 47.4ms 880ms +833ms +1757.5%"
+expect_row "compare: errors" "errors 2 1 -1 -50.0%"
+svg_ok() { # FILE: well-formed XML with both arms in the legend and labelled axes
+	python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$1" 2>/dev/null &&
+		grep -q '<polyline' "$1" && grep -q 'log scale' "$1" && grep -q 'fraction of requests' "$1"
+}
+svg_ok "$TMP/fixtures.svg" && grep -q 'A (off): 21 requests' "$TMP/fixtures.svg" &&
+	grep -q 'B (on): 24 requests' "$TMP/fixtures.svg" &&
+	pass "compare --plot: SVG with axes and a legend naming the arms" ||
+	fail "compare --plot: $(head -c 300 "$TMP/fixtures.svg")"
+mkdir -p "$TMP/both"
+cp "$FIX/stats-on.prom" "$FIX/stats-off.prom" "$TMP/both/"
+: >"$TMP/both/stats-on.prom.tmp.99" # a file being written: skipped
+run "$KS" compare --by-arm "$TMP/both"
+expect_row "compare --by-arm splits one directory by arm" "connections 21 4 -17 -81.0%"
+
+for f in "bad-value.prom:7" "bad-line.prom:4" "bad-label.prom:2" "bad-buckets.prom:5" \
+         "short-histogram.prom:5" "no-pid.log:2" "bad-idle.log:4"; do
+	file=$FIX/malformed/${f%%:*}
+	run "$KS" summary "$file"
+	if [ "$RC" -eq 1 ] && head -n 1 "$TMP/err" | grep -qF "$file:${f#*:}: "; then
+		pass "malformed ${f%%:*}: $(head -n 1 "$TMP/err" | sed "s|$FIX/malformed/||")"
+	else
+		fail "malformed $f: exit $RC, stderr: $(cat "$TMP/err")"
+	fi
+done
+run "$KS" compare "$FIX/stats-on.prom" "$FIX/trace.log"
+expect_status "compare rejects a trace log" 1 "$FIX/trace.log:1: "
+run "$KS"
+expect_status "keepwarm-stat without a command" 2
+run "$KS" compare "$FIX/stats-on.prom"
+expect_status "compare with one side" 2
+run "$KS" frobnicate
+expect_status "unknown command" 2
+run "$KS" summary "$TMP/nonexistent"
+expect_status "missing file" 1 "$TMP/nonexistent"
+
+# ------------------------------------ the stats file the library writes
+
+# requests, dialed, reused and reuse ratio of the kwtestd row of a summary.
+counts() { squeezed | awk -v dest="127.0.0.1:$SERVER_PORT" '$1 == dest { print $2, $3, $4, $5 }'; }
+
+# A parser of our own for the Prometheus text format, used when promtool is
+# not installed: the line grammar, TYPE before samples, and histograms whose
+# buckets are cumulative, end in +Inf and agree with _count.
+prom_check() {
+	awk '
+	function bad(msg) { printf "%s:%d: %s\n", FILENAME, FNR, msg > "/dev/stderr"; failed = 1 }
+	FNR == 1 { split("", type); split("", inf); last_key = "" } # each file on its own
+	/^[ \t]*$/ { next }
+	/^# TYPE / {
+		if ($0 !~ /^# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram|summary|untyped)$/) bad("bad TYPE")
+		if ($3 in type) bad("second TYPE for " $3)
+		type[$3] = $4; next
+	}
+	/^# HELP / { if ($0 !~ /^# HELP [a-zA-Z_:][a-zA-Z0-9_:]*( .*)?$/) bad("bad HELP"); next }
+	/^#/ { next }
+	{
+		label = "[a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\]|\\\\.)*\""
+		if ($0 !~ ("^[a-zA-Z_:][a-zA-Z0-9_:]*(\\{(" label "(," label ")*,?)?\\})? (NaN|[+-]?Inf|[+-]?[0-9]+(\\.[0-9]*)?([eE][+-]?[0-9]+)?|[+-]?\\.[0-9]+([eE][+-]?[0-9]+)?)( -?[0-9]+)?$")) {
+			bad("not a sample: " $0); next
+		}
+		name = $0; sub(/[{ ].*/, "", name)
+		family = name; sub(/_(bucket|sum|count)$/, "", family)
+		if (!(name in type) && !(family in type && type[family] == "histogram")) bad("no TYPE before " name)
+		if (name ~ /^keepwarm_/ && ($0 !~ /[{,]arm="/ || $0 !~ /[{,]pid="/)) bad("no arm or pid label")
+		value = $NF; series = $0; sub(/ [^ ]*$/, "", series)
+		if (name ~ /_bucket$/) {
+			le = series; sub(/.*le="/, "", le); sub(/".*/, "", le)
+			key = series; sub(/,?le="[^"]*"/, "", key); sub(/_bucket/, "", key)
+			if (key == last_key && value + 0 < last_value + 0) bad("bucket count decreases")
+			last_key = key; last_value = value
+			if (le == "+Inf") inf[key] = value
+		} else if (name ~ /_count$/ && family in type && type[family] == "histogram") {
+			key = series; sub(/_count/, "", key)
+			if (!(key in inf)) bad("histogram without a +Inf bucket")
+			else if (inf[key] != value) bad("_count differs from the +Inf bucket")
+		}
+	}
+	END { exit failed }' "$@"
+}
+run prom_check "$FIX/stats-on.prom" "$FIX/stats-off.prom"
+expect_status "our Prometheus parser accepts the fixtures" 0
+run prom_check "$FIX/malformed/bad-buckets.prom"
+expect_status "our Prometheus parser rejects decreasing buckets" 1 "bucket count decreases"
+
+mkdir -p "$TMP/stats"
+before=$(server_conns)
+run "$KW" --stats "$TMP/stats/on.%p.prom" --trace "$TMP/real.trace" -- \
+	"$BLOCKING" --host 127.0.0.1 --port "$SERVER_PORT" --requests 10
+run "$KW" --sample 0 --stats "$TMP/stats/off.%p.prom" -- \
+	"$BLOCKING" --host 127.0.0.1 --port "$SERVER_PORT" --requests 10
+expect_eq "--stats and --sample 0 runs: 1 + 10 connections" $(( $(server_conns) - before )) 11
+on_file=$(ls "$TMP"/stats/on.*.prom 2>/dev/null | head -n 1)
+off_file=$(ls "$TMP"/stats/off.*.prom 2>/dev/null | head -n 1)
+if [ -n "$on_file" ] && [ -n "$off_file" ]; then
+	pass "the library wrote a stats file per process (%p expanded)"
+	grep -q '^keepwarm_info{arm="off"' "$off_file" && pass "--sample 0: the process is in the off arm" \
+		|| fail "--sample 0: $(grep keepwarm_info "$off_file")"
+	# Counts only: the percentiles depend on timing.
+	run "$KS" summary "$on_file"
+	expect_eq "keepwarm-stat reads the library's stats file (exit $RC)" "$(counts)" "10 1 9 0.900"
+	run "$KS" summary "$TMP/real.trace"
+	expect_eq "keepwarm-stat reads the library's trace (exit $RC)" "$(counts)" "10 1 9 0.900"
+	run "$KS" compare --by-arm --plot "$TMP/real.svg" "$TMP/stats"
+	expect_row "compare --by-arm on the library's files: connections" "connections 10 1 -9 -90.0%"
+	expect_row "compare --by-arm on the library's files: requests" "requests 10 10 +0 +0.0%"
+	svg_ok "$TMP/real.svg" && pass "compare --plot on the library's files" || fail "real.svg"
+	if [ -x /usr/bin/promtool ]; then
+		run /usr/bin/promtool check metrics <"$on_file"
+		expect_status "promtool check metrics accepts the stats file" 0
+	else
+		run prom_check "$on_file" "$off_file"
+		expect_status "the stats files parse (own parser; promtool is not installed)" 0
+	fi
+else
+	fail "the library wrote no stats files: $(ls "$TMP/stats")"
+fi
+
+# ------------------------------------------------------ install/uninstall
+
+DEST=$TMP/dest
+INSTALLED="usr/lib/keepwarm/libkeepwarm.so usr/bin/keepwarm usr/bin/keepwarm-stat usr/share/man/man1/keepwarm.1"
+run make -C "$ROOT" --no-print-directory install BUILD="$BUILD_DIR" DESTDIR="$DEST" PREFIX=/usr
+[ "$RC" -eq 0 ] || fail "make install: exit $RC $(tail -c 500 "$TMP/err")"
+missing=
+for f in $INSTALLED; do [ -f "$DEST/$f" ] || missing="$missing $f"; done
+expect_eq "make install puts the four files in place" "${missing:-none missing}" "none missing"
+run "$DEST/usr/bin/keepwarm" -- env
+expect_eq "installed launcher finds the installed library" "$(env_value LD_PRELOAD)" \
+	"$DEST/usr/lib/keepwarm/libkeepwarm.so"
+before=$(server_conns)
+run "$DEST/usr/bin/keepwarm" -- "$BLOCKING" --host 127.0.0.1 --port "$SERVER_PORT" --requests 5
+expect_eq "installed launcher: 5 requests on 1 connection (exit $RC)" $(( $(server_conns) - before )) 1
+if command -v man >/dev/null; then
+	run man -l "$DEST/usr/share/man/man1/keepwarm.1"
+	grep -q 'KEEPWARM_SAMPLE' "$TMP/out" && pass "installed man page renders" || fail "man -l: $(cat "$TMP/err")"
+fi
+run make -C "$ROOT" --no-print-directory uninstall BUILD="$BUILD_DIR" DESTDIR="$DEST" PREFIX=/usr
+left=$(cd "$DEST" && find . -type f | sort | tr '\n' ' ')
+expect_eq "make uninstall removes them (exit $RC)" "${left:-nothing left}" "nothing left"
+
+stop_server
+finish

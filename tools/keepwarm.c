@@ -1,0 +1,319 @@
+/* keepwarm - run a program with libkeepwarm.so preloaded.
+ *
+ *   keepwarm [options] [--] program [args...]
+ *
+ * Every option sets one KEEPWARM_* variable, validated here with the library's
+ * own parsers (config.o) so that a typo fails loudly before the program runs
+ * instead of becoming a one-line warning and a default inside it. The library
+ * is prepended to LD_PRELOAD, then the program replaces this process, so its
+ * exit status is the program's. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define KEEPWARM_VERSION "0.1.0"
+#define LIBRARY_NAME     "libkeepwarm.so"
+
+enum { EXIT_USAGE = 2, EXIT_CANNOT_EXEC = 126, EXIT_NOT_FOUND = 127 };
+
+enum value_kind {
+	VALUE_NONE,     /* a flag: the variable gets the fixed value */
+	VALUE_UINT,     /* whole number, as kw_parse_uint */
+	VALUE_DURATION, /* Go-style duration, as kw_parse_duration_ms */
+	VALUE_FRACTION, /* from 0 to 1, as kw_parse_fraction */
+	VALUE_PATH,     /* file path, made absolute */
+	VALUE_TRACE,    /* "stderr" or a file path */
+};
+
+struct setting {
+	const char     *option;
+	const char     *variable;
+	enum value_kind kind;
+	const char     *metavar;    /* for --help; for VALUE_NONE, the fixed value */
+	const char     *help;
+};
+
+static const struct setting settings[] = {
+	{ "off",                "KEEPWARM",                   VALUE_NONE,     "off",
+	  "never reuse connections (the control arm of an A/B test)" },
+	{ "max-idle",           "KEEPWARM_MAX_IDLE",          VALUE_UINT,     "N",
+	  "idle connections kept in total (default 100)" },
+	{ "max-idle-per-host",  "KEEPWARM_MAX_IDLE_PER_HOST", VALUE_UINT,     "N",
+	  "idle connections kept per address:port (default 20)" },
+	{ "idle-timeout",       "KEEPWARM_IDLE_TIMEOUT",      VALUE_DURATION, "D",
+	  "drop a parked connection idle this long (default 90s)" },
+	{ "max-lifetime",       "KEEPWARM_MAX_LIFETIME",      VALUE_DURATION, "D",
+	  "do not reuse connections older than D (default off)" },
+	{ "max-requests",       "KEEPWARM_MAX_REQUESTS",      VALUE_UINT,     "N",
+	  "do not reuse after N requests (default off)" },
+	{ "tcp-keepalive",      "KEEPWARM_TCP_KEEPALIVE",     VALUE_DURATION, "D",
+	  "TCP keepalive on parked sockets, 0 = off (default 30s)" },
+	{ "trace",              "KEEPWARM_TRACE",             VALUE_TRACE,    "FILE|stderr",
+	  "append one logfmt line per decision" },
+	{ "stats",              "KEEPWARM_STATS",             VALUE_PATH,     "FILE",
+	  "write Prometheus statistics here (%p = pid)" },
+	{ "stats-interval",     "KEEPWARM_STATS_INTERVAL",    VALUE_DURATION, "D",
+	  "rewrite the statistics this often (default 10s)" },
+	{ "sample",             "KEEPWARM_SAMPLE",            VALUE_FRACTION, "F",
+	  "fraction of processes in the 'on' arm, the rest 'off'" },
+};
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+/* getopt_long values: settings[i] is OPT_SETTING + i, clear of characters. */
+enum { OPT_SETTING = 256, OPT_LIBRARY = 1000, OPT_HELP, OPT_VERSION };
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: keepwarm [options] [--] program [args...]\n"
+	        "Run program with " LIBRARY_NAME " preloaded, so that it reuses its\n"
+	        "HTTP/1.x keep-alive connections.\n\n");
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *s = &settings[i];
+		char left[64];
+
+		if (s->kind == VALUE_NONE)
+			snprintf(left, sizeof left, "--%s", s->option);
+		else
+			snprintf(left, sizeof left, "--%s %s", s->option, s->metavar);
+		fprintf(out, "  %-26s %s\n  %-26s   (%s)\n", left, s->help, "", s->variable);
+	}
+	fprintf(out,
+	        "  %-26s use this library instead of searching for it\n"
+	        "  %-26s show this help\n"
+	        "  %-26s show the version\n\n"
+	        "Durations: 90s, 500ms, 2m, 1m30s, 1.5s; a bare number means seconds.\n"
+	        "The library is $KEEPWARM_LIBRARY if set, else found next to this program\n"
+	        "(" LIBRARY_NAME ") or in ../lib/keepwarm/ relative to it.\n",
+	        "--library PATH", "-h, --help", "--version");
+}
+
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("keepwarm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'keepwarm --help'.\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+/* A relative path would name another file once the program (or a child it
+ * starts) changes directory, so the variable gets an absolute one. */
+static char *absolute_path(const char *option, const char *path)
+{
+	char cwd[PATH_MAX], *abs;
+
+	if (!*path)
+		usage_error("--%s: the path is empty", option);
+	if (path[0] == '/')
+		abs = strdup(path);
+	else if (!getcwd(cwd, sizeof cwd) || asprintf(&abs, "%s/%s", cwd, path) < 0)
+		abs = NULL;
+	if (!abs) {
+		perror("keepwarm");
+		exit(EXIT_USAGE);
+	}
+	if (strlen(abs) >= KW_TRACE_PATH_MAX)
+		usage_error("--%s: the path \"%.80s...\" is too long", option, abs);
+	return abs;
+}
+
+/* Validate one option's value and put it in the environment. */
+static void apply_setting(const struct setting *s, const char *arg)
+{
+	unsigned number;
+	uint64_t ms;
+	double fraction;
+	char *value = NULL;
+
+	switch (s->kind) {
+	case VALUE_NONE:
+		arg = s->metavar;
+		break;
+	case VALUE_UINT:
+		if (kw_parse_uint(arg, &number) < 0)
+			usage_error("--%s: \"%s\" is not a whole number (0 to 2147483647)", s->option, arg);
+		break;
+	case VALUE_DURATION:
+		if (kw_parse_duration_ms(arg, &ms) < 0)
+			usage_error("--%s: \"%s\" is not a duration (like 90s, 500ms, 2m, 1m30s, 1.5s)",
+			            s->option, arg);
+		break;
+	case VALUE_FRACTION:
+		if (kw_parse_fraction(arg, &fraction) < 0)
+			usage_error("--%s: \"%s\" is not a fraction from 0 to 1 (like 0.25)", s->option, arg);
+		break;
+	case VALUE_TRACE:
+		if (!strcmp(arg, "stderr"))
+			break;
+		/* fall through */
+	case VALUE_PATH:
+		arg = value = absolute_path(s->option, arg);
+		break;
+	}
+	if (setenv(s->variable, arg, 1) < 0) {
+		perror("keepwarm: setenv");
+		exit(EXIT_USAGE);
+	}
+	free(value);
+}
+
+static int readable_file(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+/* The library: --library, else $KEEPWARM_LIBRARY, else next to the real path
+ * of this executable (build tree), else <prefix>/lib/keepwarm/ (installed).
+ * An explicit choice that does not exist is an error, not a reason to look
+ * elsewhere: the user asked for that file. */
+static char *find_library(const char *option_path)
+{
+	const char *chosen = option_path ? option_path : getenv("KEEPWARM_LIBRARY");
+	char exe[PATH_MAX], beside[PATH_MAX + 32], installed[PATH_MAX + 32], *real;
+	ssize_t n;
+
+	if (chosen && *chosen) {
+		if (!readable_file(chosen)) {
+			fprintf(stderr, "keepwarm: cannot read the library %s (from %s): %s\n", chosen,
+			        option_path ? "--library" : "KEEPWARM_LIBRARY", strerror(errno));
+			exit(EXIT_USAGE);
+		}
+		real = realpath(chosen, NULL);
+	} else {
+		n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		if (n < 0) {
+			perror("keepwarm: cannot read /proc/self/exe");
+			exit(EXIT_USAGE);
+		}
+		exe[n] = '\0';
+		char *dir = dirname(exe); /* dirname edits exe in place */
+		snprintf(beside, sizeof beside, "%s/%s", dir, LIBRARY_NAME);
+		char *prefix = dirname(dir);
+		snprintf(installed, sizeof installed, "%s/lib/keepwarm/%s",
+		         strcmp(prefix, "/") ? prefix : "", LIBRARY_NAME);
+		if (readable_file(beside))
+			real = realpath(beside, NULL);
+		else if (readable_file(installed))
+			real = realpath(installed, NULL);
+		else {
+			fprintf(stderr,
+			        "keepwarm: cannot find " LIBRARY_NAME "; looked at:\n"
+			        "  %s\n  %s\n"
+			        "Set KEEPWARM_LIBRARY or use --library PATH.\n",
+			        beside, installed);
+			exit(EXIT_USAGE);
+		}
+	}
+	if (!real) {
+		perror("keepwarm: realpath");
+		exit(EXIT_USAGE);
+	}
+	/* ld.so splits LD_PRELOAD at spaces and colons. */
+	if (strpbrk(real, " :")) {
+		fprintf(stderr, "keepwarm: the library path \"%s\" contains a space or a colon, "
+		        "which LD_PRELOAD cannot hold\n", real);
+		exit(EXIT_USAGE);
+	}
+	return real;
+}
+
+/* Is library already one of the entries of the LD_PRELOAD list? */
+static int preload_has(const char *list, const char *library)
+{
+	size_t len = strlen(library);
+
+	for (const char *p = list; *p;) {
+		p += strspn(p, " :");
+		size_t entry = strcspn(p, " :");
+		if (entry == len && !strncmp(p, library, len))
+			return 1;
+		p += entry;
+	}
+	return 0;
+}
+
+/* Put the library first, so its wrappers come before any other preloaded
+ * library's, and keep whatever was there: the user may be stacking tools. */
+static void prepend_preload(const char *library)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *joined;
+
+	if (old && preload_has(old, library))
+		return;
+	if (old && old[strspn(old, " :")]) {
+		if (asprintf(&joined, "%s:%s", library, old) < 0) {
+			perror("keepwarm");
+			exit(EXIT_USAGE);
+		}
+	} else if (!(joined = strdup(library))) {
+		perror("keepwarm");
+		exit(EXIT_USAGE);
+	}
+	if (setenv("LD_PRELOAD", joined, 1) < 0) {
+		perror("keepwarm: setenv");
+		exit(EXIT_USAGE);
+	}
+	free(joined);
+}
+
+int main(int argc, char **argv)
+{
+	struct option longopts[NSETTINGS + 4];
+	const char *library_option = NULL;
+	int opt;
+
+	for (size_t i = 0; i < NSETTINGS; i++)
+		longopts[i] = (struct option){ settings[i].option,
+		                               settings[i].kind == VALUE_NONE ? no_argument : required_argument,
+		                               NULL, OPT_SETTING + (int)i };
+	longopts[NSETTINGS] = (struct option){ "library", required_argument, NULL, OPT_LIBRARY };
+	longopts[NSETTINGS + 1] = (struct option){ "help", no_argument, NULL, OPT_HELP };
+	longopts[NSETTINGS + 2] = (struct option){ "version", no_argument, NULL, OPT_VERSION };
+	longopts[NSETTINGS + 3] = (struct option){ NULL, 0, NULL, 0 };
+
+	opterr = 0; /* our own messages, with the exit status we document */
+	/* "+": stop at the first non-option, which is the program; ":": a
+	 * missing value is reported as ':', apart from unknown options. */
+	while ((opt = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+		if (opt >= OPT_SETTING && opt < OPT_SETTING + (int)NSETTINGS)
+			apply_setting(&settings[opt - OPT_SETTING], optarg);
+		else if (opt == OPT_LIBRARY)
+			library_option = optarg;
+		else if (opt == OPT_HELP || opt == 'h') {
+			usage(stdout);
+			return 0;
+		} else if (opt == OPT_VERSION) {
+			puts("keepwarm " KEEPWARM_VERSION);
+			return 0;
+		} else if (opt == ':')
+			usage_error("%s needs a value", argv[optind - 1]);
+		else
+			usage_error("invalid option %s", argv[optind - 1]);
+	}
+	if (optind >= argc)
+		usage_error("no program to run");
+
+	char *library = find_library(library_option);
+	prepend_preload(library);
+	free(library);
+
+	execvp(argv[optind], argv + optind);
+	int err = errno;
+	fprintf(stderr, "keepwarm: cannot run %s: %s\n", argv[optind], strerror(err));
+	return err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC;
+}

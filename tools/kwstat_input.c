@@ -1,0 +1,674 @@
+/* kwstat_input.c - read keepwarm trace logs and stats files (docs/formats.md)
+ * into a kws_set, rejecting malformed lines with "FILE:LINE: message". */
+#include "kwstat.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct reader {
+	const char     *path;
+	unsigned long   line;
+	struct kws_set *set;
+};
+
+static int bad(const struct reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int bad(const struct reader *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s:%lu: ", r->path, r->line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
+static bool blank(const char *s)
+{
+	return s[strspn(s, " \t")] == '\0';
+}
+
+static bool all_digits(const char *s)
+{
+	return *s && s[strspn(s, "0123456789")] == '\0';
+}
+
+/* ------------------------------------------------------------------ traces */
+
+/* Open-addressing map from a 64-bit key to a value, never shrunk: traces
+ * key it by pid (the arm of a process) and by pid and fd (a connection in
+ * use). Entries are not deleted; callers store a "none" value instead. */
+struct u64map {
+	uint64_t *keys;
+	long     *vals;
+	bool     *used;
+	size_t    cap, n;
+};
+
+static size_t map_hash(uint64_t key, size_t cap)
+{
+	key ^= key >> 33;
+	key *= 0xff51afd7ed558ccdULL;
+	key ^= key >> 33;
+	return (size_t)key & (cap - 1);
+}
+
+static long *map_find(const struct u64map *m, uint64_t key)
+{
+	if (!m->cap)
+		return NULL;
+	for (size_t i = map_hash(key, m->cap); m->used[i]; i = (i + 1) & (m->cap - 1))
+		if (m->keys[i] == key)
+			return &m->vals[i];
+	return NULL;
+}
+
+static void map_put(struct u64map *m, uint64_t key, long val)
+{
+	long *slot = map_find(m, key);
+
+	if (slot) {
+		*slot = val;
+		return;
+	}
+	if (2 * (m->n + 1) > m->cap) { /* keep it at most half full */
+		struct u64map grown = { 0 };
+		grown.cap = m->cap ? 2 * m->cap : 64;
+		grown.keys = calloc(grown.cap, sizeof *grown.keys);
+		grown.vals = calloc(grown.cap, sizeof *grown.vals);
+		grown.used = calloc(grown.cap, sizeof *grown.used);
+		if (!grown.keys || !grown.vals || !grown.used) {
+			perror("keepwarm-stat");
+			exit(1);
+		}
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->used[i])
+				map_put(&grown, m->keys[i], m->vals[i]);
+		free(m->keys);
+		free(m->vals);
+		free(m->used);
+		*m = grown;
+	}
+	size_t i = map_hash(key, m->cap);
+	while (m->used[i])
+		i = (i + 1) & (m->cap - 1);
+	m->used[i] = true;
+	m->keys[i] = key;
+	m->vals[i] = val;
+	m->n++;
+}
+
+static void map_free(struct u64map *m)
+{
+	free(m->keys);
+	free(m->vals);
+	free(m->used);
+}
+
+struct trace_state {
+	struct u64map arm_of_pid;   /* pid -> index in set->arms */
+	struct u64map in_use;       /* pid<<32|fd -> requests when taken, -1 = none */
+};
+
+struct trace_line {
+	const char *event, *dest, *arm, *reason;
+	long        pid, fd, idle_ms, requests; /* -1 when absent */
+};
+
+/* "2026-11-24T02:39:07.123Z" */
+static bool valid_timestamp(const char *ts)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+
+	if (strlen(ts) != sizeof shape - 1)
+		return false;
+	for (size_t i = 0; shape[i]; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)ts[i]) : ts[i] != shape[i])
+			return false;
+	return true;
+}
+
+static int number_field(const struct reader *r, const char *key, const char *value, long *out)
+{
+	if (!all_digits(value) || strlen(value) > 15)
+		return bad(r, "%s=%s is not a whole number", key, value);
+	*out = strtol(value, NULL, 10);
+	return 0;
+}
+
+/* Split a logfmt line in place; the first three fields must be ts, pid,
+ * event, in that order, as the library writes them. */
+static int parse_trace_line(const struct reader *r, char *line, struct trace_line *t)
+{
+	static const char *const first[] = { "ts", "pid", "event" };
+	char *save = NULL, *field;
+	unsigned n = 0;
+
+	*t = (struct trace_line){ .pid = -1, .fd = -1, .idle_ms = -1, .requests = -1 };
+	if (strstr(line, "  ") || line[0] == ' ' || (*line && line[strlen(line) - 1] == ' '))
+		return bad(r, "fields must be separated by exactly one space");
+	for (field = strtok_r(line, " ", &save); field; field = strtok_r(NULL, " ", &save), n++) {
+		char *eq = strchr(field, '=');
+		if (!eq || eq == field || !eq[1])
+			return bad(r, "field \"%s\" is not key=value", field);
+		*eq = '\0';
+		const char *key = field, *value = eq + 1;
+		if (n < 3 && strcmp(key, first[n]))
+			return bad(r, "expected %s= as field %u, found %s=", first[n], n + 1, key);
+		if (!strcmp(key, "ts")) {
+			if (!valid_timestamp(value))
+				return bad(r, "ts=%s is not a UTC time like 2026-11-24T02:39:07.123Z", value);
+		} else if (!strcmp(key, "pid")) {
+			if (number_field(r, key, value, &t->pid) < 0)
+				return -1;
+		} else if (!strcmp(key, "event")) {
+			if (value[strspn(value, "abcdefghijklmnopqrstuvwxyz_-")])
+				return bad(r, "event=%s is not a lower-case word", value);
+			t->event = value;
+		} else if (!strcmp(key, "fd")) {
+			if (number_field(r, key, value, &t->fd) < 0)
+				return -1;
+		} else if (!strcmp(key, "idle_ms")) {
+			if (number_field(r, key, value, &t->idle_ms) < 0)
+				return -1;
+		} else if (!strcmp(key, "requests")) {
+			if (number_field(r, key, value, &t->requests) < 0)
+				return -1;
+		} else if (!strcmp(key, "dest")) {
+			t->dest = value;
+		} else if (!strcmp(key, "arm")) {
+			t->arm = value;
+		} else if (!strcmp(key, "reason")) {
+			t->reason = value;
+		}
+	}
+	if (n < 3)
+		return bad(r, "a trace line needs ts=, pid= and event=");
+	return 0;
+}
+
+static const char *arm_of(struct kws_set *set, struct trace_state *st, long pid)
+{
+	long *idx = map_find(&st->arm_of_pid, (uint64_t)pid);
+	/* Traces from before the start event: only the on arm wrote a trace. */
+	return idx ? set->arms[*idx].name : "on";
+}
+
+/* Requests are not traced one by one: the library reports on park, discard
+ * and let-go how many requests a connection has served in all, and on reuse
+ * how many it had served when parked. So the requests of one period of use
+ * (dial or reuse, then park or let go, on one pid and fd) are the end count
+ * less the start count. A period whose start is not in the trace (a fork
+ * child closing what it inherited) is not counted. */
+static void trace_account(struct kws_set *set, struct trace_state *st, const struct trace_line *t)
+{
+	uint64_t conn = (uint64_t)t->pid << 32 | (uint32_t)t->fd;
+	const char *e = t->event;
+
+	if (!strcmp(e, "start")) {
+		struct kws_arm *arm = kws_arm(set, t->arm ? t->arm : "");
+		arm->processes++;
+		map_put(&st->arm_of_pid, (uint64_t)t->pid, (long)(arm - set->arms));
+		return;
+	}
+	if (!t->dest)
+		return;
+	struct kws_row *row = kws_row(set, arm_of(set, st, t->pid), t->dest);
+	if (!strcmp(e, "dial")) {
+		row->dialed++;
+		if (t->fd >= 0)
+			map_put(&st->in_use, conn, 0);
+	} else if (!strcmp(e, "reuse")) {
+		row->reused++;
+		if (t->idle_ms >= 0)
+			kws_hist_observe(&row->idle, (double)t->idle_ms / 1000.0);
+		if (t->fd >= 0)
+			map_put(&st->in_use, conn, t->requests >= 0 ? t->requests : 0);
+	} else if (t->fd >= 0 && t->requests >= 0 && t->idle_ms < 0 &&
+	           (!strcmp(e, "park") || !strcmp(e, "discard") || !strcmp(e, "taint") ||
+	            !strcmp(e, "passthrough"))) {
+		/* idle_ms marks lines about parked connections (pool discards). */
+		long *start = map_find(&st->in_use, conn);
+		if (start && *start >= 0 && t->requests >= *start)
+			row->requests += (double)(t->requests - *start);
+		if (start)
+			*start = -1;
+	}
+}
+
+static int read_trace(struct reader *r, FILE *f, char **buf, size_t *cap)
+{
+	struct trace_state st = { 0 };
+	struct trace_line t;
+	int rc = 0;
+
+	r->set->trace_files++;
+	for (r->line = 1; getline(buf, cap, f) >= 0; r->line++) {
+		(*buf)[strcspn(*buf, "\n")] = '\0';
+		if (blank(*buf))
+			continue;
+		if ((rc = parse_trace_line(r, *buf, &t)) < 0)
+			break;
+		trace_account(r->set, &st, &t);
+	}
+	map_free(&st.arm_of_pid);
+	map_free(&st.in_use);
+	return rc;
+}
+
+/* ------------------------------------------------------------ stats files */
+
+#define MAX_LABELS 16
+
+struct sample {
+	char  *name;
+	char  *label_names[MAX_LABELS];
+	char  *label_values[MAX_LABELS];
+	size_t nlabels;
+	double value;
+};
+
+/* A histogram series being read: its buckets must come together, in the
+ * documented order, with counts that never decrease. */
+struct bucket_run {
+	char  *key;       /* metric name and labels other than le; NULL = none */
+	size_t next;      /* index of the bound expected next */
+	double last;      /* previous cumulative count */
+};
+
+static bool metric_name_char(int c, bool first)
+{
+	return isalpha(c) || c == '_' || c == ':' || (!first && isdigit(c));
+}
+
+static char *skip_space(char *p)
+{
+	return p + strspn(p, " \t");
+}
+
+/* Parse "name{l1="v1",...} value [timestamp]" in place: names and decoded
+ * label values end up NUL-terminated inside line. */
+static int parse_sample(const struct reader *r, char *line, struct sample *s)
+{
+	char *p = line, *end;
+
+	s->nlabels = 0;
+	if (!metric_name_char((unsigned char)*p, true))
+		return bad(r, "not a comment, a blank line or a sample: \"%.60s\"", line);
+	s->name = p;
+	while (metric_name_char((unsigned char)*p, false))
+		p++;
+	char after_name = *p;
+	*p = '\0';
+	if (after_name == '{') {
+		for (p = skip_space(p + 1); *p != '}'; p = skip_space(p)) {
+			char *name = p;
+			if (!isalpha((unsigned char)*p) && *p != '_')
+				return bad(r, "bad label name in %s", s->name);
+			while (isalnum((unsigned char)*p) || *p == '_')
+				p++;
+			char *name_end = p;
+			p = skip_space(p);
+			if (*p != '=' || *(p = skip_space(p + 1)) != '"')
+				return bad(r, "label %.*s of %s is not name=\"value\"",
+				           (int)(name_end - name), name, s->name);
+			*name_end = '\0';
+			char *value = ++p, *w = value;
+			for (; *p != '"'; p++) {
+				if (!*p)
+					return bad(r, "unterminated label value in %s", s->name);
+				if (*p == '\\') {
+					p++;
+					if (*p == 'n')
+						*w++ = '\n';
+					else if (*p == '\\' || *p == '"')
+						*w++ = *p;
+					else
+						return bad(r, "bad escape \\%c in a label of %s", *p ? *p : ' ',
+						           s->name);
+				} else
+					*w++ = *p;
+			}
+			*w = '\0';
+			if (s->nlabels == MAX_LABELS)
+				return bad(r, "more than %d labels on %s", MAX_LABELS, s->name);
+			s->label_names[s->nlabels] = name;
+			s->label_values[s->nlabels++] = value;
+			p = skip_space(p + 1);
+			if (*p == ',')
+				p = skip_space(p + 1);
+			else if (*p != '}')
+				return bad(r, "expected , or } after a label of %s", s->name);
+		}
+		p++;
+		after_name = *p;
+	}
+	if (after_name != ' ' && after_name != '\t')
+		return bad(r, "expected a space and a value after %s", s->name);
+	char *value = skip_space(p + 1);
+	size_t len = strcspn(value, " \t");
+	char saved = value[len];
+	value[len] = '\0';
+	errno = 0;
+	s->value = strtod(value, &end);
+	if (!len || *end || errno == ERANGE)
+		return bad(r, "value \"%s\" of %s is not a number", value, s->name);
+	value[len] = saved;
+	p = skip_space(value + len);
+	if (*p) { /* an optional timestamp in milliseconds */
+		char *ts = p + (*p == '-');
+		len = strspn(ts, "0123456789");
+		if (!len || !blank(ts + len))
+			return bad(r, "\"%s\" after the value of %s is not a timestamp", p, s->name);
+	}
+	return 0;
+}
+
+static const char *label(const struct sample *s, const char *name)
+{
+	for (size_t i = 0; i < s->nlabels; i++)
+		if (!strcmp(s->label_names[i], name))
+			return s->label_values[i];
+	return NULL;
+}
+
+static int need_label(const struct reader *r, const struct sample *s, const char *name,
+                      const char **out)
+{
+	if (!(*out = label(s, name)))
+		return bad(r, "%s has no %s label", s->name, name);
+	return 0;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+static int bound_index(const char *le)
+{
+	char *end;
+	double v = strtod(le, &end);
+
+	if (end == le || *end)
+		return -1;
+	for (int i = 0; i < KWS_NBOUNDS; i++)
+		if (isinf(kws_bounds[i]) ? isinf(v) && v > 0 : fabs(v - kws_bounds[i]) <= 1e-9 * kws_bounds[i])
+			return i;
+	return -1;
+}
+
+static void format_le(char *buf, size_t size, size_t i)
+{
+	if (isinf(kws_bounds[i]))
+		snprintf(buf, size, "+Inf");
+	else
+		snprintf(buf, size, "%g", kws_bounds[i]);
+}
+
+static int end_bucket_run(const struct reader *r, struct bucket_run *run)
+{
+	char le[16];
+
+	if (run->key && run->next < KWS_NBOUNDS) {
+		format_le(le, sizeof le, run->next);
+		free(run->key);
+		run->key = NULL;
+		return bad(r, "histogram buckets end before le=\"%s\"", le);
+	}
+	free(run->key);
+	run->key = NULL;
+	return 0;
+}
+
+static int take_bucket(const struct reader *r, const struct sample *s, struct bucket_run *run,
+                       struct kws_hist *h)
+{
+	const char *le;
+	char key[1024], want[16];
+	size_t len = (size_t)snprintf(key, sizeof key, "%s", s->name);
+
+	if (need_label(r, s, "le", &le) < 0)
+		return -1;
+	for (size_t i = 0; i < s->nlabels && len < sizeof key; i++)
+		if (strcmp(s->label_names[i], "le"))
+			len += (size_t)snprintf(key + len, sizeof key - len, "\n%s=%s", s->label_names[i],
+			                        s->label_values[i]);
+	if (!run->key || strcmp(run->key, key)) {
+		if (end_bucket_run(r, run) < 0)
+			return -1;
+		if (!(run->key = strdup(key))) {
+			perror("keepwarm-stat");
+			exit(1);
+		}
+		run->next = 0;
+		run->last = 0;
+	}
+	int i = bound_index(le);
+	format_le(want, sizeof want, run->next);
+	if (run->next >= KWS_NBOUNDS)
+		return bad(r, "%s: a bucket after le=\"+Inf\"", s->name);
+	if (i != (int)run->next)
+		return bad(r, "%s: le=\"%s\" where le=\"%s\" was expected", s->name, le, want);
+	if (s->value < run->last)
+		return bad(r, "%s: cumulative count %g below the previous bucket's %g", s->name,
+		           s->value, run->last);
+	run->last = s->value;
+	run->next++;
+	h->cumulative[i] += s->value;
+	return 0;
+}
+
+/* Add one keepwarm_* sample to the set; other metrics are left alone. */
+static int take_sample(const struct reader *r, const struct sample *s, struct bucket_run *run)
+{
+	const char *arm = label(s, "arm"), *dest, *what;
+	bool bucket = has_suffix(s->name, "_bucket");
+
+	if (strncmp(s->name, "keepwarm_", 9))
+		return 0;
+	if (!bucket && end_bucket_run(r, run) < 0)
+		return -1;
+	if (!isfinite(s->value) || s->value < 0)
+		return bad(r, "%s: %g is not a count", s->name, s->value);
+	if (!arm)
+		arm = "";
+	if (!strcmp(s->name, "keepwarm_info")) {
+		kws_arm(r->set, arm)->processes++;
+	} else if (!strcmp(s->name, "keepwarm_events_total")) {
+		if (need_label(r, s, "event", &what) < 0)
+			return -1;
+		for (int e = 0; e < KWS_NEVENTS; e++)
+			if (!strcmp(what, kws_event_names[e]))
+				kws_arm(r->set, arm)->events[e] += s->value;
+	} else if (!strcmp(s->name, "keepwarm_requests_total")) {
+		if (need_label(r, s, "dest", &dest) < 0)
+			return -1;
+		kws_row(r->set, arm, dest)->requests += s->value;
+	} else if (!strcmp(s->name, "keepwarm_connections_total")) {
+		if (need_label(r, s, "dest", &dest) < 0 || need_label(r, s, "how", &what) < 0)
+			return -1;
+		struct kws_row *row = kws_row(r->set, arm, dest);
+		if (!strcmp(what, "dialed"))
+			row->dialed += s->value;
+		else if (!strcmp(what, "reused"))
+			row->reused += s->value;
+	} else if (!strcmp(s->name, "keepwarm_request_duration_seconds_bucket") ||
+	           !strcmp(s->name, "keepwarm_idle_seconds_bucket")) {
+		if (need_label(r, s, "dest", &dest) < 0)
+			return -1;
+		struct kws_row *row = kws_row(r->set, arm, dest);
+		return take_bucket(r, s, run, s->name[9] == 'r' ? &row->latency : &row->idle);
+	}
+	return 0;
+}
+
+/* "# HELP name text", "# TYPE name type"; any other # line is a comment. */
+static int check_comment(const struct reader *r, char *line)
+{
+	static const char *const types[] = { "counter", "gauge", "histogram", "summary", "untyped" };
+	bool help = !strncmp(line, "# HELP ", 7), type = !strncmp(line, "# TYPE ", 7);
+	char *p, *name;
+
+	if (!help && !type)
+		return 0;
+	p = name = skip_space(line + 7);
+	if (!metric_name_char((unsigned char)*p, true))
+		return bad(r, "%.6s without a metric name", line);
+	while (metric_name_char((unsigned char)*p, false))
+		p++;
+	if (*p && *p != ' ' && *p != '\t')
+		return bad(r, "bad metric name in %.6s", line);
+	if (type) {
+		char *kind = skip_space(p);
+		size_t len = strcspn(kind, " \t");
+		if (!blank(kind + len))
+			return bad(r, "unexpected text after the type");
+		for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+			if (len == strlen(types[i]) && !strncmp(kind, types[i], len))
+				return 0;
+		return bad(r, "\"%.*s\" is not a metric type", (int)len, kind);
+	}
+	return 0;
+}
+
+static int read_stats(struct reader *r, FILE *f, char **buf, size_t *cap)
+{
+	struct bucket_run run = { 0 };
+	struct sample s;
+	int rc = 0;
+
+	r->set->stats_files++;
+	for (r->line = 1; rc == 0 && getline(buf, cap, f) >= 0; r->line++) {
+		char *line = *buf;
+		line[strcspn(line, "\n")] = '\0';
+		if (blank(line))
+			continue;
+		if (line[0] == '#')
+			rc = check_comment(r, line);
+		else if ((rc = parse_sample(r, line, &s)) == 0)
+			rc = take_sample(r, &s, &run);
+	}
+	if (rc == 0) {
+		r->line--; /* the last line read */
+		rc = end_bucket_run(r, &run);
+	}
+	free(run.key);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ files */
+
+enum file_kind { FILE_EMPTY, FILE_TRACE, FILE_STATS, FILE_OTHER };
+
+/* A file is told by its first non-blank line; f is left at the start. */
+static enum file_kind classify(FILE *f, char **buf, size_t *cap, unsigned long *line)
+{
+	enum file_kind kind = FILE_EMPTY;
+
+	for (*line = 1; getline(buf, cap, f) >= 0; ++*line) {
+		if ((*buf)[strspn(*buf, " \t\n")] == '\0')
+			continue;
+		if (!strncmp(*buf, "ts=", 3))
+			kind = FILE_TRACE;
+		else if (**buf == '#' || !strncmp(*buf, "keepwarm_", 9))
+			kind = FILE_STATS;
+		else
+			kind = FILE_OTHER;
+		break;
+	}
+	rewind(f);
+	return kind;
+}
+
+static int read_file(struct kws_set *set, const char *path, enum kws_accept accept)
+{
+	struct reader r = { path, 0, set };
+	char *buf = NULL;
+	size_t cap = 0;
+	int rc;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	switch (classify(f, &buf, &cap, &r.line)) {
+	case FILE_TRACE:
+		rc = accept == KWS_STATS_ONLY ? bad(&r, "a trace log, not a stats file")
+		                              : read_trace(&r, f, &buf, &cap);
+		break;
+	case FILE_STATS:
+		rc = read_stats(&r, f, &buf, &cap);
+		break;
+	case FILE_EMPTY: /* a trace opened by a process that made no connection */
+		if (accept == KWS_STATS_ONLY)
+			fprintf(stderr, "%s: empty, not a stats file\n", path);
+		rc = accept == KWS_STATS_ONLY ? -1 : 0;
+		break;
+	default:
+		rc = bad(&r, "neither a trace line (ts=...) nor a stats line (# HELP, # TYPE, keepwarm_...)");
+		break;
+	}
+	if (rc == 0 && ferror(f)) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		rc = -1;
+	}
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+/* Skip dot files and the library's temporary "<path>.tmp.<pid>" files. */
+static int stats_candidate(const struct dirent *d)
+{
+	return d->d_name[0] != '.' && !strstr(d->d_name, ".tmp.");
+}
+
+int kws_read_path(struct kws_set *set, const char *path, enum kws_accept accept)
+{
+	struct dirent **names;
+	struct stat st;
+	int n, rc = 0;
+
+	if (stat(path, &st) < 0) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return read_file(set, path, accept);
+	n = scandir(path, &names, stats_candidate, alphasort);
+	if (n < 0) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	size_t before = set->stats_files;
+	for (int i = 0; i < n; i++) {
+		char *file;
+		size_t len = strlen(path);
+		bool slash = len && path[len - 1] == '/';
+		if (rc == 0 && asprintf(&file, "%s%s%s", path, slash ? "" : "/", names[i]->d_name) >= 0) {
+			if (stat(file, &st) == 0 && S_ISREG(st.st_mode))
+				rc = read_file(set, file, KWS_STATS_ONLY);
+			free(file);
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (rc == 0 && set->stats_files == before) {
+		fprintf(stderr, "%s: no stats files in this directory\n", path);
+		rc = -1;
+	}
+	return rc;
+}
