@@ -19,7 +19,10 @@ SHIM_OBJS = $(addprefix $(BUILD)/shim/,$(addsuffix .o,$(SHIM_CORE) $(SHIM_WRAP))
 CORE_OBJS = $(addprefix $(BUILD)/shim/,$(addsuffix .o,$(SHIM_CORE)))
 
 UNIT_TESTS   = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
-CLIENTS      = $(patsubst tests/clients/%.c,$(BUILD)/clients/%,$(filter-out tests/clients/client_common.c,$(wildcard tests/clients/*.c)))
+# The client library is linked into every client; each other tests/clients/*.c is a client.
+CLIENT_LIB   = tests/clients/client_common.c tests/clients/client_resp.c tests/clients/client_nonblock.c
+CLIENTS      = $(patsubst tests/clients/%.c,$(BUILD)/clients/%,$(filter-out $(CLIENT_LIB),$(wildcard tests/clients/*.c)))
+KWTESTD_SRCS = tests/server/kwtestd.c tests/server/kwtestd_request.c tests/server/kwtestd_response.c
 # Test clients are built the way Debian builds packages, so the _chk reads are exercised.
 CLIENT_CFLAGS = -O2 -g -D_FORTIFY_SOURCE=2 $(WARN) -std=gnu11 -D_GNU_SOURCE -Itests/common -pthread
 
@@ -40,13 +43,13 @@ $(BUILD)/unit/%: tests/unit/%.c $(CORE_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -Ishim -o $@ $< $(CORE_OBJS) $$(pkg-config --cflags --libs check) -lhttp_parser
 
-$(BUILD)/kwtestd: tests/server/kwtestd.c tests/common/pattern.h
+$(BUILD)/kwtestd: $(KWTESTD_SRCS) tests/server/kwtestd.h tests/common/pattern.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CLIENT_CFLAGS) -o $@ $< -pthread
+	$(CC) $(CLIENT_CFLAGS) -o $@ $(KWTESTD_SRCS) -pthread
 
-$(BUILD)/clients/%: tests/clients/%.c tests/clients/client_common.c tests/clients/client_common.h tests/common/pattern.h
+$(BUILD)/clients/%: tests/clients/%.c $(CLIENT_LIB) tests/clients/client_common.h tests/common/pattern.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CLIENT_CFLAGS) -o $@ $< tests/clients/client_common.c
+	$(CC) $(CLIENT_CFLAGS) -o $@ $< $(CLIENT_LIB)
 
 # Other preload libraries, to test stacking and use before our constructor.
 $(BUILD)/preload/%.so: tests/preload/%.c

@@ -18,27 +18,12 @@ for f in "$LIB" "$SERVER" "$PY"; do
 	[ -e "$f" ] || { echo "demo: $f is missing (run make first)" >&2; exit 1; }
 done
 
-for v in $(compgen -e); do
-	case "$v" in KEEPWARM*) unset "$v" ;; esac
-done
-unset LD_PRELOAD
-
-TMP=$(mktemp -d /tmp/kw-demo.XXXXXX)
-SERVER_PID=
-cleanup() {
-	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-		kill -TERM "$SERVER_PID" 2>/dev/null || true
-		for _ in $(seq 50); do
-			kill -0 "$SERVER_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# A scratch directory and a clean environment; SERVER_PID is stopped at exit.
+KW_TMP_NAME=kw-demo
+# shellcheck source=SCRIPTDIR/../tests/integration/lib.sh
+. "$(dirname "$0")/../tests/integration/lib.sh"
+clear_shim_env
+TMP=$KW_TMP
 
 LOG=$TMP/server.log
 "$SERVER" --port 0 --port-file "$TMP/port" --log "$LOG" 2>"$TMP/server.err" &

@@ -3,27 +3,37 @@
  * Every client does --requests N exchanges, each on a NEW socket (socket,
  * connect, write the request, read the whole response, close), the
  * one-connection-per-request idiom of legacy programs. The clients differ only
- * in the system calls they use; what they have in common lives here:
+ * in the system calls they use; what they have in common is the client
+ * library, linked into every client:
  *
+ *   client_common.c
  *   - kc_parse_args: the common command line (plus a few client-specific
  *     options, enabled per client with KC_OPT_* flags);
  *   - kc_request_build: the request bytes for the options;
+ *   - reporting: kc_err prints "<client>: <message>" to stderr; kc_ok prints
+ *     the single "ok requests=N" line on stdout;
+ *   - the blocking exchange (kc_exchange_blocking), its parts for clients
+ *     that vary one of them (kc_connect_send, kc_read_response with a
+ *     client's own kc_read_fn, kc_close_finish), and kc_main, the whole
+ *     main() of most clients;
+ *   client_resp.c
  *   - struct kc_resp: a push parser for the response. Feed it whatever the
  *     client read (kc_resp_feed), tell it about EOF (kc_resp_eof), ask it
  *     whether the exchange is over (kc_resp_done) and, at the end, whether the
  *     status line, headers and body were what the target promises
  *     (kc_resp_check; bodies are compared byte for byte with
  *     tests/common/pattern.h);
- *   - reporting: kc_err prints "<client>: <message>" to stderr; kc_ok prints
- *     the single "ok requests=N" line on stdout.
+ *   client_nonblock.c
+ *   - the non-blocking exchange: connect in progress, SO_ERROR, send() and
+ *     recv() driven by poll() or epoll_wait() (struct kc_waiter), and the
+ *     epoll clients' whole exchange (kc_epoll_exchange).
  *
- * The reads themselves stay in each client's own source file, into buffers
- * whose size the compiler knows, with a length that comes from kc_read_len()
- * (defined in another translation unit, so the compiler cannot prove it fits):
- * with -D_FORTIFY_SOURCE=2 that makes glibc route read()/recv()/recvfrom()
- * through __read_chk/__recv_chk/__recvfrom_chk, as in distribution-built
- * programs. A constant length such as `sizeof buf` would let the compiler call
- * plain read() instead. */
+ * Every read goes into a buffer whose size the compiler knows, with a length
+ * that comes from kc_read_len() (opaque to the optimiser, see below), so the
+ * compiler cannot prove it fits: with -D_FORTIFY_SOURCE=2 that makes glibc
+ * route read()/recv()/recvfrom() through __read_chk/__recv_chk/__recvfrom_chk,
+ * as in distribution-built programs. A constant length such as `sizeof buf`
+ * would let the compiler call plain read() instead. */
 #ifndef KW_CLIENT_COMMON_H
 #define KW_CLIENT_COMMON_H
 
@@ -190,10 +200,6 @@ int kc_write_all(int fd, const void *buf, size_t len);
 /* Pause --sleep-ms between requests (not after the last). */
 void kc_pause(const struct kc_opts *o, unsigned i);
 
-/* Block on poll() for events on fd, bounded by the timeout. Returns revents,
- * or -1 (message printed) on error or timeout. */
-int kc_poll_one(const struct kc_opts *o, int fd, short events);
-
 /* "<prog>: <message>\n" on stderr (one write per call, so thread-safe). */
 void kc_err(const struct kc_opts *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -204,9 +210,45 @@ void kc_trace_exchange(const struct kc_opts *o, unsigned i, const struct kc_resp
 /* Print "ok requests=N" on stdout and return KC_EXIT_OK. */
 int kc_ok(unsigned long requests);
 
+/* The common tail of an exchange: EOF/complete handled by the caller; this
+ * checks the response and reports. Returns 0 or -1 (message printed with the
+ * request index i). */
+int kc_finish(const struct kc_opts *o, unsigned i, struct kc_resp *r);
+
+/* ---------------------------------------------------------------- blocking */
+
 /* socket() + blocking connect() to o->host:o->port. Returns the fd, or -1
  * (message printed, naming request i). */
 int kc_connect_blocking(const struct kc_opts *o, unsigned i);
+
+/* kc_connect_blocking, then write the whole request. Returns the fd, or -1
+ * (message printed, nothing left open). */
+int kc_connect_send(const struct kc_opts *o, const struct kc_req *q, unsigned i);
+
+/* One read of the response: reads once from fd and feeds what it got to r
+ * (kc_resp_feed; it may also call kc_resp_eof). Returns the byte count, 0 at
+ * EOF, -1 with errno set and *call naming the failed call (EINTR is retried),
+ * or KC_READ_REPORTED after printing a message of its own. */
+#define KC_READ_REPORTED (-2)
+typedef ssize_t (*kc_read_fn)(int fd, struct kc_resp *r, void *ctx, const char **call);
+
+/* The kc_read_fn of the plain blocking clients: read() into a 4096-byte
+ * buffer, length from kc_read_len (so __read_chk). */
+ssize_t kc_read_chk(int fd, struct kc_resp *r, void *ctx, const char **call);
+
+/* kc_resp_init(r, o), then rd(fd, r, ctx, ...) until kc_resp_done, calling
+ * kc_resp_eof on EOF. Returns 0, or -1 with *call and errno describing the
+ * failed read (*call NULL: rd printed the message). Closes nothing. */
+int kc_read_response(const struct kc_opts *o, int fd, struct kc_resp *r, kc_read_fn rd,
+                     void *ctx, const char **call);
+
+/* close(fd), then kc_finish. Returns 0 or -1 (message printed). */
+int kc_close_finish(const struct kc_opts *o, unsigned i, int fd, struct kc_resp *r);
+
+/* The rest of an exchange once the request is sent: kc_read_response with
+ * rd ("request i: <call>: <error>" if a read fails), then kc_close_finish.
+ * fd is closed in any case. Returns 0 or -1. */
+int kc_receive_finish(const struct kc_opts *o, unsigned i, int fd, kc_read_fn rd, void *ctx);
 
 /* One complete blocking exchange on a new socket: socket, connect, write(),
  * read() until the response is complete, then close_fn(fd) (close() when
@@ -219,6 +261,18 @@ int kc_exchange_blocking(const struct kc_opts *o, const struct kc_req *q, unsign
  * the first failure. Returns 0 or -1. */
 typedef int (*kc_exchange_fn)(const struct kc_opts *o, const struct kc_req *q, unsigned i);
 int kc_run_loop(const struct kc_opts *o, const struct kc_req *q, kc_exchange_fn one);
+
+/* The whole main() of a client: kc_parse_args (prog, extra), the request,
+ * kc_run_loop with one(), then after(o) if not NULL. Returns the exit code
+ * (having printed "ok requests=N" on success). */
+int kc_main(int argc, char **argv, const char *prog, unsigned extra, kc_exchange_fn one,
+            void (*after)(const struct kc_opts *o));
+
+/* ---------------------------------------------------------------- non-blocking */
+
+/* Block on poll() for events on fd, bounded by the timeout. Returns revents,
+ * or -1 (message printed) on error or timeout. */
+int kc_poll_one(const struct kc_opts *o, int fd, short events);
 
 /* epoll_wait on epfd until events arrive for token (the data.u64 the client
  * registered its current connection with); *got gets their union. An event
@@ -233,9 +287,48 @@ static inline uint64_t kc_token(unsigned i, int fd)
 	return ((uint64_t)(i + 1) << 32) | (uint32_t)fd;
 }
 
-/* The common tail of an exchange: EOF/complete handled by the caller; this
- * checks the response and reports. Returns 0 or -1 (message printed with the
- * request index i). */
-int kc_finish(const struct kc_opts *o, unsigned i, struct kc_resp *r);
+/* How a non-blocking exchange waits for its socket: poll() when epfd < 0,
+ * else kc_epoll_wait_token(epfd, token), leaving the events in got. */
+struct kc_waiter {
+	int      epfd;
+	uint64_t token;
+	uint32_t got;
+};
+
+/* socket(SOCK_STREAM | type_flags) for o->host, whose address it leaves in
+ * ss and sl. Returns the fd, or -1 (message printed). */
+int kc_nb_socket(const struct kc_opts *o, unsigned i, int type_flags,
+                 struct sockaddr_storage *ss, socklen_t *sl);
+
+/* connect() on a non-blocking fd: 0 with *pending telling EINPROGRESS from an
+ * immediate connection, or -1 (message printed). */
+int kc_nb_connect(const struct kc_opts *o, unsigned i, int fd,
+                  const struct sockaddr_storage *ss, socklen_t sl, bool *pending);
+
+/* getsockopt(SO_ERROR) once connect() is done. Returns 0 or -1 (printed). */
+int kc_check_connected(const struct kc_opts *o, unsigned i, int fd);
+
+/* send() the whole request, waiting with w on EAGAIN. Returns 0 or -1 (printed). */
+int kc_send_nb(const struct kc_opts *o, const struct kc_req *q, unsigned i, int fd,
+               struct kc_waiter *w);
+
+/* kc_resp_init(r, o), then wait with w and recv() once, until the response
+ * is done (level-triggered). Returns 0 or -1 (printed). */
+int kc_recv_level(const struct kc_opts *o, unsigned i, int fd, struct kc_waiter *w,
+                  struct kc_resp *r);
+
+/* The epoll clients' exchange: a non-blocking socket registered with the
+ * run's epoll instance after connect() (EPOLLOUT, then EPOLLIN|EPOLLRDHUP
+ * once the request is sent, recv() on every level-triggered event), before
+ * connect() (the same), or edge-triggered after connect() (EPOLLIN|EPOLLOUT|
+ * EPOLLRDHUP|EPOLLET once, recv() until EAGAIN). --epoll-del removes the
+ * socket before close(); --epoll-per-request closes the instance after each
+ * request. Returns 0 or -1 (printed). */
+enum kc_epoll_mode { KC_EPOLL_AFTER, KC_EPOLL_BEFORE, KC_EPOLL_EDGE };
+int kc_epoll_exchange(const struct kc_opts *o, const struct kc_req *q, unsigned i,
+                      enum kc_epoll_mode mode);
+
+/* kc_main's after() for the epoll clients: closes the epoll instance. */
+void kc_epoll_done(const struct kc_opts *o);
 
 #endif

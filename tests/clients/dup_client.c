@@ -9,14 +9,9 @@
 
 static int one(const struct kc_opts *o, const struct kc_req *q, unsigned i)
 {
-	int fd = kc_connect_blocking(o, i);
+	int fd = kc_connect_send(o, q, i);
 	if (fd < 0)
 		return -1;
-	if (kc_write_all(fd, q->data, q->len) < 0) {
-		kc_err(o, "request %u: write: %s", i + 1, strerror(errno));
-		close(fd);
-		return -1;
-	}
 	int d = dup(fd);
 	if (d < 0) {
 		kc_err(o, "request %u: dup: %s", i + 1, strerror(errno));
@@ -24,22 +19,12 @@ static int one(const struct kc_opts *o, const struct kc_req *q, unsigned i)
 		return -1;
 	}
 	struct kc_resp r;
-	kc_resp_init(&r, o);
-	char buf[4096];
-	while (!kc_resp_done(&r)) {
-		ssize_t n = read(d, buf, kc_read_len(&r, sizeof buf));   /* __read_chk */
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			kc_err(o, "request %u: read: %s", i + 1, strerror(errno));
-			close(fd);
-			close(d);
-			return -1;
-		}
-		if (n == 0)
-			kc_resp_eof(&r);
-		else
-			kc_resp_feed(&r, buf, (size_t)n);
+	const char *call;
+	if (kc_read_response(o, d, &r, kc_read_chk, NULL, &call) < 0) {  /* __read_chk */
+		kc_err(o, "request %u: %s: %s", i + 1, call, strerror(errno));
+		close(fd);
+		close(d);
+		return -1;
 	}
 	int c1 = close(fd), e1 = errno;
 	int c2 = close(d), e2 = errno;
@@ -52,11 +37,5 @@ static int one(const struct kc_opts *o, const struct kc_req *q, unsigned i)
 
 int main(int argc, char **argv)
 {
-	struct kc_opts o;
-	struct kc_req q;
-	kc_parse_args(&o, argc, argv, "dup_client", 0);
-	kc_request_build(&o, &q);
-	int rc = kc_run_loop(&o, &q, one);
-	kc_request_free(&q);
-	return rc < 0 ? KC_EXIT_FAIL : kc_ok(o.requests);
+	return kc_main(argc, argv, "dup_client", 0, one, NULL);
 }

@@ -5,11 +5,9 @@
  * bytes and then reads at most what the body still needs. */
 #include "client_common.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 /* How many of the n peeked bytes to consume now. */
 static size_t consume_len(const struct kc_resp *r, const char *p, size_t n)
@@ -30,88 +28,67 @@ static size_t consume_len(const struct kc_resp *r, const char *p, size_t n)
 
 static unsigned long g_peeks;
 
-static int one(const struct kc_opts *o, const struct kc_req *q, unsigned i)
+/* A kc_read_fn: recv(MSG_PEEK), then recv() of what to consume; ctx points
+ * to the request index. */
+static ssize_t peek_read(int fd, struct kc_resp *r, void *ctx, const char **call)
 {
-	int fd = kc_connect_blocking(o, i);
-	if (fd < 0)
-		return -1;
-	if (kc_write_all(fd, q->data, q->len) < 0) {
-		kc_err(o, "request %u: write: %s", i + 1, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	struct kc_resp r;
-	kc_resp_init(&r, o);
+	const struct kc_opts *o = r->opts;
+	unsigned i = *(const unsigned *)ctx;
 	char peek[4096];
 	char buf[4096];
-	while (!kc_resp_done(&r)) {
-		bool line = kc_resp_in_line(&r);
-		size_t plen = kc_read_len(&r, sizeof peek);
-		size_t need = kc_resp_need(&r);
-		if (!line) {
-			if (plen > o->peek_bytes)
-				plen = o->peek_bytes;
-			if (need && need < plen)
-				plen = need;
-		}
-		ssize_t p = recv(fd, peek, plen, MSG_PEEK);     /* __recv_chk */
-		g_peeks++;
-		if (p < 0) {
-			if (errno == EINTR)
-				continue;
-			kc_err(o, "request %u: recv(MSG_PEEK): %s", i + 1, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		if (p == 0) {
-			kc_resp_eof(&r);
-			continue;
-		}
-		size_t want;
-		if (line) {
-			want = consume_len(&r, peek, (size_t)p);
-		} else {
-			want = kc_read_len(&r, sizeof buf);
-			if (need && need < want)
-				want = need;
-		}
-		ssize_t n = recv(fd, buf, want, 0);              /* __recv_chk */
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			kc_err(o, "request %u: recv: %s", i + 1, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		if (n == 0) {
-			kc_err(o, "request %u: recv returned EOF after MSG_PEEK saw %zd bytes",
-			       i + 1, p);
-			close(fd);
-			return -1;
-		}
-		if (memcmp(buf, peek, (size_t)n < (size_t)p ? (size_t)n : (size_t)p) != 0) {
-			kc_err(o, "request %u: recv returned other bytes than MSG_PEEK showed", i + 1);
-			close(fd);
-			return -1;
-		}
-		kc_resp_feed(&r, buf, (size_t)n);
+	bool line = kc_resp_in_line(r);
+	size_t plen = kc_read_len(r, sizeof peek);
+	size_t need = kc_resp_need(r);
+	if (!line) {
+		if (plen > o->peek_bytes)
+			plen = o->peek_bytes;
+		if (need && need < plen)
+			plen = need;
 	}
-	if (close(fd) < 0) {
-		kc_err(o, "request %u: close: %s", i + 1, strerror(errno));
+	*call = "recv(MSG_PEEK)";
+	ssize_t p = recv(fd, peek, plen, MSG_PEEK);     /* __recv_chk */
+	g_peeks++;
+	if (p <= 0)
+		return p;
+	size_t want;
+	if (line) {
+		want = consume_len(r, peek, (size_t)p);
+	} else {
+		want = kc_read_len(r, sizeof buf);
+		if (need && need < want)
+			want = need;
+	}
+	*call = "recv";
+	ssize_t n = recv(fd, buf, want, 0);              /* __recv_chk */
+	if (n < 0)
+		return n;
+	if (n == 0) {
+		kc_err(o, "request %u: recv returned EOF after MSG_PEEK saw %zd bytes", i + 1, p);
+		return KC_READ_REPORTED;
+	}
+	if (memcmp(buf, peek, (size_t)n < (size_t)p ? (size_t)n : (size_t)p) != 0) {
+		kc_err(o, "request %u: recv returned other bytes than MSG_PEEK showed", i + 1);
+		return KC_READ_REPORTED;
+	}
+	kc_resp_feed(r, buf, (size_t)n);
+	return n;
+}
+
+static int one(const struct kc_opts *o, const struct kc_req *q, unsigned i)
+{
+	int fd = kc_connect_send(o, q, i);
+	if (fd < 0)
 		return -1;
-	}
-	return kc_finish(o, i, &r);
+	return kc_receive_finish(o, i, fd, peek_read, &i);
+}
+
+static void report(const struct kc_opts *o)
+{
+	if (o->verbose)
+		kc_err(o, "%lu peeks", g_peeks);
 }
 
 int main(int argc, char **argv)
 {
-	struct kc_opts o;
-	struct kc_req q;
-	kc_parse_args(&o, argc, argv, "peeker", KC_OPT_PEEK);
-	kc_request_build(&o, &q);
-	int rc = kc_run_loop(&o, &q, one);
-	kc_request_free(&q);
-	if (o.verbose)
-		kc_err(&o, "%lu peeks", g_peeks);
-	return rc < 0 ? KC_EXIT_FAIL : kc_ok(o.requests);
+	return kc_main(argc, argv, "peeker", KC_OPT_PEEK, one, report);
 }

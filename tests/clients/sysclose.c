@@ -18,11 +18,5 @@ static int one(const struct kc_opts *o, const struct kc_req *q, unsigned i)
 
 int main(int argc, char **argv)
 {
-	struct kc_opts o;
-	struct kc_req q;
-	kc_parse_args(&o, argc, argv, "sysclose", 0);
-	kc_request_build(&o, &q);
-	int rc = kc_run_loop(&o, &q, one);
-	kc_request_free(&q);
-	return rc < 0 ? KC_EXIT_FAIL : kc_ok(o.requests);
+	return kc_main(argc, argv, "sysclose", 0, one, NULL);
 }

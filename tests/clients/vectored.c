@@ -39,6 +39,42 @@ static int send_iov(const struct kc_opts *o, int fd, struct iovec *iov, int cnt)
 	return 0;
 }
 
+/* A kc_read_fn: readv() (recvmsg() with --use-msg) into 3 buffers of odd
+ * sizes, --read-size split over them in order. */
+static ssize_t read_iov(int fd, struct kc_resp *r, void *ctx, const char **call)
+{
+	(void)ctx;
+	bool use_msg = r->opts->use_msg;
+	char a[13], b[1000], c[4096];
+	size_t budget = kc_read_len(r, sizeof a + sizeof b + sizeof c);
+	struct iovec in[3];
+	char *bufs[3] = { a, b, c };
+	size_t sizes[3] = { sizeof a, sizeof b, sizeof c };
+	int cnt = 0;
+	for (int k = 0; k < 3 && budget; k++) {
+		size_t l = sizes[k] < budget ? sizes[k] : budget;
+		in[cnt].iov_base = bufs[k];
+		in[cnt].iov_len = l;
+		cnt++;
+		budget -= l;
+	}
+	ssize_t n;
+	*call = use_msg ? "recvmsg" : "readv";
+	if (use_msg) {
+		struct msghdr m = { .msg_iov = in, .msg_iovlen = (size_t)cnt };
+		n = recvmsg(fd, &m, 0);
+	} else {
+		n = readv(fd, in, cnt);
+	}
+	size_t left = n > 0 ? (size_t)n : 0;
+	for (int k = 0; k < cnt && left; k++) {
+		size_t l = in[k].iov_len < left ? in[k].iov_len : left;
+		kc_resp_feed(r, in[k].iov_base, l);
+		left -= l;
+	}
+	return n;
+}
+
 static int one(const struct kc_opts *o, const struct kc_req *q, unsigned i)
 {
 	int fd = kc_connect_blocking(o, i);
@@ -56,64 +92,10 @@ static int one(const struct kc_opts *o, const struct kc_req *q, unsigned i)
 		close(fd);
 		return -1;
 	}
-
-	struct kc_resp r;
-	kc_resp_init(&r, o);
-	char a[13], b[1000], c[4096];
-	while (!kc_resp_done(&r)) {
-		/* Split --read-size over the three buffers, in order. */
-		size_t budget = kc_read_len(&r, sizeof a + sizeof b + sizeof c);
-		struct iovec in[3];
-		char *bufs[3] = { a, b, c };
-		size_t sizes[3] = { sizeof a, sizeof b, sizeof c };
-		int cnt = 0;
-		for (int k = 0; k < 3 && budget; k++) {
-			size_t l = sizes[k] < budget ? sizes[k] : budget;
-			in[cnt].iov_base = bufs[k];
-			in[cnt].iov_len = l;
-			cnt++;
-			budget -= l;
-		}
-		ssize_t n;
-		if (o->use_msg) {
-			struct msghdr m = { .msg_iov = in, .msg_iovlen = (size_t)cnt };
-			n = recvmsg(fd, &m, 0);
-		} else {
-			n = readv(fd, in, cnt);
-		}
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			kc_err(o, "request %u: %s: %s", i + 1, o->use_msg ? "recvmsg" : "readv",
-			       strerror(errno));
-			close(fd);
-			return -1;
-		}
-		if (n == 0) {
-			kc_resp_eof(&r);
-			continue;
-		}
-		size_t left = (size_t)n;
-		for (int k = 0; k < cnt && left; k++) {
-			size_t l = in[k].iov_len < left ? in[k].iov_len : left;
-			kc_resp_feed(&r, in[k].iov_base, l);
-			left -= l;
-		}
-	}
-	if (close(fd) < 0) {
-		kc_err(o, "request %u: close: %s", i + 1, strerror(errno));
-		return -1;
-	}
-	return kc_finish(o, i, &r);
+	return kc_receive_finish(o, i, fd, read_iov, NULL);
 }
 
 int main(int argc, char **argv)
 {
-	struct kc_opts o;
-	struct kc_req q;
-	kc_parse_args(&o, argc, argv, "vectored", KC_OPT_USE_MSG);
-	kc_request_build(&o, &q);
-	int rc = kc_run_loop(&o, &q, one);
-	kc_request_free(&q);
-	return rc < 0 ? KC_EXIT_FAIL : kc_ok(o.requests);
+	return kc_main(argc, argv, "vectored", KC_OPT_USE_MSG, one, NULL);
 }

@@ -1,6 +1,8 @@
-# lib.sh - shared by the integration scripts: PASS/FAIL accounting and the
-# kwtestd test server, started on a free 127.0.0.1 port and stopped by pid.
-# Source it after setting BUILD_DIR.
+# lib.sh - shared by the integration scripts (and tools/demo.sh): PASS/FAIL
+# accounting, a scratch directory removed at exit, a clean environment, and
+# the kwtestd test server, started on a free 127.0.0.1 port and stopped by pid.
+# Source it after setting BUILD_DIR (and KW_TMP_NAME, the scratch directory's
+# name under /tmp, default kw-it).
 
 passed=0
 failed=0
@@ -11,7 +13,7 @@ finish() {
 	[ "$failed" -eq 0 ]
 }
 
-KW_TMP=$(mktemp -d /tmp/kw-it.XXXXXX)
+KW_TMP=$(mktemp -d "/tmp/${KW_TMP_NAME:-kw-it}.XXXXXX")
 SERVER_PID=
 SERVER_PORT=
 SERVER_LOG=
@@ -31,16 +33,33 @@ start_server() {
 	: >>"$SERVER_LOG"
 }
 
-stop_server() {
-	[ -n "$SERVER_PID" ] || return 0
-	kill -TERM "$SERVER_PID" 2>/dev/null || true
-	for _ in $(seq 50); do
-		kill -0 "$SERVER_PID" 2>/dev/null || break
+# stop_pid PID: SIGTERM, up to 5 s to exit, then SIGKILL; reaps it. An empty
+# PID or one that already exited is fine.
+stop_pid() {
+	local pid=${1:-}
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	kill -KILL "$SERVER_PID" 2>/dev/null || true
-	wait "$SERVER_PID" 2>/dev/null || true
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+stop_server() {
+	stop_pid "$SERVER_PID"
 	SERVER_PID=
+}
+
+# Nothing inherited may change what the shim does: unset LD_PRELOAD and
+# every KEEPWARM* variable.
+clear_shim_env() {
+	local v
+	for v in $(compgen -e); do
+		case "$v" in KEEPWARM*) unset "$v" ;; esac
+	done
+	unset LD_PRELOAD
 }
 
 # Connections the server has accepted so far.

@@ -16,48 +16,28 @@ NGINX=/usr/sbin/nginx
 N=20
 ARM_TIMEOUT=60               # seconds, per program run
 
+# PASS/FAIL accounting and the scratch directory TMP; nginx is stopped at exit.
+KW_TMP_NAME=kw-real
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+TMP=$KW_TMP
+NGINX_PID=
+trap 'stop_pid "$NGINX_PID"; cleanup_lib' EXIT
+
 # A clean environment: no inherited shim settings, no proxies for requests.
-for v in $(compgen -e); do
-	case "$v" in KEEPWARM*) unset "$v" ;; esac
-done
-unset LD_PRELOAD http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
+clear_shim_env
+unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
 export no_proxy='*' NO_PROXY='*'
 
-passed=0
-failed=0
-pass() { echo "PASS $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
 check() { # check DESCRIPTION COMMAND...
 	local d=$1; shift
 	if "$@"; then pass "$d"; else fail "$d"; fi
 }
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ] || exit 1
-	exit 0
-}
-
-TMP=$(mktemp -d /tmp/kw-real.XXXXXX)
-NGINX_PID=
-cleanup() {
-	if [ -n "$NGINX_PID" ] && kill -0 "$NGINX_PID" 2>/dev/null; then
-		kill -TERM "$NGINX_PID" 2>/dev/null || true
-		for _ in $(seq 50); do
-			kill -0 "$NGINX_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$NGINX_PID" 2>/dev/null || true
-		wait "$NGINX_PID" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 for f in "$PY" "$NGINX"; do
-	[ -x "$f" ] || { fail "prerequisite $f present"; finish; }
+	[ -x "$f" ] || { fail "prerequisite $f present"; finish; exit; }
 done
-"$PY" -c 'import requests' 2>/dev/null || { fail "prerequisite python3-requests importable by $PY"; finish; }
+"$PY" -c 'import requests' 2>/dev/null || { fail "prerequisite python3-requests importable by $PY"; finish; exit; }
 
 # --- docroot -----------------------------------------------------------------
 mkdir -p "$TMP/www" "$TMP/logs" "$TMP/temp"
@@ -125,14 +105,14 @@ sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$p" 2
 		sleep 0.1
 	done
 	if [ "$up" -eq 1 ]; then PORT=$p; break; fi
-	kill -TERM "$NGINX_PID" 2>/dev/null || true
-	wait "$NGINX_PID" 2>/dev/null || true
+	stop_pid "$NGINX_PID"
 	NGINX_PID=
 done
 if [ -z "$PORT" ]; then
 	fail "nginx starts on 127.0.0.1"
 	cat "$TMP/nginx.out" "$ERRLOG" 2>/dev/null | sed 's/^/    /' | tail -n 20
 	finish
+	exit
 fi
 pass "nginx starts on 127.0.0.1:$PORT (pid $NGINX_PID)"
 # (The readiness probe's connection carries no request, so it is never logged.)
