@@ -12,9 +12,9 @@ SHIM_CFLAGS  = $(BASE_CFLAGS) -fPIC -fvisibility=hidden
 SHIM_LDLIBS  = -lhttp_parser -ldl -lpthread
 
 # Pure logic: unit-testable, no interposition.
-SHIM_CORE = config http_track idle_table trace dest conn stats
+SHIM_CORE = config http_track idle_table trace dest conn stats upgrade
 # Interposition: real-function table, fd table, connection logic, thin wrappers.
-SHIM_WRAP = real fdtable pool_local core reuse report sock_connect io_wrappers fd_lifecycle epoll_wrap
+SHIM_WRAP = real fdtable pool_local core reuse closestyle report sock_connect io_wrappers fd_lifecycle epoll_wrap
 SHIM_OBJS = $(addprefix $(BUILD)/shim/,$(addsuffix .o,$(SHIM_CORE) $(SHIM_WRAP)))
 CORE_OBJS = $(addprefix $(BUILD)/shim/,$(addsuffix .o,$(SHIM_CORE)))
 

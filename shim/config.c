@@ -18,6 +18,8 @@ void kw_config_defaults(struct kw_config *c)
 	c->tcp_keepalive_ms = 30 * 1000;
 	c->stats_interval_ms = 10 * 1000;
 	c->sample = 1.0;
+	c->upgrade = true;
+	c->drain_bytes = 64 * 1024;
 }
 
 int kw_parse_uint(const char *s, unsigned *out)
@@ -132,7 +134,45 @@ int kw_parse_fraction(const char *s, double *out)
 	return 0;
 }
 
-enum key_kind { K_BOOL, K_UINT, K_DURATION, K_PATH, K_FRACTION };
+int kw_parse_size(const char *s, uint64_t *out)
+{
+	static const struct { const char *suffix; unsigned shift; } units[] = {
+		{ "", 0 }, { "b", 0 }, { "k", 10 }, { "kb", 10 }, { "kib", 10 }, { "m", 20 },
+		{ "mb", 20 }, { "mib", 20 }, { "g", 30 }, { "gb", 30 }, { "gib", 30 },
+	};
+	uint64_t v = 0;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcasecmp(s, units[i].suffix))
+			continue;
+		if (units[i].shift && v > (UINT64_MAX >> units[i].shift))
+			return -1;
+		*out = v << units[i].shift;
+		return 0;
+	}
+	return -1;
+}
+
+/* "safe" or "always" into a bool that is true for always. */
+static int parse_reuse(const char *s, bool *always)
+{
+	if (!strcasecmp(s, "safe"))
+		*always = false;
+	else if (!strcasecmp(s, "always"))
+		*always = true;
+	else
+		return -1;
+	return 0;
+}
+
+enum key_kind { K_BOOL, K_UINT, K_DURATION, K_PATH, K_FRACTION, K_SIZE, K_REUSE };
 
 static const struct key {
 	const char *name;
@@ -150,6 +190,9 @@ static const struct key {
 	{ "KEEPWARM_STATS", K_PATH, offsetof(struct kw_config, stats) },
 	{ "KEEPWARM_STATS_INTERVAL", K_DURATION, offsetof(struct kw_config, stats_interval_ms) },
 	{ "KEEPWARM_SAMPLE", K_FRACTION, offsetof(struct kw_config, sample) },
+	{ "KEEPWARM_UPGRADE", K_BOOL, offsetof(struct kw_config, upgrade) },
+	{ "KEEPWARM_DRAIN", K_SIZE, offsetof(struct kw_config, drain_bytes) },
+	{ "KEEPWARM_REUSE", K_REUSE, offsetof(struct kw_config, reuse_always) },
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -182,6 +225,12 @@ static void describe(const struct kw_config *c, const struct key *k, char *buf, 
 	case K_FRACTION:
 		snprintf(buf, size, "%g", *(const double *)field);
 		break;
+	case K_SIZE:
+		snprintf(buf, size, "%llu", (unsigned long long)*(const uint64_t *)field);
+		break;
+	case K_REUSE:
+		snprintf(buf, size, "%s", *(const bool *)field ? "always" : "safe");
+		break;
 	}
 }
 
@@ -192,6 +241,8 @@ static const char *expected(enum key_kind kind)
 		[K_DURATION] = "a duration (like 90s, 500ms, 2m)",
 		[K_PATH] = "a path shorter than 1024 bytes",
 		[K_FRACTION] = "a fraction from 0 to 1",
+		[K_SIZE] = "a size (like 65536, 64KiB, 1MiB)",
+		[K_REUSE] = "safe or always",
 	};
 	return what[kind];
 }
@@ -217,6 +268,12 @@ static void apply(struct kw_config *c, const struct key *k, const char *value,
 		break;
 	case K_FRACTION:
 		bad = kw_parse_fraction(value, (double *)field);
+		break;
+	case K_SIZE:
+		bad = kw_parse_size(value, (uint64_t *)field);
+		break;
+	case K_REUSE:
+		bad = parse_reuse(value, (bool *)field);
 		break;
 	default:
 		bad = strlen(value) >= KW_TRACE_PATH_MAX ? -1 : 0;

@@ -22,6 +22,9 @@ struct kw_config {
 	char     stats[KW_TRACE_PATH_MAX]; /* KEEPWARM_STATS: "" off, or a path (%p = pid) */
 	uint64_t stats_interval_ms;  /* KEEPWARM_STATS_INTERVAL */
 	double   sample;             /* KEEPWARM_SAMPLE: share of processes in the on arm */
+	bool     upgrade;            /* KEEPWARM_UPGRADE: make close-style requests keep-alive */
+	uint64_t drain_bytes;        /* KEEPWARM_DRAIN: read away this much at close, 0 = off */
+	bool     reuse_always;       /* KEEPWARM_REUSE=always (default safe) */
 };
 
 typedef const char *(*kw_getenv_fn)(const char *name);
@@ -44,6 +47,10 @@ void kw_config_apply_env(struct kw_config *c, kw_getenv_fn getenv_fn, kw_warn_fn
  * unknown key or a bad value warns with "origin:line:" and is skipped. */
 void kw_config_apply_text(struct kw_config *c, const char *text, const char *origin,
                           kw_warn_fn warn);
+
+/* A byte size: a whole number with an optional binary suffix (B, K/KiB/KB,
+ * M/MiB/MB, G/GiB/GB; any case): "64KiB" is 65536. Returns 0 or -1. */
+int kw_parse_size(const char *s, uint64_t *out);
 
 /* A fraction in [0, 1] ("0.25", "1", ".5"). Returns 0 or -1. */
 int kw_parse_fraction(const char *s, double *out);

@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 
 void kw_conn_reset(struct kw_conn *c, pid_t owner, ino_t ino)
@@ -16,6 +17,36 @@ void kw_conn_reset(struct kw_conn *c, pid_t owner, ino_t ino)
 	kw_track_init(&c->track);
 	c->nopts = 0;
 	c->nregs = 0;
+	c->eof_after_response = false;
+	c->replayable = false;
+	c->replayed = false;
+	c->answered = false;
+	c->parked_idle_ms = 0;
+	c->replay_len = 0; /* the buffer is kept for the next connection on this number */
+}
+
+bool kw_conn_keep_replay(struct kw_conn *c, const void *buf, size_t len)
+{
+	if (c->replay_len + len > KW_REPLAY_MAX) {
+		c->replayable = false;
+		return false;
+	}
+	if (c->replay_len + len > c->replay_cap) {
+		size_t cap = c->replay_cap ? c->replay_cap : 4096;
+		char *grown;
+		while (cap < c->replay_len + len)
+			cap *= 2;
+		grown = realloc(c->replay, cap);
+		if (!grown) {
+			c->replayable = false;
+			return false;
+		}
+		c->replay = grown;
+		c->replay_cap = cap;
+	}
+	memcpy(c->replay + c->replay_len, buf, len);
+	c->replay_len += len;
+	return true;
 }
 
 bool kw_conn_record_opt(struct kw_conn *c, int level, int name, const void *val, socklen_t len)

@@ -43,10 +43,25 @@ struct kw_conn {
 	struct kw_sockopt opts[KW_CONN_MAX_OPTS];
 	unsigned nregs;
 	struct kw_epoll_reg regs[KW_CONN_MAX_EPOLL];
+	/* Close-style requests and replay (a handed-back connection). */
+	bool     eof_after_response; /* the request was upgraded: end the response with EOF */
+	bool     replayable;         /* the request may be sent again on a fresh connection */
+	bool     replayed;           /* it was: never twice */
+	bool     answered;           /* a response byte arrived since connect() */
+	uint64_t parked_idle_ms;     /* how long it had been parked before this handback */
+	char    *replay;             /* the request bytes sent so far (grows to KW_REPLAY_MAX) */
+	size_t   replay_len, replay_cap;
 };
+
+#define KW_REPLAY_MAX (64 * 1024)
 
 /* Forget everything: a new socket on this number. */
 void kw_conn_reset(struct kw_conn *c, pid_t owner, ino_t ino);
+
+/* Keep a copy of request bytes sent on a handed-back connection, for a
+ * replay. Returns false (and forgets the copy) past KW_REPLAY_MAX or when
+ * memory runs out. */
+bool kw_conn_keep_replay(struct kw_conn *c, const void *buf, size_t len);
 
 /* Remember a setsockopt(); the latest value of each (level, name) wins.
  * Returns false when it cannot be remembered (too long, too many). */

@@ -21,6 +21,7 @@
 
 #include "real.h"
 #include "reuse.h"
+#include "closestyle.h"
 #include "report.h"
 #include "trace.h"
 
@@ -278,38 +279,55 @@ static bool soft_error(int err)
 	return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
 }
 
-void kw_after_recv(struct kw_fd *s, ssize_t ret, int err, const void *buf,
+/* A reused connection that failed before answering gets one replay. */
+static bool replay_worthy(const struct kw_conn *c, ssize_t ret, int err)
+{
+	return c->reused && !c->answered && c->replayable && !c->replayed &&
+	       (ret == 0 || (ret < 0 && (err == ECONNRESET || err == EPIPE)));
+}
+
+bool kw_after_recv(struct kw_fd *s, ssize_t ret, int err, const void *buf,
                    const struct iovec *iov, int iovcnt, size_t asked, int flags)
 {
+	struct kw_conn *c = &s->conn;
+	bool retry = false;
+
 	if (flags & MSG_PEEK)
-		return; /* nothing consumed: the tracker must not advance */
+		return false; /* nothing consumed: the tracker must not advance */
 	kw_slot_lock(s);
 	if (atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_HTTP) {
 		/* Unconnected: nothing to follow yet. */
 	} else if (flags & (MSG_OOB | MSG_TRUNC | MSG_ERRQUEUE)) {
 		kw_let_go_locked(s, "taint", "recv-flags");
 	} else if (ret > 0) {
+		c->answered = true;
 		if (kw_report_latency)
-			s->conn.track.now_us = kw_now_us();
+			c->track.now_us = kw_now_us();
 		if (iov)
-			kw_track_response_iov(&s->conn.track, iov, iovcnt, (size_t)ret);
+			kw_track_response_iov(&c->track, iov, iovcnt, (size_t)ret);
 		else
-			kw_track_response(&s->conn.track, buf, (size_t)ret);
-		if (s->conn.track.status == KW_TRACK_LET_GO)
-			kw_let_go_locked(s, NULL, s->conn.track.reason);
+			kw_track_response(&c->track, buf, (size_t)ret);
+		if (!kw_eof_check(s, s->fd) && c->track.status == KW_TRACK_LET_GO)
+			kw_let_go_locked(s, NULL, c->track.reason);
+	} else if (replay_worthy(c, ret, err) && kw_replay(s, s->fd, ret ? "reset" : "eof")) {
+		retry = true;
 	} else if (ret == 0 && asked > 0) {
-		kw_track_response_eof(&s->conn.track);
+		kw_track_response_eof(&c->track);
 		kw_let_go_locked(s, "discard", "server-closed");
 	} else if (ret < 0 && !soft_error(err)) {
 		kw_let_go_locked(s, "discard", "read-error");
 	}
 	kw_slot_unlock(s);
 	errno = err;
+	return retry;
 }
 
-void kw_after_send(struct kw_fd *s, ssize_t ret, int err, const void *buf,
+bool kw_after_send(struct kw_fd *s, ssize_t ret, int err, const void *buf,
                    const struct iovec *iov, int iovcnt, int flags)
 {
+	struct kw_conn *c = &s->conn;
+	bool retry = false;
+
 	kw_slot_lock(s);
 	if (atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_HTTP) {
 		/* Unconnected (sendto with an address, TCP Fast Open): not modelled. */
@@ -319,18 +337,33 @@ void kw_after_send(struct kw_fd *s, ssize_t ret, int err, const void *buf,
 		kw_let_go_locked(s, "taint", "send-oob");
 	} else if (ret > 0) {
 		if (kw_report_latency)
-			s->conn.track.now_us = kw_now_us();
+			c->track.now_us = kw_now_us();
 		if (iov)
-			kw_track_request_iov(&s->conn.track, iov, iovcnt, (size_t)ret);
+			kw_track_request_iov(&c->track, iov, iovcnt, (size_t)ret);
 		else
-			kw_track_request(&s->conn.track, buf, (size_t)ret);
-		if (s->conn.track.status == KW_TRACK_LET_GO)
-			kw_let_go_locked(s, NULL, s->conn.track.reason);
+			kw_track_request(&c->track, buf, (size_t)ret);
+		if (c->replayable && !c->answered) {
+			if (iov) {
+				size_t left = (size_t)ret;
+				for (int i = 0; i < iovcnt && left; i++) {
+					size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
+					kw_conn_keep_replay(c, iov[i].iov_base, n);
+					left -= n;
+				}
+			} else {
+				kw_conn_keep_replay(c, buf, (size_t)ret);
+			}
+		}
+		if (c->track.status == KW_TRACK_LET_GO)
+			kw_let_go_locked(s, NULL, c->track.reason);
+	} else if (replay_worthy(c, ret, err) && kw_replay(s, s->fd, "reset")) {
+		retry = true;
 	} else if (ret < 0 && !soft_error(err)) {
 		kw_let_go_locked(s, "discard", "write-error");
 	}
 	kw_slot_unlock(s);
 	errno = err;
+	return retry;
 }
 
 /* ---- private descriptors ---- */

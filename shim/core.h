@@ -56,12 +56,14 @@ int kw_close(struct kw_fd *s, int fd);
 int kw_close_range(unsigned lo, unsigned hi, int flags);
 
 /* After a real receive on a followed socket. buf or (iov, iovcnt) hold what
- * was read when ret > 0; err is errno after the call; flags are recv flags. */
-void kw_after_recv(struct kw_fd *s, ssize_t ret, int err, const void *buf,
+ * was read when ret > 0; err is errno after the call; flags are recv flags.
+ * Returns true when the call must be made once more: a reused connection
+ * failed before answering and the request was replayed on a fresh one. */
+bool kw_after_recv(struct kw_fd *s, ssize_t ret, int err, const void *buf,
                    const struct iovec *iov, int iovcnt, size_t asked, int flags);
 
 /* After a real send on a followed socket (same conventions). */
-void kw_after_send(struct kw_fd *s, ssize_t ret, int err, const void *buf,
+bool kw_after_send(struct kw_fd *s, ssize_t ret, int err, const void *buf,
                    const struct iovec *iov, int iovcnt, int flags);
 
 /* The program did something on fd that keepwarm does not model: stop

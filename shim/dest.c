@@ -29,6 +29,24 @@ int kw_dest_from_sockaddr(struct kw_dest *d, const struct sockaddr *sa, socklen_
 	return -1;
 }
 
+socklen_t kw_dest_to_sockaddr(const struct kw_dest *d, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (d->family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = d->port;
+		in6->sin6_scope_id = d->scope_id;
+		memcpy(&in6->sin6_addr, d->addr, 16);
+		return sizeof *in6;
+	}
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	in->sin_family = AF_INET;
+	in->sin_port = d->port;
+	memcpy(&in->sin_addr, d->addr, 4);
+	return sizeof *in;
+}
+
 bool kw_dest_equal(const struct kw_dest *a, const struct kw_dest *b)
 {
 	return a->family == b->family && a->port == b->port && a->scope_id == b->scope_id &&

@@ -19,6 +19,9 @@ struct kw_dest {
  * complete AF_INET/AF_INET6 address (then the socket is not followed). */
 int kw_dest_from_sockaddr(struct kw_dest *d, const struct sockaddr *sa, socklen_t len);
 
+/* The connect() address for d. Returns its length. */
+socklen_t kw_dest_to_sockaddr(const struct kw_dest *d, struct sockaddr_storage *ss);
+
 bool kw_dest_equal(const struct kw_dest *a, const struct kw_dest *b);
 
 /* A hash spread over the whole key, for the idle table's buckets. */

@@ -3,6 +3,7 @@
  * exactly the bytes the call moved. */
 #include <sys/sendfile.h>
 
+#include "closestyle.h"
 #include "wrap.h"
 
 /* Receive-side wrapper body: call, then account. */
@@ -15,10 +16,15 @@
 	if (kw_is_private(s))                                                    \
 		return kw_ebadf();                                               \
 	r = kw_real.name(__VA_ARGS__);                                           \
-	kw_after_recv(s, r, errno, buf, iov, iovcnt, asked, flags);              \
+	if (kw_after_recv(s, r, errno, buf, iov, iovcnt, asked, flags)) {        \
+		r = kw_real.name(__VA_ARGS__); /* on the replayed connection */  \
+		kw_after_recv(s, r, errno, buf, iov, iovcnt, asked, flags);      \
+	}                                                                        \
 	return r
 
-#define SEND_BODY(name, fail, flags, buf, iov, iovcnt, ...)                       \
+/* hook_iov/hook_cnt: the bytes as an iovec for kw_send_hook (which may
+ * upgrade the request head or redial), or hook_cnt 0 to skip it. */
+#define SEND_BODY(name, fail, flags, buf, iov, iovcnt, hook_iov, hook_cnt, ...)   \
 	struct kw_fd *s = kw_fd_lookup(fd);                                      \
 	ssize_t r;                                                               \
 	KW_REAL_OR_FAIL(name, fail);                                             \
@@ -26,8 +32,13 @@
 		return kw_real.name(__VA_ARGS__);                                \
 	if (kw_is_private(s))                                                    \
 		return kw_ebadf();                                               \
+	if ((hook_cnt) && kw_send_hook(s, fd, hook_iov, hook_cnt, flags, &r))    \
+		return r;                                                        \
 	r = kw_real.name(__VA_ARGS__);                                           \
-	kw_after_send(s, r, errno, buf, iov, iovcnt, flags);                     \
+	if (kw_after_send(s, r, errno, buf, iov, iovcnt, flags)) {               \
+		r = kw_real.name(__VA_ARGS__); /* on the replayed connection */  \
+		kw_after_send(s, r, errno, buf, iov, iovcnt, flags);             \
+	}                                                                        \
 	return r
 
 static size_t iov_total(const struct iovec *iov, int n)
@@ -84,28 +95,33 @@ KW_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 KW_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
-	SEND_BODY(write, -1, 0, buf, NULL, 0, fd, buf, n);
+	struct iovec one = { (void *)buf, n };
+	SEND_BODY(write, -1, 0, buf, NULL, 0, &one, 1, fd, buf, n);
 }
 
 KW_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
-	SEND_BODY(send, -1, flags, buf, NULL, 0, fd, buf, n, flags);
+	struct iovec one = { (void *)buf, n };
+	SEND_BODY(send, -1, flags, buf, NULL, 0, &one, 1, fd, buf, n, flags);
 }
 
 KW_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
                          const struct sockaddr *to, socklen_t tolen)
 {
-	SEND_BODY(sendto, -1, flags, buf, NULL, 0, fd, buf, n, flags, to, tolen);
+	struct iovec one = { (void *)buf, n };
+	/* With an address it is not a plain connected-stream write: leave it be. */
+	SEND_BODY(sendto, -1, flags, buf, NULL, 0, &one, to ? 0 : 1, fd, buf, n, flags, to, tolen);
 }
 
 KW_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
-	SEND_BODY(writev, -1, 0, NULL, iov, iovcnt, fd, iov, iovcnt);
+	SEND_BODY(writev, -1, 0, NULL, iov, iovcnt, iov, iovcnt, fd, iov, iovcnt);
 }
 
 KW_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	SEND_BODY(sendmsg, -1, flags, NULL, msg->msg_iov, (int)msg->msg_iovlen, fd, msg, flags);
+	SEND_BODY(sendmsg, -1, flags, NULL, msg->msg_iov, (int)msg->msg_iovlen, msg->msg_iov,
+	          msg->msg_name || msg->msg_controllen ? 0 : (int)msg->msg_iovlen, fd, msg, flags);
 }
 
 /* Bytes that move inside the kernel are invisible to the tracker. */

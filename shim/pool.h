@@ -36,6 +36,12 @@ struct kw_pool_ops {
 	void (*fork_prepare)(void);
 	void (*fork_parent)(void);
 	void (*fork_child)(void);
+	/* A parked connection to d was found closed by the server after idle_ms:
+	 * remember the server's patience. */
+	void (*learn)(const struct kw_dest *d, uint64_t idle_ms);
+	/* The shortest idle time after which d's server was seen to close, 0 if
+	 * never seen. Connections are not parked for longer than that. */
+	uint64_t (*patience)(const struct kw_dest *d);
 };
 
 /* The in-process backend: an idle table guarded by one mutex. */

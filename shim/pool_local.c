@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 
 #include "core.h"
 #include "report.h"
@@ -129,6 +130,53 @@ static void local_fork_child(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* Learned server patience, per destination: a small table, oldest replaced. */
+#define LEARNED_MAX 64
+static struct {
+	struct kw_dest dest;
+	uint64_t idle_ms;
+	uint64_t stamp;
+} learned[LEARNED_MAX];
+static unsigned nlearned;
+static uint64_t learn_clock;
+
+static void local_learn(const struct kw_dest *d, uint64_t idle_ms)
+{
+	unsigned slot = 0;
+	bool known = false;
+
+	pool_lock();
+	for (unsigned i = 0; i < nlearned; i++) {
+		if (kw_dest_equal(&learned[i].dest, d)) {
+			slot = i;
+			known = true;
+			break;
+		}
+		if (learned[i].stamp < learned[slot].stamp)
+			slot = i;
+	}
+	if (!known && nlearned < LEARNED_MAX)
+		slot = nlearned++;
+	if (!known || idle_ms < learned[slot].idle_ms) {
+		learned[slot].dest = *d;
+		learned[slot].idle_ms = idle_ms;
+	}
+	learned[slot].stamp = ++learn_clock;
+	pool_unlock();
+}
+
+static uint64_t local_patience(const struct kw_dest *d)
+{
+	uint64_t ms = 0;
+
+	pool_lock();
+	for (unsigned i = 0; i < nlearned; i++)
+		if (kw_dest_equal(&learned[i].dest, d))
+			ms = learned[i].idle_ms;
+	pool_unlock();
+	return ms;
+}
+
 const struct kw_pool_ops kw_pool_local = {
 	.name = "local",
 	.park = local_park,
@@ -140,4 +188,6 @@ const struct kw_pool_ops kw_pool_local = {
 	.fork_prepare = pool_lock,
 	.fork_parent = pool_unlock,
 	.fork_child = local_fork_child,
+	.learn = local_learn,
+	.patience = local_patience,
 };

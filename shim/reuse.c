@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "report.h"
 #include "real.h"
 #include "reuse.h"
+#include "closestyle.h"
 
 /* Options copied from the program's fresh socket onto a handed-back one, so
  * it carries the program's settings (and the defaults it did not touch), not
@@ -35,7 +37,7 @@ static bool is_copied(int level, int name)
 	return false;
 }
 
-static void carry_options(const struct kw_conn *c, int from, int to)
+void kw_carry_options(const struct kw_conn *c, int from, int to)
 {
 	for (size_t i = 0; i < sizeof copied_opts / sizeof copied_opts[0]; i++) {
 		unsigned char val[32];
@@ -54,7 +56,7 @@ static void carry_options(const struct kw_conn *c, int from, int to)
 }
 
 /* Idle and healthy: nothing to read, no FIN, no error. */
-static bool looks_alive(int fd)
+bool kw_looks_alive(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
 	return fd >= 0 && poll(&p, 1, 0) == 0;
@@ -71,7 +73,7 @@ static int install(struct kw_fd *s, int fd, int parked, const struct kw_idle_met
 
 	if (fl < 0 || fdfl < 0)
 		return -1;
-	carry_options(c, fd, parked);
+	kw_carry_options(c, fd, parked);
 	if (kw_real.fcntl(parked, F_SETFL, fl) < 0)
 		return -1;
 	if (kw_real.dup3(parked, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
@@ -83,6 +85,7 @@ static int install(struct kw_fd *s, int fd, int parked, const struct kw_idle_met
 	c->reused = true;
 	c->born_ms = m->born_ms;
 	c->requests_before = m->requests;
+	c->parked_idle_ms = kw_now_ms() - m->parked_ms;
 	if (fstat(fd, &st) == 0)
 		c->ino = st.st_ino;
 	return 0;
@@ -95,7 +98,7 @@ static void on_answer(void *arg, uint64_t latency_us)
 }
 
 /* Start following a new exchange on s (dialled or handed back). */
-static void follow(struct kw_fd *s)
+void kw_follow(struct kw_fd *s)
 {
 	kw_track_init(&s->conn.track);
 	if (kw_report_latency)
@@ -123,13 +126,14 @@ int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t l
 	while (kw_mode == KW_MODE_REUSE && (parked = kw_pool_local.take(&c->dest, &m)) >= 0) {
 		uint64_t idle = kw_now_ms() - m.parked_ms;
 
-		if (!looks_alive(parked)) {
+		if (!kw_looks_alive(parked)) {
 			kw_event("stale", parked, &c->dest, "closed-while-idle", (int64_t)idle, m.requests);
+			kw_learn(&c->dest, idle);
 			kw_private_close(parked);
 			continue;
 		}
 		if (install(s, fd, parked, &m) == 0) {
-			follow(s);
+			kw_follow(s);
 			kw_event("reuse", fd, &c->dest, NULL, (int64_t)idle, m.requests);
 			kw_slot_unlock(s);
 			errno = saved;
@@ -143,7 +147,7 @@ int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t l
 	err = errno;
 	if (ret == 0 || err == EINPROGRESS || err == EINTR) {
 		c->born_ms = kw_now_ms();
-		follow(s);
+		kw_follow(s);
 		kw_event("dial", fd, &c->dest, NULL, -1, -1);
 	} else {
 		kw_let_go_locked(s, "discard", "connect-failed");
@@ -178,6 +182,14 @@ static uint64_t expiry(const struct kw_conn *c, uint64_t now)
 		if (server - margin < idle)
 			idle = server - margin;
 	}
+	/* What this server was seen to tolerate, less a margin. */
+	uint64_t patience = kw_pool_local.patience(&c->dest);
+	if (patience) {
+		uint64_t margin = patience / 10 > 20 ? patience / 10 : 20;
+		uint64_t limit = patience > margin ? patience - margin : 0;
+		if (limit < idle)
+			idle = limit;
+	}
 	expires = now + idle;
 	if (kw_cfg.max_lifetime_ms && c->born_ms + kw_cfg.max_lifetime_ms < expires)
 		expires = c->born_ms + kw_cfg.max_lifetime_ms;
@@ -185,10 +197,10 @@ static uint64_t expiry(const struct kw_conn *c, uint64_t now)
 }
 
 /* Park s's connection; NULL on success, else why not. Slot lock held. */
-static const char *park(struct kw_fd *s, int fd)
+const char *kw_park(struct kw_fd *s, int fd, bool unused)
 {
 	struct kw_conn *c = &s->conn;
-	const char *why = kw_track_why_not(&c->track);
+	const char *why = unused ? "" : kw_track_why_not(&c->track);
 	uint64_t now = kw_now_ms();
 	struct kw_idle_meta m;
 	struct stat st;
@@ -213,7 +225,7 @@ static const char *park(struct kw_fd *s, int fd)
 		return "not-our-socket";
 	if (kw_real.ioctl(fd, FIONREAD, &unread) < 0 || unread > 0)
 		return "unread-bytes";
-	if (!looks_alive(fd))
+	if (!kw_looks_alive(fd))
 		return "server-closed";
 	/* An epoll set keeps reporting a description until all its fds close. */
 	for (unsigned i = 0; i < c->nregs; i++)
@@ -247,7 +259,12 @@ int kw_close(struct kw_fd *s, int fd)
 	kw_slot_lock(s);
 	if (atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP &&
 	    kw_mode == KW_MODE_REUSE) {
-		why = park(s, fd);
+		why = kw_park(s, fd, false);
+		if (why && kw_cfg.drain_bytes && (!strcmp(why, "response-incomplete") ||
+		                                  !strcmp(why, "response-pending"))) {
+			kw_drain(s, fd);
+			why = kw_park(s, fd, false);
+		}
 		if (why)
 			kw_event("discard", fd, &s->conn.dest, why, -1,
 			         s->conn.requests_before + s->conn.track.responses);

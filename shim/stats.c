@@ -34,7 +34,8 @@ int kw_stats_event_for(const char *e)
 		{ "dial", KW_EV_DIALED },   { "reuse", KW_EV_REUSED },     { "park", KW_EV_PARKED },
 		{ "expire", KW_EV_EXPIRED }, { "evict", KW_EV_EVICTED },   { "stale", KW_EV_STALE },
 		{ "discard", KW_EV_DISCARDED }, { "passthrough", KW_EV_PASSTHROUGH },
-		{ "taint", KW_EV_TAINTED },
+		{ "taint", KW_EV_TAINTED }, { "upgrade", KW_EV_UPGRADES },
+		{ "drain", KW_EV_DRAINS }, { "replay", KW_EV_REPLAYS },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (!strcmp(map[i].trace, e))

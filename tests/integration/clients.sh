@@ -158,6 +158,8 @@ run_arm() {
 	local -a env_args=(env)
 	if [ "$arm" = shim ]; then
 		env_args+=("LD_PRELOAD=$LIB" "KEEPWARM_TRACE=$TMP/trace")
+		# shellcheck disable=SC2206  # SHIM_ENV holds plain NAME=value words
+		[ -n "${SHIM_ENV:-}" ] && env_args+=($SHIM_ENV)
 	fi
 	"${env_args[@]}" timeout -k 5 $((CLIENT_TIMEOUT + 10)) "$CLIENTS/$client" \
 		--port "$PORT" --timeout "$CLIENT_TIMEOUT" "$@" \
@@ -195,6 +197,7 @@ scenario() {
 	shift 5
 	local desc
 	desc=$(describe "$client" "$sopts" "$@")
+	[ -n "${SHIM_ENV:-}" ] && desc="$desc {$SHIM_ENV}"
 	if [ -n "$FILTER" ] && ! [[ $desc =~ $FILTER ]]; then
 		return
 	fi
@@ -242,9 +245,13 @@ for client in blocking nonblock_poll epoll_after epoll_before epoll_et fortified
 	scenario ok "$N" 1 "" "$client" "${L4[@]}" --requests "$N" --method HEAD --path /gen/100
 	scenario ok "$N" 1 "" "$client" "${L4[@]}" --requests "$N" --path /status/204
 	scenario ok "$N" 1 "" "$client" "${L4[@]}" --requests "$N" --path /status/304
-	scenario ok "$N" 1 "" "$client" "${L4[@]}" --requests "$N" --method POST --body-bytes 100 --path /gen/100
 	scenario ok "$N" 1 "" "$client" "${L4[@]}" --requests "$N" --path /continue/100
+	# A POST is not replayable: by default it never travels on a reused
+	# connection (each gets a fresh one); KEEPWARM_REUSE=always allows it.
+	scenario ok "$N" "$N" "" "$client" "${L4[@]}" --requests "$N" --method POST --body-bytes 100 --path /gen/100
 done
+SHIM_ENV="KEEPWARM_REUSE=always" scenario ok "$N" 1 "" blocking "${L4[@]}" --requests "$N" --method POST --body-bytes 100 --path /gen/100
+scenario ok "$N" 1 "" blocking "${L4[@]}" --requests "$N" --method PUT --body-bytes 100 --path /gen/100
 
 # Variants of the reusable ones (other system calls or read patterns).
 scenario ok "$N" 1 "" blocking      "${L4[@]}" --requests "$N" --path /status/404
@@ -257,7 +264,7 @@ scenario ok "$N" 1 "" epoll_before  "${L4[@]}" --requests "$N" --epoll-per-reque
 scenario ok "$N" 1 "" epoll_et      "${L4[@]}" --requests "$N" --epoll-del --path /chunked/5000
 scenario ok "$N" 1 "" vectored      "${L4[@]}" --requests "$N" --use-msg --path /gen/1000
 scenario ok "$N" 1 "" vectored      "${L4[@]}" --requests "$N" --use-msg --path /chunked/5000
-scenario ok "$N" 1 "" vectored      "${L4[@]}" --requests "$N" --use-msg --method POST --body-bytes 100 --path /gen/100
+scenario ok "$N" "$N" "" vectored   "${L4[@]}" --requests "$N" --use-msg --method POST --body-bytes 100 --path /gen/100
 scenario ok "$N" 1 "" peeker        "${L4[@]}" --requests "$N" --peek-bytes 1 --path /chunked/5000
 
 # Not reusable: the server closes, the body ends at EOF, or junk follows it.
@@ -265,8 +272,21 @@ scenario ok "$N" "$N" "" blocking "${L4[@]}" --requests "$N" --path /close/100
 scenario ok "$N" "$N" "" blocking "${L4[@]}" --requests "$N" --http10 --read-to-eof --path /http10/100
 scenario ok "$N" "$N" "" blocking "${L4[@]}" --requests "$N" --read-to-eof --path /eof/100
 scenario ok "$N" "$N" "" blocking "${L4[@]}" --requests "$N" --path /extra/100
-scenario ok "$N" "$N" "" blocking "${L4[@]}" --requests "$N" --connection-close --path /gen/1000
-scenario ok "$N" "$N" "" blocking "${L4[@]}" --requests "$N" --http10 --path /gen/1000
+
+# Close-style requests (Connection: close, HTTP/1.0 without keep-alive) are
+# upgraded to keep-alive; clients that read to EOF see one where the response
+# ends. KEEPWARM_UPGRADE=off leaves them alone.
+for client in blocking nonblock_poll epoll_after epoll_before epoll_et fortified vectored peeker; do
+	scenario ok "$N" 1 "" "$client" "${L4[@]}" --requests "$N" --connection-close --read-to-eof --path /gen/1000
+	scenario ok "$N" 1 "" "$client" "${L4[@]}" --requests "$N" --http10 --read-to-eof --path /gen/1000
+done
+scenario ok "$N" 1 "" blocking "${L4[@]}" --requests "$N" --connection-close --path /gen/1000
+scenario ok "$N" 1 "" blocking "${L4[@]}" --requests "$N" --http10 --path /gen/1000
+scenario ok "$N" 1 "" blocking "${L4[@]}" --requests "$N" --connection-close --read-to-eof --path /chunked/5000
+scenario ok "$N" 1 "" blocking "${L4[@]}" --requests "$N" --connection-close --read-to-eof --method HEAD --path /gen/100
+scenario ok "$N" 1 "" vectored "${L4[@]}" --requests "$N" --use-msg --connection-close --read-to-eof --path /gen/1000
+SHIM_ENV="KEEPWARM_UPGRADE=off" scenario ok "$N" "$N" "" blocking "${L4[@]}" --requests "$N" --connection-close --path /gen/1000
+SHIM_ENV="KEEPWARM_UPGRADE=off" scenario ok "$N" "$N" "" blocking "${L4[@]}" --requests "$N" --http10 --path /gen/1000
 scenario ok "$N" "$N" "" epoll_et "${L4[@]}" --requests "$N" --path /close/100
 
 # The shim lets go of sockets read through stdio or through a dup().

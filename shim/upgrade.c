@@ -1,0 +1,234 @@
+/* upgrade.c - parse a request head, rewrite close-style requests to keep-alive. */
+#include "upgrade.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+bool kw_method_idempotent(const char *m, size_t len)
+{
+	static const char *const safe[] = { "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE" };
+
+	for (size_t i = 0; i < sizeof safe / sizeof safe[0]; i++)
+		if (strlen(safe[i]) == len && !memcmp(safe[i], m, len))
+			return true;
+	return false;
+}
+
+static bool name_is(const char *line, size_t name_len, const char *name)
+{
+	return strlen(name) == name_len && !strncasecmp(line, name, name_len);
+}
+
+/* Calls fn for each comma-separated token of value[0..len), trimmed. */
+static void each_token(const char *v, size_t len, void (*fn)(const char *, size_t, void *),
+                       void *arg)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t start, end;
+		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		start = i;
+		while (i < len && v[i] != ',')
+			i++;
+		end = i;
+		while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
+			end--;
+		if (end > start)
+			fn(v + start, end - start, arg);
+	}
+}
+
+struct conn_tokens {
+	bool close, keep_alive;
+};
+
+static void note_token(const char *t, size_t n, void *arg)
+{
+	struct conn_tokens *ct = arg;
+	if (n == 5 && !strncasecmp(t, "close", 5))
+		ct->close = true;
+	else if (n == 10 && !strncasecmp(t, "keep-alive", 10))
+		ct->keep_alive = true;
+}
+
+/* Header lines between the request line and the blank line: calls fn with
+ * each line (without CRLF), its name length and value bounds. Returns false
+ * on a malformed line. */
+typedef void (*line_fn)(const char *line, size_t line_len, size_t name_len, const char *value,
+                        size_t value_len, void *arg);
+
+static bool each_header(const char *buf, const struct kw_head *h, size_t first, line_fn fn,
+                        void *arg)
+{
+	size_t pos = first;
+
+	while (pos + 2 < h->len) {
+		const char *line = buf + pos;
+		const char *eol = memchr(line, '\r', h->len - pos);
+		size_t line_len, name_len;
+		const char *value, *vend;
+
+		if (!eol || eol[1] != '\n')
+			return false;
+		line_len = (size_t)(eol - line);
+		const char *colon = memchr(line, ':', line_len);
+		if (!colon || colon == line || line[0] == ' ' || line[0] == '\t')
+			return false; /* no name, or an obsolete folded line */
+		name_len = (size_t)(colon - line);
+		for (value = colon + 1; value < eol && (*value == ' ' || *value == '\t'); value++)
+			;
+		for (vend = eol; vend > value && (vend[-1] == ' ' || vend[-1] == '\t'); vend--)
+			;
+		fn(line, line_len, name_len, value, (size_t)(vend - value), arg);
+		pos += line_len + 2;
+	}
+	return true;
+}
+
+struct scan {
+	struct conn_tokens tokens;
+	struct kw_head *h;
+};
+
+static void scan_line(const char *line, size_t line_len, size_t name_len, const char *value,
+                      size_t value_len, void *arg)
+{
+	struct scan *sc = arg;
+	(void)line_len;
+
+	if (name_is(line, name_len, "connection")) {
+		each_token(value, value_len, note_token, &sc->tokens);
+	} else if (name_is(line, name_len, "idempotency-key")) {
+		sc->h->idempotency_key = true;
+	} else if (name_is(line, name_len, "transfer-encoding")) {
+		sc->h->chunked = value_len >= 7 && !strncasecmp(value + value_len - 7, "chunked", 7);
+	} else if (name_is(line, name_len, "content-length")) {
+		char num[24];
+		char *end;
+		if (value_len == 0 || value_len >= sizeof num) {
+			sc->h->content_length = -2; /* unparseable: treat as malformed */
+			return;
+		}
+		memcpy(num, value, value_len);
+		num[value_len] = '\0';
+		sc->h->content_length = strtoll(num, &end, 10);
+		if (*end || sc->h->content_length < 0)
+			sc->h->content_length = -2;
+	}
+}
+
+enum kw_head_status kw_head_parse(const char *buf, size_t len, struct kw_head *h)
+{
+	const char *end = NULL, *sp1, *sp2, *eol;
+	size_t scan_len = len < KW_HEAD_MAX ? len : KW_HEAD_MAX;
+	struct scan sc = { { false, false }, h };
+
+	memset(h, 0, sizeof *h);
+	h->content_length = -1;
+	for (size_t i = 0; i + 3 < scan_len; i++)
+		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n') {
+			end = buf + i + 4;
+			break;
+		}
+	if (!end)
+		return len < KW_HEAD_MAX ? KW_HEAD_INCOMPLETE : KW_HEAD_MALFORMED;
+	h->len = (size_t)(end - buf);
+	eol = memchr(buf, '\r', h->len);
+	sp1 = memchr(buf, ' ', (size_t)(eol - buf));
+	if (!sp1 || sp1 == buf)
+		return KW_HEAD_MALFORMED;
+	for (const char *p = buf; p < sp1; p++)
+		if (!isupper((unsigned char)*p) && *p != '-' && *p != '_')
+			return KW_HEAD_MALFORMED;
+	sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
+	if (!sp2 || eol - sp2 != 9 || memcmp(sp2 + 1, "HTTP/1.", 7) ||
+	    (sp2[8] != '0' && sp2[8] != '1'))
+		return KW_HEAD_MALFORMED;
+	h->minor = sp2[8] - '0';
+	h->idempotent = kw_method_idempotent(buf, (size_t)(sp1 - buf));
+	if (!each_header(buf, h, (size_t)(eol - buf) + 2, scan_line, &sc) || h->content_length == -2)
+		return KW_HEAD_MALFORMED;
+	h->close_style = sc.tokens.close || (h->minor == 0 && !sc.tokens.keep_alive);
+	return KW_HEAD_OK;
+}
+
+struct rewrite {
+	char *out;
+	size_t cap, len;
+	bool overflow;
+};
+
+static void put(struct rewrite *w, const char *s, size_t n)
+{
+	if (w->len + n > w->cap) {
+		w->overflow = true;
+		return;
+	}
+	memcpy(w->out + w->len, s, n);
+	w->len += n;
+}
+
+struct kept_tokens {
+	struct rewrite *w;
+	unsigned n;
+};
+
+static void keep_token(const char *t, size_t n, void *arg)
+{
+	struct kept_tokens *k = arg;
+	if (n == 5 && !strncasecmp(t, "close", 5))
+		return;
+	if (k->n++)
+		put(k->w, ", ", 2);
+	put(k->w, t, n);
+}
+
+static void rewrite_line(const char *line, size_t line_len, size_t name_len, const char *value,
+                         size_t value_len, void *arg)
+{
+	struct rewrite *w = arg;
+	struct conn_tokens ct = { false, false };
+	struct kept_tokens kept = { w, 0 };
+	size_t mark;
+
+	if (name_is(line, name_len, "connection"))
+		each_token(value, value_len, note_token, &ct);
+	if (!ct.close) {
+		put(w, line, line_len);
+		put(w, "\r\n", 2);
+		return;
+	}
+	mark = w->len;
+	put(w, line, name_len);
+	put(w, ": ", 2);
+	each_token(value, value_len, keep_token, &kept);
+	if (!kept.n) {
+		w->len = mark; /* only "close": drop the header */
+		return;
+	}
+	put(w, "\r\n", 2);
+}
+
+size_t kw_head_upgrade(const char *buf, const struct kw_head *h, char *out, size_t cap)
+{
+	struct rewrite w = { out, cap, 0, false };
+	const char *eol = memchr(buf, '\r', h->len);
+	size_t line = (size_t)(eol - buf) + 2;
+	struct scan sc = { { false, false }, NULL };
+	struct kw_head copy = *h;
+
+	if (!h->close_style)
+		return 0;
+	sc.h = &copy;
+	each_header(buf, h, line, scan_line, &sc);
+	put(&w, buf, line);
+	each_header(buf, h, line, rewrite_line, &w);
+	if (h->minor == 0 && !sc.tokens.keep_alive)
+		put(&w, "Connection: keep-alive\r\n", 24);
+	put(&w, "\r\n", 2);
+	return w.overflow ? 0 : w.len;
+}

@@ -1,0 +1,45 @@
+/* upgrade.h - reading and rewriting one request head, before it is sent.
+ *
+ * Pure logic for the close-style work: a request that asks the server to
+ * close (`Connection: close`, or HTTP/1.0 without keep-alive) is upgraded to
+ * keep-alive so the connection can be reused, and a request is classified as
+ * replayable or not before it may travel on a reused connection. Only a head
+ * that is complete in one buffer is considered; anything else is left alone. */
+#ifndef KW_UPGRADE_H
+#define KW_UPGRADE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define KW_HEAD_MAX 16384 /* larger heads are never rewritten */
+
+struct kw_head {
+	size_t len;             /* bytes of request line + headers + blank line */
+	int minor;              /* HTTP/1.<minor> */
+	bool close_style;       /* the client expects the server to close after the response */
+	bool idempotent;        /* method is idempotent (RFC 9110 9.2.2) */
+	bool idempotency_key;   /* an Idempotency-Key header is present */
+	bool chunked;           /* Transfer-Encoding: chunked body */
+	long long content_length; /* -1 when absent */
+};
+
+enum kw_head_status {
+	KW_HEAD_INCOMPLETE, /* no complete head at the start of buf */
+	KW_HEAD_MALFORMED,  /* not a head we understand: leave the request alone */
+	KW_HEAD_OK,
+};
+
+/* Parse the request head at the start of buf. */
+enum kw_head_status kw_head_parse(const char *buf, size_t len, struct kw_head *h);
+
+/* Write the keep-alive version of a close-style head into out: the `close`
+ * token removed from every Connection header (a header left empty is dropped),
+ * and for HTTP/1.0 without keep-alive a `Connection: keep-alive` line added.
+ * The request line and every other header stay byte for byte. Returns the new
+ * length, or 0 when h is not close-style or out is too small. */
+size_t kw_head_upgrade(const char *buf, const struct kw_head *h, char *out, size_t cap);
+
+/* True when a method name (e.g. "GET") is idempotent per RFC 9110 9.2.2. */
+bool kw_method_idempotent(const char *method, size_t len);
+
+#endif

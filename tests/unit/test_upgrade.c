@@ -1,0 +1,123 @@
+/* test_upgrade.c - unit tests for shim/upgrade.h: parsing a request head,
+ * upgrading close-style requests, classifying replayable methods. */
+#include <check.h>
+#include <string.h>
+
+#include "upgrade.h"
+
+static enum kw_head_status parse(const char *text, struct kw_head *h)
+{
+	return kw_head_parse(text, strlen(text), h);
+}
+
+/* Upgrade text and compare with want (NULL: not close-style, nothing done). */
+static void check_upgrade(const char *text, const char *want)
+{
+	struct kw_head h;
+	char out[1024];
+	size_t n;
+
+	ck_assert_int_eq(parse(text, &h), KW_HEAD_OK);
+	n = kw_head_upgrade(text, &h, out, sizeof out);
+	if (!want) {
+		ck_assert_uint_eq(n, 0);
+		return;
+	}
+	ck_assert_uint_eq(n, strlen(want));
+	out[n] = '\0';
+	ck_assert_str_eq(out, want);
+}
+
+START_TEST(test_close_removed)
+{
+	check_upgrade("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+	              "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+	check_upgrade("GET / HTTP/1.1\r\nConnection: TE, close\r\nTE: trailers\r\n\r\n",
+	              "GET / HTTP/1.1\r\nConnection: TE\r\nTE: trailers\r\n\r\n");
+	check_upgrade("GET /x HTTP/1.1\r\nconnection:Close , Upgrade-Insecure\r\n\r\n",
+	              "GET /x HTTP/1.1\r\nconnection: Upgrade-Insecure\r\n\r\n");
+}
+END_TEST
+
+START_TEST(test_http10_gets_keep_alive)
+{
+	check_upgrade("GET / HTTP/1.0\r\nHost: a\r\n\r\n",
+	              "GET / HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n");
+	check_upgrade("GET / HTTP/1.0\r\nConnection: close\r\nUser-Agent: ab\r\n\r\n",
+	              "GET / HTTP/1.0\r\nUser-Agent: ab\r\nConnection: keep-alive\r\n\r\n");
+	/* Already keep-alive: nothing to do. */
+	check_upgrade("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", NULL);
+	check_upgrade("GET / HTTP/1.1\r\nHost: a\r\n\r\n", NULL);
+}
+END_TEST
+
+START_TEST(test_head_fields)
+{
+	struct kw_head h;
+
+	ck_assert_int_eq(parse("POST /p HTTP/1.1\r\nContent-Length: 12\r\n\r\nhello", &h), KW_HEAD_OK);
+	ck_assert(!h.idempotent);
+	ck_assert_int_eq(h.content_length, 12);
+	ck_assert_uint_eq(h.len, strlen("POST /p HTTP/1.1\r\nContent-Length: 12\r\n\r\n"));
+	ck_assert(!h.close_style);
+	ck_assert_int_eq(parse("POST /p HTTP/1.1\r\nIdempotency-Key: abc\r\n\r\n", &h), KW_HEAD_OK);
+	ck_assert(h.idempotency_key);
+	ck_assert_int_eq(parse("PUT /p HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", &h), KW_HEAD_OK);
+	ck_assert(h.idempotent);
+	ck_assert(h.chunked);
+	ck_assert_int_eq(parse("GET / HTTP/1.1\r\nHost: a\r\n", &h), KW_HEAD_INCOMPLETE);
+	ck_assert_int_eq(parse("GE", &h), KW_HEAD_INCOMPLETE);
+	ck_assert_int_eq(parse("get / HTTP/1.1\r\n\r\n", &h), KW_HEAD_MALFORMED);
+	ck_assert_int_eq(parse("GET / HTTP/2.0\r\n\r\n", &h), KW_HEAD_MALFORMED);
+	ck_assert_int_eq(parse("GET /\r\n\r\n", &h), KW_HEAD_MALFORMED);
+	ck_assert_int_eq(parse("GET / HTTP/1.1\r\n folded\r\n\r\n", &h), KW_HEAD_MALFORMED);
+	ck_assert_int_eq(parse("GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n", &h), KW_HEAD_MALFORMED);
+	ck_assert_int_eq(parse("\x16\x03\x01\x02\x01\r\n\r\n", &h), KW_HEAD_MALFORMED);
+}
+END_TEST
+
+START_TEST(test_methods)
+{
+	ck_assert(kw_method_idempotent("GET", 3));
+	ck_assert(kw_method_idempotent("HEAD", 4));
+	ck_assert(kw_method_idempotent("OPTIONS", 7));
+	ck_assert(kw_method_idempotent("TRACE", 5));
+	ck_assert(kw_method_idempotent("PUT", 3));
+	ck_assert(kw_method_idempotent("DELETE", 6));
+	ck_assert(!kw_method_idempotent("POST", 4));
+	ck_assert(!kw_method_idempotent("PATCH", 5));
+	ck_assert(!kw_method_idempotent("GETX", 4));
+	ck_assert(!kw_method_idempotent("GE", 2));
+}
+END_TEST
+
+START_TEST(test_small_output_buffer)
+{
+	const char *text = "GET / HTTP/1.0\r\nHost: a\r\n\r\n";
+	struct kw_head h;
+	char out[10];
+
+	ck_assert_int_eq(parse(text, &h), KW_HEAD_OK);
+	ck_assert_uint_eq(kw_head_upgrade(text, &h, out, sizeof out), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("upgrade");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_close_removed);
+	tcase_add_test(tc, test_http10_gets_keep_alive);
+	tcase_add_test(tc, test_head_fields);
+	tcase_add_test(tc, test_methods);
+	tcase_add_test(tc, test_small_output_buffer);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
