@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -39,6 +40,7 @@ static bool wait_for(int fd, short events, int ms)
 static int swap_socket(struct kw_conn *c, int fd, int nfd)
 {
 	int fl = kw_real.fcntl(fd, F_GETFL), fdfl = kw_real.fcntl(fd, F_GETFD), ret;
+	struct stat st;
 
 	for (unsigned i = 0; i < c->nregs; i++)
 		kw_real.epoll_ctl(c->regs[i].epfd, EPOLL_CTL_DEL, fd, NULL);
@@ -46,6 +48,8 @@ static int swap_socket(struct kw_conn *c, int fd, int nfd)
 		kw_real.fcntl(nfd, F_SETFL, fl);
 	ret = kw_real.dup3(nfd, fd, fdfl >= 0 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0);
 	kw_real.close(nfd);
+	if (ret >= 0 && fstat(fd, &st) == 0)
+		c->ino = st.st_ino; /* it is our socket now */
 	for (unsigned i = 0; i < c->nregs; i++)
 		kw_real.epoll_ctl(c->regs[i].epfd, EPOLL_CTL_ADD, fd, &c->regs[i].ev);
 	return ret < 0 ? -1 : 0;
@@ -361,7 +365,6 @@ bool kw_replay(struct kw_fd *s, int fd, const char *why)
 
 	if (!c->reused || c->answered || !c->replayable || c->replayed || !c->replay_len)
 		return false;
-	kw_learn(&c->dest, c->parked_idle_ms);
 	nfd = dial(c, fd, &in_progress);
 	if (nfd < 0 || (in_progress && !connected(nfd, REDIAL_TIMEOUT_MS)) ||
 	    !send_all(nfd, c->replay, c->replay_len, REDIAL_TIMEOUT_MS) || swap_socket(c, fd, nfd) < 0) {

@@ -82,6 +82,7 @@ static void usage(const char *prog, unsigned extra, FILE *f)
 		"  --keep-alive         send Connection: keep-alive\n"
 		"  --connection-close   send Connection: close\n"
 		"  --read-to-eof        read every response until the server closes\n"
+		"  --close-after-headers  close once the headers are in, body unread\n"
 		"  --expect-status C    expected final status (default: from the target)\n"
 		"  --read-size S        largest single read (default %d)\n"
 		"  --timeout S          give up after S seconds, exit 3 (default %d, 0 = never)\n"
@@ -130,7 +131,7 @@ static void on_alarm(int sig)
 
 enum {
 	O_HOST = 256, O_PORT, O_REQUESTS, O_PATH, O_METHOD, O_BODY_BYTES, O_SLEEP_MS,
-	O_HTTP10, O_KEEP_ALIVE, O_CONN_CLOSE, O_READ_TO_EOF, O_EXPECT_STATUS,
+	O_HTTP10, O_KEEP_ALIVE, O_CONN_CLOSE, O_READ_TO_EOF, O_CLOSE_EARLY, O_EXPECT_STATUS,
 	O_READ_SIZE, O_TIMEOUT, O_VERBOSE, O_PLAIN_READ, O_HELP,
 	O_THREADS, O_USE_MSG, O_FCNTL, O_EPOLL_DEL, O_EPOLL_PER_REQ, O_PEEK_BYTES,
 };
@@ -150,6 +151,7 @@ void kc_parse_args(struct kc_opts *o, int argc, char **argv, const char *prog,
 		{ "keep-alive",        no_argument,       0, O_KEEP_ALIVE },
 		{ "connection-close",  no_argument,       0, O_CONN_CLOSE },
 		{ "read-to-eof",       no_argument,       0, O_READ_TO_EOF },
+		{ "close-after-headers", no_argument,     0, O_CLOSE_EARLY },
 		{ "expect-status",     required_argument, 0, O_EXPECT_STATUS },
 		{ "read-size",         required_argument, 0, O_READ_SIZE },
 		{ "timeout",           required_argument, 0, O_TIMEOUT },
@@ -212,6 +214,7 @@ void kc_parse_args(struct kc_opts *o, int argc, char **argv, const char *prog,
 		case O_KEEP_ALIVE: o->keep_alive = true; break;
 		case O_CONN_CLOSE: o->conn_close = true; break;
 		case O_READ_TO_EOF: o->read_to_eof = true; break;
+		case O_CLOSE_EARLY: o->close_early = true; break;
 		case O_EXPECT_STATUS: o->expect_status = (int)parse_num(prog, extra, "--expect-status", optarg, 999); break;
 		case O_READ_SIZE: o->read_size = (size_t)parse_num(prog, extra, "--read-size", optarg, 1u << 30);
 				 if (!o->read_size) o->read_size = 1;

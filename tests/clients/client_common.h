@@ -72,6 +72,7 @@ struct kc_opts {
 	bool        keep_alive;   /* send Connection: keep-alive (for --http10) */
 	bool        conn_close;   /* send Connection: close */
 	bool        read_to_eof;  /* keep reading until the server closes */
+	bool        close_early;  /* --close-after-headers: close with the body unread */
 	int         expect_status;/* --expect-status, 0 = derive from the target */
 	size_t      read_size;    /* --read-size: largest single read, default 65536 */
 	unsigned    timeout_s;    /* --timeout: SIGALRM kills the client, 0 = none */

@@ -404,6 +404,8 @@ bool kc_resp_done(const struct kc_resp *r)
 {
 	if (r->failed || r->eof)
 		return true;
+	if (r->opts->close_early && r->state >= KC_ST_BODY_CL)
+		return true; /* headers are in: the program stops here */
 	return r->state == KC_ST_DONE && !r->opts->read_to_eof;
 }
 
@@ -425,6 +427,8 @@ int kc_resp_check(struct kc_resp *r)
 	const struct kc_expect *e = &r->exp;
 	if (r->failed)
 		return -1;
+	if (r->opts->close_early)
+		return r->status == 200 ? 0 : resp_fail(r, "status %d, expected 200", r->status);
 	if (r->state != KC_ST_DONE)
 		return resp_fail(r, "incomplete response (%s)", state_name(r->state));
 	if (e->status && r->status != e->status)

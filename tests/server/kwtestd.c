@@ -105,6 +105,12 @@ static enum ending serve_request(struct conn *c)
 		return CLIENT_GONE;
 	}
 
+	/* Fault injection: the request arrives and the connection is reset, as by
+	 * a server that closed it at that moment. The request is never served. */
+	if (opt.rst_on_request && c->requests + 1 == opt.rst_on_request) {
+		log_event("reset conn=%lu seq=%lu", c->id, c->requests + 1);
+		return CLOSE_RST;
+	}
 	struct request req;
 	int error_status = parse_head(c->in + c->in_pos, head_len, &req);
 	c->in_pos += head_len;
@@ -160,7 +166,7 @@ static void usage_and_exit(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--port N] [--port-file F] [--ipv6] [--log F] [--idle-close MS | --idle-rst MS]\n"
-		"          [--keepalive-header T,M] [--max-requests N]\n", prog);
+		"          [--keepalive-header T,M] [--max-requests N] [--rst-on-request N]\n", prog);
 	exit(2);
 }
 
@@ -265,6 +271,7 @@ int main(int argc, char **argv)
 		{ "idle-rst", required_argument, NULL, 'r' },
 		{ "keepalive-header", required_argument, NULL, 'k' },
 		{ "max-requests", required_argument, NULL, 'm' },
+		{ "rst-on-request", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int port = 0;
@@ -291,6 +298,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'm': opt.max_requests = (unsigned long)parse_number(optarg, 1000000000, argv[0]); break;
+		case 'R': opt.rst_on_request = (unsigned long)parse_number(optarg, 1000000000, argv[0]); break;
 		default: usage_and_exit(argv[0]);
 		}
 	}

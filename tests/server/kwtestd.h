@@ -24,6 +24,7 @@ extern struct options {
 	bool keepalive_header;
 	long keepalive_timeout, keepalive_max;
 	unsigned long max_requests; /* 0: unlimited */
+	unsigned long rst_on_request; /* reset instead of answering the N-th request, 0: never */
 	int log_fd;                 /* -1: no log */
 } opt;
 

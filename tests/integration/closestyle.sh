@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# closestyle.sh BUILD_DIR - close-style clients become poolable, and reuse never
+# adds a failure. Real close-style programs (python3 urllib, ab without -k)
+# need one connection per concurrent client; with injected faults (the server
+# closing idle connections around the client's pauses, resetting a reused
+# connection as a request arrives, a keep-alive timeout shorter than ours)
+# every client still sees 0 errors, each request is served exactly once, and
+# a POST never travels on a reused connection.
+set -uo pipefail
+BUILD_DIR=$(cd "${1:?usage: closestyle.sh BUILD_DIR}" && pwd)
+. "$(dirname "$0")/lib.sh"
+for v in $(compgen -e); do case "$v" in KEEPWARM*) unset "$v" ;; esac; done
+unset LD_PRELOAD
+
+LIB=$BUILD_DIR/libkeepwarm.so
+CL=$BUILD_DIR/clients
+PY=/usr/bin/python3
+
+served() { grep -c "^request .*target=$1" "$SERVER_LOG" || true; }
+
+# run_both NAME WANT_WITHOUT WANT_WITH CMD...: the command exits 0 with and
+# without the shim; new server connections per arm must match (a number or
+# LO-HI); stdout must be identical in both arms.
+run_both() {
+	local name=$1 want_off=$2 want_on=$3 arm got rc out_off=""
+	shift 3
+	for arm in off on; do
+		local before=$(server_conns) want=$want_off pre=""
+		[ "$arm" = on ] && { want=$want_on; pre=$LIB; }
+		rm -f "$KW_TMP/trace.$arm"
+		timeout 300 env LD_PRELOAD="$pre" KEEPWARM_TRACE="$KW_TMP/trace.$arm" "$@" \
+			>"$KW_TMP/out.$arm" 2>"$KW_TMP/err.$arm"
+		rc=$?
+		got=$(( $(server_conns) - before ))
+		local lo=${want%-*} hi=${want#*-}
+		if [ "$rc" -eq 0 ] && [ "$got" -ge "$lo" ] && [ "$got" -le "$hi" ]; then
+			pass "$name [shim $arm] exit 0, conns=$got (expected $want)"
+		else
+			fail "$name [shim $arm] rc=$rc conns=$got (expected $want): $(head -c 300 "$KW_TMP/err.$arm")"
+		fi
+	done
+	cmp -s "$KW_TMP/out.off" "$KW_TMP/out.on" && pass "$name: identical output" \
+		|| fail "$name: output differs with the shim"
+}
+
+start_server || { finish; exit; }
+cat >"$KW_TMP/fetch_close_style.py" <<PYEOF
+import hashlib, sys, urllib.request
+h = hashlib.sha256()
+for i in range(int(sys.argv[2])):
+    with urllib.request.urlopen("http://127.0.0.1:%s/gen/5000?u=%d" % (sys.argv[1], i)) as r:
+        h.update(r.read())
+print(h.hexdigest())
+PYEOF
+run_both "python3 urllib (Connection: close), 20 requests" 20 1 "$PY" "$KW_TMP/fetch_close_style.py" "$SERVER_PORT" 20
+# ab prints timings; keep only what must not change. "Total transferred"
+# counts response headers, and the server's answer to an upgraded request
+# says keep-alive where it said close: bodies and counts stay identical.
+cat >"$KW_TMP/ab.sh" <<'SHEOF'
+#!/bin/sh
+ab "$@" >"${0%.sh}.out" 2>&1; rc=$?
+grep -E '^(Complete|Failed|Non-2xx|Document Length|HTML transferred)' "${0%.sh}.out"
+exit $rc
+SHEOF
+chmod +x "$KW_TMP/ab.sh"
+URL=http://127.0.0.1:$SERVER_PORT/gen/1000
+run_both "ab -n 200 -c 1 (HTTP/1.0, no keep-alive)" 200 1 "$KW_TMP/ab.sh" -n 200 -c 1 "$URL"
+run_both "ab -n 2000 -c 8 (HTTP/1.0, no keep-alive)" 2000-2008 1-8 "$KW_TMP/ab.sh" -n 2000 -c 8 "$URL"
+run_both "ab -k -n 200 -c 1" 1 1 "$KW_TMP/ab.sh" -k -n 200 -c 1 "$URL"
+stop_server
+
+# Faults. 1: the server closes connections idle for 100 ms; the clients pause
+# about that long between requests. 8 threads x 125 requests.
+start_server --idle-close 100 || { finish; exit; }
+run_both "idle close 100 ms, 8x125 requests pausing 100 ms" 1000 8-1000 \
+	"$CL/threads" --host 127.0.0.1 --port "$SERVER_PORT" --threads 8 --requests 125 --sleep-ms 100 --path /gen/1000
+run_both "idle close 100 ms, close-style reader, 200 pausing 95 ms" 200 1-200 \
+	"$CL/nonblock_poll" --host 127.0.0.1 --port "$SERVER_PORT" --requests 200 --sleep-ms 95 \
+	--connection-close --read-to-eof --path /gen/1000
+stop_server
+
+# 2: the server resets a connection when its second request arrives: every
+# reuse fails before an answer and is replayed once, invisibly.
+start_server --rst-on-request 2 || { finish; exit; }
+run_both "reset on the 2nd request, 1000 GETs" 1000 1000 \
+	"$CL/blocking" --host 127.0.0.1 --port "$SERVER_PORT" --requests 1000 --path /gen/100
+n=$(served /gen/100); [ "$n" -eq 2000 ] && pass "each GET served exactly once per arm ($n)" || fail "GETs served: $n (want 2000)"
+r=$(grep -c 'event=replay' "$KW_TMP/trace.on"); [ "$r" -ge 400 ] && pass "replays traced ($r)" || fail "replays traced: $r"
+run_both "reset on the 2nd request, 1000 GETs, epoll edge-triggered" 1000 1000 \
+	"$CL/epoll_et" --host 127.0.0.1 --port "$SERVER_PORT" --requests 1000 --path /gen/200
+# A POST is never sent on a reused connection, so it is never reset and never
+# sent twice.
+run_both "reset on the 2nd request, 300 POSTs" 300 300 \
+	"$CL/blocking" --host 127.0.0.1 --port "$SERVER_PORT" --requests 300 --method POST --body-bytes 100 --path /gen/50
+n=$(grep -c '^request .*method=POST' "$SERVER_LOG"); [ "$n" -eq 600 ] && pass "each POST served exactly once ($n over both arms)" \
+	|| fail "POSTs served: $n (want 600)"
+r=$(grep -c '^reset ' "$SERVER_LOG"); pass "resets injected: $r"
+grep -q 'event=fresh' "$KW_TMP/trace.on" && pass "POSTs took fresh connections (traced)" || fail "no fresh-for-unsafe in the trace"
+stop_server
+
+# 3: the server's keep-alive timeout (200 ms) is shorter than ours; the client
+# pauses 250 ms. After the first stale connection keepwarm learns the server's
+# patience and stops keeping connections that long.
+start_server --idle-close 200 || { finish; exit; }
+run_both "server timeout 200 ms shorter than ours, 30 requests pausing 250 ms" 30 30 \
+	"$CL/blocking" --host 127.0.0.1 --port "$SERVER_PORT" --requests 30 --sleep-ms 250 --path /gen/1000
+stale=$(grep -c 'event=stale' "$KW_TMP/trace.on"); learn=$(grep -c 'event=learn' "$KW_TMP/trace.on")
+expired=$(grep -c 'event=expire' "$KW_TMP/trace.on")
+[ "$learn" -ge 1 ] && [ "$stale" -le 2 ] && [ "$expired" -ge 25 ] \
+	&& pass "learned the server's patience: $stale stale, $expired expired before use" \
+	|| fail "learning: stale=$stale learn=$learn expired=$expired"
+stop_server
+
+# 4: bytes after a response, a second response unasked: never pooled, and
+# nothing of one response reaches another request.
+start_server || { finish; exit; }
+run_both "extra bytes after the body" 20 20 "$CL/blocking" --host 127.0.0.1 --port "$SERVER_PORT" --requests 20 --path /extra/100
+run_both "extra bytes, close-style reader" 20 20 "$CL/blocking" --host 127.0.0.1 --port "$SERVER_PORT" --requests 20 \
+	--connection-close --read-to-eof --path /extra/100
+run_both "a second response unasked" 20 20 "$CL/blocking" --host 127.0.0.1 --port "$SERVER_PORT" --requests 20 --path /twice/100
+run_both "close-style, server answers Connection: close" 20 20 "$CL/blocking" --host 127.0.0.1 --port "$SERVER_PORT" \
+	--requests 20 --connection-close --read-to-eof --path /close/100
+# Drain: the program closes with the body unread; keepwarm reads it away.
+run_both "close before reading the body (drain)" 20 1 "$CL/blocking" --host 127.0.0.1 --port "$SERVER_PORT" \
+	--requests 20 --path /gen/20000 --close-after-headers
+stop_server
+finish
