@@ -31,6 +31,8 @@ enum value_kind {
 	VALUE_FRACTION, /* from 0 to 1, as kw_parse_fraction */
 	VALUE_PATH,     /* file path, made absolute */
 	VALUE_TRACE,    /* "stderr" or a file path */
+	VALUE_SIZE,     /* bytes with an optional suffix, as kw_parse_size */
+	VALUE_REUSE,    /* safe or always */
 };
 
 struct setting {
@@ -64,6 +66,12 @@ static const struct setting settings[] = {
 	  "rewrite the statistics this often (default 10s)" },
 	{ "sample",             "KEEPWARM_SAMPLE",            VALUE_FRACTION, "F",
 	  "fraction of processes in the 'on' arm, the rest 'off'" },
+	{ "no-upgrade",         "KEEPWARM_UPGRADE",           VALUE_NONE,     "off",
+	  "leave Connection: close and HTTP/1.0 requests as they are" },
+	{ "drain",              "KEEPWARM_DRAIN",             VALUE_SIZE,     "SIZE",
+	  "read away up to SIZE unread response bytes at close, 0 = off (default 64KiB)" },
+	{ "reuse",              "KEEPWARM_REUSE",             VALUE_REUSE,    "safe|always",
+	  "safe: requests that cannot be replayed get fresh connections (default)" },
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -155,6 +163,14 @@ static void apply_setting(const struct setting *s, const char *arg)
 	case VALUE_FRACTION:
 		if (kw_parse_fraction(arg, &fraction) < 0)
 			usage_error("--%s: \"%s\" is not a fraction from 0 to 1 (like 0.25)", s->option, arg);
+		break;
+	case VALUE_SIZE:
+		if (kw_parse_size(arg, &ms) < 0)
+			usage_error("--%s: \"%s\" is not a size (like 65536, 64KiB, 1MiB)", s->option, arg);
+		break;
+	case VALUE_REUSE:
+		if (strcmp(arg, "safe") && strcmp(arg, "always"))
+			usage_error("--%s: \"%s\" is neither safe nor always", s->option, arg);
 		break;
 	case VALUE_TRACE:
 		if (!strcmp(arg, "stderr"))
