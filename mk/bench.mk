@@ -1,0 +1,22 @@
+# mk/bench.mk - `make bench`: the side-by-side benchmark (tools/bench/).
+#   make bench        install its Debian packages, build, run (< 10 min on 2 cores)
+#   make bench-tools  build only the benchmark programs
+BENCH_PROGS = $(addprefix $(BUILD)/bench/,delayproxy reqloop benchserv scale untracked)
+# Built with the test programs, so `make check` can run the smoke test
+# (tests/integration/bench-smoke.sh), whose proxies it also installs.
+tests: $(BENCH_PROGS)
+deps-check: deps-bench
+
+.PHONY: bench bench-tools deps-bench
+bench-tools: $(BENCH_PROGS)
+
+$(BUILD)/bench/%: tools/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $<
+
+deps-bench:
+	@tools/bench/install-bench-deps.sh
+
+bench: deps-bench
+	@$(MAKE) --no-print-directory lib $(BUILD)/kwtestd bench-tools
+	@tools/bench/run.sh --build $(BUILD)

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# bench-smoke.sh BUILD_DIR - the benchmark's smoke mode (tools/bench/run.sh
+# --smoke): every scenario once with tiny counts, to check that the benchmark
+# still works. Passes when it exits 0, prints the Markdown table with rows for
+# every scenario, and writes the CSV. Timings are not checked (tiny counts on a
+# shared machine mean nothing). Takes a few seconds; bounded to 60 s.
+set -uo pipefail
+
+[ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+BUILD_DIR=$(cd "$1" && pwd)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+
+passed=0
+failed=0
+pass() { echo "PASS $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit $?
+}
+
+TMP=$(mktemp -d /tmp/kw-bench-smoke.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
+
+missing=
+for p in libkeepwarm.so kwtestd bench/delayproxy bench/reqloop bench/benchserv bench/scale bench/untracked; do
+	[ -x "$BUILD_DIR/$p" ] || [ -f "$BUILD_DIR/$p" ] || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	fail "benchmark programs built (missing:$missing; make bench-tools builds them)"
+	finish
+fi
+
+rc=0
+# run.sh stops every server it started (by pid) however it ends; SIGTERM from
+# timeout reaches bench.py, which cleans up before exiting.
+timeout -k 5 60 "$ROOT/tools/bench/run.sh" --smoke --build "$BUILD_DIR" --out "$TMP" \
+	>"$TMP/out" 2>"$TMP/err" || rc=$?
+if [ "$rc" -eq 0 ]; then
+	pass "run.sh --smoke exits 0"
+else
+	fail "run.sh --smoke exits 0 (exit $rc)"
+	tail -n 15 "$TMP/err" | sed 's/^/    /'
+fi
+
+if grep -q '^| Scenario | Setup | Arm | Result | Compared | Goal |$' "$TMP/out" &&
+   grep -q '^|---|---|---|---|---|---|$' "$TMP/out"; then
+	pass "prints a Markdown table"
+else
+	fail "prints a Markdown table"
+fi
+for s in "1 sequential" "2 proxy" "RTT emulation" "3 concurrency" "4 bulk" "4 per-call" "5 scale"; do
+	if grep -q "^| $s | " "$TMP/out"; then
+		pass "table has rows for '$s'"
+	else
+		fail "table has rows for '$s'"
+	fi
+done
+if grep -q '^Machine: Linux ' "$TMP/out"; then
+	pass "prints the machine line"
+else
+	fail "prints the machine line"
+fi
+
+csv=$TMP/results-smoke.csv
+rows=$(grep -c '^| [0-9R]' "$TMP/out" || true)
+if [ -s "$csv" ] && [ "$(head -n 1 "$csv" | cut -d, -f1-5)" = "scenario,setup,arm,value,unit" ] &&
+   [ "$(/usr/bin/python3 -c 'import csv, sys; print(sum(1 for _ in csv.DictReader(open(sys.argv[1]))))' "$csv")" = "$rows" ]; then
+	pass "writes the CSV, one line per table row ($rows)"
+else
+	fail "writes the CSV, one line per table row ($rows)"
+fi
+
+# Nothing left listening: every server was stopped by its pid.
+left=$(ps -eo pid=,args= | grep -E "$TMP|kw-bench\.|bench/(delayproxy|benchserv)" | grep -v grep || true)
+if [ -z "$left" ]; then
+	pass "no benchmark server left running"
+else
+	fail "no benchmark server left running: $left"
+fi
+finish

@@ -1,0 +1,774 @@
+"""bench.py - the keepwarm benchmark behind `make bench` (run it through
+tools/bench/run.sh).
+
+    run.sh [--smoke] [--build DIR] [--out DIR] [--only 1,2,3,4,5]
+
+Measures, side by side in one run on this machine, what keepwarm buys and
+costs: every scenario runs its arms interleaved (A B C A B C ...) for several
+rounds and reports the median of the rounds, so slow drifts of the machine hit
+every arm alike. Prints a Markdown table (also written to OUT/results.md) and
+writes OUT/results.csv with every round's value. --smoke runs each scenario
+with tiny counts, to check that everything works (timings are meaningless).
+
+Every server it starts listens on 127.0.0.1 only and is stopped by its pid
+when the run ends, however it ends. Round-trip time is emulated by
+build/bench/delayproxy (this kernel has no netem): see delayproxy.c.
+"""
+import argparse
+import csv
+import datetime
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PY = "/usr/bin/python3"  # Debian's, not whatever python3 is first in PATH
+RUN_TIMEOUT = 180        # seconds, any single measured program
+
+FULL = dict(rounds0=15, rounds=7, s1_n0_c=2000, s1_n0_py=1000, s1_n10=100,
+            ab_n=20000, ab_c=32, ab_rounds=5,
+            bulk_bytes=1 << 30, bulk_rounds=31, loop_pairs=300000, loop_rounds=41,
+            scale_levels=[10, 1000, 10000], scale_calls=2000, scale_rounds=5)
+SMOKE = dict(rounds0=1, rounds=1, s1_n0_c=20, s1_n0_py=10, s1_n10=3,
+             ab_n=200, ab_c=4, ab_rounds=1,
+             bulk_bytes=16 << 20, bulk_rounds=1, loop_pairs=10000, loop_rounds=1,
+             scale_levels=[10, 100], scale_calls=50, scale_rounds=1)
+SCALE_DESTS = 256        # idle connections are spread over this many ports
+SCALE_MISS_PORTS = 8     # scale.c's MISS_PORTS
+
+
+class BenchError(Exception):
+    pass
+
+
+def pratio(res, a, b):
+    """Median of the per-round ratios a/b: arms run back to back in each
+    round, so a slow phase of the machine cancels out of the ratio."""
+    return statistics.median(x / y for x, y in zip(res[a], res[b]))
+
+
+def log(msg):
+    sys.stderr.write("bench: %s\n" % msg)
+    sys.stderr.flush()
+
+
+def clean_env():
+    """The environment minus anything that would change what is measured."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("KEEPWARM") and k.lower() not in
+           ("ld_preload", "http_proxy", "https_proxy", "all_proxy", "no_proxy")}
+    env["no_proxy"] = ""
+    return env
+
+
+# ---------------------------------------------------------------- servers
+
+class Services:
+    """Background servers, each stopped by its pid at the end."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.procs = []
+
+    def spawn(self, name, argv, env=None):
+        out = open(os.path.join(self.tmp, name + ".out"), "wb")
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                             env=env or clean_env(), cwd=self.tmp)
+        out.close()
+        p.bench_name = name
+        self.procs.append(p)
+        return p
+
+    def stop(self, p):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
+        if p in self.procs:
+            self.procs.remove(p)
+
+    def stop_all(self):
+        for p in list(reversed(self.procs)):
+            try:
+                self.stop(p)
+            except Exception:  # keep stopping the others
+                pass
+
+    def tail(self, p):
+        try:
+            with open(os.path.join(self.tmp, p.bench_name + ".out"), "rb") as f:
+                return f.read()[-2000:].decode(errors="replace")
+        except OSError:
+            return ""
+
+    def wait_file(self, p, path, lines=1, timeout=10):
+        """Wait until path has `lines` complete lines (written by rename)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if p.poll() is not None:
+                break
+            try:
+                with open(path) as f:
+                    text = f.read()
+                vals = text.split()
+                if text.endswith("\n") and len(vals) >= lines:
+                    return [int(v) for v in vals]
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.02)
+        raise BenchError("%s did not start: %s" % (p.bench_name, self.tail(p)))
+
+    def wait_port(self, p, port, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if p.poll() is not None:
+                break
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise BenchError("%s did not listen on %d: %s" % (p.bench_name, port, self.tail(p)))
+
+
+def find_prog(name):
+    """Full path of a program; the daemons live in /usr/sbin, which a
+    non-root PATH often lacks."""
+    return shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start_with_port_file(svc, name, argv, lines=1):
+    path = os.path.join(svc.tmp, name + ".port")
+    p = svc.spawn(name, argv + ["--port-file", path])
+    return p, svc.wait_file(p, path, lines)
+
+
+def start_on_free_ports(svc, name, nports, make_argv, write_conf):
+    """For servers that take their ports from a config file: pick free ports,
+    retry if one was taken in between."""
+    last = None
+    for _ in range(5):
+        ports = [free_port() for _ in range(nports)]
+        write_conf(ports)
+        p = svc.spawn(name, make_argv())
+        try:
+            for port in ports:
+                svc.wait_port(p, port)
+            return ports
+        except BenchError as e:
+            last = e
+            svc.stop(p)
+    raise last
+
+
+def start_squid(svc):
+    d = os.path.join(svc.tmp, "squid")
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o777)  # squid drops root for the "proxy" user
+    conf = os.path.join(d, "squid.conf")
+
+    def write_conf(ports):
+        with open(conf, "w") as f:
+            f.write("\n".join([
+                "http_port 127.0.0.1:%d" % ports[0],
+                "pid_filename %s/squid.pid" % d,
+                "cache_log %s/cache.log" % d,
+                "access_log none",
+                "cache deny all",           # forward every request: no caching
+                "cache_mem 8 MB",
+                "http_access allow all",    # it listens on 127.0.0.1 only
+                "coredump_dir %s" % d,
+                "shutdown_lifetime 0 seconds",
+                "netdb_filename none",
+                "pinger_enable off",
+                "visible_hostname keepwarm-bench",
+                "max_filedescriptors 4096",
+                "server_persistent_connections on",
+                "client_persistent_connections on",
+            ]) + "\n")
+    return start_on_free_ports(svc, "squid", 1, lambda: [find_prog("squid"), "-N", "-f", conf],
+                               write_conf)[0]
+
+
+def start_haproxy(svc, upstreams):
+    """One frontend per upstream port; returns the frontend ports."""
+    conf = os.path.join(svc.tmp, "haproxy.cfg")
+
+    def write_conf(ports):
+        parts = ["global", "  maxconn 4096", "  nbthread 1",
+                 "defaults", "  mode http", "  timeout connect 5s",
+                 "  timeout client 60s", "  timeout server 60s",
+                 "  timeout http-keep-alive 60s",
+                 # "safe" (the default) never sends a connection's first
+                 # request over an idle server connection, and every request
+                 # of a connection-per-request client is a first request.
+                 "  http-reuse always"]
+        for i, (port, up) in enumerate(zip(ports, upstreams)):
+            parts += ["frontend fe%d" % i, "  bind 127.0.0.1:%d" % port,
+                      "  default_backend be%d" % i,
+                      "backend be%d" % i, "  server s 127.0.0.1:%d" % up]
+        with open(conf, "w") as f:
+            f.write("\n".join(parts) + "\n")
+    return start_on_free_ports(svc, "haproxy", len(upstreams),
+                               lambda: [find_prog("haproxy"), "-db", "-f", conf], write_conf)
+
+
+def start_nginx(svc, upstreams):
+    d = os.path.join(svc.tmp, "nginx")
+    os.makedirs(os.path.join(d, "temp"), exist_ok=True)
+    conf = os.path.join(d, "nginx.conf")
+
+    def write_conf(ports):
+        servers = []
+        for i, (port, up) in enumerate(zip(ports, upstreams)):
+            servers.append(
+                "upstream up%d { server 127.0.0.1:%d; keepalive 64; }\n"
+                "server { listen 127.0.0.1:%d; location / { proxy_pass http://up%d;\n"
+                "  proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
+                % (i, up, port, i))
+        with open(conf, "w") as f:
+            f.write("""daemon off;
+master_process off;
+worker_processes 1;
+pid %(d)s/nginx.pid;
+error_log %(d)s/error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	keepalive_timeout 60s;
+	keepalive_requests 1000000;
+	client_body_temp_path %(d)s/temp/body;
+	proxy_temp_path %(d)s/temp/proxy;
+	fastcgi_temp_path %(d)s/temp/fastcgi;
+	uwsgi_temp_path %(d)s/temp/uwsgi;
+	scgi_temp_path %(d)s/temp/scgi;
+%(servers)s
+}
+""" % {"d": d, "servers": "\n".join(servers)})
+    return start_on_free_ports(svc, "nginx", len(upstreams),
+                               lambda: [find_prog("nginx"), "-e", os.path.join(d, "error.log"),
+                                        "-p", d, "-c", conf], write_conf)
+
+
+# ---------------------------------------------------------------- running
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.c = SMOKE if args.smoke else FULL
+        self.build = os.path.abspath(args.build)
+        self.lib = os.path.join(self.build, "libkeepwarm.so")
+        self.bin = os.path.join(self.build, "bench")
+        self.rows = []
+        self.tmp = tempfile.mkdtemp(prefix="kw-bench.")
+        self.svc = Services(self.tmp)
+
+    def prog(self, name):
+        return os.path.join(self.bin, name)
+
+    def env(self, shim=False, extra=None):
+        env = clean_env()
+        if shim:
+            env["LD_PRELOAD"] = self.lib
+        env.update(extra or {})
+        return env
+
+    def run(self, argv, env, timeout=RUN_TIMEOUT):
+        """Run a measured program; returns the key=value pairs of its last
+        line of output."""
+        try:
+            r = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=timeout, cwd=self.tmp)
+        except subprocess.TimeoutExpired:
+            raise BenchError("%s timed out after %ds" % (os.path.basename(argv[0]), timeout))
+        out = r.stdout.decode(errors="replace").strip().splitlines()
+        if r.returncode != 0 or not out:
+            raise BenchError("%s exited %d: %s" % (" ".join(argv[:3]), r.returncode,
+                             r.stderr.decode(errors="replace")[-1000:]))
+        kv = {}
+        for tok in out[-1].split():
+            k, _, v = tok.partition("=")
+            kv[k] = v
+        return kv
+
+    def timed(self, argv, env, timeout=RUN_TIMEOUT):
+        """Wall time in ms of a whole program run (for programs without a
+        timer of their own)."""
+        t0 = time.perf_counter()
+        self.run(argv, env, timeout)
+        return (time.perf_counter() - t0) * 1000
+
+    def row(self, scenario, setup, arm, value, unit, samples=(), compared="",
+            ratio=None, goal="", status=""):
+        self.rows.append(dict(scenario=scenario, setup=setup, arm=arm, value=value,
+                              unit=unit, compared=compared, ratio=ratio, goal=goal,
+                              status=status, samples=list(samples)))
+
+    def interleave(self, arms, rounds, label):
+        """arms: list of (name, fn) where fn() returns a number. Runs the
+        arms in turn, rotating the order each round; returns name -> list."""
+        res = {name: [] for name, _ in arms}
+        for r in range(rounds):
+            log("%s: round %d/%d" % (label, r + 1, rounds))
+            k = r % len(arms)
+            for name, fn in arms[k:] + arms[:k]:
+                res[name].append(fn())
+        return res
+
+    # ------------------------------------------------- scenarios 1 and 2
+    def client_argv(self, client, port, path, n, mode, proxy=None):
+        """proxy: (kind, port) with kind 'forward' (absolute URL to the
+        proxy) or 'reverse' (plain request to the proxy's port)."""
+        if client == "c":
+            argv = [self.prog("reqloop"), "--requests", str(n), "--mode", mode]
+            if proxy and proxy[0] == "forward":
+                return argv + ["--port", str(proxy[1]),
+                               "--path", "http://127.0.0.1:%d%s" % (port, path),
+                               "--host-header", "127.0.0.1:%d" % port], {}
+            return argv + ["--port", str(proxy[1] if proxy else port), "--path", path], {}
+        argv = [PY, os.path.join(ROOT, "tools/bench/pyclient.py"),
+                "--requests", str(n), "--mode", mode, "--path", path]
+        if proxy and proxy[0] == "forward":
+            return argv + ["--port", str(port)], {"http_proxy": "http://127.0.0.1:%d" % proxy[1]}
+        return argv + ["--port", str(proxy[1] if proxy else port)], {}
+
+    def scenario_1_2(self):
+        c = self.c
+        kw, = start_with_port_file(self.svc, "kwtestd", [os.path.join(self.build, "kwtestd"),
+                                                         "--port", "0"])[1]
+        dp, = start_with_port_file(self.svc, "delayproxy",
+                                   [self.prog("delayproxy"), "--listen-port", "0",
+                                    "--target-port", str(kw), "--rtt-ms", "10"])[1]
+        targets = {0: kw, 10: dp}
+        proxies = {}  # name -> {rtt: ("forward"|"reverse", port)}
+        missing = {}  # name -> why it has no row
+        if find_prog("squid"):
+            sq = start_squid(self.svc)
+            proxies["squid"] = {0: ("forward", sq), 10: ("forward", sq)}
+        else:
+            missing["squid"] = "squid not installed"
+        for name, start in (("haproxy", start_haproxy), ("nginx", start_nginx)):
+            if find_prog(name):
+                ports = start(self.svc, [kw, dp])
+                proxies[name] = {0: ("reverse", ports[0]), 10: ("reverse", ports[1])}
+            else:
+                missing[name] = "%s not installed" % name
+        labels = {"squid": "via squid (forward proxy, http_proxy)",
+                  "haproxy": "via haproxy (reverse proxy, http-reuse always)",
+                  "nginx": "via nginx (reverse proxy, upstream keepalive)"}
+        path = "/gen/1000"
+
+        for rtt in (0, 10):
+            for client in ("c", "py"):
+                n = c["s1_n10"] if rtt else c["s1_n0_c" if client == "c" else "s1_n0_py"]
+                cname = "C client (reqloop)" if client == "c" else "python3 http.client"
+                setup = "RTT %d ms, %s, %d req/run" % (rtt, cname, n)
+                target = targets[rtt]
+
+                def arm(mode, shim=False, proxy=None):
+                    argv, extra = self.client_argv(client, target, path, n, mode, proxy)
+                    env = self.env(shim, extra)
+
+                    def fn():
+                        kv = self.run(argv, env)
+                        fn.last = kv
+                        fn.firsts.append(int(kv["first_ns"]) / 1e6)
+                        fn.reused.append((int(kv["elapsed_ns"]) - int(kv["first_ns"]))
+                                         / max(1, n - 1) / 1e6)
+                        return int(kv["elapsed_ns"]) / n / 1e6
+                    fn.firsts, fn.reused = [], []
+                    # Untimed warm-up: page cache, the proxies' server connections.
+                    w_argv, w_extra = self.client_argv(client, target, path, 2, mode, proxy)
+                    self.run(w_argv, self.env(shim, w_extra))
+                    return fn
+                arms = [("off", arm("fresh")), ("on", arm("fresh", shim=True)),
+                        ("keep", arm("keep"))]
+                for name in proxies:
+                    arms.append((name, arm("fresh", proxy=proxies[name][rtt])))
+                blocking = os.path.join(self.build, "clients", "blocking")
+                cross = rtt == 10 and client == "c" and os.access(blocking, os.X_OK)
+                if cross:
+                    # Cross-check with the test suite's own legacy client; it
+                    # has no timer, so its whole process is timed here.
+                    b_argv = [blocking, "--host", "127.0.0.1", "--port", str(target),
+                              "--path", path, "--requests", str(n)]
+                    for name, shim in (("blk_off", False), ("blk_on", True)):
+                        arms.append((name, lambda shim=shim:
+                                     self.timed(b_argv, self.env(shim)) / n))
+                # Loopback runs are short and noisy (scheduling): more rounds.
+                rounds = c["rounds"] if rtt else c["rounds0"]
+                res = self.interleave(arms, rounds, "scenario 1/2, " + setup)
+                med = {k: statistics.median(v) for k, v in res.items()}
+                on, off, keep = med["on"], med["off"], med["keep"]
+                r_on_keep, r_off_keep = pratio(res, "on", "keep"), pratio(res, "off", "keep")
+                self.row("1 sequential", setup, "new connection per request, no shim",
+                         off, "ms/req", res["off"], "%.2f× native reuse" % r_off_keep,
+                         r_off_keep)
+                goal, status = "", ""
+                if rtt == 10:
+                    goal = "≤ 1.05× native reuse"
+                    status = "met" if r_on_keep <= 1.05 else "missed"
+                self.row("1 sequential", setup, "new connection per request, keepwarm",
+                         on, "ms/req", res["on"], "%.2f× no shim, %.3f× native reuse"
+                         % (pratio(res, "on", "off"), r_on_keep), r_on_keep, goal, status)
+                self.row("1 sequential", setup, "one connection (native reuse)", keep,
+                         "ms/req", res["keep"], "the physical best", 1.0)
+                if cross:
+                    b_setup = "RTT 10 ms, tests/clients/blocking, %d req/run, whole process" % n
+                    self.row("1 sequential", b_setup, "new connection per request, no shim",
+                             med["blk_off"], "ms/req", res["blk_off"], "", None)
+                    r = pratio(res, "blk_on", "blk_off")
+                    self.row("1 sequential", b_setup, "new connection per request, keepwarm",
+                             med["blk_on"], "ms/req", res["blk_on"], "%.2f× no shim" % r, r)
+                for name in ("squid", "haproxy", "nginx"):
+                    if name in missing:
+                        self.row("2 proxy", setup, labels[name], None, "ms/req",
+                                 goal="keepwarm faster", status="skipped: " + missing[name])
+                        continue
+                    # The proxies' server connections are warm from the start;
+                    # keepwarm dials once per process: also compare without
+                    # each run's first request.
+                    r = pratio(res, "on", name)
+                    st = statistics.median(a / b for a, b in zip(dict(arms)["on"].reused,
+                                                                  dict(arms)[name].reused))
+                    self.row("2 proxy", setup, labels[name], med[name], "ms/req", res[name],
+                             "keepwarm = %.3f× this (%.3f× after its first request)" % (r, st),
+                             r, "keepwarm faster", "met" if r < 1 else "missed")
+                if rtt == 10 and client == "c":
+                    off_fn = dict(arms)["off"]
+                    keep_fn = dict(arms)["keep"]
+                    fresh = statistics.median(off_fn.firsts)
+                    reused = statistics.median(keep_fn.reused)
+                    ok_f = 1.8 <= fresh / rtt <= 2.3
+                    ok_r = 0.9 <= reused / rtt <= 1.15
+                    self.row("RTT emulation", "delayproxy, RTT 10 ms, C client, no shim",
+                             "fresh-connection request", fresh, "ms", off_fn.firsts,
+                             "%.2f RTT" % (fresh / rtt), fresh / rtt, "≈ 2 RTT",
+                             "ok" if ok_f else "off")
+                    self.row("RTT emulation", "delayproxy, RTT 10 ms, C client, no shim",
+                             "request on a reused connection", reused, "ms", keep_fn.reused,
+                             "%.2f RTT" % (reused / rtt), reused / rtt, "≈ 1 RTT",
+                             "ok" if ok_r else "off")
+        for p in list(self.svc.procs):
+            self.svc.stop(p)
+
+    # ------------------------------------------------- scenario 3
+    def scenario_3(self):
+        c = self.c
+        if not find_prog("ab"):
+            self.row("3 concurrency", "ab", "all arms", None, "req/s",
+                     status="skipped: ab (apache2-utils) not installed")
+            return
+        p, (kw,) = start_with_port_file(self.svc, "kwtestd-ab",
+                                        [os.path.join(self.build, "kwtestd"), "--port", "0"])
+        url = "http://127.0.0.1:%d/gen/1000" % kw
+
+        def ab(keepalive, shim, n=c["ab_n"], conc=c["ab_c"], extra=None):
+            argv = [find_prog("ab"), "-q", "-c", str(conc), "-n", str(n)] + \
+                (["-k"] if keepalive else []) + [url]
+            env = self.env(shim, extra)
+
+            def fn():
+                r = subprocess.run(argv, env=env, capture_output=True, timeout=RUN_TIMEOUT,
+                                   stdin=subprocess.DEVNULL, cwd=self.tmp)
+                out = r.stdout.decode(errors="replace")
+                rps = failed = None
+                for line in out.splitlines():
+                    if line.startswith("Requests per second:"):
+                        rps = float(line.split()[3])
+                    elif line.startswith("Failed requests:"):
+                        failed = int(line.split()[2])
+                if r.returncode != 0 or rps is None or failed:
+                    raise BenchError("ab failed (exit %d, failed %s): %s" % (
+                        r.returncode, failed, (out + r.stderr.decode(errors="replace"))[-800:]))
+                return rps
+            return fn
+
+        # Does keepwarm reuse ab's connections yet? ab without -k sends
+        # HTTP/1.0 without keep-alive, which needs the close-style upgrade.
+        trace = os.path.join(self.tmp, "ab.trace")
+        ab(False, True, n=50, conc=1, extra={"KEEPWARM_TRACE": trace})()
+        try:
+            with open(trace) as f:
+                reuses = sum(1 for line in f if "event=reuse" in line.split())
+        except OSError:
+            reuses = 0
+        landed = reuses > 0
+        setup = "ab -c %d -n %d, RTT 0" % (c["ab_c"], c["ab_n"])
+        # Room for all of ab's connections in the pool (the default keeps
+        # 20 per destination, fewer than -c 32).
+        per_host = {"KEEPWARM_MAX_IDLE_PER_HOST": str(max(64, 2 * c["ab_c"]))}
+        res = self.interleave([("plain", ab(False, False)), ("k", ab(True, False)),
+                               ("shim", ab(False, True, extra=per_host))],
+                              c["ab_rounds"], "scenario 3")
+        med = {k: statistics.median(v) for k, v in res.items()}
+        r = pratio(res, "plain", "k")
+        self.row("3 concurrency", setup, "ab (new connection per request), no shim",
+                 med["plain"], "req/s", res["plain"], "%.2f× ab -k" % r, r)
+        self.row("3 concurrency", setup, "ab -k (native keep-alive)", med["k"], "req/s",
+                 res["k"], "the physical best", 1.0)
+        ratio = pratio(res, "shim", "k")
+        if landed:
+            status = "met" if ratio >= 0.9 else "missed"
+            note = "%.2f× ab -k, %.2f× no shim" % (ratio, pratio(res, "shim", "plain"))
+        else:
+            status = "pending: close-style upgrade not landed (0 reuses of ab's connections)"
+            note = "%.2f× ab -k, no reuse yet" % ratio
+        self.row("3 concurrency", setup, "ab (new connection per request), keepwarm, "
+                 "KEEPWARM_MAX_IDLE_PER_HOST=%s" % per_host["KEEPWARM_MAX_IDLE_PER_HOST"],
+                 med["shim"], "req/s", res["shim"], note, ratio, "≥ 0.9× ab -k", status)
+        self.svc.stop(p)
+
+    # ------------------------------------------------- scenario 4
+    def scenario_4(self):
+        c = self.c
+        size = c["bulk_bytes"]
+        p, (port,) = start_with_port_file(self.svc, "benchserv-bulk",
+                                          [self.prog("benchserv"), "--ports", "1",
+                                           "--body-bytes", str(size)])
+        argv = [self.prog("reqloop"), "--port", str(port), "--path", "/bulk", "--requests", "1"]
+        # Confirm the download runs on a connection keepwarm follows: it is
+        # parked at close() (a 1 MiB probe on a server of its own size).
+        q, (qport,) = start_with_port_file(self.svc, "benchserv-probe",
+                                           [self.prog("benchserv"), "--ports", "1",
+                                            "--body-bytes", str(1 << 20)])
+        trace = os.path.join(self.tmp, "bulk.trace")
+        self.run([self.prog("reqloop"), "--port", str(qport), "--path", "/p", "--requests", "1"],
+                 self.env(True, {"KEEPWARM_TRACE": trace}))
+        with open(trace) as f:
+            tracked = any(" event=park " in line for line in f)
+        self.svc.stop(q)
+
+        def bulk(shim):
+            env = self.env(shim)
+            return lambda: self._bulk_once(argv, env)
+        res = self.interleave([("off", bulk(False)), ("on", bulk(True))], c["bulk_rounds"],
+                              "scenario 4 bulk")
+        self.svc.stop(p)
+        off, on, r = statistics.median(res["off"]), statistics.median(res["on"]), \
+            pratio(res, "on", "off")
+        setup = "%s GiB download, one connection, RTT 0" % (
+            "1" if size == 1 << 30 else "%.3f" % (size / (1 << 30)))
+        self.row("4 bulk", setup, "no shim", off, "GB/s", res["off"], "", None)
+        self.row("4 bulk", setup, "keepwarm" + ("" if tracked else " (NOT tracked?)"), on,
+                 "GB/s", res["on"], "%.3f× no shim" % r, r,
+                 "≥ 0.98× no shim", "met" if r >= 0.98 else "missed")
+
+        for kind, label in (("unix", "AF_UNIX socketpair, write()+read()"),
+                            ("udp", "UDP 127.0.0.1, send()+recv()")):
+            argv_l = [self.prog("untracked"), "--kind", kind, "--pairs", str(c["loop_pairs"])]
+
+            def loop(shim, argv_l=argv_l):
+                env = self.env(shim)
+                return lambda: int(self.run(argv_l, env)["elapsed_ns"]) / c["loop_pairs"]
+            res = self.interleave([("off", loop(False)), ("on", loop(True))], c["loop_rounds"],
+                                  "scenario 4 untracked " + kind)
+            off, on, r = statistics.median(res["off"]), statistics.median(res["on"]), \
+                pratio(res, "on", "off")
+            setup = "untracked socket: %s, %d 1-byte pairs" % (label, c["loop_pairs"])
+            self.row("4 per-call", setup, "no shim", off, "ns/pair", res["off"], "", None)
+            self.row("4 per-call", setup, "keepwarm", on, "ns/pair", res["on"],
+                     "%+.2f %% per call" % ((r - 1) * 100), r,
+                     "≤ +2 %", "met" if r <= 1.02 else "missed")
+
+    def _bulk_once(self, argv, env):
+        kv = self.run(argv, env)
+        return int(kv["bytes"]) / int(kv["elapsed_ns"])  # bytes/ns = GB/s
+
+    # ------------------------------------------------- scenario 5
+    def scenario_5(self):
+        c = self.c
+        p, ports = start_with_port_file(self.svc, "benchserv-scale",
+                                        [self.prog("benchserv"), "--ports",
+                                         str(SCALE_MISS_PORTS + SCALE_DESTS)],
+                                        lines=SCALE_MISS_PORTS + SCALE_DESTS)
+        pf = os.path.join(self.tmp, "benchserv-scale.port")
+        nofile = _nofile()
+        shim_extra = {"KEEPWARM_MAX_IDLE": "1000000", "KEEPWARM_MAX_IDLE_PER_HOST": "1000000"}
+        results = {}
+        for k in c["scale_levels"]:
+            def one(shim, k=k):
+                argv = [self.prog("scale"), "--port-file", pf, "--idle", str(k),
+                        "--calls", str(c["scale_calls"]), "--idle-by",
+                        "close" if shim else "hold"]
+                env = self.env(shim, shim_extra if shim else None)
+                return lambda: self.run(argv, env)
+            results[k] = self.interleave([("off", one(False)), ("on", one(True))],
+                                         c["scale_rounds"], "scenario 5, %d idle" % k)
+        self.svc.stop(p)
+
+        def med(k, arm, key):
+            return statistics.median(int(kv[key]) for kv in results[k][arm])
+        lo = c["scale_levels"][0]
+        for what, key in (("no idle entry for the destination (dial)", "miss_ns"),
+                          ("idle entry for the destination (hand back, park)", "hit_ns")):
+            base = med(lo, "on", key)
+            for k in c["scale_levels"]:
+                idle = med(k, "on", "idle")
+                on, off = med(k, "on", key) / 1000, med(k, "off", key) / 1000
+                vs_off = statistics.median(int(a[key]) / int(b[key]) for a, b in
+                                           zip(results[k]["on"], results[k]["off"]))
+                setup = "connect()+close(), %s" % what
+                arm = "%d idle requested" % k
+                if idle != k:
+                    arm += ", %d held by keepwarm (its cap)" % idle
+                goal = status = ""
+                if k != lo:
+                    goal = "≤ 2× the %d-idle cost" % lo
+                    status = "met" if on * 1000 <= 2 * base else "missed"
+                    if idle < k:
+                        # keepwarm keeps at most RLIMIT_NOFILE/8 - 1 parked.
+                        status = "%s up to %d idle; %d not reachable here (RLIMIT_NOFILE %d)" % (
+                            status, idle, k, nofile)
+                self.row("5 scale", setup, arm, on, "µs/call",
+                         [int(kv[key]) / 1000 for kv in results[k]["on"]],
+                         "%.2f× no shim (%.1f µs), %.2f× the %d-idle cost" % (
+                             vs_off, off, on * 1000 / base, lo),
+                         on * 1000 / base, goal, status)
+        # Memory: from the largest level whose connections were all parked.
+        full = [k for k in c["scale_levels"] if med(k, "on", "idle") == k]
+        k = full[-1] if full else c["scale_levels"][0]
+        per = {}
+        for arm in ("on", "off"):
+            base = med(k, arm, "rss_kb_base")
+            per[arm] = ((med(k, arm, "rss_kb_tracked") - base) * 1024 / k,
+                        (med(k, arm, "rss_kb_idle") - base) * 1024 / k)
+        tracked = per["on"][0] - per["off"][0]
+        idle_total = per["on"][1] - per["off"][1]
+        setup = "keepwarm's resident memory (VmRSS, keepwarm − no shim), %d connections" % k
+        self.row("5 scale", setup, "per tracked (open, followed) connection", tracked,
+                 "bytes", [], "", None)
+        self.row("5 scale", setup, "per idle (parked) connection", idle_total, "bytes", [],
+                 "%.0f more than while it was tracked" % (idle_total - tracked), None)
+
+    # ------------------------------------------------- output
+    def machine(self):
+        cpu = "unknown CPU"
+        try:
+            with open("/proc/cpuinfo") as f:
+                for line in f:
+                    if line.startswith("model name"):
+                        cpu = line.split(":", 1)[1].strip()
+                        break
+        except OSError:
+            pass
+        try:
+            rev = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+                                 capture_output=True, timeout=10).stdout.decode().strip()
+        except (OSError, subprocess.TimeoutExpired):
+            rev = ""
+        return "Linux %s, %d CPUs (%s), RLIMIT_NOFILE %d, keepwarm %s, %s" % (
+            platform.release(), os.cpu_count() or 0, cpu, _nofile(), rev or "?",
+            datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+
+    def table(self):
+        def fmt(v, unit):
+            if v is None:
+                return "—"
+            if unit in ("req/s", "bytes"):
+                return "%.0f %s" % (v, unit)
+            if unit in ("ns/pair",):
+                return "%.0f %s" % (v, unit)
+            return ("%.3f %s" if v < 1 else "%.2f %s") % (v, unit)
+        lines = ["| Scenario | Setup | Arm | Result | Compared | Goal |",
+                 "|---|---|---|---|---|---|"]
+        for r in self.rows:
+            goal = r["goal"]
+            if r["status"]:
+                goal = "%s: **%s**" % (goal, r["status"]) if goal else r["status"]
+            lines.append("| %s | %s | %s | %s | %s | %s |" % (
+                r["scenario"], r["setup"], r["arm"], fmt(r["value"], r["unit"]),
+                r["compared"], goal))
+        return "\n".join(lines)
+
+    def write(self, elapsed):
+        out = os.path.abspath(self.args.out or os.path.join(self.build, "bench"))
+        os.makedirs(out, exist_ok=True)
+        name = "results-smoke" if self.args.smoke else "results"
+        machine = self.machine()
+        text = "%s\n\nMachine: %s. Whole run: %.0f s.\n" % (self.table(), machine, elapsed)
+        with open(os.path.join(out, name + ".md"), "w") as f:
+            f.write(text)
+        with open(os.path.join(out, name + ".csv"), "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["scenario", "setup", "arm", "value", "unit", "compared", "ratio",
+                        "goal", "status", "rounds", "samples", "machine"])
+            for r in self.rows:
+                w.writerow([r["scenario"], r["setup"], r["arm"],
+                            "" if r["value"] is None else "%.6g" % r["value"],
+                            r["unit"], r["compared"],
+                            "" if r["ratio"] is None else "%.4f" % r["ratio"],
+                            r["goal"], r["status"], len(r["samples"]),
+                            " ".join("%.6g" % s for s in r["samples"]), machine])
+        print(text)
+        log("wrote %s/%s.csv and %s.md" % (out, name, name))
+
+
+def _nofile():
+    import resource
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def main():
+    ap = argparse.ArgumentParser(description="keepwarm benchmark")
+    ap.add_argument("--smoke", action="store_true", help="tiny counts: check that it works")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--out", default=None, help="results directory (default BUILD/bench)")
+    ap.add_argument("--only", default="1,2,3,4,5", help="scenarios to run (1 and 2 run together)")
+    args = ap.parse_args()
+    only = set(args.only.split(","))
+
+    b = Bench(args)
+    for f in ("libkeepwarm.so", "kwtestd", "bench/delayproxy", "bench/reqloop",
+              "bench/benchserv", "bench/scale", "bench/untracked"):
+        if not os.path.exists(os.path.join(b.build, f)):
+            sys.exit("bench: %s/%s is missing (make bench builds it)" % (b.build, f))
+
+    def on_signal(sig, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_signal)
+    t0 = time.monotonic()
+    rc = 0
+    try:
+        if only & {"1", "2"}:
+            b.scenario_1_2()
+        if "3" in only:
+            b.scenario_3()
+        if "4" in only:
+            b.scenario_4()
+        if "5" in only:
+            b.scenario_5()
+    except BenchError as e:
+        log("error: %s" % e)
+        rc = 1
+    except KeyboardInterrupt:
+        log("interrupted")
+        rc = 130
+    finally:
+        b.svc.stop_all()
+        shutil.rmtree(b.tmp, ignore_errors=True)
+    if b.rows:
+        b.write(time.monotonic() - t0)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
