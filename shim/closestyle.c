@@ -65,7 +65,7 @@ static int dial(struct kw_conn *c, int fd, bool *in_progress)
 
 	if (nfd < 0)
 		return -1;
-	kw_carry_options(c, fd, nfd);
+	kw_carry_options(c, fd, nfd, c->touched);
 	*in_progress = false;
 	if (kw_real.connect(nfd, (struct sockaddr *)&ss, len) < 0) {
 		if (errno != EINPROGRESS) {

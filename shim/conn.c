@@ -16,6 +16,7 @@ void kw_conn_reset(struct kw_conn *c, pid_t owner, ino_t ino)
 	c->requests_before = 0;
 	kw_track_init(&c->track);
 	c->nopts = 0;
+	c->touched = 0;
 	c->nregs = 0;
 	c->eof_after_response = false;
 	c->replayable = false;

@@ -41,6 +41,7 @@ struct kw_conn {
 	struct kw_track track;
 	unsigned nopts;
 	struct kw_sockopt opts[KW_CONN_MAX_OPTS];
+	uint32_t touched;      /* copied options (kw_copied_opt_bit) ever set on this socket */
 	unsigned nregs;
 	struct kw_epoll_reg regs[KW_CONN_MAX_EPOLL];
 	/* Close-style requests and replay (a handed-back connection). */

@@ -254,6 +254,7 @@ void kw_note_sockopt(struct kw_fd *s, int level, int name, const void *val, sock
 		return;
 	}
 	kw_slot_lock(s);
+	s->conn.touched |= kw_copied_opt_bit(level, name);
 	/* Before connect() they must follow the socket onto a handed-back
 	 * connection; afterwards they are already on the real one. */
 	if (atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_SOCKET &&

@@ -18,6 +18,7 @@ struct kw_idle_meta {
 	uint64_t parked_ms;  /* when it was parked */
 	uint64_t expires_ms; /* parked_ms + its idle timeout, capped by its lifetime */
 	uint32_t requests;   /* requests it has served */
+	uint32_t touched;    /* socket options changed from their defaults (a bit each) */
 };
 
 struct kw_idle_entry {

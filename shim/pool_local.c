@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "core.h"
@@ -137,7 +138,7 @@ static struct {
 	uint64_t idle_ms;
 	uint64_t stamp;
 } learned[LEARNED_MAX];
-static unsigned nlearned;
+static _Atomic unsigned nlearned; /* read without the lock: 0 is the common case */
 static uint64_t learn_clock;
 
 static void local_learn(const struct kw_dest *d, uint64_t idle_ms)
@@ -169,6 +170,8 @@ static uint64_t local_patience(const struct kw_dest *d)
 {
 	uint64_t ms = 0;
 
+	if (!atomic_load_explicit(&nlearned, memory_order_acquire))
+		return 0;
 	pool_lock();
 	for (unsigned i = 0; i < nlearned; i++)
 		if (kw_dest_equal(&learned[i].dest, d))

@@ -29,28 +29,36 @@ static const struct { int level, name; sa_family_t family; } copied_opts[] = {
 	{ IPPROTO_IP, IP_TOS, AF_INET },   { IPPROTO_IPV6, IPV6_TCLASS, AF_INET6 },
 };
 
-static bool is_copied(int level, int name)
+uint32_t kw_copied_opt_bit(int level, int name)
 {
 	for (size_t i = 0; i < sizeof copied_opts / sizeof copied_opts[0]; i++)
 		if (copied_opts[i].level == level && copied_opts[i].name == name)
-			return true;
-	return false;
+			return 1u << i;
+	return 0;
 }
 
-void kw_carry_options(const struct kw_conn *c, int from, int to)
+#define KEEPALIVE_BITS                                                       \
+	(kw_copied_opt_bit(SOL_SOCKET, SO_KEEPALIVE) |                       \
+	 kw_copied_opt_bit(IPPROTO_TCP, TCP_KEEPIDLE) |                      \
+	 kw_copied_opt_bit(IPPROTO_TCP, TCP_KEEPINTVL))
+
+void kw_carry_options(const struct kw_conn *c, int from, int to, uint32_t touched)
 {
+	/* Only options changed on either socket can differ: a handback then
+	 * costs no system call for a program that sets none. */
 	for (size_t i = 0; i < sizeof copied_opts / sizeof copied_opts[0]; i++) {
 		unsigned char val[32];
 		socklen_t len = sizeof val;
 
-		if (copied_opts[i].family && copied_opts[i].family != c->dest.family)
+		if (!(touched & (1u << i)) ||
+		    (copied_opts[i].family && copied_opts[i].family != c->dest.family))
 			continue;
 		if (getsockopt(from, copied_opts[i].level, copied_opts[i].name, val, &len) == 0)
 			kw_real.setsockopt(to, copied_opts[i].level, copied_opts[i].name, val, len);
 	}
 	/* The rest of what the program set (buffer sizes, ...) is replayed. */
 	for (unsigned i = 0; i < c->nopts; i++)
-		if (!is_copied(c->opts[i].level, c->opts[i].name))
+		if (!kw_copied_opt_bit(c->opts[i].level, c->opts[i].name))
 			kw_real.setsockopt(to, c->opts[i].level, c->opts[i].name, c->opts[i].value,
 			                   c->opts[i].len);
 }
@@ -73,7 +81,7 @@ static int install(struct kw_fd *s, int fd, int parked, const struct kw_idle_met
 
 	if (fl < 0 || fdfl < 0)
 		return -1;
-	kw_carry_options(c, fd, parked);
+	kw_carry_options(c, fd, parked, m->touched | c->touched);
 	if (kw_real.fcntl(parked, F_SETFL, fl) < 0)
 		return -1;
 	if (kw_real.dup3(parked, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
@@ -86,6 +94,7 @@ static int install(struct kw_fd *s, int fd, int parked, const struct kw_idle_met
 	c->born_ms = m->born_ms;
 	c->requests_before = m->requests;
 	c->parked_idle_ms = kw_now_ms() - m->parked_ms;
+	c->touched |= m->touched;
 	if (fstat(fd, &st) == 0)
 		c->ino = st.st_ino;
 	return 0;
@@ -215,6 +224,7 @@ const char *kw_park(struct kw_fd *s, int fd, bool unused)
 	m.parked_ms = now;
 	m.expires_ms = expiry(c, now);
 	m.requests = c->requests_before + c->track.responses;
+	m.touched = c->touched | (kw_cfg.tcp_keepalive_ms ? KEEPALIVE_BITS : 0);
 	if (kw_cfg.max_requests && m.requests >= kw_cfg.max_requests)
 		return "max-requests";
 	if (c->track.ka_max == 0)
@@ -223,10 +233,9 @@ const char *kw_park(struct kw_fd *s, int fd, bool unused)
 		return "no-time-left";
 	if (fstat(fd, &st) < 0 || st.st_ino != c->ino)
 		return "not-our-socket";
-	if (kw_real.ioctl(fd, FIONREAD, &unread) < 0 || unread > 0)
-		return "unread-bytes";
 	if (!kw_looks_alive(fd))
-		return "server-closed";
+		return kw_real.ioctl(fd, FIONREAD, &unread) == 0 && unread > 0 ? "unread-bytes"
+		                                                               : "server-closed";
 	/* An epoll set keeps reporting a description until all its fds close. */
 	for (unsigned i = 0; i < c->nregs; i++)
 		kw_real.epoll_ctl(c->regs[i].epfd, EPOLL_CTL_DEL, fd, NULL);

@@ -4,6 +4,7 @@
 #define KW_REUSE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "fdtable.h"
 
@@ -17,9 +18,13 @@ void kw_slot_unlock(struct kw_fd *s);
  * the reason. Traced. */
 void kw_let_go_locked(struct kw_fd *s, const char *event, const char *reason);
 
+/* The bit for an option copied by value between sockets, 0 for others. */
+uint32_t kw_copied_opt_bit(int level, int name);
+
 /* Copy the program's socket options from one socket to another: the known
- * ones by value (so defaults travel too), the rest as the program set them. */
-void kw_carry_options(const struct kw_conn *c, int from, int to);
+ * ones in touched by value (so defaults travel too), the rest as the
+ * program set them before connect(). */
+void kw_carry_options(const struct kw_conn *c, int from, int to, uint32_t touched);
 
 /* Nothing to read, no FIN, no error. */
 bool kw_looks_alive(int fd);
