@@ -55,10 +55,9 @@ static int req_headers_complete(http_parser *p)
 		kw_track_let_go(t, "upgrade");
 		return -1;
 	}
-	if (!http_should_keep_alive(p)) {
-		kw_track_let_go(t, "request-close");
-		return -1;
-	}
+	/* Still followed, so its exchange is measured; it just never parks. */
+	if (!http_should_keep_alive(p))
+		t->close_requested = true;
 	if (t->pending_count == KW_TRACK_MAX_PENDING) {
 		kw_track_let_go(t, "too-many-pipelined");
 		return -1;
@@ -295,6 +294,8 @@ const char *kw_track_why_not(const struct kw_track *t)
 		return t->reason;
 	if (!t->saw_request)
 		return "no-request";
+	if (t->close_requested)
+		return "request-close";
 	if (t->request_open)
 		return "request-incomplete";
 	if (t->response_open)

@@ -32,6 +32,7 @@ struct kw_track {
 	bool     request_open;       /* inside a request message */
 	bool     response_open;      /* inside a response message */
 	bool     request_is_head;    /* set while parsing the current request */
+	bool     close_requested;    /* a request asked the server to close: followed, never reused */
 	uint8_t  pending_head[KW_TRACK_MAX_PENDING]; /* FIFO: 1 = HEAD request */
 	unsigned pending_first, pending_count;
 	uint32_t requests;           /* requests whose headers were written */
