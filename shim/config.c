@@ -200,6 +200,7 @@ static const struct key {
 /* The field's current value, as a user would write it. */
 static void describe(const struct kw_config *c, const struct key *k, char *buf, size_t size)
 {
+	/* The table's offsets point at fields of the right type. */
 	const char *field = (const char *)c + k->offset;
 	uint64_t ms;
 
@@ -223,6 +224,7 @@ static void describe(const struct kw_config *c, const struct key *k, char *buf, 
 		snprintf(buf, size, "%s", *field ? field : "off");
 		break;
 	case K_FRACTION:
+		// cppcheck-suppress invalidPointerCast ; field points at a double
 		snprintf(buf, size, "%g", *(const double *)field);
 		break;
 	case K_SIZE:
@@ -267,6 +269,7 @@ static void apply(struct kw_config *c, const struct key *k, const char *value,
 		bad = kw_parse_duration_ms(value, (uint64_t *)field);
 		break;
 	case K_FRACTION:
+		// cppcheck-suppress invalidPointerCast ; field points at a double
 		bad = kw_parse_fraction(value, (double *)field);
 		break;
 	case K_SIZE:
@@ -325,6 +328,7 @@ void kw_config_apply_text(struct kw_config *c, const char *text, const char *ori
 	while (text && *text) {
 		const char *eol = strchr(text, '\n');
 		size_t len = eol ? (size_t)(eol - text) : strlen(text);
+		const char *next = text + len + (eol ? 1 : 0);
 		char buf[1200], where[300], *key, *value, *eq, *end;
 		const struct key *k = NULL;
 
@@ -332,12 +336,14 @@ void kw_config_apply_text(struct kw_config *c, const char *text, const char *ori
 		snprintf(where, sizeof where, "%.250s:%u: ", origin, lineno);
 		if (len >= sizeof buf) {
 			warn_at(warn, where, "line too long; skipped");
-			len = 0;
+			text = next;
+			continue;
 		}
 		memcpy(buf, text, len);
 		buf[len] = '\0';
-		text += len + (eol ? 1 : 0);
-		for (key = buf; isspace((unsigned char)*key); key++)
+		text = next;
+		/* buf[0..len] is set above; the analyzer loses track of memcpy's length. */
+		for (key = buf; isspace((unsigned char)*key); key++) // NOLINT(clang-analyzer-core.uninitialized.ArraySubscript)
 			;
 		if (!*key || *key == '#')
 			continue;

@@ -456,9 +456,9 @@ static int take_bucket(const struct reader *r, const struct sample *s, struct bu
 		run->last = 0;
 	}
 	int i = bound_index(le);
-	format_le(want, sizeof want, run->next);
 	if (run->next >= KWS_NBOUNDS)
 		return bad(r, "%s: a bucket after le=\"+Inf\"", s->name);
+	format_le(want, sizeof want, run->next);
 	if (i != (int)run->next)
 		return bad(r, "%s: le=\"%s\" where le=\"%s\" was expected", s->name, le, want);
 	if (s->value < run->last)

@@ -190,7 +190,7 @@ run "$KS" compare --by-arm "$TMP/both"
 expect_row "compare --by-arm splits one directory by arm" "connections 21 4 -17 -81.0%"
 
 for f in "bad-value.prom:7" "bad-line.prom:4" "bad-label.prom:2" "bad-buckets.prom:5" \
-         "short-histogram.prom:5" "no-pid.log:2" "bad-idle.log:4"; do
+         "short-histogram.prom:5" "no-pid.log:2" "bad-idle.log:4" "bucket-after-inf.prom:17"; do
 	file=$FIX/malformed/${f%%:*}
 	run "$KS" summary "$file"
 	if [ "$RC" -eq 1 ] && head -n 1 "$TMP/err" | grep -qF "$file:${f#*:}: "; then

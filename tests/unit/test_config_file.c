@@ -93,6 +93,27 @@ START_TEST(test_env_over_file)
 }
 END_TEST
 
+/* A line too long to read is skipped whole: a commented-out setting at its
+ * end must not apply, and it warns once. */
+START_TEST(test_long_line_skipped)
+{
+	struct kw_config c;
+	char text[1400];
+
+	memset(text, ' ', sizeof text);
+	text[0] = '#';
+	memcpy(text + 1300, "KEEPWARM_MAX_IDLE=3\nKEEPWARM_MAX_REQUESTS=4\n", 44);
+	text[1344] = '\0';
+	kw_config_defaults(&c);
+	nwarn = 0;
+	kw_config_apply_text(&c, text, "f", collect);
+	ck_assert_uint_eq(nwarn, 1);
+	ck_assert_ptr_nonnull(strstr(warnings[0], "f:1: line too long"));
+	ck_assert_uint_eq(c.max_idle, 100);
+	ck_assert_uint_eq(c.max_requests, 4);
+}
+END_TEST
+
 START_TEST(test_fraction)
 {
 	double v;
@@ -123,6 +144,7 @@ int main(void)
 	tcase_add_test(tc, test_file_errors);
 	tcase_add_test(tc, test_env_over_file);
 	tcase_add_test(tc, test_fraction);
+	tcase_add_test(tc, test_long_line_skipped);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
