@@ -1,20 +1,74 @@
 #!/usr/bin/env bash
-# install-deps.sh check|demo - install the Debian 12 packages a target needs.
+# install-deps.sh - install the Debian 12 packages a target needs. The one
+# place that installs packages: tests/compat/install-deps.sh and
+# tools/bench/install-bench-deps.sh call it with their own lists.
+#
+#   install-deps.sh check|demo
+#       the packages `make check` / `make demo` need.
+#   install-deps.sh [--name NAME] [--sudo-noprompt] --packages PKG...
+#                   [--stop-services SERVICE...]
+#       the packages given. NAME prefixes the messages (default install-deps);
+#       --sudo-noprompt runs sudo -n; each SERVICE whose package of the same
+#       name was installed now is stopped again afterwards.
 #
 # Fast when everything is present (dpkg -s only). Otherwise apt-get update and
-# apt-get install -y --no-install-recommends, as root (sudo if not root).
-# Installing nginx must not leave the distribution's nginx service running on
-# port 80: our tests start their own nginx with their own configuration.
+# apt-get install -y --no-install-recommends, non-interactive, as root (sudo
+# if not root). Installing nginx (squid, haproxy) must not leave the
+# distribution's service running: our tests and the benchmark start their own
+# instances with their own configurations. Maintainer scripts are kept from
+# starting services (a temporary policy-rc.d), and services that started
+# anyway are stopped.
 set -euo pipefail
 
-usage() { echo "usage: $0 check|demo" >&2; exit 2; }
-[ $# -eq 1 ] || usage
+usage() {
+	echo "usage: $0 check|demo" >&2
+	echo "       $0 [--name NAME] [--sudo-noprompt] --packages PKG... [--stop-services SERVICE...]" >&2
+	exit 2
+}
+[ $# -ge 1 ] || usage
+
+name=install-deps
+sudo_opts=()
+pkgs=()
+services=()
+# check|demo put the policy in place only when nginx is missing; an explicit
+# package list always does (when something is missing).
+policy_always=1
 
 case "$1" in
-check) pkgs=(build-essential pkg-config libhttp-parser-dev check libgnutls28-dev nginx
-             python3 python3-requests curl wget apache2-utils iproute2 procps) ;;
-demo)  pkgs=(build-essential pkg-config libhttp-parser-dev python3) ;;
-*)     usage ;;
+check|demo)
+	[ $# -eq 1 ] || usage
+	policy_always=0
+	services=(nginx)
+	if [ "$1" = check ]; then
+		pkgs=(build-essential pkg-config libhttp-parser-dev check libgnutls28-dev nginx
+		      python3 python3-requests curl wget apache2-utils iproute2 procps)
+	else
+		pkgs=(build-essential pkg-config libhttp-parser-dev python3)
+	fi
+	;;
+--*)
+	list=
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--name)           [ $# -ge 2 ] || usage; name=$2; list=; shift 2; continue ;;
+		--sudo-noprompt)  sudo_opts=(-n); list= ;;
+		--packages)       list=pkgs ;;
+		--stop-services)  list=services ;;
+		--*)              usage ;;
+		*)
+			case "$list" in
+			pkgs)     pkgs+=("$1") ;;
+			services) services+=("$1") ;;
+			*)        usage ;;
+			esac
+			;;
+		esac
+		shift
+	done
+	[ ${#pkgs[@]} -gt 0 ] || usage
+	;;
+*)	usage ;;
 esac
 
 installed() {
@@ -34,16 +88,22 @@ fi
 if [ "$(id -u)" -eq 0 ]; then
 	SUDO=()
 elif command -v sudo >/dev/null 2>&1; then
-	SUDO=(sudo)
+	SUDO=(sudo ${sudo_opts[@]+"${sudo_opts[@]}"})
 else
-	echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2
+	echo "$name: need root (or sudo) to install: ${missing[*]}" >&2
 	exit 1
 fi
 
-echo "install-deps: installing ${missing[*]}"
+echo "$name: installing ${missing[*]}"
 
-want_nginx=0
-for p in "${missing[@]}"; do [ "$p" = nginx ] && want_nginx=1; done
+is_missing() { # is_missing PKG: PKG is about to be installed now
+	local p
+	for p in "${missing[@]}"; do [ "$p" = "$1" ] && return 0; done
+	return 1
+}
+
+want_policy=$policy_always
+is_missing nginx && want_policy=1
 
 # Keep maintainer scripts from starting services (nginx would take port 80).
 # Only when no policy is in place already; removed again afterwards.
@@ -55,8 +115,8 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
-if [ "$want_nginx" -eq 1 ] && [ ! -e "$policy" ]; then
-	printf '#!/bin/sh\n# temporary, from keepwarm tools/install-deps.sh\nexit 101\n' |
+if [ "$want_policy" -eq 1 ] && [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# temporary, from keepwarm tools/install-deps.sh (%s)\nexit 101\n' "$name" |
 		"${SUDO[@]}" tee "$policy" >/dev/null
 	"${SUDO[@]}" chmod 755 "$policy"
 	own_policy=1
@@ -68,38 +128,50 @@ export DEBIAN_FRONTEND=noninteractive
 	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
 	"${missing[@]}"
 
-stop_system_nginx() {
-	# Through the init system when there is one, then by pid as a fallback.
+# In case a service started anyway (no policy honoured): stop it through the
+# init system, then by the pid in its pid file, checking the process name.
+# nginx is asked to quit gracefully (SIGQUIT, then SIGTERM after 5 s); other
+# services get SIGTERM, then SIGKILL after 10 s.
+stop_service() { # stop_service NAME
+	local svc=$1 pidfile pid sig1=TERM sig2=KILL tries=100
+	local pidfiles=("/run/$svc.pid")
+	case "$svc" in
+	nginx) sig1=QUIT sig2=TERM tries=50 ;;
+	squid) pidfiles=(/run/squid.pid /var/run/squid.pid) ;;
+	esac
 	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-		"${SUDO[@]}" systemctl stop nginx >/dev/null 2>&1 || true
-		"${SUDO[@]}" systemctl disable nginx >/dev/null 2>&1 || true
+		"${SUDO[@]}" systemctl stop "$svc" >/dev/null 2>&1 || true
+		"${SUDO[@]}" systemctl disable "$svc" >/dev/null 2>&1 || true
 	fi
 	if command -v service >/dev/null 2>&1; then
-		"${SUDO[@]}" service nginx stop >/dev/null 2>&1 || true
+		"${SUDO[@]}" service "$svc" stop >/dev/null 2>&1 || true
 	fi
-	local pidfile=/run/nginx.pid pid
-	if [ -r "$pidfile" ]; then
+	for pidfile in "${pidfiles[@]}"; do
+		[ -r "$pidfile" ] || continue
 		pid=$(tr -dc '0-9' <"$pidfile")
-		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
-		   [ "$(ps -o comm= -p "$pid" 2>/dev/null)" = nginx ]; then
-			"${SUDO[@]}" kill -QUIT "$pid" 2>/dev/null || true
-			for _ in $(seq 50); do
-				kill -0 "$pid" 2>/dev/null || break
-				sleep 0.1
-			done
-			if kill -0 "$pid" 2>/dev/null; then
-				"${SUDO[@]}" kill -TERM "$pid" 2>/dev/null || true
-			fi
+		if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then continue; fi
+		case "$(ps -o comm= -p "$pid" 2>/dev/null)" in
+		"$svc"*) ;;
+		*) continue ;;
+		esac
+		"${SUDO[@]}" kill -"$sig1" "$pid" 2>/dev/null || true
+		for _ in $(seq "$tries"); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			"${SUDO[@]}" kill -"$sig2" "$pid" 2>/dev/null || true
 		fi
-	fi
+	done
+	return 0
 }
-if [ "$want_nginx" -eq 1 ]; then
-	stop_system_nginx
-fi
+for s in ${services[@]+"${services[@]}"}; do
+	if is_missing "$s"; then stop_service "$s"; fi
+done
 
 for p in "${pkgs[@]}"; do
 	if ! installed "$p"; then
-		echo "install-deps: $p is still not installed" >&2
+		echo "$name: $p is still not installed" >&2
 		exit 1
 	fi
 done

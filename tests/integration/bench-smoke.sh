@@ -10,19 +10,13 @@ set -uo pipefail
 BUILD_DIR=$(cd "$1" && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
-passed=0
-failed=0
-pass() { echo "PASS $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
-
-TMP=$(mktemp -d /tmp/kw-bench-smoke.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-trap 'exit 130' INT TERM
+# pass/fail/finish; the scratch directory $KW_TMP (/tmp/kw-bench-smoke.*) is
+# removed at exit by lib.sh's EXIT trap (no kwtestd is started here).
+# shellcheck disable=SC2034  # read by lib.sh
+KW_TMP_NAME=kw-bench-smoke
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+TMP=$KW_TMP
 
 missing=
 for p in libkeepwarm.so kwtestd bench/delayproxy bench/reqloop bench/benchserv bench/scale bench/untracked; do
@@ -31,6 +25,7 @@ done
 if [ -n "$missing" ]; then
 	fail "benchmark programs built (missing:$missing; make bench-tools builds them)"
 	finish
+	exit
 fi
 
 rc=0
@@ -81,3 +76,4 @@ else
 	fail "no benchmark server left running: $left"
 fi
 finish
+exit
