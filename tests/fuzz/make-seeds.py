@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""make-seeds.py - (re)write the checked-in seed corpora under tests/fuzz/corpus/.
+
+Run from the repository root. fuzz_track inputs use the framing described in
+fuzz_track.c: flags, 4 seed bytes, a 2-byte request length, request, response.
+"""
+import os
+import struct
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+
+
+def write(harness, name, data):
+    d = os.path.join(ROOT, harness)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def track(name, req, resp, flags=0x06, seed=0x1234):
+    req, resp = req.encode(), resp.encode()
+    write("fuzz_track", name, bytes([flags]) + struct.pack("<IH", seed, len(req)) + req + resp)
+
+
+G = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+OK = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+track("simple", G, OK)
+track("simple-whole", G, OK, flags=0)
+track("chunked", G, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nTrailer: t\r\n\r\n")
+track("head", "HEAD /a HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n")
+track("continue", "POST /p HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+track("pipelined", G + "HEAD /b HTTP/1.1\r\nHost: x\r\n\r\n" + G,
+      OK + "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n" + "HTTP/1.1 204 No Content\r\n\r\n", flags=0x0e)
+track("close-request", "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")
+track("close-delimited", "GET / HTTP/1.0\r\n\r\n", "HTTP/1.0 200 OK\r\n\r\nbody until eof", flags=0x03)
+track("http10-ka", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+      "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5, max=100\r\nContent-Length: 3\r\n\r\nabc")
+track("keepalive-max0", G, "HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1, max=0\r\nContent-Length: 0\r\n\r\n")
+track("upgrade", "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x00")
+track("connect", "CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n", "HTTP/1.1 200 Connection established\r\n\r\n")
+track("post-chunked", "POST /u HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+      "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n", flags=0x08)
+track("tls", "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", "")
+track("server-first", "", "220 smtp ready\r\n")
+track("partial", G, "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nonly part")
+track("malformed-after", G + "BOGUS\r\n\r\n", OK)
+
+H = {
+    "close11": "GET /index.html HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n",
+    "http10": "GET / HTTP/1.0\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n",
+    "http10-ka": "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n",
+    "te-close": "GET / HTTP/1.1\r\nTE: deflate,gzip;q=0.3\r\nConnection: TE, close\r\nHost: h\r\n\r\n",
+    "odd-spacing": "GET /x?y=1 HTTP/1.1\r\nHost:h\r\nConnection:\t close \t\r\nX-A:   b  \r\n\r\n",
+    "close-commas": "HEAD / HTTP/1.1\r\nConnection: ,close,,Upgrade ,\r\nconnection: CLOSE\r\n\r\n",
+    "post-10": "POST /form HTTP/1.0\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\na=1&b=2",
+    "put-ikey": "PATCH /r HTTP/1.1\r\nIdempotency-Key: 123\r\nConnection: close\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+    "not-close": "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+    "proxy": "GET http://h/ HTTP/1.1\r\nHost: h\r\nProxy-Connection: keep-alive\r\nConnection: close\r\n\r\n",
+    "folded": "GET / HTTP/1.1\r\nX: a\r\n b\r\nConnection: close\r\n\r\n",
+    "incomplete": "GET / HTTP/1.1\r\nConnection: close\r\n",
+}
+for k, v in H.items():
+    write("fuzz_upgrade", k, v.encode())
+
+C = {
+    "good": "# keepwarm\nKEEPWARM = on\nKEEPWARM_IDLE_TIMEOUT = 1m30s\nKEEPWARM_MAX_IDLE=50\n"
+            "KEEPWARM_DRAIN = 64KiB\nKEEPWARM_SAMPLE = 0.25\nKEEPWARM_REUSE = always\n",
+    "bad": "KEEPWARM_IDLE_TIMEOUT = -5s\nKEEPWARM_MAX_IDLE = 99999999999\nnonsense\n"
+           "KEEPWARM_NOPE = 1\nKEEPWARM_SAMPLE = 1.5\nKEEPWARM_DRAIN = 12XB\nKEEPWARM_UPGRADE = maybe\n",
+    "durations": "KEEPWARM_MAX_LIFETIME = 1.5h\nKEEPWARM_TCP_KEEPALIVE = 0\nKEEPWARM_STATS_INTERVAL = 500ms\n"
+                 "KEEPWARM_IDLE_TIMEOUT = 1h2m3s4ms5us6ns\nKEEPWARM_MAX_LIFETIME = 99999999999999999999h\n",
+    "paths": "  KEEPWARM_TRACE = /tmp/kw.log  \r\n\tKEEPWARM_STATS=/tmp/%p.prom\nKEEPWARM_TRACE=stderr",
+    "sizes": "KEEPWARM_DRAIN = 1g\nKEEPWARM_DRAIN = 17179869184GiB\nKEEPWARM_DRAIN=0\nKEEPWARM_DRAIN = 10 KiB\n",
+    "blank": "\n\n   \n# only comments\n#KEEPWARM=off\n",
+    "long-origin": "\xff" + "KEEPWARM_MAX_IDLE_PER_HOST = x\nKEEPWARM_STATS_INTERVAL = y\n",
+}
+for k, v in C.items():
+    data = v.encode("latin-1")
+    if not data.startswith(b"\xff"):
+        data = b"\x10" + data  # byte 0: origin length / 2
+    write("fuzz_config", k, data)
