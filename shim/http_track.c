@@ -237,14 +237,17 @@ static void feed(struct kw_track *t, http_parser *p, const http_parser_settings 
 	if (t->status != KW_TRACK_FOLLOWING || !len)
 		return;
 	used = http_parser_execute(p, s, buf, len);
+	/* Judged after the bytes: a valid request followed by junk is the same
+	 * however the program's writes split it. */
+	if (!malformed)
+		malformed = t->saw_request ? "malformed-request" : "not-http";
 	if (t->status == KW_TRACK_FOLLOWING && (used != len || HTTP_PARSER_ERRNO(p) != HPE_OK))
 		kw_track_let_go(t, p->upgrade ? "upgrade" : malformed);
 }
 
 enum kw_track_status kw_track_request(struct kw_track *t, const void *buf, size_t len)
 {
-	feed(t, &t->request, &request_settings, buf, len,
-	     t->saw_request ? "malformed-request" : "not-http");
+	feed(t, &t->request, &request_settings, buf, len, NULL);
 	return t->status;
 }
 

@@ -21,6 +21,27 @@ static bool name_is(const char *line, size_t name_len, const char *name)
 	return strlen(name) == name_len && !strncasecmp(line, name, name_len);
 }
 
+/* RFC 9110 token characters. */
+static bool is_tchar(unsigned char c)
+{
+	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Headers libhttp-parser (and so the tracker) reads as Connection. */
+static bool is_connection(const char *line, size_t name_len)
+{
+	return name_is(line, name_len, "connection") || name_is(line, name_len, "proxy-connection");
+}
+
+/* A Connection value we rewrite only when it is a plain token list. */
+static bool token_list(const char *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!is_tchar((unsigned char)v[i]) && v[i] != ',' && v[i] != ' ' && v[i] != '\t')
+			return false;
+	return true;
+}
+
 /* Calls fn for each comma-separated token of value[0..len), trimmed. */
 static void each_token(const char *v, size_t len, void (*fn)(const char *, size_t, void *),
                        void *arg)
@@ -76,9 +97,17 @@ static bool each_header(const char *buf, const struct kw_head *h, size_t first, 
 			return false;
 		line_len = (size_t)(eol - line);
 		const char *colon = memchr(line, ':', line_len);
-		if (!colon || colon == line || line[0] == ' ' || line[0] == '\t')
+		if (!colon || colon == line)
 			return false; /* no name, or an obsolete folded line */
 		name_len = (size_t)(colon - line);
+		/* Only what every parser reads the same way: a token name, no
+		 * control bytes (a bare LF ends a line for some parsers). */
+		for (size_t i = 0; i < name_len; i++)
+			if (!is_tchar((unsigned char)line[i]))
+				return false;
+		for (size_t i = name_len; i < line_len; i++)
+			if (((unsigned char)line[i] < 0x20 && line[i] != '\t') || line[i] == 0x7f)
+				return false;
 		for (value = colon + 1; value < eol && (*value == ' ' || *value == '\t'); value++)
 			;
 		for (vend = eol; vend > value && (vend[-1] == ' ' || vend[-1] == '\t'); vend--)
@@ -100,7 +129,9 @@ static void scan_line(const char *line, size_t line_len, size_t name_len, const 
 	struct scan *sc = arg;
 	(void)line_len;
 
-	if (name_is(line, name_len, "connection")) {
+	if (is_connection(line, name_len)) {
+		if (!token_list(value, value_len))
+			sc->h->content_length = -2; /* not a plain list: leave the request alone */
 		each_token(value, value_len, note_token, &sc->tokens);
 	} else if (name_is(line, name_len, "idempotency-key")) {
 		sc->h->idempotency_key = true;
@@ -138,6 +169,8 @@ enum kw_head_status kw_head_parse(const char *buf, size_t len, struct kw_head *h
 		return len < KW_HEAD_MAX ? KW_HEAD_INCOMPLETE : KW_HEAD_MALFORMED;
 	h->len = (size_t)(end - buf);
 	eol = memchr(buf, '\r', h->len);
+	if (eol[1] != '\n')
+		return KW_HEAD_MALFORMED; /* a bare CR in the request line */
 	sp1 = memchr(buf, ' ', (size_t)(eol - buf));
 	if (!sp1 || sp1 == buf)
 		return KW_HEAD_MALFORMED;
@@ -145,6 +178,9 @@ enum kw_head_status kw_head_parse(const char *buf, size_t len, struct kw_head *h
 		if (!isupper((unsigned char)*p) && *p != '-' && *p != '_')
 			return KW_HEAD_MALFORMED;
 	sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
+	for (const char *p = sp1 + 1; sp2 && p < sp2; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return KW_HEAD_MALFORMED;
 	if (!sp2 || eol - sp2 != 9 || memcmp(sp2 + 1, "HTTP/1.", 7) ||
 	    (sp2[8] != '0' && sp2[8] != '1'))
 		return KW_HEAD_MALFORMED;
@@ -194,8 +230,9 @@ static void rewrite_line(const char *line, size_t line_len, size_t name_len, con
 	struct conn_tokens ct = { false, false };
 	struct kept_tokens kept = { w, 0 };
 	size_t mark;
+	bool overflow;
 
-	if (name_is(line, name_len, "connection"))
+	if (is_connection(line, name_len))
 		each_token(value, value_len, note_token, &ct);
 	if (!ct.close) {
 		put(w, line, line_len);
@@ -203,11 +240,13 @@ static void rewrite_line(const char *line, size_t line_len, size_t name_len, con
 		return;
 	}
 	mark = w->len;
+	overflow = w->overflow;
 	put(w, line, name_len);
 	put(w, ": ", 2);
 	each_token(value, value_len, keep_token, &kept);
 	if (!kept.n) {
-		w->len = mark; /* only "close": drop the header */
+		w->len = mark; /* only "close": drop the header, and what it wrote */
+		w->overflow = overflow;
 		return;
 	}
 	put(w, "\r\n", 2);

@@ -196,15 +196,6 @@ static void cuts(struct rng *r, size_t len, int extra, size_t *at)
 
 static const char *normalise(const char *why)
 {
-#ifndef KW_FUZZ_STRICT
-	/* Known shim bug (reported, not fixed here): a request stream that is
-	 * valid and then malformed lets go as "not-http" when the bad bytes
-	 * come in the same call as the first request's head, and as
-	 * "malformed-request" when they come in a later call. Build with
-	 * -DKW_FUZZ_STRICT to see it. */
-	if (!strcmp(why, "malformed-request"))
-		return "not-http";
-#endif
 	return why;
 }
 

@@ -56,9 +56,11 @@ static size_t split_lines(const char *b, size_t len, struct line *out, size_t ma
 	return count;
 }
 
+/* What libhttp-parser (and so keepwarm) reads as a Connection header. */
 static int is_connection(const struct line *l)
 {
-	return l->name == 10 && !strncasecmp(l->p, "connection", 10);
+	return (l->name == 10 && !strncasecmp(l->p, "connection", 10)) ||
+	       (l->name == 16 && !strncasecmp(l->p, "proxy-connection", 16));
 }
 
 /* Tokens of a Connection line's value: comma-separated, trimmed, non-empty. */
@@ -183,7 +185,8 @@ static void check_upgrade(const char *in, const struct kw_head *h)
 		size_t kb = tokens(&before[i], tb, sizeof tb / sizeof tb[0], 1);
 		if (!kb)
 			continue; /* only close: dropped */
-		CHECK(j < na && is_connection(&after[j]) && !memcmp(after[j].p, before[i].p, 10));
+		CHECK(j < na && is_connection(&after[j]) && after[j].name == before[i].name &&
+		      !memcmp(after[j].p, before[i].p, before[i].name));
 		size_t ka = tokens(&after[j], ta, sizeof ta / sizeof ta[0], 0);
 		CHECK(ka == kb);
 		for (size_t k = 0; k < kb; k++)
@@ -199,37 +202,7 @@ static void check_upgrade(const char *in, const struct kw_head *h)
 	(void)added;
 
 	/* (d) libhttp-parser */
-	int known = 0;
-#ifndef KW_FUZZ_STRICT
-	/* Known shim bugs (reported, not fixed here), where libhttp-parser (and
-	 * so the tracker, which is fed the rewritten head) still sees a close:
-	 * a bare LF inside a header line, which kw_head_parse takes as part of
-	 * the value and libhttp-parser as the end of the line; and the headers
-	 * libhttp-parser reads like Connection but kw_head_parse does not:
-	 * Proxy-Connection, and "Connection :" (spaces before the colon); and a
-	 * Connection value that is not a token list.
-	 * Build with -DKW_FUZZ_STRICT to see them. */
-	for (size_t i = 1; i < h->len; i++)
-		if (in[i] == '\n' && in[i - 1] != '\r')
-			known = 1;
-	for (size_t i = 0; i < nb; i++) {
-		size_t nl = before[i].name;
-		while (nl && (before[i].p[nl - 1] == ' ' || before[i].p[nl - 1] == '\t'))
-			nl--; /* "Connection :" is Connection to libhttp-parser */
-		if ((nl == 16 && !strncasecmp(before[i].p, "proxy-connection", 16)) ||
-		    (nl == 10 && nl != before[i].name && !strncasecmp(before[i].p, "connection", 10)))
-			known = 1;
-		/* A Connection value that is not a list of RFC 9110 tokens:
-		 * libhttp-parser stops reading tokens at the first one that starts
-		 * with another character, kw_head_parse reads them all. */
-		if (is_connection(&before[i]))
-			for (size_t k = before[i].name + 1; k < before[i].n; k++)
-				if (!strchr("!#$%&'*+-.^_`|~ \t,", before[i].p[k]) &&
-				    !isalnum((unsigned char)before[i].p[k]))
-					known = 1;
-	}
-#endif
-	if (!known && hp_parse(&hp_before, in, h->len)) {
+	if (hp_parse(&hp_before, in, h->len)) {
 		CHECK(hp_parse(&hp_after, exact, n));
 		CHECK(hp_after.method == hp_before.method && hp_after.major == hp_before.major &&
 		      hp_after.minor == hp_before.minor && hp_after.url_len == hp_before.url_len &&
@@ -245,15 +218,7 @@ static void check_upgrade(const char *in, const struct kw_head *h)
 	CHECK(kw_head_upgrade(in, h, small, n - 1) == 0);
 	free(small);
 	/* Exactly enough: the same bytes. */
-#ifdef KW_FUZZ_STRICT
 	size_t slack = 0;
-#else
-	/* Known shim bug (reported, not fixed here): a Connection line that is
-	 * dropped is first written ("Connection: ") and then taken back, so a
-	 * buffer within 12 bytes of the result's length gives 0. Build with
-	 * -DKW_FUZZ_STRICT to see it. */
-	size_t slack = 12;
-#endif
 	small = malloc(n + slack);
 	CHECK(small);
 	CHECK(kw_head_upgrade(in, h, small, n + slack) == n && !memcmp(small, exact, n));
@@ -288,17 +253,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(kw_head_parse(head, h.len, &h2) == KW_HEAD_OK && !memcmp(&h, &h2, sizeof h));
 		CHECK(kw_head_parse(head, h.len - 1, &h2) == KW_HEAD_INCOMPLETE);
 		CHECK(kw_head_parse(head, h.len / 2, &h2) == KW_HEAD_INCOMPLETE);
-		const char *cr = memchr(head, '\r', h.len);
-		int known = 0;
-#ifndef KW_FUZZ_STRICT
-		/* Known shim bug (reported, not fixed here): kw_head_parse ends the
-		 * request line at its first CR without checking the LF after it, so
-		 * "GET / HTTP/1.1\rX..." is read as if X began the next line. Build
-		 * with -DKW_FUZZ_STRICT to see it. */
-		known = cr[1] != '\n';
-#endif
-		(void)cr;
-		if (h.close_style && !known)
+		if (h.close_style)
 			check_upgrade(head, &h);
 		else
 			CHECK(kw_head_upgrade(head, &h, in, 0) == 0);
