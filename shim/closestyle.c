@@ -195,6 +195,7 @@ static ssize_t send_upgraded(struct kw_fd *s, int fd, const struct iovec *iov, i
 		left -= (int)take;
 	}
 	c->eof_after_response = true;
+	c->restore_close = true;
 	kw_event("upgrade", fd, &c->dest, h->minor == 0 ? "http10-keep-alive" : "close-removed", -1,
 	         -1);
 	return (ssize_t)(h->len + sent_rest);

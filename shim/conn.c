@@ -19,6 +19,7 @@ void kw_conn_reset(struct kw_conn *c, pid_t owner, ino_t ino)
 	c->touched = 0;
 	c->nregs = 0;
 	c->eof_after_response = false;
+	c->restore_close = false;
 	c->replayable = false;
 	c->replayed = false;
 	c->answered = false;

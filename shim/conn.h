@@ -46,6 +46,7 @@ struct kw_conn {
 	struct kw_epoll_reg regs[KW_CONN_MAX_EPOLL];
 	/* Close-style requests and replay (a handed-back connection). */
 	bool     eof_after_response; /* the request was upgraded: end the response with EOF */
+	bool     restore_close;      /* ...and its response head should say close again */
 	bool     replayable;         /* the request may be sent again on a fresh connection */
 	bool     replayed;           /* it was: never twice */
 	bool     answered;           /* a response byte arrived since connect() */

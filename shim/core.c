@@ -22,6 +22,7 @@
 #include "real.h"
 #include "reuse.h"
 #include "closestyle.h"
+#include "upgrade.h"
 #include "report.h"
 #include "trace.h"
 
@@ -287,20 +288,46 @@ static bool replay_worthy(const struct kw_conn *c, ssize_t ret, int err)
 	       (ret == 0 || (ret < 0 && (err == ECONNRESET || err == EPIPE)));
 }
 
-bool kw_after_recv(struct kw_fd *s, ssize_t ret, int err, const void *buf,
+/* The response to an upgraded request begins in this read: give the program
+ * the head a close-style request gets (Connection: close, no Keep-Alive).
+ * Only a head complete in the first buffer is touched. Returns the new length. */
+static ssize_t restore_close(struct kw_conn *c, void *buf, const struct iovec *iov, ssize_t ret)
+{
+	char *data = iov ? iov[0].iov_base : buf;
+	size_t len = (size_t)ret, head = 0;
+
+	c->restore_close = false;
+	if (iov && len > iov[0].iov_len)
+		return ret;
+	for (size_t i = 0; i + 3 < len; i++)
+		if (data[i] == '\r' && data[i + 1] == '\n' && data[i + 2] == '\r' && data[i + 3] == '\n') {
+			head = i + 4;
+			break;
+		}
+	if (!head || (len > 9 && data[9] == '1'))
+		return ret; /* incomplete, or an interim 1xx: leave it be */
+	return (ssize_t)kw_response_restore_close(data, head, len);
+}
+
+bool kw_after_recv(struct kw_fd *s, ssize_t *retp, int err, void *buf,
                    const struct iovec *iov, int iovcnt, size_t asked, int flags)
 {
 	struct kw_conn *c = &s->conn;
+	ssize_t ret = *retp;
 	bool retry = false;
 
-	if (flags & MSG_PEEK)
-		return false; /* nothing consumed: the tracker must not advance */
 	kw_slot_lock(s);
-	if (atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_HTTP) {
+	if (flags & MSG_PEEK) {
+		/* Nothing consumed: the tracker must not advance; and a program that
+		 * peeks sees the server's own head from then on. */
+		if (ret > 0)
+			c->restore_close = false;
+	} else if (atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_HTTP) {
 		/* Unconnected: nothing to follow yet. */
 	} else if (flags & (MSG_OOB | MSG_TRUNC | MSG_ERRQUEUE)) {
 		kw_let_go_locked(s, "taint", "recv-flags");
 	} else if (ret > 0) {
+		bool starts_response = !c->track.response_open;
 		c->answered = true;
 		if (kw_report_latency)
 			c->track.now_us = kw_now_us();
@@ -308,6 +335,8 @@ bool kw_after_recv(struct kw_fd *s, ssize_t ret, int err, const void *buf,
 			kw_track_response_iov(&c->track, iov, iovcnt, (size_t)ret);
 		else
 			kw_track_response(&c->track, buf, (size_t)ret);
+		if (c->restore_close && starts_response && kw_cfg.upgrade)
+			*retp = restore_close(c, buf, iov, ret);
 		if (!kw_eof_check(s, s->fd) && c->track.status == KW_TRACK_LET_GO)
 			kw_let_go_locked(s, NULL, c->track.reason);
 	} else if (replay_worthy(c, ret, err) && kw_replay(s, s->fd, ret ? "reset" : "eof")) {

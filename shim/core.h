@@ -56,10 +56,12 @@ int kw_close(struct kw_fd *s, int fd);
 int kw_close_range(unsigned lo, unsigned hi, int flags);
 
 /* After a real receive on a followed socket. buf or (iov, iovcnt) hold what
- * was read when ret > 0; err is errno after the call; flags are recv flags.
+ * was read when *ret > 0; err is errno after the call; flags are recv flags.
+ * For an upgraded request the response head may be put back to what the
+ * server says to a close-style request, which shortens *ret.
  * Returns true when the call must be made once more: a reused connection
  * failed before answering and the request was replayed on a fresh one. */
-bool kw_after_recv(struct kw_fd *s, ssize_t ret, int err, const void *buf,
+bool kw_after_recv(struct kw_fd *s, ssize_t *ret, int err, void *buf,
                    const struct iovec *iov, int iovcnt, size_t asked, int flags);
 
 /* After a real send on a followed socket (same conventions). */

@@ -16,9 +16,9 @@
 	if (kw_is_private(s))                                                    \
 		return kw_ebadf();                                               \
 	r = kw_real.name(__VA_ARGS__);                                           \
-	if (kw_after_recv(s, r, errno, buf, iov, iovcnt, asked, flags)) {        \
+	if (kw_after_recv(s, &r, errno, buf, iov, iovcnt, asked, flags)) {       \
 		r = kw_real.name(__VA_ARGS__); /* on the replayed connection */  \
-		kw_after_recv(s, r, errno, buf, iov, iovcnt, asked, flags);      \
+		kw_after_recv(s, &r, errno, buf, iov, iovcnt, asked, flags);     \
 	}                                                                        \
 	return r
 

@@ -271,3 +271,75 @@ size_t kw_head_upgrade(const char *buf, const struct kw_head *h, char *out, size
 	put(&w, "\r\n", 2);
 	return w.overflow ? 0 : w.len;
 }
+
+/* One header line rewritten into out (which may alias it, never ahead of it):
+ * returns the bytes written, 0 to drop the line. */
+static size_t restore_line(const char *line, size_t n, char *out)
+{
+	const char *colon = memchr(line, ':', n);
+	size_t name = colon ? (size_t)(colon - line) : 0, w = 0, i;
+
+	if (colon && name_is(line, name, "keep-alive"))
+		return 0;
+	if (!colon || !name_is(line, name, "connection")) {
+		memmove(out, line, n);
+		return n;
+	}
+	/* Copy up to the value, then the tokens with keep-alive made close. */
+	for (i = name + 1; i < n && (line[i] == ' ' || line[i] == '\t'); i++)
+		;
+	memmove(out, line, i);
+	w = i;
+	while (i < n) {
+		size_t start = i, end;
+		while (i < n && line[i] != ',')
+			i++;
+		end = i;
+		while (end > start && (line[end - 1] == ' ' || line[end - 1] == '\t'))
+			end--;
+		size_t lead = start;
+		while (lead < end && (line[lead] == ' ' || line[lead] == '\t'))
+			lead++;
+		memmove(out + w, line + start, lead - start);
+		w += lead - start;
+		if (end - lead == 10 && !strncasecmp(line + lead, "keep-alive", 10)) {
+			memcpy(out + w, "close", 5);
+			w += 5;
+		} else {
+			memmove(out + w, line + lead, end - lead);
+			w += end - lead;
+		}
+		memmove(out + w, line + end, i - end);
+		w += i - end;
+		if (i < n)
+			out[w++] = line[i++]; /* the comma */
+	}
+	return w;
+}
+
+size_t kw_response_restore_close(char *buf, size_t head_len, size_t len)
+{
+	char *eol = memchr(buf, '\n', head_len);
+	size_t r, w;
+
+	if (!eol || head_len > len)
+		return len;
+	r = w = (size_t)(eol - buf) + 1; /* the status line stays */
+	while (r + 2 <= head_len && !(buf[r] == '\r' && buf[r + 1] == '\n')) {
+		char *end = memchr(buf + r, '\n', head_len - r);
+		size_t n, kept;
+		if (!end)
+			return len; /* not a head we understand: leave it */
+		n = (size_t)(end - (buf + r)) + 1;
+		kept = restore_line(buf + r, n > 1 && buf[r + n - 2] == '\r' ? n - 2 : n - 1, buf + w);
+		if (kept) {
+			memmove(buf + w + kept, buf + r + n - (n > 1 && buf[r + n - 2] == '\r' ? 2 : 1),
+			        n > 1 && buf[r + n - 2] == '\r' ? 2 : 1);
+			w += kept + (n > 1 && buf[r + n - 2] == '\r' ? 2 : 1);
+		}
+		r += n;
+	}
+	/* The blank line and everything after the head. */
+	memmove(buf + w, buf + r, len - r);
+	return w + (len - r);
+}

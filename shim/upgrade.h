@@ -39,6 +39,13 @@ enum kw_head_status kw_head_parse(const char *buf, size_t len, struct kw_head *h
  * length, or 0 when h is not close-style or out is too small. */
 size_t kw_head_upgrade(const char *buf, const struct kw_head *h, char *out, size_t cap);
 
+/* In a response head the server sent to an upgraded request, put back what
+ * it says to a close-style one: a Connection header's keep-alive token
+ * becomes close, Keep-Alive headers go. buf holds len bytes beginning with a
+ * complete head of head_len bytes; what follows the head moves up. Only ever
+ * shrinks. Returns the new length (len when nothing applied). */
+size_t kw_response_restore_close(char *buf, size_t head_len, size_t len);
+
 /* True when a method name (e.g. "GET") is idempotent per RFC 9110 9.2.2. */
 bool kw_method_idempotent(const char *method, size_t len);
 

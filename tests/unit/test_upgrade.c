@@ -76,6 +76,34 @@ START_TEST(test_head_fields)
 }
 END_TEST
 
+static void check_restore(const char *in, const char *want)
+{
+	char buf[512];
+	size_t len = strlen(in), head = (size_t)(strstr(in, "\r\n\r\n") - in) + 4, n;
+
+	memcpy(buf, in, len);
+	n = kw_response_restore_close(buf, head, len);
+	ck_assert_uint_eq(n, strlen(want));
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, want);
+}
+
+START_TEST(test_response_restore)
+{
+	/* nginx to HTTP/1.1 and HTTP/1.0 keep-alive requests. */
+	check_restore("HTTP/1.1 200 OK\r\nServer: nginx\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nabc",
+	              "HTTP/1.1 200 OK\r\nServer: nginx\r\nConnection: close\r\nContent-Length: 3\r\n\r\nabc");
+	/* Apache: Keep-Alive goes, the token's case does not matter. */
+	check_restore("HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5, max=100\r\nConnection: Keep-Alive\r\n\r\nxyz",
+	              "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nxyz");
+	check_restore("HTTP/1.0 200 OK\r\nConnection: keep-alive, Upgrade\r\n\r\n",
+	              "HTTP/1.0 200 OK\r\nConnection: close, Upgrade\r\n\r\n");
+	/* Nothing to restore: unchanged, body included. */
+	check_restore("HTTP/1.1 204 No Content\r\nX: y\r\n\r\nrest",
+	              "HTTP/1.1 204 No Content\r\nX: y\r\n\r\nrest");
+}
+END_TEST
+
 START_TEST(test_methods)
 {
 	ck_assert(kw_method_idempotent("GET", 3));
@@ -113,6 +141,7 @@ int main(void)
 	tcase_add_test(tc, test_http10_gets_keep_alive);
 	tcase_add_test(tc, test_head_fields);
 	tcase_add_test(tc, test_methods);
+	tcase_add_test(tc, test_response_restore);
 	tcase_add_test(tc, test_small_output_buffer);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
