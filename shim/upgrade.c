@@ -322,7 +322,15 @@ size_t kw_response_restore_close(char *buf, size_t head_len, size_t len)
 	char *eol = memchr(buf, '\n', head_len);
 	size_t r, w;
 
-	if (!eol || head_len > len)
+	if (!eol || head_len > len || head_len < 4)
+		return len;
+	/* Only a head of CRLF lines with no stray CR or LF: anything else is
+	 * left exactly as the server sent it. */
+	for (size_t i = 0; i < head_len; i++)
+		if ((buf[i] == '\r') != (i + 1 < head_len && buf[i + 1] == '\n') ||
+		    (buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r')))
+			return len;
+	if (memcmp(buf + head_len - 4, "\r\n\r\n", 4))
 		return len;
 	r = w = (size_t)(eol - buf) + 1; /* the status line stays */
 	while (r + 2 <= head_len && !(buf[r] == '\r' && buf[r + 1] == '\n')) {

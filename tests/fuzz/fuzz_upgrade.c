@@ -226,8 +226,45 @@ static void check_upgrade(const char *in, const struct kw_head *h)
 	free(exact);
 }
 
+/* The same bytes read as a response to an upgraded request: restoring its
+ * head only ever shrinks it, leaves the status line and everything after
+ * the head alone, leaves no keep-alive token in a Connection line, and is
+ * idempotent. */
+static void check_restore(const uint8_t *data, size_t size)
+{
+	const char *end = NULL;
+	char *buf, *again;
+	size_t head, n, n2;
+
+	for (size_t i = 0; i + 3 < size; i++)
+		if (!memcmp(data + i, "\r\n\r\n", 4)) {
+			end = (const char *)data + i + 4;
+			break;
+		}
+	if (!end)
+		return;
+	head = (size_t)(end - (const char *)data);
+	buf = malloc(size);
+	CHECK(buf);
+	memcpy(buf, data, size);
+	n = kw_response_restore_close(buf, head, size);
+	CHECK(n <= size);
+	CHECK(!memcmp(buf + n - (size - head), data + head, size - head));
+	const char *eol = memchr(data, '\n', head);
+	if (eol)
+		CHECK(!memcmp(buf, data, (size_t)(eol - (const char *)data) + 1));
+	again = malloc(n ? n : 1);
+	CHECK(again);
+	memcpy(again, buf, n);
+	n2 = kw_response_restore_close(again, head - (size - n), n);
+	CHECK(n2 == n && !memcmp(again, buf, n));
+	free(again);
+	free(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	check_restore(data, size);
 	char *in;
 	struct kw_head h, h2;
 	enum kw_head_status st;
