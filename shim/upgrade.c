@@ -1,6 +1,8 @@
 /* upgrade.c - parse a request head, rewrite close-style requests to keep-alive. */
 #include "upgrade.h"
 
+#include <http_parser.h>
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +254,29 @@ static void rewrite_line(const char *line, size_t line_len, size_t name_len, con
 	put(w, "\r\n", 2);
 }
 
+static int agreed_headers_complete(http_parser *p)
+{
+	*(int *)p->data = http_should_keep_alive(p) ? 1 : -1;
+	return 1;
+}
+
+/* Does libhttp-parser (the tracker's parser) read this head as a keep-alive
+ * request? Rewriting a head it would still read as close would leave the
+ * program waiting for an end-of-file that never comes. */
+static bool parser_agrees(const char *head, size_t len)
+{
+	static const http_parser_settings settings = {
+		.on_headers_complete = agreed_headers_complete,
+	};
+	http_parser p;
+	int verdict = 0;
+
+	http_parser_init(&p, HTTP_REQUEST);
+	p.data = &verdict;
+	http_parser_execute(&p, &settings, head, len);
+	return verdict == 1;
+}
+
 size_t kw_head_upgrade(const char *buf, const struct kw_head *h, char *out, size_t cap)
 {
 	struct rewrite w = { out, cap, 0, false };
@@ -269,7 +294,7 @@ size_t kw_head_upgrade(const char *buf, const struct kw_head *h, char *out, size
 	if (h->minor == 0 && !sc.tokens.keep_alive)
 		put(&w, "Connection: keep-alive\r\n", 24);
 	put(&w, "\r\n", 2);
-	return w.overflow ? 0 : w.len;
+	return w.overflow || !parser_agrees(out, w.len) ? 0 : w.len;
 }
 
 /* One header line rewritten into out (which may alias it, never ahead of it):
