@@ -328,7 +328,8 @@ static size_t restore_line(const char *line, size_t n, char *out)
 		memmove(out + w, line + start, lead - start);
 		w += lead - start;
 		if (end - lead == 10 && !strncasecmp(line + lead, "keep-alive", 10)) {
-			memcpy(out + w, "close", 5);
+			/* Bytes inside a header line, not a C string. */
+			memcpy(out + w, "close", 5); // NOLINT(bugprone-not-null-terminated-result)
 			w += 5;
 		} else {
 			memmove(out + w, line + lead, end - lead);
