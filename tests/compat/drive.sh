@@ -14,12 +14,9 @@
 #   drive.sh expect PROGRAM RESPONSE
 #       Prints what PROGRAM's output must be, byte for byte, or exits 1 when
 #       the output is only compared between the arms (headers, reports).
-#   drive.sh normalize PROGRAM TAG [hdr]
+#   drive.sh normalize PROGRAM TAG
 #       Filter (stdin to stdout) applied to the output of both arms before
 #       they are compared: drops Date headers and timings, hides the run tag.
-#       With hdr (for the arm with the shim, where expected.tsv allows it):
-#       the server's "Connection: keep-alive" is put back to "Connection:
-#       close", in headers and in ab's byte total.
 #
 # Settings come from the environment, exported by suite.sh: KWC_N, KWC_LIB,
 # KWC_TMP, KWC_PORT_MAIN, KWC_PORT_GZ, KWC_PORT_KA, KWC_IMS,
@@ -314,28 +311,15 @@ expect() { # PROGRAM
 	rm -f "$one"
 }
 
-normalize() { # PROGRAM TAG [hdr]
-	local hdr=${3:-}
+normalize() { # PROGRAM TAG
 	case "$1" in
 	ab|ab-k)
 		# Keep the counts, drop timings; the document path carries the tag.
-		# hdr: each response carried "Connection: keep-alive" instead of
-		# "Connection: close", 5 bytes more: take them off the total.
 		grep -E '^(Server Software|Server Hostname|Document Path|Document Length|Complete requests|Failed requests|Non-2xx responses|Keep-Alive requests|Total transferred|HTML transferred|Write errors):' |
-			sed -e "s/$2/@TAG@/g" |
-			awk -v hdr="$hdr" '
-				/^Complete requests:/ { n = $3 }
-				hdr == "hdr" && /^Total transferred:/ { $0 = sprintf("Total transferred:      %d bytes", $3 - 5 * n) }
-				{ print }' ;;
+			sed -e "s/$2/@TAG@/g" ;;
 	*)
-		# Response headers carry the date. hdr: the server's answer to the
-		# upgraded request says keep-alive where it would have said close.
-		if [ "$hdr" = hdr ]; then
-			sed -e '/^[[:space:]]*Date: /d' -e "s/$2/@TAG@/g" \
-				-e 's/^\([[:space:]]*\)Connection: keep-alive\(\r\{0,1\}\)$/\1Connection: close\2/'
-		else
-			sed -e '/^[[:space:]]*Date: /d' -e "s/$2/@TAG@/g"
-		fi ;;
+		# Response headers carry the date.
+		sed -e '/^[[:space:]]*Date: /d' -e "s/$2/@TAG@/g" ;;
 	esac
 }
 

@@ -381,17 +381,10 @@ cell() { # PROGRAM RESPONSE
 	[ "$rc_wo" = "$want_rc" ] ||
 		why+=("exit status without [$(rc_summary "$rc_wo")], expected $ex per process")
 	# Output: identical (normalized) in both arms, and as served where known.
-	# ("hdr": the with arm's "Connection: keep-alive" is put back to "close".)
-	local hdr=
-	[ "$outmode" = hdr ] && hdr=hdr
+	[ "$outmode" = "=" ] || why+=("unknown output mode '$outmode' in expected.tsv (only = exists)")
 	n_wo=$("$DRIVE" normalize "$prog" "${prog}_${resp}_without" <"$out_wo" | sha256sum | cut -c1-64)
-	n_wi=$("$DRIVE" normalize "$prog" "${prog}_${resp}_with" $hdr <"$out_wi" | sha256sum | cut -c1-64)
+	n_wi=$("$DRIVE" normalize "$prog" "${prog}_${resp}_with" <"$out_wi" | sha256sum | cut -c1-64)
 	[ "$n_wo" = "$n_wi" ] || why+=("output differs: sha256 ${n_wo:0:12} without, ${n_wi:0:12} with")
-	# A difference the expectation allows must be there, or the line is stale.
-	if [ "$outmode" = hdr ] && [ "$n_wo" = "$n_wi" ] &&
-	   [ "$("$DRIVE" normalize "$prog" "${prog}_${resp}_with" <"$out_wi" | sha256sum | cut -c1-64)" = "$n_wo" ]; then
-		why+=("output identical without the hdr allowance: make it = in expected.tsv")
-	fi
 	if sha_exp=$("$DRIVE" expect "$prog" "$resp" | sha256sum | cut -c1-64); then
 		[ "$(sha256sum <"$out_wo" | cut -c1-64)" = "$sha_exp" ] ||
 			why+=("output without differs from the served content")
@@ -411,7 +404,6 @@ cell() { # PROGRAM RESPONSE
 	local result goal_s=$e_goal
 	if [ ${#why[@]} -eq 0 ]; then
 		result=ok
-		[ "$outmode" = hdr ] && result="ok (hdr)"
 		pass "$prog $resp: exit $(rc_summary "$rc_wi"), output identical, connections $c_wo without, $c_wi with"
 	else
 		result=FAIL
@@ -419,7 +411,7 @@ cell() { # PROGRAM RESPONSE
 		if [ "$n_wo" != "$n_wi" ]; then
 			echo "    diff of the outputs (without <, with >), lines cut at 120 characters:"
 			diff <("$DRIVE" normalize "$prog" "${prog}_${resp}_without" <"$out_wo" | cut -c1-120) \
-			     <("$DRIVE" normalize "$prog" "${prog}_${resp}_with" $hdr <"$out_wi" | cut -c1-120) |
+			     <("$DRIVE" normalize "$prog" "${prog}_${resp}_with" <"$out_wi" | cut -c1-120) |
 				head -n 8 | sed 's/^/    /'
 		fi
 		show "$TMP/err.${prog}_${resp}_without" 5
