@@ -73,6 +73,17 @@ bool kw_conn_record_opt(struct kw_conn *c, int level, int name, const void *val,
 	return true;
 }
 
+bool kw_conn_keep_replay_iov(struct kw_conn *c, const struct iovec *iov, int iovcnt, size_t n)
+{
+	for (int i = 0; i < iovcnt && n; i++) {
+		size_t take = iov[i].iov_len < n ? iov[i].iov_len : n;
+		if (!kw_conn_keep_replay(c, iov[i].iov_base, take))
+			return false;
+		n -= take;
+	}
+	return true;
+}
+
 bool kw_sockopt_pins_socket(int level, int name)
 {
 	if (level == SOL_SOCKET)

@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "dest.h"
 #include "http_track.h"
@@ -64,6 +65,9 @@ void kw_conn_reset(struct kw_conn *c, pid_t owner, ino_t ino);
  * replay. Returns false (and forgets the copy) past KW_REPLAY_MAX or when
  * memory runs out. */
 bool kw_conn_keep_replay(struct kw_conn *c, const void *buf, size_t len);
+
+/* The same for the first n bytes spread over iov. */
+bool kw_conn_keep_replay_iov(struct kw_conn *c, const struct iovec *iov, int iovcnt, size_t n);
 
 /* Remember a setsockopt(); the latest value of each (level, name) wins.
  * Returns false when it cannot be remembered (too long, too many). */

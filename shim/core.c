@@ -372,18 +372,9 @@ bool kw_after_send(struct kw_fd *s, ssize_t ret, int err, const void *buf,
 			kw_track_request_iov(&c->track, iov, iovcnt, (size_t)ret);
 		else
 			kw_track_request(&c->track, buf, (size_t)ret);
-		if (c->replayable && !c->answered) {
-			if (iov) {
-				size_t left = (size_t)ret;
-				for (int i = 0; i < iovcnt && left; i++) {
-					size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
-					kw_conn_keep_replay(c, iov[i].iov_base, n);
-					left -= n;
-				}
-			} else {
-				kw_conn_keep_replay(c, buf, (size_t)ret);
-			}
-		}
+		if (c->replayable && !c->answered)
+			kw_conn_keep_replay_iov(c, iov ? iov : &(struct iovec){ (void *)buf, (size_t)ret },
+			                        iov ? iovcnt : 1, (size_t)ret);
 		if (c->track.status == KW_TRACK_LET_GO)
 			kw_let_go_locked(s, NULL, c->track.reason);
 	} else if (replay_worthy(c, ret, err) && kw_replay(s, s->fd, "reset")) {
