@@ -8,15 +8,19 @@ WARN     = -Wall -Wextra -Werror
 # CFLAGS/LDFLAGS are the user's (optimisation, sanitizers); the rest is required.
 CFLAGS  ?= -O2 -g
 BASE_CFLAGS  = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP
-SHIM_CFLAGS  = $(BASE_CFLAGS) -fPIC -fvisibility=hidden
+SHIM_CFLAGS  = $(BASE_CFLAGS) -fPIC -fvisibility=hidden -Ishim
 SHIM_LDLIBS  = -lhttp_parser -ldl -lpthread
 
-# Pure logic: unit-testable, no interposition.
-SHIM_CORE = config http_track idle_table trace dest conn stats upgrade
-# Interposition: real-function table, fd table, connection logic, thin wrappers.
-SHIM_WRAP = real fdtable pool_local core reuse closestyle report sock_connect io_wrappers fd_lifecycle epoll_wrap
-SHIM_OBJS = $(addprefix $(BUILD)/shim/,$(addsuffix .o,$(SHIM_CORE) $(SHIM_WRAP)))
-CORE_OBJS = $(addprefix $(BUILD)/shim/,$(addsuffix .o,$(SHIM_CORE)))
+# The library's levels, lowest first; shim/<level>/ holds each one's files
+# and shim/README.md describes them. A file calls only files of its own level
+# (without circles) or of the levels before it: `make layers` checks it.
+SHIM_LEVELS = logic service sink primitive feature entry wrap
+level_objs  = $(patsubst shim/%.c,$(BUILD)/shim/%.o,$(sort $(wildcard shim/$(1)/*.c)))
+SHIM_OBJS   = $(foreach l,$(SHIM_LEVELS),$(call level_objs,$(l)))
+# Pure logic, linked alone into the unit tests and fuzz harnesses.
+CORE_OBJS   = $(call level_objs,logic)
+# Everything but the wrappers: the whole shim without interposition.
+NOWRAP_OBJS = $(filter-out $(call level_objs,wrap),$(SHIM_OBJS))
 
 UNIT_TESTS   = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 # The client library is linked into every client; each other tests/clients/*.c is a client.
@@ -36,12 +40,19 @@ $(BUILD)/shim/%.o: shim/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) -c $< -o $@
 
-$(BUILD)/libkeepwarm.so: $(SHIM_OBJS) shim/exports.map
-	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,--version-script=shim/exports.map -Wl,-z,defs -o $@ $(SHIM_OBJS) $(SHIM_LDLIBS)
+$(BUILD)/libkeepwarm.so: $(SHIM_OBJS) shim/wrap/exports.map
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,--version-script=shim/wrap/exports.map -Wl,-z,defs -o $@ $(SHIM_OBJS) $(SHIM_LDLIBS)
 
+# Unit tests link the pure logic; test_stream the whole shim but the
+# wrappers (it drives the stream over an in-memory transport).
+UNIT_CFLAGS = $(BASE_CFLAGS) -Ishim -DKW_SOURCE_DIR='"$(CURDIR)"'
 $(BUILD)/unit/%: tests/unit/%.c $(CORE_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -Ishim -o $@ $< $(CORE_OBJS) $$(pkg-config --cflags --libs check) -lhttp_parser
+	$(CC) $(UNIT_CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJS) $$(pkg-config --cflags --libs check) -lhttp_parser
+
+$(BUILD)/unit/test_stream: tests/unit/test_stream.c $(NOWRAP_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) $(LDFLAGS) -o $@ $< $(NOWRAP_OBJS) $$(pkg-config --cflags --libs check) $(SHIM_LDLIBS)
 
 $(BUILD)/kwtestd: $(KWTESTD_SRCS) tests/server/kwtestd.h tests/common/pattern.h
 	@mkdir -p $(dir $@)
@@ -69,6 +80,7 @@ integration: all
 
 check: deps-check
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory layers
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 

@@ -13,9 +13,9 @@ FUZZ_ALL       = fuzz_track fuzz_upgrade fuzz_config
 FUZZ_HARNESSES ?= $(FUZZ_ALL)
 FUZZ_BINS      = $(addprefix $(BUILD)/fuzz/,$(FUZZ_ALL))
 # The shim sources each harness links (pure logic only, no interposition).
-FUZZ_SRC_fuzz_track   = shim/http_track.c
-FUZZ_SRC_fuzz_upgrade = shim/upgrade.c
-FUZZ_SRC_fuzz_config  = shim/config.c
+FUZZ_SRC_fuzz_track   = shim/logic/http_track.c shim/logic/catalog.c
+FUZZ_SRC_fuzz_upgrade = shim/logic/upgrade.c
+FUZZ_SRC_fuzz_config  = shim/logic/config.c
 
 .PHONY: fuzz fuzz-build deps-fuzz
 deps-fuzz:

@@ -15,9 +15,9 @@ tests: $(TOOLS)
 
 # The launcher validates values with the library's own parsers (config.o),
 # so it accepts exactly what the library accepts.
-$(BUILD)/keepwarm: tools/keepwarm.c $(BUILD)/shim/config.o shim/config.h
+$(BUILD)/keepwarm: tools/keepwarm.c $(BUILD)/shim/logic/config.o shim/logic/config.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Ishim $(LDFLAGS) -o $@ tools/keepwarm.c $(BUILD)/shim/config.o
+	$(CC) $(BASE_CFLAGS) -Ishim $(LDFLAGS) -o $@ tools/keepwarm.c $(BUILD)/shim/logic/config.o
 
 $(BUILD)/keepwarm-stat: $(KWSTAT_SRCS) tools/kwstat.h
 	@mkdir -p $(dir $@)

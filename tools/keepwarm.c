@@ -7,7 +7,7 @@
  * instead of becoming a one-line warning and a default inside it. The library
  * is prepended to LD_PRELOAD, then the program replaces this process, so its
  * exit status is the program's. */
-#include "config.h"
+#include "logic/config.h"
 
 #include <errno.h>
 #include <getopt.h>

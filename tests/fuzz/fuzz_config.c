@@ -13,7 +13,7 @@
  *     or -1, leaves its output alone on -1, and agrees with a simple
  *     reference where one is easy to state (uint, bool, size; durations
  *     that are a bare number or a whole number of ms). */
-#include "config.h"
+#include "logic/config.h"
 
 #include <ctype.h>
 #include <math.h>

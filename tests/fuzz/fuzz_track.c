@@ -21,7 +21,7 @@
  * kw_track_reusable, kw_track_why_not, requests, responses, Keep-Alive
  * values, answers observed) after every run. Bytes are always copied into
  * exact-size heap buffers so ASan sees any read past what was given. */
-#include "http_track.h"
+#include "logic/http_track.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -220,7 +220,7 @@ static void run_once(int run, uint64_t seed, int eof, int extra, const uint8_t *
 		kw_track_response_eof(&t);
 	out->status = t.status;
 	out->reusable = kw_track_reusable(&t);
-	out->why = normalise(kw_track_why_not(&t));
+	out->why = normalise(kw_reason_name(kw_track_why_not(&t)));
 	out->requests = t.requests;
 	out->responses = t.responses;
 	out->ka_timeout_s = t.ka_timeout_s;

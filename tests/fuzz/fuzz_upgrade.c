@@ -15,7 +15,7 @@
  *   (d) when libhttp-parser accepts the original head, it accepts the new
  *       one with the same method, URL and version, and keep-alive;
  *   and a buffer one byte too small gives 0 without writing past it. */
-#include "upgrade.h"
+#include "logic/upgrade.h"
 
 #include <ctype.h>
 #include <http_parser.h>

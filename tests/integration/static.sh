@@ -36,7 +36,7 @@ cppcheck_run() {
 		fail "cppcheck $name: cppcheck not installed"
 	fi
 }
-cppcheck_run "shim/*.c" -I shim shim/*.c
+cppcheck_run "shim/*/*.c" -I shim shim/*/*.c
 cppcheck_run "tools/*.c" -I shim -I tools tools/*.c
 cppcheck_run "tests/server/*.c" -I tests/server -I tests/common tests/server/*.c
 
@@ -47,13 +47,14 @@ if [ -z "$TIDY" ]; then
 else
 	# One process per file, JOBS at a time; each file's diagnostics in its own file.
 	mkdir -p "$KW_TMP/tidy"
-	printf '%s\n' shim/*.c | xargs -P "$JOBS" -I{} sh -c \
-		'"$1" --quiet --warnings-as-errors="*" "$2" -- -std=gnu11 -D_GNU_SOURCE -Ishim \
-			>"$3/$(basename "$2").out" 2>&1; echo $? >"$3/$(basename "$2").rc"' \
+	printf '%s\n' shim/*/*.c | xargs -P "$JOBS" -I{} sh -c \
+		'n=$(echo "$2" | tr / _); "$1" --quiet --warnings-as-errors="*" "$2" -- -std=gnu11 -D_GNU_SOURCE -Ishim \
+			>"$3/$n.out" 2>&1; echo $? >"$3/$n.rc"' \
 		_ "$TIDY" {} "$KW_TMP/tidy"
-	for f in shim/*.c; do
-		out=$KW_TMP/tidy/$(basename "$f").out
-		rc=$(cat "$KW_TMP/tidy/$(basename "$f").rc" 2>/dev/null || echo missing)
+	for f in shim/*/*.c; do
+		n=$(echo "$f" | tr / _)
+		out=$KW_TMP/tidy/$n.out
+		rc=$(cat "$KW_TMP/tidy/$n.rc" 2>/dev/null || echo missing)
 		# Findings: "PATH:LINE:COL: error|warning: MESSAGE [CHECK,...]".
 		new=0
 		known=0
@@ -85,6 +86,23 @@ else
 			grep -v '^[0-9]* warnings\? generated' "$out" | head -60
 		fi
 	done
+fi
+
+# ---------------------------------------------------------------- catalogue strings
+# Events and reasons are compared by their enum (shim/logic/catalog.h), never
+# as strings: a str*cmp against any catalogue name anywhere in shim/ fails.
+names=$(grep -oE '^[[:space:]]*X\([A-Z0-9_]+, "[^"]+"' shim/logic/catalog.h | sed -E 's/.*"([^"]+)"/\1/' | sort -u)
+if [ -z "$names" ]; then
+	fail "catalogue strings: no names found in shim/logic/catalog.h"
+else
+	alt=$(echo "$names" | sed 's/[.]/\\./g' | paste -sd '|')
+	hits=$(grep -nE "str(n)?(case)?cmp[[:space:]]*\([^;]*\"($alt)\"" shim/*/*.c shim/*/*.h || true)
+	if [ -z "$hits" ]; then
+		pass "catalogue strings: no strcmp against any of $(echo "$names" | wc -l) names in shim/"
+	else
+		fail "catalogue strings compared with strcmp (compare the enum instead):"
+		echo "$hits"
+	fi
 fi
 
 # ---------------------------------------------------------------- -Werror build

@@ -1,4 +1,4 @@
-/* test_config.c - unit tests for shim/config.h (defaults, KEEPWARM_* parsing,
+/* test_config.c - unit tests for shim/logic/config.h (defaults, KEEPWARM_* parsing,
  * warnings, durations, unsigned integers, booleans). */
 #include <check.h>
 #include <stdbool.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "logic/config.h"
 
 /* ---- fake environment and warning sink ---------------------------------- */
 

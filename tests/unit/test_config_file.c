@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include "logic/config.h"
 
 static char warnings[8][600];
 static unsigned nwarn;

@@ -1,4 +1,4 @@
-/* test_dest.c - unit tests for shim/dest.h. */
+/* test_dest.c - unit tests for shim/logic/dest.h. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "dest.h"
+#include "logic/dest.h"
 
 static struct sockaddr_in sin4(const char *ip, uint16_t port)
 {

@@ -1,4 +1,4 @@
-/* test_http_track.c - unit tests for shim/http_track.h.
+/* test_http_track.c - unit tests for shim/logic/http_track.h.
  *
  * Every exchange below is a list of steps (bytes the program wrote, bytes it
  * read, or end-of-file) with the verdict expected after the last step and,
@@ -14,7 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_track.h"
+#include "logic/http_track.h"
+
+/* Reasons as the trace writes them. */
+#define WHY_NOT(t) kw_reason_name(kw_track_why_not(t))
+#define REASON(t) kw_reason_name((t)->reason)
 
 /* ---- exchanges ----------------------------------------------------------- */
 
@@ -365,7 +369,7 @@ static size_t rnd_below(struct feeder *f, size_t n)
 static void check_invariants(const struct kw_track *t, const char *ctx)
 {
 	bool r = kw_track_reusable(t);
-	const char *why = kw_track_why_not(t);
+	const char *why = WHY_NOT(t);
 	ck_assert_msg(why != NULL, "%s: why_not NULL", ctx);
 	ck_assert_msg(r == (why[0] == '\0'), "%s: reusable %d but why_not \"%s\"", ctx, r, why);
 	ck_assert_msg(t->status == KW_TRACK_FOLLOWING || t->status == KW_TRACK_LET_GO,
@@ -373,7 +377,7 @@ static void check_invariants(const struct kw_track *t, const char *ctx)
 	if (r)
 		ck_assert_msg(t->status == KW_TRACK_FOLLOWING, "%s: reusable but let go", ctx);
 	if (t->status == KW_TRACK_LET_GO)
-		ck_assert_msg(t->reason != NULL && t->reason[0] != '\0', "%s: let go without reason",
+		ck_assert_msg(REASON(t)[0] != '\0', "%s: let go without reason",
 		              ctx);
 }
 
@@ -504,7 +508,7 @@ static void run_exchange(const struct exchange *x, struct feeder *f, struct resu
 		if (s->after != ANY && i < nsteps - 1)
 			ck_assert_msg(kw_track_reusable(&t) == (s->after == 1),
 			              "%s: reusable %d, want %d (why_not \"%s\")", ctx,
-			              kw_track_reusable(&t), s->after, kw_track_why_not(&t));
+			              kw_track_reusable(&t), s->after, WHY_NOT(&t));
 	}
 
 	snprintf(ctx, sizeof ctx, "%s [%s] end", x->name, f->desc);
@@ -517,11 +521,10 @@ static void run_exchange(const struct exchange *x, struct feeder *f, struct resu
 
 	ck_assert_msg(res->reusable == (x->reusable == 1),
 	              "%s: reusable %d, want %d (status %d, why_not \"%s\", reason \"%s\")", ctx,
-	              res->reusable, x->reusable, t.status, kw_track_why_not(&t),
-	              t.reason ? t.reason : "(null)");
+	              res->reusable, x->reusable, t.status, WHY_NOT(&t), REASON(&t));
 	if (x->status != ANY)
 		ck_assert_msg(res->status == x->status, "%s: status %d, want %d (why_not \"%s\")", ctx,
-		              res->status, x->status, kw_track_why_not(&t));
+		              res->status, x->status, WHY_NOT(&t));
 	if (t.status == KW_TRACK_FOLLOWING) {
 		if (x->requests != ANY)
 			ck_assert_msg(res->requests == (uint32_t)x->requests, "%s: requests %u, want %d",
@@ -648,8 +651,8 @@ START_TEST(test_no_request_yet)
 	kw_track_init(&t);
 	ck_assert_int_eq(t.status, KW_TRACK_FOLLOWING);
 	ck_assert(!kw_track_reusable(&t));
-	ck_assert_ptr_nonnull(kw_track_why_not(&t));
-	ck_assert_str_ne(kw_track_why_not(&t), "");
+	ck_assert_ptr_nonnull(WHY_NOT(&t));
+	ck_assert_str_ne(WHY_NOT(&t), "");
 	ck_assert(!t.saw_request);
 	ck_assert_uint_eq(t.requests, 0);
 	ck_assert_uint_eq(t.responses, 0);
@@ -675,14 +678,14 @@ START_TEST(test_not_reusable_mid_body)
 	ck_assert(!kw_track_reusable(&t));
 	resp(&t, "01234");
 	ck_assert(!kw_track_reusable(&t));
-	ck_assert_str_ne(kw_track_why_not(&t), "");
+	ck_assert_str_ne(WHY_NOT(&t), "");
 	resp(&t, "");
 	ck_assert(!kw_track_reusable(&t)); /* a zero-length read is not EOF */
 	resp(&t, "5678");
 	ck_assert(!kw_track_reusable(&t));
 	resp(&t, "9");
 	ck_assert(kw_track_reusable(&t));
-	ck_assert_str_eq(kw_track_why_not(&t), "");
+	ck_assert_str_eq(WHY_NOT(&t), "");
 	ck_assert_uint_eq(t.responses, 1);
 
 	/* Chunked: mid-chunk, between chunks, before the final CRLF. */
@@ -710,7 +713,7 @@ START_TEST(test_request_half_written_blocks_reuse)
 	ck_assert(kw_track_reusable(&t));
 	req(&t, "GET /next HTTP/1.1\r\nHo");
 	ck_assert(!kw_track_reusable(&t));
-	ck_assert_str_ne(kw_track_why_not(&t), "");
+	ck_assert_str_ne(WHY_NOT(&t), "");
 	ck_assert_int_eq(t.status, KW_TRACK_FOLLOWING);
 }
 END_TEST
@@ -724,7 +727,7 @@ START_TEST(test_eof_after_complete_response)
 	ck_assert(kw_track_reusable(&t));
 	kw_track_response_eof(&t);
 	ck_assert(!kw_track_reusable(&t));
-	ck_assert_str_ne(kw_track_why_not(&t), "");
+	ck_assert_str_ne(WHY_NOT(&t), "");
 }
 END_TEST
 
@@ -737,7 +740,7 @@ START_TEST(test_eof_ends_close_delimited)
 	ck_assert(!kw_track_reusable(&t));
 	kw_track_response_eof(&t);
 	ck_assert(!kw_track_reusable(&t));
-	ck_assert_str_ne(kw_track_why_not(&t), "");
+	ck_assert_str_ne(WHY_NOT(&t), "");
 }
 END_TEST
 
@@ -748,13 +751,13 @@ START_TEST(test_let_go_keeps_first_reason)
 	req(&t, GET);
 	resp(&t, OK5);
 	ck_assert(kw_track_reusable(&t));
-	kw_track_let_go(&t, "first reason");
+	kw_track_let_go(&t, KW_REASON_READ_ERROR);
 	ck_assert_int_eq(t.status, KW_TRACK_LET_GO);
 	ck_assert(!kw_track_reusable(&t));
-	ck_assert_str_ne(kw_track_why_not(&t), "");
-	ck_assert_str_eq(t.reason, "first reason");
-	kw_track_let_go(&t, "second reason");
-	ck_assert_str_eq(t.reason, "first reason");
+	ck_assert_str_ne(WHY_NOT(&t), "");
+	ck_assert_str_eq(REASON(&t), "read-error");
+	kw_track_let_go(&t, KW_REASON_WRITE_ERROR);
+	ck_assert_str_eq(REASON(&t), "read-error");
 	ck_assert_int_eq(t.status, KW_TRACK_LET_GO);
 }
 END_TEST
@@ -765,10 +768,10 @@ START_TEST(test_let_go_reason_kept_after_stream_error)
 	kw_track_init(&t);
 	ck_assert_int_eq(kw_track_request(&t, "\x16\x03\x01\x00", 4), KW_TRACK_LET_GO);
 	ck_assert(!t.saw_request);
-	const char *first = t.reason;
-	ck_assert_ptr_nonnull(first);
-	kw_track_let_go(&t, "later");
-	ck_assert_ptr_eq(t.reason, first);
+	enum kw_reason first = t.reason;
+	ck_assert_int_ne(first, KW_REASON_NONE);
+	kw_track_let_go(&t, KW_REASON_READ_ERROR);
+	ck_assert_int_eq(t.reason, first);
 }
 END_TEST
 

@@ -1,4 +1,4 @@
-/* test_idle_table.c - unit tests for shim/idle_table.h. */
+/* test_idle_table.c - unit tests for shim/logic/idle_table.h. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -6,19 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "idle_table.h"
+#include "logic/idle_table.h"
 
-/* Destination number i: 10.(i>>16).(i>>8).(i) port 8000 + i%1000. */
-static struct kw_dest dest_n(unsigned i)
+/* The key of destination number i: 10.(i>>16).(i>>8).(i) port 8000 + i%1000,
+ * plain TCP. */
+static struct kw_key dest_n(unsigned i)
 {
 	struct sockaddr_in a;
 	struct kw_dest d;
+	struct kw_key k;
 	memset(&a, 0, sizeof a);
 	a.sin_family = AF_INET;
 	a.sin_port = htons((uint16_t)(8000 + i % 1000));
 	a.sin_addr.s_addr = htonl(0x0A000000u | (i & 0xFFFFFFu));
 	ck_assert_int_eq(kw_dest_from_sockaddr(&d, (struct sockaddr *)&a, sizeof a), 0);
-	return d;
+	kw_key_make(&k, &d, KW_TRANSPORT_PLAIN);
+	return k;
 }
 
 static struct kw_idle_meta meta(unsigned dest, uint64_t parked, uint64_t expires,
@@ -26,21 +29,21 @@ static struct kw_idle_meta meta(unsigned dest, uint64_t parked, uint64_t expires
 {
 	struct kw_idle_meta m;
 	memset(&m, 0, sizeof m);
-	m.dest = dest_n(dest);
-	m.born_ms = parked > 5 ? parked - 5 : 0;
+	m.key = dest_n(dest);
+	m.conn.born_ms = parked > 5 ? parked - 5 : 0;
 	m.parked_ms = parked;
 	m.expires_ms = expires;
-	m.requests = requests;
+	m.conn.requests = requests;
 	return m;
 }
 
 static void check_meta_eq(const struct kw_idle_meta *a, const struct kw_idle_meta *b)
 {
-	ck_assert(kw_dest_equal(&a->dest, &b->dest));
-	ck_assert_uint_eq(a->born_ms, b->born_ms);
+	ck_assert(kw_key_equal(&a->key, &b->key));
+	ck_assert_uint_eq(a->conn.born_ms, b->conn.born_ms);
 	ck_assert_uint_eq(a->parked_ms, b->parked_ms);
 	ck_assert_uint_eq(a->expires_ms, b->expires_ms);
-	ck_assert_uint_eq(a->requests, b->requests);
+	ck_assert_uint_eq(a->conn.requests, b->conn.requests);
 }
 
 /* Park fd for dest at time `parked`, expiring at parked + 1000000; expect rc 0. */
@@ -55,7 +58,7 @@ static void put_ok(struct kw_idle_table *t, int fd, unsigned dest, uint64_t park
 
 static int take_fd(struct kw_idle_table *t, unsigned dest, uint64_t now)
 {
-	struct kw_dest d = dest_n(dest);
+	struct kw_key d = dest_n(dest);
 	struct kw_idle_entry found, expired[8];
 	unsigned n_expired = 99;
 	found.fd = -12345;
@@ -64,7 +67,7 @@ static int take_fd(struct kw_idle_table *t, unsigned dest, uint64_t now)
 	if (rc == 0)
 		return -1;
 	ck_assert_int_eq(rc, 1);
-	ck_assert(kw_dest_equal(&found.meta.dest, &d));
+	ck_assert(kw_key_equal(&found.meta.key, &d));
 	return found.fd;
 }
 
@@ -72,11 +75,11 @@ START_TEST(test_empty)
 {
 	struct kw_idle_table *t = kw_idle_create(10, 5);
 	ck_assert_ptr_nonnull(t);
-	struct kw_dest d = dest_n(1);
+	struct kw_key d = dest_n(1);
 	struct kw_idle_entry e, ex[4];
 	unsigned n = 99;
 	ck_assert_uint_eq(kw_idle_count(t), 0);
-	ck_assert_uint_eq(kw_idle_count_dest(t, &d), 0);
+	ck_assert_uint_eq(kw_idle_count_key(t, &d), 0);
 	ck_assert_int_eq(kw_idle_take(t, &d, 0, &e, ex, 4, &n), 0);
 	ck_assert_uint_eq(n, 0);
 	ck_assert_int_eq(kw_idle_pop_oldest(t, &e), 0);
@@ -95,14 +98,14 @@ START_TEST(test_lifo_per_destination)
 	put_ok(t, 21, 2, 4);
 	put_ok(t, 12, 1, 5);
 	ck_assert_uint_eq(kw_idle_count(t), 5);
-	struct kw_dest d1 = dest_n(1), d2 = dest_n(2), d3 = dest_n(3);
-	ck_assert_uint_eq(kw_idle_count_dest(t, &d1), 3);
-	ck_assert_uint_eq(kw_idle_count_dest(t, &d2), 2);
-	ck_assert_uint_eq(kw_idle_count_dest(t, &d3), 0);
+	struct kw_key d1 = dest_n(1), d2 = dest_n(2), d3 = dest_n(3);
+	ck_assert_uint_eq(kw_idle_count_key(t, &d1), 3);
+	ck_assert_uint_eq(kw_idle_count_key(t, &d2), 2);
+	ck_assert_uint_eq(kw_idle_count_key(t, &d3), 0);
 
 	ck_assert_int_eq(take_fd(t, 1, 10), 12);
 	ck_assert_int_eq(take_fd(t, 1, 10), 11);
-	ck_assert_uint_eq(kw_idle_count_dest(t, &d1), 1);
+	ck_assert_uint_eq(kw_idle_count_key(t, &d1), 1);
 	ck_assert_int_eq(take_fd(t, 2, 10), 21);
 	put_ok(t, 13, 1, 11); /* parked again: most recent */
 	ck_assert_int_eq(take_fd(t, 1, 12), 13);
@@ -121,11 +124,11 @@ START_TEST(test_take_returns_meta)
 {
 	struct kw_idle_table *t = kw_idle_create(4, 4);
 	struct kw_idle_meta m = meta(7, 1000, 5000, 42);
-	m.born_ms = 17;
+	m.conn.born_ms = 17;
 	struct kw_idle_entry ev, found, ex[2];
 	unsigned n;
 	ck_assert_int_eq(kw_idle_put(t, 33, &m, &ev), 0);
-	ck_assert_int_eq(kw_idle_take(t, &m.dest, 2000, &found, ex, 2, &n), 1);
+	ck_assert_int_eq(kw_idle_take(t, &m.key, 2000, &found, ex, 2, &n), 1);
 	ck_assert_int_eq(found.fd, 33);
 	check_meta_eq(&found.meta, &m);
 	kw_idle_destroy(t);
@@ -146,9 +149,9 @@ START_TEST(test_per_host_cap)
 	ck_assert_int_eq(ev.fd, 10); /* that host's oldest, not fd 50 */
 	struct kw_idle_meta m10 = meta(1, 2, 2 + 1000000, 1);
 	check_meta_eq(&ev.meta, &m10);
-	struct kw_dest d1 = dest_n(1), d2 = dest_n(2);
-	ck_assert_uint_eq(kw_idle_count_dest(t, &d1), 3);
-	ck_assert_uint_eq(kw_idle_count_dest(t, &d2), 1);
+	struct kw_key d1 = dest_n(1), d2 = dest_n(2);
+	ck_assert_uint_eq(kw_idle_count_key(t, &d1), 3);
+	ck_assert_uint_eq(kw_idle_count_key(t, &d2), 1);
 	ck_assert_uint_eq(kw_idle_count(t), 4);
 
 	m = meta(1, 6, 100000, 9);
@@ -185,10 +188,10 @@ START_TEST(test_total_cap)
 	ck_assert_int_eq(kw_idle_put(t, 22, &m, &ev), 1);
 	ck_assert_int_eq(ev.fd, 11);
 
-	struct kw_dest d1 = dest_n(1), d2 = dest_n(2), d4 = dest_n(4);
-	ck_assert_uint_eq(kw_idle_count_dest(t, &d1), 0);
-	ck_assert_uint_eq(kw_idle_count_dest(t, &d2), 2);
-	ck_assert_uint_eq(kw_idle_count_dest(t, &d4), 2);
+	struct kw_key d1 = dest_n(1), d2 = dest_n(2), d4 = dest_n(4);
+	ck_assert_uint_eq(kw_idle_count_key(t, &d1), 0);
+	ck_assert_uint_eq(kw_idle_count_key(t, &d2), 2);
+	ck_assert_uint_eq(kw_idle_count_key(t, &d4), 2);
 	ck_assert_int_eq(take_fd(t, 1, 9), -1);
 	ck_assert_int_eq(take_fd(t, 2, 9), 22);
 	ck_assert_int_eq(take_fd(t, 2, 9), 21);
@@ -225,7 +228,7 @@ START_TEST(test_cap_zero)
 	ck_assert_int_eq(kw_idle_put(t, 3, &m, &ev), -1);
 	ck_assert_int_eq(kw_idle_put(t, 4, &m, &ev), -1);
 	ck_assert_uint_eq(kw_idle_count(t), 0);
-	ck_assert_uint_eq(kw_idle_count_dest(t, &m.dest), 0);
+	ck_assert_uint_eq(kw_idle_count_key(t, &m.key), 0);
 	kw_idle_destroy(t);
 
 	t = kw_idle_create(5, 0);
@@ -278,7 +281,7 @@ START_TEST(test_take_skips_expired)
 	m = meta(1, 3, 20, 1);   ck_assert_int_eq(kw_idle_put(t, 12, &m, &ev), 0);
 	m = meta(2, 4, 30, 1);   ck_assert_int_eq(kw_idle_put(t, 20, &m, &ev), 0);
 
-	struct kw_dest d1 = dest_n(1), d2 = dest_n(2);
+	struct kw_key d1 = dest_n(1), d2 = dest_n(2);
 	/* At 5 nothing has expired: plain LIFO. */
 	ck_assert_int_eq(kw_idle_take(t, &d1, 5, &found, ex, 8, &n), 1);
 	ck_assert_int_eq(found.fd, 12);
@@ -292,9 +295,9 @@ START_TEST(test_take_skips_expired)
 	ck_assert_uint_eq(n, 2);
 	ck_assert(has_fd(ex, n, 11));
 	ck_assert(has_fd(ex, n, 12));
-	ck_assert_uint_eq(kw_idle_count_dest(t, &d1), 0);
+	ck_assert_uint_eq(kw_idle_count_key(t, &d1), 0);
 	/* Other destinations are not touched by take. */
-	ck_assert_uint_eq(kw_idle_count_dest(t, &d2), 1);
+	ck_assert_uint_eq(kw_idle_count_key(t, &d2), 1);
 	ck_assert_uint_eq(kw_idle_count(t), 1);
 
 	/* All of a destination's entries expired: 0, all handed back. */
@@ -324,7 +327,7 @@ START_TEST(test_take_max_expired_respected)
 		for (unsigned k = 0; k < 8; k++)
 			ex[k].fd = -7;
 		unsigned n = 99;
-		int rc = kw_idle_take(t, &m.dest, 500, &found, ex, max, &n);
+		int rc = kw_idle_take(t, &m.key, 500, &found, ex, max, &n);
 		ck_assert_uint_le(n, max);
 		ck_assert_int_eq(ex[max].fd, -7);
 		if (rc == 1) {
@@ -419,8 +422,8 @@ START_TEST(test_pop_oldest_order)
 	ck_assert_int_eq(e.fd, 13);
 	ck_assert_int_eq(kw_idle_pop_oldest(t, &e), 0);
 	ck_assert_uint_eq(kw_idle_count(t), 0);
-	struct kw_dest d1 = dest_n(1);
-	ck_assert_uint_eq(kw_idle_count_dest(t, &d1), 0);
+	struct kw_key d1 = dest_n(1);
+	ck_assert_uint_eq(kw_idle_count_key(t, &d1), 0);
 	ck_assert_int_eq(take_fd(t, 1, 8), -1);
 	kw_idle_destroy(t);
 }
@@ -472,8 +475,8 @@ START_TEST(test_many_destinations)
 			put_ok(t, (int)(r * DESTS + d), d, ++clock);
 	ck_assert_uint_eq(kw_idle_count(t), TOTAL);
 	for (unsigned d = 0; d < DESTS; d++) {
-		struct kw_dest k = dest_n(d);
-		ck_assert_uint_eq(kw_idle_count_dest(t, &k), PER);
+		struct kw_key k = dest_n(d);
+		ck_assert_uint_eq(kw_idle_count_key(t, &k), PER);
 	}
 
 	/* Table full: the least recently parked overall goes, whatever the host. */
@@ -494,10 +497,10 @@ START_TEST(test_many_destinations)
 	for (int r = PER - 1; r >= 0; r--)
 		ck_assert_int_eq(take_fd(t, 500, clock), r * DESTS + 500);
 	ck_assert_int_eq(take_fd(t, 500, clock), -1);
-	struct kw_dest k0 = dest_n(0), k1 = dest_n(1), k5 = dest_n(5);
-	ck_assert_uint_eq(kw_idle_count_dest(t, &k0), PER - 1);
-	ck_assert_uint_eq(kw_idle_count_dest(t, &k1), PER - 1);
-	ck_assert_uint_eq(kw_idle_count_dest(t, &k5), PER);
+	struct kw_key k0 = dest_n(0), k1 = dest_n(1), k5 = dest_n(5);
+	ck_assert_uint_eq(kw_idle_count_key(t, &k0), PER - 1);
+	ck_assert_uint_eq(kw_idle_count_key(t, &k1), PER - 1);
+	ck_assert_uint_eq(kw_idle_count_key(t, &k5), PER);
 
 	/* Oldest order continues after the two evictions. */
 	struct kw_idle_entry e;
@@ -517,7 +520,7 @@ START_TEST(test_many_destinations)
 
 	/* Renumber deep inside the table. */
 	ck_assert(kw_idle_renumber(t, 3 * DESTS + 777, 200000));
-	ck_assert_int_eq(kw_idle_count_dest(t, &(struct kw_dest){ 0 }), 0);
+	ck_assert_int_eq(kw_idle_count_key(t, &(struct kw_key){ 0 }), 0);
 
 	/* Expire everything, oldest first. */
 	unsigned left = kw_idle_count(t), got = 0;

@@ -1,4 +1,4 @@
-/* test_trace.c - unit tests for shim/trace.h. */
+/* test_trace.c - unit tests for shim/logic/trace.h. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "trace.h"
+#include "logic/trace.h"
 
 static struct kw_dest dest4(const char *ip, uint16_t port)
 {

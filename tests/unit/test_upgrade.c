@@ -1,9 +1,9 @@
-/* test_upgrade.c - unit tests for shim/upgrade.h: parsing a request head,
+/* test_upgrade.c - unit tests for shim/logic/upgrade.h: parsing a request head,
  * upgrading close-style requests, classifying replayable methods. */
 #include <check.h>
 #include <string.h>
 
-#include "upgrade.h"
+#include "logic/upgrade.h"
 
 static enum kw_head_status parse(const char *text, struct kw_head *h)
 {

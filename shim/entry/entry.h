@@ -1,0 +1,110 @@
+/* entry.h - keepwarm as the wrappers see it: the one header they include.
+ *
+ * A wrapper looks the fd up (kw_fd_lookup) and calls straight through when it
+ * is not followed; otherwise it calls the real function and hands the outcome
+ * to one of these. Every function here keeps errno as the program should see
+ * it. */
+#ifndef KW_ENTRY_H
+#define KW_ENTRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "logic/catalog.h"
+#include "service/fdtable.h"
+#include "service/real.h"
+#include "service/state.h"
+
+/* ---- initialisation (init.c) ---- */
+
+/* Read the configuration and set everything up, once; safe to call from any
+ * wrapper at any time. Returns true when sockets are followed (kw_mode is not
+ * KW_MODE_OFF). */
+bool kw_init(void);
+
+/* ---- the byte stream of a followed connection (stream.c) ---- */
+
+/* Before the program's bytes iov go out on a followed socket. Returns true
+ * when the call was handled here and *result (with errno) is what the
+ * program gets: an upgraded request head was sent, or a fresh connection is
+ * still being dialled for a request that must not travel on a reused one
+ * (EAGAIN). */
+bool kw_stream_before_send(struct kw_fd *s, const struct iovec *iov, int iovcnt, int flags,
+                           ssize_t *result);
+
+/* After a real send on a followed socket: ret and err (errno after the call)
+ * are its outcome, iov the bytes offered, flags the send flags. Returns true
+ * when the call must be made once more: a reused connection failed before
+ * answering and the request was replayed on a fresh one. */
+bool kw_stream_sent(struct kw_fd *s, ssize_t ret, int err, const struct iovec *iov,
+                    int iovcnt, int flags);
+
+/* After a real receive on a followed socket: iov holds what was read when
+ * *ret > 0, asked is how much the program asked for. For an upgraded request
+ * the response head may be put back to what the server says to a
+ * close-style request, which shortens *ret. Returns true when the call must
+ * be made once more (replayed, as for kw_stream_sent). */
+bool kw_stream_received(struct kw_fd *s, ssize_t *ret, int err, const struct iovec *iov,
+                        int iovcnt, size_t asked, int flags);
+
+/* ---- descriptors (lifecycle.c) ---- */
+
+/* A socket() call returned fd: follow it if it is a TCP socket. */
+void kw_on_socket(int fd, int domain, int type, int protocol);
+
+/* After socket() failed with EMFILE/ENFILE: close idle connections. Returns
+ * true if any may have been closed (the caller retries once). */
+bool kw_relieve_fd_pressure(void);
+
+/* connect() on a followed, unconnected socket: hand back a parked connection
+ * or dial for real. */
+int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t len);
+
+/* close() of a followed or private fd: park, or close for real. */
+int kw_close(struct kw_fd *s, int fd);
+
+/* close_range()/closefrom() semantics around keepwarm's private fds. */
+int kw_close_range(unsigned lo, unsigned hi, int flags);
+
+/* The program did something on fd that keepwarm does not model: stop
+ * following it for good (never pooled). No-op for unfollowed fds. */
+void kw_taint(int fd, enum kw_reason reason);
+
+/* A followed socket must never be pooled nor handed a pooled connection
+ * (bind(), SO_BINDTODEVICE, ...). */
+void kw_pin(struct kw_fd *s, enum kw_reason reason);
+
+/* setsockopt() succeeded on a followed socket: remember it for a handback. */
+void kw_note_sockopt(struct kw_fd *s, int level, int name, const void *val, socklen_t len);
+
+/* epoll_ctl() succeeded on a followed socket. */
+void kw_note_epoll(struct kw_fd *s, int epfd, int op, const struct epoll_event *ev);
+
+/* The program is about to get number fd from dup2/dup3: if keepwarm owns
+ * it, move ours away; if it follows it, stop (the old socket is closed
+ * implicitly, never parked). */
+void kw_claim_number(int fd);
+
+/* fork() with the pool held still across it; the child drops the idle
+ * connections it inherited. */
+pid_t kw_fork(void);
+
+/* True for keepwarm's own descriptors (parked connections, the trace). */
+static inline bool kw_is_private(const struct kw_fd *s)
+{
+	return atomic_load_explicit(&s->kind, memory_order_acquire) == KW_FD_PRIVATE;
+}
+
+/* Fail a call on a private fd as the kernel would on a number never opened. */
+static inline int kw_ebadf(void)
+{
+	extern int *__errno_location(void);
+	*__errno_location() = 9; /* EBADF */
+	return -1;
+}
+
+#endif

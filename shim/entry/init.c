@@ -1,0 +1,112 @@
+/* init.c - reading the configuration, choosing the arm, setting up the fd
+ * table, the private range, the pool and the reports; once per process. */
+#include "entry/entry.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "service/private.h"
+#include "sink/pool.h"
+#include "sink/report.h"
+
+enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
+static _Atomic int init_state = INIT_NONE;
+
+static void warn_stderr(const char *line)
+{
+	(void)kw_real.write(2, line, strlen(line));
+}
+
+static const char *env_lookup(const char *name)
+{
+	return secure_getenv(name); /* setuid programs ignore the environment */
+}
+
+/* /etc/keepwarm.conf, then ~/.config/keepwarm/keepwarm.conf: under the
+ * environment, which is applied last. */
+static void apply_file(const char *path)
+{
+	char text[64 * 1024];
+	ssize_t n;
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	while (len < sizeof text - 1 && (n = kw_real.read(fd, text + len, sizeof text - 1 - len)) > 0)
+		len += (size_t)n;
+	kw_real.close(fd);
+	text[len] = '\0';
+	kw_config_apply_text(&kw_cfg, text, path, warn_stderr);
+}
+
+static void load_config(void)
+{
+	const char *home = secure_getenv("HOME");
+	char user[1024];
+
+	kw_config_defaults(&kw_cfg);
+	if (getauxval(AT_SECURE))
+		return; /* setuid: neither files nor environment */
+	apply_file("/etc/keepwarm.conf");
+	if (home && snprintf(user, sizeof user, "%s/.config/keepwarm/keepwarm.conf", home) < (int)sizeof user)
+		apply_file(user);
+	kw_config_apply_env(&kw_cfg, env_lookup, warn_stderr);
+}
+
+/* KEEPWARM_SAMPLE: this process joins the on arm with that probability. */
+static bool in_on_arm(void)
+{
+	uint64_t r;
+
+	if (!kw_cfg.enabled || kw_cfg.sample <= 0.0)
+		return false;
+	if (kw_cfg.sample >= 1.0)
+		return true;
+	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r)
+		r = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL ^ kw_now_ms();
+	return (double)(r >> 11) / (double)(1ULL << 53) < kw_cfg.sample;
+}
+
+bool kw_init(void)
+{
+	int expected = INIT_NONE;
+
+	if (atomic_load_explicit(&init_state, memory_order_acquire) == INIT_DONE)
+		return kw_mode != KW_MODE_OFF;
+	if (!atomic_compare_exchange_strong(&init_state, &expected, INIT_RUNNING)) {
+		if (kw_depth)
+			return false; /* re-entered from our own initialisation */
+		while (atomic_load_explicit(&init_state, memory_order_acquire) != INIT_DONE)
+			sched_yield();
+		return kw_mode != KW_MODE_OFF;
+	}
+	kw_depth++;
+	if (kw_real_resolve() == 0) {
+		bool on;
+		load_config();
+		on = in_on_arm();
+		if ((on || kw_cfg.stats[0]) && kw_fd_table_init() == 0) {
+			unsigned cap = kw_private_init();
+			unsigned total = kw_cfg.max_idle < cap ? kw_cfg.max_idle : cap;
+			if (kw_pool_local_create(&kw_pool, total, kw_cfg.max_idle_per_host) == 0)
+				kw_mode = on ? KW_MODE_REUSE : KW_MODE_OBSERVE;
+		}
+		kw_report_init(&kw_cfg, on ? "on" : "off");
+	}
+	kw_depth--;
+	atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
+	return kw_mode != KW_MODE_OFF;
+}
+
+__attribute__((constructor)) static void kw_constructor(void)
+{
+	kw_init();
+}

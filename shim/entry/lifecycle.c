@@ -1,0 +1,280 @@
+/* lifecycle.c - a followed socket's life as the program sees it: socket(),
+ * connect() (a handback or a dial), the calls that pin or taint it, close()
+ * (park or close), and the calls that close, claim or copy many descriptors
+ * at once (close_range, dup2 onto our numbers, fork). */
+#include "entry/entry.h"
+
+#include <errno.h>
+#include <linux/close_range.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "feature/closestyle.h"
+#include "primitive/follow.h"
+#include "primitive/handback.h"
+#include "primitive/park.h"
+#include "service/private.h"
+#include "service/tcp.h"
+#include "sink/report.h"
+
+/* ---- following sockets ---- */
+
+void kw_on_socket(int fd, int domain, int type, int protocol)
+{
+	struct kw_fd *s;
+	ino_t ino;
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	/* Whatever this number was before, it is a new socket now. */
+	kw_fd_set_kind(fd, KW_FD_NONE);
+	if (!kw_init())
+		return;
+	if ((domain != AF_INET && domain != AF_INET6) || base != SOCK_STREAM ||
+	    (protocol != 0 && protocol != IPPROTO_TCP))
+		return;
+	if (!(ino = kw_tcp_inode(fd)) || !(s = kw_fd_slot(fd)))
+		return;
+	kw_slot_lock(s);
+	kw_conn_reset(&s->conn, getpid(), ino, &kw_tcp_transport);
+	atomic_store_explicit(&s->kind, KW_FD_SOCKET, memory_order_release);
+	kw_slot_unlock(s);
+}
+
+bool kw_relieve_fd_pressure(void)
+{
+	if (!kw_init())
+		return false;
+	kw_park_flush(KW_REASON_FD_PRESSURE);
+	return true;
+}
+
+int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct kw_conn *c = &s->conn;
+	int saved = errno, ret, err;
+
+	kw_slot_lock(s);
+	if (atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_SOCKET) {
+		kw_slot_unlock(s);
+		return kw_real.connect(fd, addr, len); /* a second connect(): the kernel answers */
+	}
+	if (kw_dest_from_sockaddr(&c->dest, addr, len) < 0) {
+		kw_let_go(s, KW_REASON_NOT_INET);
+		kw_slot_unlock(s);
+		return kw_real.connect(fd, addr, len);
+	}
+	kw_report_tick();
+	if (kw_mode == KW_MODE_REUSE && kw_handback(s)) {
+		kw_slot_unlock(s);
+		errno = saved;
+		return 0;
+	}
+	ret = kw_real.connect(fd, addr, len);
+	err = errno;
+	if (ret == 0 || err == EINPROGRESS || err == EINTR) {
+		kw_conn_dialled(c, kw_now_ms());
+		kw_follow(s);
+		kw_event(KW_EVENT_DIAL, fd, &c->dest, KW_REASON_NONE, -1, -1);
+	} else {
+		kw_let_go(s, KW_REASON_CONNECT_FAILED);
+	}
+	kw_slot_unlock(s);
+	errno = err;
+	return ret;
+}
+
+void kw_taint(int fd, enum kw_reason reason)
+{
+	struct kw_fd *s = kw_fd_lookup(fd);
+	int saved = errno;
+
+	if (!s || kw_depth)
+		return;
+	kw_slot_lock(s);
+	kw_let_go(s, reason);
+	kw_slot_unlock(s);
+	errno = saved;
+}
+
+void kw_pin(struct kw_fd *s, enum kw_reason reason)
+{
+	int saved = errno;
+
+	kw_slot_lock(s);
+	kw_let_go(s, reason);
+	kw_slot_unlock(s);
+	errno = saved;
+}
+
+void kw_note_sockopt(struct kw_fd *s, int level, int name, const void *val, socklen_t len)
+{
+	int saved = errno;
+
+	if (kw_sockopt_pins_socket(level, name)) {
+		kw_pin(s, KW_REASON_PINNED_BY_SOCKOPT);
+		return;
+	}
+	kw_slot_lock(s);
+	s->conn.meta.touched |= kw_copied_opt_bit(level, name);
+	/* Before connect() they must follow the socket onto a handed-back
+	 * connection; afterwards they are already on the real one. */
+	if (atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_SOCKET &&
+	    !kw_conn_record_opt(&s->conn, level, name, val, len))
+		kw_let_go(s, KW_REASON_SOCKOPT_NOT_REPLAYABLE);
+	kw_slot_unlock(s);
+	errno = saved;
+}
+
+void kw_note_epoll(struct kw_fd *s, int epfd, int op, const struct epoll_event *ev)
+{
+	int saved = errno;
+
+	kw_slot_lock(s);
+	if (!kw_conn_record_epoll(&s->conn, epfd, op, ev))
+		kw_let_go(s, KW_REASON_EPOLL_SETS);
+	kw_slot_unlock(s);
+	errno = saved;
+}
+
+int kw_close(struct kw_fd *s, int fd)
+{
+	int saved = errno;
+	enum kw_reason why;
+
+	if (atomic_load_explicit(&s->kind, memory_order_acquire) == KW_FD_PRIVATE)
+		return kw_ebadf();
+	if (kw_depth) /* re-entered (signal handler): no decisions, just close */
+		return kw_real.close(fd);
+	kw_report_tick();
+	kw_slot_lock(s);
+	if (atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP &&
+	    kw_mode == KW_MODE_REUSE) {
+		why = kw_park(s, false);
+		if (kw_cfg.drain_bytes &&
+		    (why == KW_REASON_RESPONSE_INCOMPLETE || why == KW_REASON_RESPONSE_PENDING)) {
+			kw_closestyle_drain(s);
+			why = kw_park(s, false);
+		}
+		if (why)
+			kw_event(KW_EVENT_DISCARD, fd, &s->conn.dest, why, -1, kw_conn_requests(&s->conn));
+	}
+	atomic_store_explicit(&s->kind, KW_FD_NONE, memory_order_release);
+	kw_slot_unlock(s);
+	errno = saved;
+	return kw_real.close(fd);
+}
+
+void kw_claim_number(int fd)
+{
+	struct kw_fd *s = kw_fd_lookup(fd);
+
+	if (!s)
+		return;
+	if (atomic_load_explicit(&s->kind, memory_order_acquire) == KW_FD_PRIVATE) {
+		if (!kw_report_relocate(fd))
+			kw_park_relocate(fd);
+		return;
+	}
+	/* The program's own followed socket is closed implicitly: never parked. */
+	kw_slot_lock(s);
+	kw_let_go(s, KW_REASON_REPLACED_BY_DUP);
+	kw_slot_unlock(s);
+}
+
+/* ---- close_range ---- */
+
+struct fd_list {
+	int *fds;
+	size_t n, cap;
+	unsigned lo, hi;
+	int kind; /* which kind to collect */
+};
+
+static void collect(struct kw_fd *s, void *arg)
+{
+	struct fd_list *l = arg;
+	int kind = atomic_load_explicit(&s->kind, memory_order_acquire);
+	bool want = l->kind == KW_FD_PRIVATE ? kind == KW_FD_PRIVATE
+	                                     : (kind == KW_FD_SOCKET || kind == KW_FD_HTTP);
+
+	if (!want || (unsigned)s->fd < l->lo || (unsigned)s->fd > l->hi)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		int *grown = realloc(l->fds, cap * sizeof *grown);
+		if (!grown)
+			return;
+		l->fds = grown;
+		l->cap = cap;
+	}
+	l->fds[l->n++] = s->fd;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+int kw_close_range(unsigned lo, unsigned hi, int flags)
+{
+	struct fd_list l = { .lo = lo, .hi = hi, .kind = KW_FD_HTTP };
+	unsigned from = lo;
+	int ret = 0, err = 0;
+
+	if (!kw_fd_table || (flags & CLOSE_RANGE_CLOEXEC) || lo > hi)
+		return kw_real.close_range(lo, hi, flags);
+	/* The program's followed sockets first: each may be parked. */
+	kw_fd_for_each(collect, &l);
+	for (size_t i = 0; i < l.n; i++) {
+		struct kw_fd *s = kw_fd_lookup(l.fds[i]);
+		if (s)
+			kw_close(s, l.fds[i]);
+	}
+	/* Then everything else in the range, stepping around our own numbers. */
+	l.n = 0;
+	l.kind = KW_FD_PRIVATE;
+	kw_private_lock();
+	kw_fd_for_each(collect, &l);
+	qsort(l.fds, l.n, sizeof *l.fds, cmp_int);
+	for (size_t i = 0; i <= l.n && ret == 0; i++) {
+		unsigned to = i < l.n ? (unsigned)l.fds[i] - 1 : hi;
+		if (i < l.n && (unsigned)l.fds[i] == from) {
+			from++;
+			continue;
+		}
+		if (from <= to && from <= hi) {
+			ret = kw_real.close_range(from, to, flags);
+			err = errno;
+		}
+		if (i < l.n)
+			from = (unsigned)l.fds[i] + 1;
+	}
+	kw_private_unlock();
+	free(l.fds);
+	errno = err ? err : errno;
+	return ret;
+}
+
+/* ---- fork ---- */
+
+pid_t kw_fork(void)
+{
+	pid_t pid;
+	int err;
+
+	if (!kw_init())
+		return kw_real.fork();
+	kw_private_lock();
+	pid = kw_real.fork();
+	err = errno;
+	if (pid == 0) {
+		kw_fd_after_fork_child();
+		kw_private_after_fork_child();
+		kw_park_forget_all();
+		kw_report_after_fork_child();
+	}
+	kw_private_unlock();
+	errno = err;
+	return pid;
+}

@@ -1,0 +1,158 @@
+/* stream.c - the byte stream of a followed connection: what the program
+ * sent and received feeds the HTTP tracker, and the close-style and replay
+ * features act at the right moments, all through the connection's transport.
+ * The fd wrappers are one caller; a TLS layer will be another, feeding
+ * plaintext while the socket underneath is followed in watch-only mode. */
+#include "entry/entry.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "feature/closestyle.h"
+#include "feature/replay.h"
+#include "logic/upgrade.h"
+#include "primitive/follow.h"
+#include "sink/report.h"
+
+static bool soft_error(int err)
+{
+	return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
+}
+
+/* The first bytes of iov, up to cap, in one buffer. */
+static size_t gather(const struct iovec *iov, int iovcnt, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < iovcnt && len < cap; i++) {
+		size_t n = iov[i].iov_len < cap - len ? iov[i].iov_len : cap - len;
+		memcpy(buf + len, iov[i].iov_base, n);
+		len += n;
+	}
+	return len;
+}
+
+bool kw_stream_before_send(struct kw_fd *s, const struct iovec *iov, int iovcnt, int flags,
+                           ssize_t *result)
+{
+	struct kw_conn *c = &s->conn;
+	char flat[KW_HEAD_MAX];
+	struct kw_head h;
+	enum kw_head_status st;
+	size_t len;
+	bool handled = false;
+	int saved = errno;
+
+	if (kw_mode != KW_MODE_REUSE || iovcnt < 1)
+		return false;
+	kw_slot_lock(s);
+	/* Only the start of a request, on a connection whose bytes we follow. */
+	if (atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_HTTP || c->watch_only ||
+	    c->track.status != KW_TRACK_FOLLOWING || c->track.request_open ||
+	    !(len = gather(iov, iovcnt, flat, sizeof flat)))
+		goto out;
+	st = kw_head_parse(flat, len, &h);
+	if (c->reused && !c->track.requests && kw_replay_admit(s, st, &h, flat, len, result)) {
+		handled = true;
+		goto out;
+	}
+	if (kw_cfg.upgrade && st == KW_HEAD_OK && h.close_style &&
+	    kw_closestyle_upgrade(s, iov, iovcnt, flags, flat, &h, result)) {
+		handled = true;
+		saved = errno;
+	}
+out:
+	kw_slot_unlock(s);
+	if (handled && *result >= 0)
+		errno = saved;
+	return handled;
+}
+
+bool kw_stream_sent(struct kw_fd *s, ssize_t ret, int err, const struct iovec *iov,
+                    int iovcnt, int flags)
+{
+	struct kw_conn *c = &s->conn;
+	bool retry = false;
+
+	kw_slot_lock(s);
+	if (atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_HTTP) {
+		/* Unconnected (sendto with an address, TCP Fast Open): not modelled. */
+		if (ret > 0)
+			kw_let_go(s, KW_REASON_SEND_BEFORE_CONNECT);
+	} else if (flags & MSG_OOB) {
+		kw_let_go(s, KW_REASON_SEND_OOB);
+	} else if (ret > 0) {
+		c->meta.wire_sent += (uint64_t)ret;
+		if (!c->watch_only) {
+			if (kw_report_latency)
+				c->track.now_us = kw_now_us();
+			kw_track_request_iov(&c->track, iov, iovcnt, (size_t)ret);
+			if (c->replayable && !c->answered)
+				kw_conn_keep_replay_iov(c, iov, iovcnt, (size_t)ret);
+			if (c->track.status == KW_TRACK_LET_GO)
+				kw_let_go(s, c->track.reason);
+		}
+	} else if (!c->watch_only && kw_replay_worthy(c, ret, err) &&
+	           kw_replay(s, KW_REASON_REPLAY_RESET)) {
+		retry = true;
+	} else if (ret < 0 && !soft_error(err)) {
+		kw_let_go(s, KW_REASON_WRITE_ERROR);
+	}
+	kw_slot_unlock(s);
+	errno = err;
+	return retry;
+}
+
+/* Response bytes the program consumed (not peeked): the tracker, the head a
+ * close-style request expects, and end-of-file where the response ends. */
+static void received(struct kw_fd *s, ssize_t *retp, const struct iovec *iov, int iovcnt)
+{
+	struct kw_conn *c = &s->conn;
+	ssize_t ret = *retp;
+	bool starts_response = !c->track.response_open;
+
+	c->answered = true;
+	if (kw_report_latency)
+		c->track.now_us = kw_now_us();
+	kw_track_response_iov(&c->track, iov, iovcnt, (size_t)ret);
+	if (c->restore_close && starts_response && kw_cfg.upgrade)
+		*retp = kw_closestyle_restore(c, iov, ret);
+	if (!kw_closestyle_eof_check(s) && c->track.status == KW_TRACK_LET_GO)
+		kw_let_go(s, c->track.reason);
+}
+
+bool kw_stream_received(struct kw_fd *s, ssize_t *retp, int err, const struct iovec *iov,
+                        int iovcnt, size_t asked, int flags)
+{
+	struct kw_conn *c = &s->conn;
+	ssize_t ret = *retp;
+	bool retry = false;
+
+	kw_slot_lock(s);
+	if (flags & MSG_PEEK) {
+		/* Nothing consumed: the tracker must not advance; and a program that
+		 * peeks sees the server's own head from then on. */
+		if (ret > 0)
+			c->restore_close = false;
+	} else if (atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_HTTP) {
+		/* Unconnected: nothing to follow yet. */
+	} else if (flags & (MSG_OOB | MSG_TRUNC | MSG_ERRQUEUE)) {
+		kw_let_go(s, KW_REASON_RECV_FLAGS);
+	} else if (ret > 0) {
+		c->meta.wire_received += (uint64_t)ret;
+		if (!c->watch_only)
+			received(s, retp, iov, iovcnt);
+	} else if (!c->watch_only && kw_replay_worthy(c, ret, err) &&
+	           kw_replay(s, ret ? KW_REASON_REPLAY_RESET : KW_REASON_REPLAY_EOF)) {
+		retry = true;
+	} else if (ret == 0 && asked > 0) {
+		if (!c->watch_only)
+			kw_track_response_eof(&c->track);
+		kw_let_go(s, KW_REASON_SERVER_CLOSED);
+	} else if (ret < 0 && !soft_error(err)) {
+		kw_let_go(s, KW_REASON_READ_ERROR);
+	}
+	kw_slot_unlock(s);
+	errno = err;
+	return retry;
+}

@@ -1,0 +1,193 @@
+/* closestyle.c - upgrade, head restore, end-of-file and drain. */
+#include "feature/closestyle.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "logic/transport.h"
+#include "primitive/follow.h"
+#include "primitive/park.h"
+#include "service/state.h"
+#include "sink/report.h"
+
+#define DRAIN_BUDGET_US 5000 /* the longest close() waits for a remainder */
+
+/* ---- request upgrade ---- */
+
+static void account_sent(struct kw_conn *c, const void *buf, size_t len)
+{
+	kw_track_request(&c->track, buf, len);
+	if (c->replayable)
+		kw_conn_keep_replay(c, buf, len);
+}
+
+/* Send the upgraded head and the rest of the program's bytes (those after
+ * its original head, which may span several iovecs). The program is told how
+ * many of its own bytes went out. */
+static ssize_t send_upgraded(struct kw_fd *s, const struct iovec *iov, int iovcnt, int flags,
+                             const struct kw_head *h, const char *head, size_t head_len)
+{
+	struct kw_conn *c = &s->conn;
+	struct iovec v[IOV_MAX];
+	size_t skip = h->len, sent_rest;
+	ssize_t r;
+	int n = 0;
+
+	v[n++] = (struct iovec){ (void *)head, head_len };
+	for (int i = 0; i < iovcnt && n < IOV_MAX; i++) {
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		v[n++] = (struct iovec){ (char *)iov[i].iov_base + skip, iov[i].iov_len - skip };
+		skip = 0;
+	}
+	if (kw_report_latency)
+		c->track.now_us = kw_now_us();
+	r = c->tp->send(s->fd, v, n, flags);
+	if (r < 0)
+		return r; /* nothing went out: the program retries, we rewrite again */
+	if ((size_t)r < head_len) {
+		/* The program must never wait on bytes we hold: finish the head now. */
+		if (!c->tp->send_all(s->fd, head + r, head_len - (size_t)r, KW_REDIAL_TIMEOUT_MS)) {
+			kw_let_go(s, KW_REASON_WRITE_ERROR);
+			errno = EPIPE;
+			return -1;
+		}
+		r = (ssize_t)head_len;
+	}
+	c->meta.wire_sent += (uint64_t)r;
+	account_sent(c, head, head_len);
+	sent_rest = (size_t)r - head_len;
+	for (int i = 1, left = (int)sent_rest; i < n && left > 0; i++) {
+		size_t take = v[i].iov_len < (size_t)left ? v[i].iov_len : (size_t)left;
+		account_sent(c, v[i].iov_base, take);
+		left -= (int)take;
+	}
+	c->eof_after_response = true;
+	c->restore_close = true;
+	kw_event(KW_EVENT_UPGRADE, s->fd, &c->dest,
+	         h->minor == 0 ? KW_REASON_HTTP10_KEEP_ALIVE : KW_REASON_CLOSE_REMOVED, -1, -1);
+	return (ssize_t)(h->len + sent_rest);
+}
+
+bool kw_closestyle_upgrade(struct kw_fd *s, const struct iovec *iov, int iovcnt, int flags,
+                           const char *flat, const struct kw_head *h, ssize_t *result)
+{
+	char head[KW_HEAD_MAX + 64];
+	size_t head_len = kw_head_upgrade(flat, h, head, sizeof head);
+
+	if (!head_len)
+		return false;
+	*result = send_upgraded(s, iov, iovcnt, flags, h, head, head_len);
+	return true;
+}
+
+/* ---- the response head ---- */
+
+ssize_t kw_closestyle_restore(struct kw_conn *c, const struct iovec *iov, ssize_t ret)
+{
+	char *data = iov[0].iov_base;
+	size_t len = (size_t)ret, head = 0;
+
+	c->restore_close = false;
+	if (len > iov[0].iov_len)
+		return ret;
+	for (size_t i = 0; i + 3 < len; i++)
+		if (data[i] == '\r' && data[i + 1] == '\n' && data[i + 2] == '\r' && data[i + 3] == '\n') {
+			head = i + 4;
+			break;
+		}
+	if (!head || (len > 9 && data[9] == '1'))
+		return ret; /* incomplete, or an interim 1xx: leave it be */
+	return (ssize_t)kw_response_restore_close(data, head, len);
+}
+
+/* ---- end of an upgraded response ---- */
+
+/* Called by the transport just before the connection leaves the program's
+ * descriptor. */
+static void park_before_eof(void *arg)
+{
+	struct kw_fd *s = arg;
+	enum kw_reason why = kw_park(s, false);
+
+	if (why)
+		kw_event(KW_EVENT_DISCARD, s->fd, &s->conn.dest, why, -1, kw_conn_requests(&s->conn));
+}
+
+static void end_with_eof(struct kw_fd *s, bool park)
+{
+	struct kw_conn *c = &s->conn;
+
+	if (!c->tp->end_with_eof(c, s->fd, park ? park_before_eof : NULL, s)) {
+		kw_let_go(s, KW_REASON_NO_FD_FOR_EOF);
+		return;
+	}
+	kw_event(KW_EVENT_EOF, s->fd, &c->dest,
+	         park ? KW_REASON_RESPONSE_COMPLETE : KW_REASON_SERVER_KEPT_TALKING, -1,
+	         kw_conn_requests(c));
+	atomic_store_explicit(&s->kind, KW_FD_NONE, memory_order_release);
+}
+
+bool kw_closestyle_eof_check(struct kw_fd *s)
+{
+	struct kw_conn *c = &s->conn;
+
+	if (!c->eof_after_response)
+		return false;
+	if (kw_track_reusable(&c->track)) {
+		end_with_eof(s, true);
+		return true;
+	}
+	if (c->track.status != KW_TRACK_LET_GO || c->track.reason == KW_REASON_RESPONSE_CLOSE ||
+	    c->track.reason == KW_REASON_SERVER_CLOSED)
+		return false; /* still mid-response, or the server closes by itself */
+	/* The server sent more than the response and will not close: end it
+	 * once the program has what was sent. */
+	if (c->tp->unread(s->fd) == 0)
+		end_with_eof(s, false);
+	return true;
+}
+
+/* ---- drain at close ---- */
+
+void kw_closestyle_drain(struct kw_fd *s)
+{
+	struct kw_conn *c = &s->conn;
+	const http_parser *p = &c->track.response;
+	uint64_t deadline = kw_now_us() + DRAIN_BUDGET_US, total = 0;
+	char buf[16384];
+
+	/* A Content-Length remainder we already know is too big: not worth it. */
+	if (c->track.response_open && !(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX &&
+	    p->content_length > kw_cfg.drain_bytes)
+		return;
+	while (c->track.status == KW_TRACK_FOLLOWING && !kw_track_reusable(&c->track) &&
+	       total < kw_cfg.drain_bytes) {
+		uint64_t now = kw_now_us();
+		size_t want = sizeof buf;
+		ssize_t n;
+
+		if (now >= deadline)
+			break;
+		if (want > kw_cfg.drain_bytes - total)
+			want = (size_t)(kw_cfg.drain_bytes - total);
+		n = c->tp->recv(s->fd, buf, want);
+		if (n > 0) {
+			total += (uint64_t)n;
+			c->meta.wire_received += (uint64_t)n;
+			kw_track_response(&c->track, buf, (size_t)n);
+		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			break;
+		} else if (!c->tp->wait(s->fd, POLLIN, (int)((deadline - now + 999) / 1000))) {
+			break;
+		}
+	}
+	kw_event(KW_EVENT_DRAIN, s->fd, &c->dest,
+	         kw_track_reusable(&c->track) ? KW_REASON_DRAIN_COMPLETE : KW_REASON_DRAIN_GAVE_UP,
+	         -1, (int64_t)total);
+}

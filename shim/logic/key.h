@@ -1,0 +1,36 @@
+/* key.h - what a parked connection is found by: its destination and its
+ * transport kind. Pure logic; the idle table's key.
+ *
+ * Grows without touching the idle table or its callers: a new field (the
+ * network namespace, TLS policy) is set where keys are made and compared in
+ * kw_key_equal and kw_key_hash, nowhere else. */
+#ifndef KW_KEY_H
+#define KW_KEY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "logic/dest.h"
+
+enum kw_transport_kind {
+	KW_TRANSPORT_PLAIN = 0, /* plain TCP: the program's bytes are HTTP */
+	KW_TRANSPORT_TLS,       /* a TLS session over TCP (not yet pooled) */
+	KW_TRANSPORT_KINDS,
+};
+
+struct kw_key {
+	struct kw_dest dest;
+	uint8_t transport;   /* enum kw_transport_kind */
+	uint8_t reserved[3]; /* zero; room for what a key gains later */
+};
+
+/* The key for a connection to d over transport kind t. */
+void kw_key_make(struct kw_key *k, const struct kw_dest *d, enum kw_transport_kind t);
+
+bool kw_key_equal(const struct kw_key *a, const struct kw_key *b);
+
+/* A hash spread over the whole key, for the idle table's buckets. */
+uint32_t kw_key_hash(const struct kw_key *k);
+
+#endif

@@ -1,0 +1,193 @@
+/* stats.c - counters, per-destination histograms, Prometheus text. */
+#include "logic/stats.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Upper bounds in microseconds; the last bucket is +Inf. */
+static const uint64_t bounds_us[KW_STATS_BUCKETS - 1] = {
+	500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+	1000000, 2500000, 5000000, 10000000,
+};
+static const char *const bound_labels[KW_STATS_BUCKETS] = {
+	"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5",
+	"1", "2.5", "5", "10", "+Inf",
+};
+
+void kw_stats_reset(struct kw_stats *s)
+{
+	memset(s, 0, sizeof *s);
+}
+
+void kw_stats_count(struct kw_stats *s, enum kw_counter c)
+{
+	if (c < KW_COUNTER_COUNT)
+		s->events[c]++;
+}
+
+static struct kw_dest_stats *dest_stats(struct kw_stats *s, const struct kw_dest *d)
+{
+	for (unsigned i = 0; i < s->ndests; i++)
+		if (kw_dest_equal(&s->dests[i].dest, d))
+			return &s->dests[i];
+	if (s->ndests < KW_STATS_MAX_DESTS) {
+		struct kw_dest_stats *n = &s->dests[s->ndests++];
+		memset(n, 0, sizeof *n);
+		n->dest = *d;
+		return n;
+	}
+	s->has_other = true;
+	return &s->other;
+}
+
+static void observe(struct kw_histogram *h, uint64_t us)
+{
+	unsigned b = 0;
+
+	while (b < KW_STATS_BUCKETS - 1 && us > bounds_us[b])
+		b++;
+	h->bucket[b]++;
+	h->count++;
+	h->sum_us += us;
+}
+
+void kw_stats_connection(struct kw_stats *s, const struct kw_dest *d, bool reused,
+                         uint64_t idle_us)
+{
+	struct kw_dest_stats *ds = dest_stats(s, d);
+
+	if (reused) {
+		ds->reused++;
+		observe(&ds->idle, idle_us);
+	} else {
+		ds->dialed++;
+	}
+}
+
+void kw_stats_request(struct kw_stats *s, const struct kw_dest *d, uint64_t latency_us)
+{
+	struct kw_dest_stats *ds = dest_stats(s, d);
+
+	ds->requests++;
+	observe(&ds->latency, latency_us);
+}
+
+/* ---- text ---- */
+
+struct out {
+	char *buf;
+	size_t size, len;
+};
+
+static void emit(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(o->len < o->size ? o->buf + o->len : NULL,
+	              o->len < o->size ? o->size - o->len : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len += (size_t)n;
+}
+
+static void histogram(struct out *o, const char *name, const char *base, const char *dest,
+                      const struct kw_histogram *h)
+{
+	uint64_t cumulative = 0;
+
+	for (unsigned b = 0; b < KW_STATS_BUCKETS; b++) {
+		cumulative += h->bucket[b];
+		emit(o, "%s_bucket{%s,dest=\"%s\",le=\"%s\"} %llu\n", name, base, dest,
+		     bound_labels[b], (unsigned long long)cumulative);
+	}
+	emit(o, "%s_sum{%s,dest=\"%s\"} %llu.%06llu\n", name, base, dest,
+	     (unsigned long long)(h->sum_us / 1000000), (unsigned long long)(h->sum_us % 1000000));
+	emit(o, "%s_count{%s,dest=\"%s\"} %llu\n", name, base, dest, (unsigned long long)h->count);
+}
+
+/* Call fn for every destination, "other" last. */
+static void each_dest(struct out *o, const struct kw_stats *s, const char *base,
+                      void (*fn)(struct out *, const char *, const char *,
+                                 const struct kw_dest_stats *))
+{
+	char name[64];
+
+	for (unsigned i = 0; i < s->ndests; i++) {
+		kw_dest_format(&s->dests[i].dest, name, sizeof name);
+		fn(o, base, name, &s->dests[i]);
+	}
+	if (s->has_other)
+		fn(o, base, "other", &s->other);
+}
+
+static void requests_line(struct out *o, const char *base, const char *dest,
+                          const struct kw_dest_stats *d)
+{
+	emit(o, "keepwarm_requests_total{%s,dest=\"%s\"} %llu\n", base, dest,
+	     (unsigned long long)d->requests);
+}
+
+static void connections_lines(struct out *o, const char *base, const char *dest,
+                              const struct kw_dest_stats *d)
+{
+	emit(o, "keepwarm_connections_total{%s,dest=\"%s\",how=\"dialed\"} %llu\n", base, dest,
+	     (unsigned long long)d->dialed);
+	emit(o, "keepwarm_connections_total{%s,dest=\"%s\",how=\"reused\"} %llu\n", base, dest,
+	     (unsigned long long)d->reused);
+}
+
+static void latency_lines(struct out *o, const char *base, const char *dest,
+                          const struct kw_dest_stats *d)
+{
+	histogram(o, "keepwarm_request_duration_seconds", base, dest, &d->latency);
+}
+
+static void idle_lines(struct out *o, const char *base, const char *dest,
+                       const struct kw_dest_stats *d)
+{
+	histogram(o, "keepwarm_idle_seconds", base, dest, &d->idle);
+}
+
+size_t kw_stats_format(const struct kw_stats *s, const struct kw_stats_labels *l, char *buf,
+                       size_t size)
+{
+	struct out o = { buf, size, 0 };
+	char base[64], program[64];
+	size_t n = 0;
+
+	/* Label values stay plain: no quotes or backslashes to escape. */
+	for (const char *p = l->program ? l->program : "?"; *p && n < sizeof program - 1; p++)
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-')
+			program[n++] = *p;
+	program[n] = '\0';
+	snprintf(base, sizeof base, "arm=\"%s\",pid=\"%ld\"", l->arm, l->pid);
+	if (size)
+		buf[0] = '\0';
+
+	emit(&o, "# HELP keepwarm_info keepwarm build and A/B arm of this process.\n"
+	         "# TYPE keepwarm_info gauge\n"
+	         "keepwarm_info{%s,program=\"%s\",version=\"%s\"} 1\n", base, program, l->version);
+	emit(&o, "# HELP keepwarm_events_total Connection decisions, by event.\n"
+	         "# TYPE keepwarm_events_total counter\n");
+	for (unsigned c = 0; c < KW_COUNTER_COUNT; c++)
+		emit(&o, "keepwarm_events_total{%s,event=\"%s\"} %llu\n", base,
+		     kw_counter_name((enum kw_counter)c),
+		     (unsigned long long)s->events[c]);
+	emit(&o, "# HELP keepwarm_requests_total Requests answered (final response fully read), by destination.\n"
+	         "# TYPE keepwarm_requests_total counter\n");
+	each_dest(&o, s, base, requests_line);
+	emit(&o, "# HELP keepwarm_connections_total Connections used, by destination and how they were obtained.\n"
+	         "# TYPE keepwarm_connections_total counter\n");
+	each_dest(&o, s, base, connections_lines);
+	emit(&o, "# HELP keepwarm_request_duration_seconds First request byte written to last response byte read.\n"
+	         "# TYPE keepwarm_request_duration_seconds histogram\n");
+	each_dest(&o, s, base, latency_lines);
+	emit(&o, "# HELP keepwarm_idle_seconds How long a reused connection had been parked.\n"
+	         "# TYPE keepwarm_idle_seconds histogram\n");
+	each_dest(&o, s, base, idle_lines);
+	return o.len;
+}

@@ -1,0 +1,94 @@
+/* transport.h - how a followed connection's bytes and connections move.
+ *
+ * The stream (entry/stream.c) and everything above the services level act on
+ * a connection only through its transport table (kw_conn.tp): the TCP
+ * transport (service/tcp.c) works on the program's descriptors; a TLS
+ * transport will work on sessions; unit tests use one in memory. Handles are
+ * small integers the transport hands out (for TCP, descriptors: the program's
+ * number, or a private one for a parked or dialled connection). Every op keeps
+ * errno unless it says it sets it. Types only: the implementations live below.
+ */
+#ifndef KW_TRANSPORT_H
+#define KW_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "logic/key.h"
+
+struct kw_conn;
+
+/* How long keepwarm itself waits for a connection it dials, or for bytes it
+ * must get out (the rest of an upgraded head, a replay). */
+#define KW_REDIAL_TIMEOUT_MS 3000
+
+/* Called back by end_with_eof and undo_handback at the one moment the
+ * program's current connection can be parked: before its descriptor is given
+ * something else (shim/README.md lists the callbacks that run upward). */
+typedef void (*kw_set_aside_fn)(void *arg);
+
+/* How install() puts a connection on the program's descriptor. */
+enum kw_install {
+	/* A handback: the descriptor holds the program's fresh, unconnected
+	 * socket. Its options (and defaults) are copied onto the connection;
+	 * fails, descriptor untouched, when its flags cannot be read. */
+	KW_INSTALL_HANDBACK,
+	/* The descriptor's connection lives on elsewhere (parked) or ends: its
+	 * epoll registrations are taken off first. */
+	KW_INSTALL_REPLACE,
+};
+
+struct kw_transport {
+	const char *name;
+	enum kw_transport_kind kind; /* part of the pool key */
+
+	/* ---- bytes on the program's connection (fd) or a handle ---- */
+	/* One send of the first bytes of iov (may be partial): -1 with errno. */
+	ssize_t (*send)(int fd, const struct iovec *iov, int iovcnt, int flags);
+	/* Send all len bytes within ms; false on error or timeout. */
+	bool (*send_all)(int h, const void *buf, size_t len, int ms);
+	/* Receive what is there without waiting: -1/EAGAIN when nothing is. */
+	ssize_t (*recv)(int fd, void *buf, size_t len);
+	/* Wait up to ms for POLLIN/POLLOUT-style events; true when they came. */
+	bool (*wait)(int h, short events, int ms);
+	/* Bytes waiting to be read, -1 when that cannot be told. */
+	int (*unread)(int fd);
+
+	/* ---- connections ---- */
+	/* Idle and healthy: nothing to read, no FIN, no error. */
+	bool (*alive)(int h);
+	/* fd still holds the connection c follows (not replaced behind our back). */
+	bool (*same)(const struct kw_conn *c, int fd);
+	/* A new connection to c's destination with the program's options (read
+	 * from fd), dial started: returns its handle (*in_progress when still
+	 * connecting), or -1. */
+	int (*dial)(struct kw_conn *c, int fd, bool *in_progress);
+	/* Wait up to ms for a dialled handle to be connected; true when it is. */
+	bool (*connected)(int h, int ms);
+	/* Take the connection on fd aside for parking (registrations off, idle
+	 * probes on): its private handle, or -1. fd keeps it until replaced. */
+	int (*detach)(struct kw_conn *c, int fd);
+	/* Put handle h on the program's descriptor fd with the program's flags and
+	 * epoll registrations (and, for a handback, options carry_opts).
+	 * Consumes h. Returns 0, or -1. */
+	int (*install)(struct kw_conn *c, int fd, int h, enum kw_install how, uint32_t carry_opts);
+	/* Close a handle (a parked or dialled connection). */
+	void (*close)(int h);
+	/* The program's descriptor reads end-of-file from now on, as after the
+	 * server's close (readable and hung up in poll/select/epoll). set_aside,
+	 * when given, is called just before the connection leaves fd. Returns
+	 * false when only a plain end-of-file could be had (set_aside not
+	 * called, the connection not reusable). */
+	bool (*end_with_eof)(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg);
+	/* Undo a handback: dial a fresh connection and install it on fd in place
+	 * of the handed-back one, which set_aside parks first. A blocking
+	 * descriptor waits for the connection. Returns 1 when fd holds it still
+	 * connecting (the program's call says EAGAIN), 0 when connected, -1 when
+	 * nothing changed (no fresh connection could be had). */
+	int (*undo_handback)(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg);
+};
+
+#endif

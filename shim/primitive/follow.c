@@ -1,0 +1,30 @@
+/* follow.c - start and stop following a connection. */
+#include "primitive/follow.h"
+
+#include "sink/report.h"
+
+static void on_answer(void *arg, uint64_t latency_us)
+{
+	struct kw_fd *s = arg;
+	kw_report_answer(&s->conn.dest, latency_us);
+}
+
+void kw_follow(struct kw_fd *s)
+{
+	kw_track_init(&s->conn.track);
+	if (kw_report_latency)
+		kw_track_set_observer(&s->conn.track, on_answer, s);
+	atomic_store_explicit(&s->kind, KW_FD_HTTP, memory_order_release);
+}
+
+void kw_let_go(struct kw_fd *s, enum kw_reason reason)
+{
+	int kind = atomic_load_explicit(&s->kind, memory_order_relaxed);
+	const struct kw_conn *c = &s->conn;
+
+	if (kind != KW_FD_SOCKET && kind != KW_FD_HTTP)
+		return;
+	atomic_store_explicit(&s->kind, KW_FD_NONE, memory_order_release);
+	kw_event(kw_reason_event(reason), s->fd, kind == KW_FD_HTTP ? &c->dest : NULL, reason, -1,
+	         kind == KW_FD_HTTP ? kw_conn_requests(c) : -1);
+}

@@ -1,0 +1,128 @@
+/* park.c - park a clean connection at close(); what the pool gives back. */
+#include "primitive/park.h"
+
+#include <unistd.h>
+
+#include "primitive/patience.h"
+#include "service/private.h"
+#include "service/state.h"
+#include "service/transports.h"
+#include "sink/report.h"
+
+/* How long this connection may wait: our idle timeout, lowered by the
+ * server's Keep-Alive: timeout= (with a margin), by what the server was seen
+ * to tolerate (less a margin) and by the maximum lifetime. */
+static uint64_t expiry(const struct kw_conn *c, uint64_t now, uint64_t patience)
+{
+	uint64_t idle = kw_cfg.idle_timeout_ms, expires;
+
+	if (c->track.ka_timeout_s >= 0) {
+		uint64_t server = (uint64_t)c->track.ka_timeout_s * 1000;
+		uint64_t margin = server / 10 < 500 ? server / 10 : 500;
+		if (server - margin < idle)
+			idle = server - margin;
+	}
+	if (patience) {
+		uint64_t margin = patience / 10 > 20 ? patience / 10 : 20;
+		uint64_t limit = patience > margin ? patience - margin : 0;
+		if (limit < idle)
+			idle = limit;
+	}
+	expires = now + idle;
+	if (kw_cfg.max_lifetime_ms && c->meta.born_ms + kw_cfg.max_lifetime_ms < expires)
+		expires = c->meta.born_ms + kw_cfg.max_lifetime_ms;
+	return expires;
+}
+
+void kw_park_drop(const struct kw_pool_drops *d, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < d->n; i++) {
+		const struct kw_idle_entry *e = &d->entry[i];
+		kw_event(d->event[i], e->fd, &e->meta.key.dest, KW_REASON_NONE,
+		         (int64_t)(now_ms - e->meta.parked_ms), e->meta.conn.requests);
+		kw_transport_for(e->meta.key.transport)->close(e->fd);
+	}
+}
+
+enum kw_reason kw_park(struct kw_fd *s, bool unused)
+{
+	struct kw_conn *c = &s->conn;
+	const struct kw_transport *tp = c->tp;
+	enum kw_reason why = unused ? KW_REASON_NONE : kw_track_why_not(&c->track);
+	uint64_t now = kw_now_ms(), patience;
+	struct kw_pool_drops dropped;
+	struct kw_idle_meta m;
+	int parked, ret;
+
+	if (why)
+		return why;
+	if (c->owner != getpid())
+		return KW_REASON_INHERITED_FROM_PARENT;
+	patience = kw_patience_of(&c->dest);
+	kw_key_make(&m.key, &c->dest, tp->kind);
+	m.parked_ms = now;
+	m.expires_ms = expiry(c, now, patience);
+	m.conn = c->meta;
+	m.conn.requests = (uint32_t)kw_conn_requests(c);
+	m.conn.touched = c->meta.touched | (kw_cfg.tcp_keepalive_ms ? kw_keepalive_opt_bits() : 0);
+	m.conn.max_lifetime_ms = kw_cfg.max_lifetime_ms;
+	m.conn.max_requests = kw_cfg.max_requests;
+	m.conn.server_max = c->track.ka_max;
+	m.conn.patience_ms = patience;
+	if (kw_cfg.max_requests && m.conn.requests >= kw_cfg.max_requests)
+		return KW_REASON_MAX_REQUESTS;
+	if (c->track.ka_max == 0)
+		return KW_REASON_SERVER_MAX_REQUESTS;
+	if (m.expires_ms <= now)
+		return KW_REASON_NO_TIME_LEFT;
+	if (!tp->same(c, s->fd))
+		return KW_REASON_NOT_OUR_SOCKET;
+	if (!tp->alive(s->fd))
+		return tp->unread(s->fd) > 0 ? KW_REASON_UNREAD_BYTES : KW_REASON_SERVER_CLOSED;
+	parked = tp->detach(c, s->fd);
+	if (parked < 0)
+		return KW_REASON_NO_PRIVATE_FD;
+	kw_private_lock();
+	ret = kw_pool.ops->park(kw_pool.self, parked, &m, now, &dropped);
+	kw_private_unlock();
+	kw_park_drop(&dropped, now);
+	if (ret < 0) {
+		tp->close(parked);
+		return KW_REASON_POOL_FULL;
+	}
+	kw_event(KW_EVENT_PARK, s->fd, &c->dest, KW_REASON_NONE, -1, m.conn.requests);
+	return KW_REASON_NONE;
+}
+
+void kw_park_flush(enum kw_reason reason)
+{
+	struct kw_idle_entry e;
+	uint64_t now = kw_now_ms();
+
+	for (;;) {
+		bool got;
+		kw_private_lock();
+		got = kw_pool.ops->pop_oldest(kw_pool.self, &e);
+		kw_private_unlock();
+		if (!got)
+			break;
+		kw_event(KW_EVENT_DISCARD, e.fd, &e.meta.key.dest, reason,
+		         (int64_t)(now - e.meta.parked_ms), e.meta.conn.requests);
+		kw_transport_for(e.meta.key.transport)->close(e.fd);
+	}
+}
+
+void kw_park_relocate(int fd)
+{
+	kw_private_lock();
+	kw_pool.ops->renumber(kw_pool.self, fd, kw_private_move(fd));
+	kw_private_unlock();
+}
+
+void kw_park_forget_all(void)
+{
+	struct kw_idle_entry e;
+
+	while (kw_pool.ops->pop_oldest(kw_pool.self, &e))
+		kw_transport_for(e.meta.key.transport)->close(e.fd);
+}

@@ -1,0 +1,36 @@
+/* park.h - keeping a clean connection at close() instead of closing it,
+ * and looking after what waits in the pool. */
+#ifndef KW_PARK_H
+#define KW_PARK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "logic/catalog.h"
+#include "service/fdtable.h"
+#include "sink/pool.h"
+
+/* Park s's connection (slot lock held): checks it is clean (unused: the
+ * program has written nothing on it since the handback, so the exchange is
+ * not consulted), still the program's socket, alive and within its limits,
+ * then takes it aside (transport detach) into the pool. Returns
+ * KW_REASON_NONE when parked (traced: park), else why not; the program's
+ * descriptor stays open either way. */
+enum kw_reason kw_park(struct kw_fd *s, bool unused);
+
+/* Trace and close what the pool pushed out (expired, evicted), as of now_ms. */
+void kw_park_drop(const struct kw_pool_drops *d, uint64_t now_ms);
+
+/* Close every idle connection, each traced as discard with reason. */
+void kw_park_flush(enum kw_reason reason);
+
+/* The program wants number fd, which holds a parked connection: move the
+ * connection to another private number (or lose it, when none is free). */
+void kw_park_relocate(int fd);
+
+/* In a fork child, with the private lock held since before fork(): close
+ * the child's copies of the idle connections (the parent keeps its own),
+ * untraced. */
+void kw_park_forget_all(void);
+
+#endif

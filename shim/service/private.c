@@ -1,0 +1,91 @@
+/* private.c - the private descriptor range and its lock. */
+#include "service/private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include "service/fdtable.h"
+#include "service/real.h"
+#include "service/state.h"
+
+int kw_private_base = 1024;
+
+static pthread_mutex_t private_lock = PTHREAD_MUTEX_INITIALIZER;
+static sigset_t held_mask; /* the holder's signal mask, written under the lock */
+
+unsigned kw_private_init(void)
+{
+	struct rlimit rl;
+	size_t lim = 1024;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		lim = rl.rlim_cur;
+	if (lim > 65536)
+		lim = 65536;
+	if (lim > kw_fd_table_size)
+		lim = kw_fd_table_size;
+	kw_private_base = (int)(lim - lim / 8);
+	return lim / 8 > 1 ? (unsigned)(lim / 8 - 1) : 0; /* one number for the trace file */
+}
+
+int kw_private_dup(int fd)
+{
+	int high = kw_real.fcntl(fd, F_DUPFD_CLOEXEC, kw_private_base);
+
+	if (high >= 0 && !kw_fd_set_kind(high, KW_FD_PRIVATE)) {
+		kw_real.close(high);
+		high = -1;
+	}
+	return high;
+}
+
+int kw_private_move(int fd)
+{
+	int saved = errno;
+	int moved = kw_private_dup(fd);
+
+	kw_fd_set_kind(fd, KW_FD_NONE);
+	kw_real.close(fd);
+	errno = saved;
+	return moved;
+}
+
+void kw_private_close(int fd)
+{
+	int saved = errno;
+
+	if (fd < 0)
+		return;
+	kw_fd_set_kind(fd, KW_FD_NONE);
+	kw_real.close(fd);
+	errno = saved;
+}
+
+void kw_private_lock(void)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	kw_depth++;
+	pthread_mutex_lock(&private_lock);
+	held_mask = old;
+}
+
+void kw_private_unlock(void)
+{
+	sigset_t old = held_mask;
+
+	pthread_mutex_unlock(&private_lock);
+	kw_depth--;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void kw_private_after_fork_child(void)
+{
+	pthread_mutex_init(&private_lock, NULL);
+	pthread_mutex_lock(&private_lock);
+}

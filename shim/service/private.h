@@ -1,0 +1,42 @@
+/* private.h - keepwarm's own descriptors: parked connections and the trace
+ * file, kept at numbers the program never sees.
+ *
+ * They sit high, in the top eighth of the descriptor limit (below 65536),
+ * where programs that take the lowest free number never reach, marked
+ * close-on-exec and KW_FD_PRIVATE in the fd table so the wrappers answer EBADF
+ * for them. One lock (signals blocked while it is held) keeps the private
+ * numbers and the pool that holds them still: close_range, fork and moving a
+ * parked connection to another number take it, and so does every caller of
+ * the pool backend. */
+#ifndef KW_PRIVATE_H
+#define KW_PRIVATE_H
+
+/* The lowest private number. */
+extern int kw_private_base;
+
+/* Place the private range under the descriptor limit (and the fd table's
+ * size). Returns how many connections may be parked in it (one number is
+ * kept for the trace file). */
+unsigned kw_private_init(void);
+
+/* A private copy of fd (fd stays open). Returns the new number, or -1. */
+int kw_private_dup(int fd);
+
+/* Move fd to a private number: the copy, and fd closed. Returns the new
+ * number, or -1 (fd closed all the same). Keeps errno. */
+int kw_private_move(int fd);
+
+/* Close a private number and forget it. Keeps errno. */
+void kw_private_close(int fd);
+
+/* Hold the private numbers and the pool still. Signals are blocked while
+ * held; the re-entrancy depth is raised. Not recursive. */
+void kw_private_lock(void);
+void kw_private_unlock(void);
+
+/* In a fork child, after kw_private_lock() was taken in the parent before
+ * fork(): make the lock usable again, still held (released by
+ * kw_private_unlock()). */
+void kw_private_after_fork_child(void);
+
+#endif

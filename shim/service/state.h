@@ -1,0 +1,29 @@
+/* state.h - process-wide state every level reads: the configuration, what
+ * this process does with sockets, the re-entrancy depth and the clocks.
+ * Filled once by initialisation (entry/init.c). */
+#ifndef KW_STATE_H
+#define KW_STATE_H
+
+#include <stdint.h>
+
+#include "logic/config.h"
+
+extern struct kw_config kw_cfg;
+
+/* What this process does with the sockets it follows. */
+enum kw_mode {
+	KW_MODE_OFF,     /* pure passthrough: nothing is followed */
+	KW_MODE_OBSERVE, /* the off arm with stats: follow and measure, never reuse */
+	KW_MODE_REUSE,   /* the on arm: park and hand back */
+};
+extern enum kw_mode kw_mode;
+
+/* Per-thread "inside keepwarm" depth: a wrapper re-entered from a signal
+ * handler or from our own code goes straight through. */
+extern __thread int kw_depth;
+
+/* Monotonic milliseconds and microseconds. */
+uint64_t kw_now_ms(void);
+uint64_t kw_now_us(void);
+
+#endif

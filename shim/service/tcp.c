@@ -1,0 +1,249 @@
+/* tcp.c - the TCP transport: every socket operation keepwarm makes on the
+ * program's behalf, through the real functions. */
+#include "service/tcp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "logic/conn.h"
+#include "service/private.h"
+#include "service/real.h"
+#include "service/state.h"
+
+ino_t kw_tcp_inode(int fd)
+{
+	struct stat st;
+
+	return kw_real.fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+/* Copy the program's socket options from one socket to another: the copied
+ * ones in touched by value (so defaults travel too), the rest as the program
+ * set them before connect(). Only options changed on either socket can
+ * differ, so a program that sets none costs no system call here. */
+static void carry_options(const struct kw_conn *c, int from, int to, uint32_t touched)
+{
+	for (unsigned i = 0; i < kw_ncopied_opts; i++) {
+		const struct kw_copied_opt *o = &kw_copied_opts[i];
+		unsigned char val[32];
+		socklen_t len = sizeof val;
+
+		if (!(touched & (1u << i)) || (o->family && o->family != c->dest.family))
+			continue;
+		if (kw_real.getsockopt(from, o->level, o->name, val, &len) == 0)
+			kw_real.setsockopt(to, o->level, o->name, val, len);
+	}
+	for (unsigned i = 0; i < c->nopts; i++)
+		if (!kw_copied_opt_bit(c->opts[i].level, c->opts[i].name))
+			kw_real.setsockopt(to, c->opts[i].level, c->opts[i].name, c->opts[i].value,
+			                   c->opts[i].len);
+}
+
+static bool tcp_wait(int fd, short events, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	return kw_real.poll(&p, 1, ms) == 1 && !(p.revents & (POLLERR | POLLNVAL));
+}
+
+static ssize_t tcp_send(int fd, const struct iovec *iov, int iovcnt, int flags)
+{
+	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+	return kw_real.sendmsg(fd, &m, flags);
+}
+
+static bool tcp_send_all(int fd, const void *buf, size_t len, int ms)
+{
+	const char *p = buf;
+	uint64_t deadline = kw_now_ms() + (uint64_t)ms;
+
+	while (len) {
+		ssize_t n = kw_real.send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return false;
+		uint64_t now = kw_now_ms();
+		if (now >= deadline || !tcp_wait(fd, POLLOUT, (int)(deadline - now)))
+			return false;
+	}
+	return true;
+}
+
+static ssize_t tcp_recv(int fd, void *buf, size_t len)
+{
+	return kw_real.recv(fd, buf, len, MSG_DONTWAIT);
+}
+
+static int tcp_unread(int fd)
+{
+	int unread = 0;
+	return kw_real.ioctl(fd, FIONREAD, &unread) == 0 ? unread : -1;
+}
+
+static bool tcp_alive(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+	return fd >= 0 && kw_real.poll(&p, 1, 0) == 0;
+}
+
+static bool tcp_same(const struct kw_conn *c, int fd)
+{
+	struct stat st;
+	return kw_real.fstat(fd, &st) == 0 && st.st_ino == c->ino;
+}
+
+static int tcp_dial(struct kw_conn *c, int fd, bool *in_progress)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = kw_dest_to_sockaddr(&c->dest, &ss);
+	int nfd = kw_real.socket(c->dest.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (nfd < 0)
+		return -1;
+	carry_options(c, fd, nfd, c->meta.touched);
+	*in_progress = false;
+	if (kw_real.connect(nfd, (struct sockaddr *)&ss, len) < 0) {
+		if (errno != EINPROGRESS) {
+			kw_real.close(nfd);
+			return -1;
+		}
+		*in_progress = true;
+	}
+	return nfd;
+}
+
+static bool tcp_connected(int fd, int ms)
+{
+	int err = 0;
+	socklen_t len = sizeof err;
+
+	return tcp_wait(fd, POLLOUT, ms) &&
+	       kw_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+}
+
+/* TCP keepalive probes on a parked socket (KEEPWARM_TCP_KEEPALIVE), so a
+ * peer that vanished is noticed; the program's own settings come back with
+ * the handback (kw_keepalive_opt_bits are among the carried options). */
+static void keep_alive_probes(int fd)
+{
+	int on = 1, secs = (int)(kw_cfg.tcp_keepalive_ms / 1000);
+
+	if (!kw_cfg.tcp_keepalive_ms)
+		return;
+	if (secs < 1)
+		secs = 1;
+	kw_real.setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+	kw_real.setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs);
+	kw_real.setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof secs);
+}
+
+static int tcp_detach(struct kw_conn *c, int fd)
+{
+	int parked;
+
+	/* An epoll set keeps reporting a description until all its fds close. */
+	for (unsigned i = 0; i < c->nregs; i++)
+		kw_real.epoll_ctl(c->regs[i].epfd, EPOLL_CTL_DEL, fd, NULL);
+	parked = kw_private_dup(fd);
+	if (parked >= 0)
+		keep_alive_probes(parked);
+	return parked;
+}
+
+static int tcp_install(struct kw_conn *c, int fd, int h, enum kw_install how, uint32_t carry_opts)
+{
+	int fl = kw_real.fcntl(fd, F_GETFL), fdfl = kw_real.fcntl(fd, F_GETFD), ret;
+	ino_t ino;
+
+	if (how == KW_INSTALL_HANDBACK) {
+		if (fl < 0 || fdfl < 0) {
+			kw_private_close(h);
+			return -1;
+		}
+		carry_options(c, fd, h, carry_opts);
+		if (kw_real.fcntl(h, F_SETFL, fl) < 0) {
+			kw_private_close(h);
+			return -1;
+		}
+	} else {
+		for (unsigned i = 0; i < c->nregs; i++)
+			kw_real.epoll_ctl(c->regs[i].epfd, EPOLL_CTL_DEL, fd, NULL);
+		if (fl >= 0)
+			kw_real.fcntl(h, F_SETFL, fl);
+	}
+	ret = kw_real.dup3(h, fd, fdfl >= 0 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0);
+	kw_private_close(h);
+	if (ret < 0 && how == KW_INSTALL_HANDBACK)
+		return -1;
+	if (ret >= 0 && (ino = kw_tcp_inode(fd)))
+		c->ino = ino; /* it is this socket now */
+	/* The replaced socket's registrations went with it (or were taken off). */
+	for (unsigned i = 0; i < c->nregs; i++)
+		kw_real.epoll_ctl(c->regs[i].epfd, EPOLL_CTL_ADD, fd, &c->regs[i].ev);
+	return ret < 0 ? -1 : 0;
+}
+
+static bool tcp_end_with_eof(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg)
+{
+	int pair[2];
+
+	/* A socket whose peer is gone: reads return 0 and poll/select/epoll
+	 * report it readable and hung up, as after the server's close. */
+	if (kw_real.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+		kw_real.shutdown(fd, SHUT_RD); /* still end-of-file, without reuse */
+		return false;
+	}
+	kw_real.close(pair[1]);
+	if (set_aside)
+		set_aside(arg);
+	tcp_install(c, fd, pair[0], KW_INSTALL_REPLACE, 0);
+	return true;
+}
+
+static int tcp_undo_handback(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg)
+{
+	int fl = kw_real.fcntl(fd, F_GETFL);
+	bool in_progress;
+	int nfd = tcp_dial(c, fd, &in_progress);
+
+	if (nfd < 0)
+		return -1; /* keep the reused one rather than fail */
+	if (in_progress && !(fl & O_NONBLOCK) && !tcp_connected(nfd, KW_REDIAL_TIMEOUT_MS)) {
+		kw_real.close(nfd);
+		return -1;
+	}
+	set_aside(arg);
+	if (tcp_install(c, fd, nfd, KW_INSTALL_REPLACE, 0) < 0)
+		return -1;
+	/* A non-blocking program is told EAGAIN: writable once connected, as
+	 * after its own connect(). */
+	return in_progress && (fl & O_NONBLOCK) ? 1 : 0;
+}
+
+const struct kw_transport kw_tcp_transport = {
+	.name = "tcp",
+	.kind = KW_TRANSPORT_PLAIN,
+	.send = tcp_send,
+	.send_all = tcp_send_all,
+	.recv = tcp_recv,
+	.wait = tcp_wait,
+	.unread = tcp_unread,
+	.alive = tcp_alive,
+	.same = tcp_same,
+	.dial = tcp_dial,
+	.connected = tcp_connected,
+	.detach = tcp_detach,
+	.install = tcp_install,
+	.close = kw_private_close,
+	.end_with_eof = tcp_end_with_eof,
+	.undo_handback = tcp_undo_handback,
+};

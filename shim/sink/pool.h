@@ -1,0 +1,63 @@
+/* pool.h - where parked connections wait: the backend interface.
+ *
+ * One pool is chosen at initialisation (kw_pool) and every caller goes
+ * through it, so a second backend (a per-user broker holding idle
+ * connections for many processes and passing them over a Unix socket) can
+ * replace the in-process one without reshaping the shim. Modelled on nginx's
+ * upstream keepalive cache and curl's connection pool: the backend stores and
+ * finds; it never traces, closes or relocates a descriptor. What it expires
+ * or evicts comes back to the caller, which reports and closes it.
+ *
+ * Handles are the transport's (private descriptors for TCP), owned by the pool
+ * while parked. Callers hold kw_private_lock() around every call: one lock
+ * keeps the pool and the private numbers still together (close_range, fork,
+ * relocation), so backends take no lock of their own. */
+#ifndef KW_POOL_H
+#define KW_POOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "logic/catalog.h"
+#include "logic/idle_table.h"
+
+/* What a call pushed out of the pool: each entry is now the caller's, to be
+ * traced with its event (expire or evict) and closed. */
+#define KW_POOL_DROPS_MAX 17
+struct kw_pool_drops {
+	unsigned n;
+	struct kw_idle_entry entry[KW_POOL_DROPS_MAX];
+	enum kw_event event[KW_POOL_DROPS_MAX];
+};
+
+struct kw_pool_ops {
+	const char *name;
+	/* Take ownership of handle h and its metadata, at now_ms. Returns 0, or
+	 * -1 when the pool will not hold it (the caller closes it). */
+	int (*park)(void *self, int h, const struct kw_idle_meta *m, uint64_t now_ms,
+	            struct kw_pool_drops *dropped);
+	/* The most recently parked unexpired connection for k: its handle, now
+	 * the caller's, with *m filled; -1 when there is none. The caller still
+	 * checks liveness: the pool cannot see the server's close. */
+	int (*take)(void *self, const struct kw_key *k, uint64_t now_ms, struct kw_idle_meta *m,
+	            struct kw_pool_drops *dropped);
+	/* Give up the least recently parked connection: true with *e filled, now
+	 * the caller's; false when the pool is empty (flush, fork child). */
+	bool (*pop_oldest)(void *self, struct kw_idle_entry *e);
+	/* The connection parked on handle old_h now lives on new_h (-1: gone). */
+	void (*renumber)(void *self, int old_h, int new_h);
+};
+
+struct kw_pool {
+	const struct kw_pool_ops *ops;
+	void *self;
+};
+
+/* The pool in use, set once by initialisation; ops NULL until then. */
+extern struct kw_pool kw_pool;
+
+/* The in-process backend: an idle table of max_total connections, at most
+ * max_per_host per key. Returns 0 with *pool set, or -1 when out of memory. */
+int kw_pool_local_create(struct kw_pool *pool, unsigned max_total, unsigned max_per_host);
+
+#endif

@@ -1,0 +1,215 @@
+/* report.c - trace lines and the stats file. */
+#include "sink/report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "logic/stats.h"
+#include "logic/trace.h"
+#include "service/private.h"
+#include "service/real.h"
+#include "service/state.h"
+
+bool kw_report_latency;
+
+static const char *arm_name = "on";
+static char stats_pattern[KW_TRACE_PATH_MAX]; /* KEEPWARM_STATS as given */
+static char stats_path[KW_TRACE_PATH_MAX + 32];
+static uint64_t interval_ms;
+static _Atomic uint64_t next_write_ms;
+static struct kw_stats stats;
+static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void lock_stats(void)
+{
+	kw_depth++;
+	pthread_mutex_lock(&stats_lock);
+}
+
+static void unlock_stats(void)
+{
+	pthread_mutex_unlock(&stats_lock);
+	kw_depth--;
+}
+
+/* "%p" becomes the pid, "%%" a percent sign. */
+static void expand_stats_path(void)
+{
+	size_t n = 0;
+
+	for (const char *p = stats_pattern; *p && n < sizeof stats_path - 24; p++) {
+		if (p[0] == '%' && p[1] == 'p') {
+			n += (size_t)snprintf(stats_path + n, sizeof stats_path - n, "%d", (int)getpid());
+			p++;
+		} else if (p[0] == '%' && p[1] == '%') {
+			stats_path[n++] = '%';
+			p++;
+		} else {
+			stats_path[n++] = *p;
+		}
+	}
+	stats_path[n] = '\0';
+}
+
+static void open_trace(const char *where)
+{
+	int fd, high;
+
+	if (!strcmp(where, "stderr")) {
+		kw_trace_set_sink(2, kw_real.write);
+		return;
+	}
+	fd = open(where, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		static const char msg[] = "keepwarm: cannot open the KEEPWARM_TRACE file; tracing is off\n";
+		kw_real.write(2, msg, sizeof msg - 1);
+		return;
+	}
+	/* Keep it out of the program's way, like a parked connection. */
+	high = kw_private_dup(fd);
+	if (high >= 0) {
+		kw_real.close(fd);
+		fd = high;
+	}
+	kw_trace_set_sink(fd, kw_real.write);
+}
+
+void kw_report_init(const struct kw_config *c, const char *arm)
+{
+	struct kw_trace_event start = { .event = kw_event_name(KW_EVENT_START), .fd = -1, .idle_ms = -1,
+	                                .requests = -1, .arm = arm };
+
+	arm_name = arm;
+	if (c->trace[0]) {
+		open_trace(c->trace);
+		kw_trace_emit(&start);
+	}
+	if (c->stats[0]) {
+		strcpy(stats_pattern, c->stats);
+		expand_stats_path();
+		interval_ms = c->stats_interval_ms;
+		next_write_ms = interval_ms ? kw_now_ms() + interval_ms : UINT64_MAX;
+		kw_report_latency = true;
+	}
+}
+
+void kw_event(enum kw_event event, int fd, const struct kw_dest *d, enum kw_reason reason,
+              int64_t idle_ms, int64_t requests)
+{
+	struct kw_trace_event ev = { kw_event_name(event), fd, d,
+	                             reason ? kw_reason_name(reason) : NULL, idle_ms, requests, NULL };
+	enum kw_counter counter = kw_event_counter(event);
+	int saved = errno;
+
+	if (kw_trace_fd() >= 0)
+		kw_trace_emit(&ev);
+	if (!kw_report_latency || counter == KW_COUNTER_NONE)
+		return;
+	lock_stats();
+	kw_stats_count(&stats, counter);
+	kw_stats_count(&stats, kw_reason_counter(reason));
+	if (d && (event == KW_EVENT_DIAL || event == KW_EVENT_REUSE))
+		kw_stats_connection(&stats, d, event == KW_EVENT_REUSE,
+		                    idle_ms > 0 ? (uint64_t)idle_ms * 1000 : 0);
+	unlock_stats();
+	errno = saved;
+}
+
+bool kw_report_relocate(int fd)
+{
+	if (fd < 0 || fd != kw_trace_fd())
+		return false;
+	kw_trace_set_sink(kw_private_move(fd), kw_real.write);
+	return true;
+}
+
+void kw_report_answer(const struct kw_dest *d, uint64_t latency_us)
+{
+	lock_stats();
+	kw_stats_request(&stats, d, latency_us);
+	unlock_stats();
+}
+
+/* Format under the lock, write outside it, rename into place. */
+static void write_stats(void)
+{
+	struct kw_stats_labels labels = { arm_name, (long)getpid(), program_invocation_short_name,
+	                                  KW_VERSION };
+	char tmp[sizeof stats_path + 32];
+	size_t need = 64 * 1024, len = 0;
+	char *buf = NULL;
+	int fd;
+
+	for (int tries = 0; tries < 4; tries++) {
+		char *grown = realloc(buf, need);
+		if (!grown)
+			break;
+		buf = grown;
+		lock_stats();
+		len = kw_stats_format(&stats, &labels, buf, need);
+		unlock_stats();
+		if (len < need)
+			break;
+		need = len + 4096;
+	}
+	if (!buf || len >= need) {
+		free(buf);
+		return;
+	}
+	snprintf(tmp, sizeof tmp, "%s.tmp.%d", stats_path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		size_t done = 0;
+		while (done < len) {
+			ssize_t n = kw_real.write(fd, buf + done, len - done);
+			if (n <= 0)
+				break;
+			done += (size_t)n;
+		}
+		kw_real.close(fd);
+		if (done == len)
+			rename(tmp, stats_path);
+		else
+			unlink(tmp);
+	}
+	free(buf);
+}
+
+void kw_report_tick(void)
+{
+	uint64_t due = atomic_load_explicit(&next_write_ms, memory_order_relaxed), now;
+	int saved = errno;
+
+	if (!kw_report_latency || !interval_ms || (now = kw_now_ms()) < due)
+		return;
+	/* One thread writes; the others carry on. */
+	if (!atomic_compare_exchange_strong(&next_write_ms, &due, now + interval_ms))
+		return;
+	write_stats();
+	errno = saved;
+}
+
+void kw_report_after_fork_child(void)
+{
+	if (!kw_report_latency)
+		return;
+	pthread_mutex_init(&stats_lock, NULL);
+	kw_stats_reset(&stats);
+	expand_stats_path();
+	next_write_ms = interval_ms ? kw_now_ms() + interval_ms : UINT64_MAX;
+}
+
+__attribute__((destructor)) static void write_final_stats(void)
+{
+	int saved = errno;
+
+	if (kw_report_latency && stats_path[0])
+		write_stats();
+	errno = saved;
+}

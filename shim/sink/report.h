@@ -1,0 +1,43 @@
+/* report.h - what keepwarm tells the outside: the trace (KEEPWARM_TRACE) and
+ * the stats file (KEEPWARM_STATS). Every decision goes through kw_event, which
+ * writes its trace line and counts it. */
+#ifndef KW_REPORT_H
+#define KW_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "logic/catalog.h"
+#include "logic/config.h"
+#include "logic/dest.h"
+
+#define KW_VERSION "0.1.0"
+
+/* Open the trace and prepare the stats file for this process's arm ("on" or
+ * "off"); writes the trace's start line. Called once from initialisation. */
+void kw_report_init(const struct kw_config *c, const char *arm);
+
+/* True when latencies are measured (a stats file is being kept). */
+extern bool kw_report_latency;
+
+/* One decision: trace line (if tracing) and counters (if keeping stats).
+ * reason is KW_REASON_NONE, idle_ms and requests -1, when they do not apply.
+ * Keeps errno. */
+void kw_event(enum kw_event event, int fd, const struct kw_dest *d, enum kw_reason reason,
+              int64_t idle_ms, int64_t requests);
+
+/* A request to d was answered latency_us after its first byte went out. */
+void kw_report_answer(const struct kw_dest *d, uint64_t latency_us);
+
+/* Write the stats file if KEEPWARM_STATS_INTERVAL has passed since the last
+ * write. Cheap when it has not. Keeps errno. */
+void kw_report_tick(void);
+
+/* The program wants number fd: if the trace file sits there, move it to
+ * another private number and return true. */
+bool kw_report_relocate(int fd);
+
+/* In a fork child: start counting afresh, into the child's own file. */
+void kw_report_after_fork_child(void);
+
+#endif

@@ -1,0 +1,170 @@
+/* io_wrappers.c - the byte path: every read and write family call. Untracked
+ * fds cost one lock-free lookup; followed sockets feed the HTTP tracker with
+ * exactly the bytes the call moved. */
+#include <sys/sendfile.h>
+
+#include "wrap/wrap.h"
+
+/* Receive-side wrapper body: call, then hand the outcome to the stream.
+ * iov/iovcnt: where the bytes land (a one-entry iovec for a plain buffer). */
+#define RECV_BODY(name, fail, asked, flags, iov, iovcnt, ...)                      \
+	struct kw_fd *s = kw_fd_lookup(fd);                                      \
+	ssize_t r;                                                               \
+	KW_REAL_OR_FAIL(name, fail);                                             \
+	if (__builtin_expect(!s || kw_depth, 1))                                 \
+		return kw_real.name(__VA_ARGS__);                                \
+	if (kw_is_private(s))                                                    \
+		return kw_ebadf();                                               \
+	r = kw_real.name(__VA_ARGS__);                                           \
+	if (kw_stream_received(s, &r, errno, iov, iovcnt, asked, flags)) {       \
+		r = kw_real.name(__VA_ARGS__); /* on the replayed connection */  \
+		kw_stream_received(s, &r, errno, iov, iovcnt, asked, flags);     \
+	}                                                                        \
+	return r
+
+/* Send-side: iov/iovcnt are the bytes offered; hook 0 skips
+ * kw_stream_before_send (which may upgrade the request head or redial). */
+#define SEND_BODY(name, fail, flags, iov, iovcnt, hook, ...)                       \
+	struct kw_fd *s = kw_fd_lookup(fd);                                      \
+	ssize_t r;                                                               \
+	KW_REAL_OR_FAIL(name, fail);                                             \
+	if (__builtin_expect(!s || kw_depth, 1))                                 \
+		return kw_real.name(__VA_ARGS__);                                \
+	if (kw_is_private(s))                                                    \
+		return kw_ebadf();                                               \
+	if ((hook) && kw_stream_before_send(s, iov, iovcnt, flags, &r))          \
+		return r;                                                        \
+	r = kw_real.name(__VA_ARGS__);                                           \
+	if (kw_stream_sent(s, r, errno, iov, iovcnt, flags)) {                   \
+		r = kw_real.name(__VA_ARGS__); /* on the replayed connection */  \
+		kw_stream_sent(s, r, errno, iov, iovcnt, flags);                 \
+	}                                                                        \
+	return r
+
+static size_t iov_total(const struct iovec *iov, int n)
+{
+	size_t t = 0;
+	for (int i = 0; i < n; i++)
+		t += iov[i].iov_len;
+	return t;
+}
+
+KW_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	struct iovec one = { buf, n };
+	RECV_BODY(read, -1, n, 0, &one, 1, fd, buf, n);
+}
+
+KW_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	struct iovec one = { buf, n };
+	RECV_BODY(__read_chk, -1, n, 0, &one, 1, fd, buf, n, buflen);
+}
+
+KW_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+	struct iovec one = { buf, n };
+	RECV_BODY(recv, -1, n, flags, &one, 1, fd, buf, n, flags);
+}
+
+KW_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+{
+	struct iovec one = { buf, n };
+	RECV_BODY(__recv_chk, -1, n, flags, &one, 1, fd, buf, n, buflen, flags);
+}
+
+KW_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
+                           socklen_t *fromlen)
+{
+	struct iovec one = { buf, n };
+	RECV_BODY(recvfrom, -1, n, flags, &one, 1, fd, buf, n, flags, from, fromlen);
+}
+
+KW_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+                                 struct sockaddr *from, socklen_t *fromlen)
+{
+	struct iovec one = { buf, n };
+	RECV_BODY(__recvfrom_chk, -1, n, flags, &one, 1, fd, buf, n, buflen, flags, from,
+	          fromlen);
+}
+
+KW_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	RECV_BODY(readv, -1, iov_total(iov, iovcnt), 0, iov, iovcnt, fd, iov, iovcnt);
+}
+
+KW_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	RECV_BODY(recvmsg, -1, iov_total(msg->msg_iov, (int)msg->msg_iovlen), flags, msg->msg_iov,
+	          (int)msg->msg_iovlen, fd, msg, flags);
+}
+
+KW_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	struct iovec one = { (void *)buf, n };
+	SEND_BODY(write, -1, 0, &one, 1, 1, fd, buf, n);
+}
+
+KW_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+	struct iovec one = { (void *)buf, n };
+	SEND_BODY(send, -1, flags, &one, 1, 1, fd, buf, n, flags);
+}
+
+KW_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+                         const struct sockaddr *to, socklen_t tolen)
+{
+	struct iovec one = { (void *)buf, n };
+	/* With an address it is not a plain connected-stream write: leave it be. */
+	SEND_BODY(sendto, -1, flags, &one, 1, !to, fd, buf, n, flags, to, tolen);
+}
+
+KW_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	SEND_BODY(writev, -1, 0, iov, iovcnt, 1, fd, iov, iovcnt);
+}
+
+KW_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	SEND_BODY(sendmsg, -1, flags, msg->msg_iov, (int)msg->msg_iovlen,
+	          !msg->msg_name && !msg->msg_controllen, fd, msg, flags);
+}
+
+/* Bytes that move inside the kernel are invisible to the tracker. */
+static int refuse_private(int a, int b)
+{
+	struct kw_fd *sa = kw_fd_lookup(a), *sb = kw_fd_lookup(b);
+
+	if ((sa && kw_is_private(sa)) || (sb && kw_is_private(sb)))
+		return -1;
+	if (sa)
+		kw_taint(a, KW_REASON_KERNEL_COPY);
+	if (sb)
+		kw_taint(b, KW_REASON_KERNEL_COPY);
+	return 0;
+}
+
+KW_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
+{
+	KW_REAL_OR_FAIL(sendfile, -1);
+	if (refuse_private(out, in) < 0)
+		return kw_ebadf();
+	return kw_real.sendfile(out, in, off, n);
+}
+
+KW_EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t n)
+{
+	KW_REAL_OR_FAIL(sendfile64, -1);
+	if (refuse_private(out, in) < 0)
+		return kw_ebadf();
+	return kw_real.sendfile64(out, in, off, n);
+}
+
+KW_EXPORT ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out, size_t n,
+                         unsigned int flags)
+{
+	KW_REAL_OR_FAIL(splice, -1);
+	if (refuse_private(out, in) < 0)
+		return kw_ebadf();
+	return kw_real.splice(in, off_in, out, off_out, n, flags);
+}
