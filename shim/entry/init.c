@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "service/private.h"
-#include "sink/pool.h"
+#include "sink/pool_local.h"
 #include "sink/report.h"
 
 enum { INIT_NONE, INIT_RUNNING, INIT_DONE };

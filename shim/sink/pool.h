@@ -56,8 +56,4 @@ struct kw_pool {
 /* The pool in use, set once by initialisation; ops NULL until then. */
 extern struct kw_pool kw_pool;
 
-/* The in-process backend: an idle table of max_total connections, at most
- * max_per_host per key. Returns 0 with *pool set, or -1 when out of memory. */
-int kw_pool_local_create(struct kw_pool *pool, unsigned max_total, unsigned max_per_host);
-
 #endif

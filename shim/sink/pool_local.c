@@ -1,5 +1,5 @@
 /* pool_local.c - the in-process pool backend: one idle table. */
-#include "sink/pool.h"
+#include "sink/pool_local.h"
 
 #include <stdlib.h>
 

@@ -5,8 +5,13 @@
 
 #include "wrap/wrap.h"
 
+/* A plain buffer as a one-entry iovec, made only on the slow path: a local
+ * whose address escapes before the fast path's call would cost the wrapper
+ * its tail call. */
+#define ONE(buf, n) (&(struct iovec){ (void *)(buf), (n) })
+
 /* Receive-side wrapper body: call, then hand the outcome to the stream.
- * iov/iovcnt: where the bytes land (a one-entry iovec for a plain buffer). */
+ * iov/iovcnt: where the bytes land (ONE() for a plain buffer). */
 #define RECV_BODY(name, fail, asked, flags, iov, iovcnt, ...)                      \
 	struct kw_fd *s = kw_fd_lookup(fd);                                      \
 	ssize_t r;                                                               \
@@ -51,40 +56,34 @@ static size_t iov_total(const struct iovec *iov, int n)
 
 KW_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-	struct iovec one = { buf, n };
-	RECV_BODY(read, -1, n, 0, &one, 1, fd, buf, n);
+	RECV_BODY(read, -1, n, 0, ONE(buf, n), 1, fd, buf, n);
 }
 
 KW_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
-	struct iovec one = { buf, n };
-	RECV_BODY(__read_chk, -1, n, 0, &one, 1, fd, buf, n, buflen);
+	RECV_BODY(__read_chk, -1, n, 0, ONE(buf, n), 1, fd, buf, n, buflen);
 }
 
 KW_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
-	struct iovec one = { buf, n };
-	RECV_BODY(recv, -1, n, flags, &one, 1, fd, buf, n, flags);
+	RECV_BODY(recv, -1, n, flags, ONE(buf, n), 1, fd, buf, n, flags);
 }
 
 KW_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 {
-	struct iovec one = { buf, n };
-	RECV_BODY(__recv_chk, -1, n, flags, &one, 1, fd, buf, n, buflen, flags);
+	RECV_BODY(__recv_chk, -1, n, flags, ONE(buf, n), 1, fd, buf, n, buflen, flags);
 }
 
 KW_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
                            socklen_t *fromlen)
 {
-	struct iovec one = { buf, n };
-	RECV_BODY(recvfrom, -1, n, flags, &one, 1, fd, buf, n, flags, from, fromlen);
+	RECV_BODY(recvfrom, -1, n, flags, ONE(buf, n), 1, fd, buf, n, flags, from, fromlen);
 }
 
 KW_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
                                  struct sockaddr *from, socklen_t *fromlen)
 {
-	struct iovec one = { buf, n };
-	RECV_BODY(__recvfrom_chk, -1, n, flags, &one, 1, fd, buf, n, buflen, flags, from,
+	RECV_BODY(__recvfrom_chk, -1, n, flags, ONE(buf, n), 1, fd, buf, n, buflen, flags, from,
 	          fromlen);
 }
 
@@ -101,22 +100,19 @@ KW_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 KW_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
-	struct iovec one = { (void *)buf, n };
-	SEND_BODY(write, -1, 0, &one, 1, 1, fd, buf, n);
+	SEND_BODY(write, -1, 0, ONE(buf, n), 1, 1, fd, buf, n);
 }
 
 KW_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
-	struct iovec one = { (void *)buf, n };
-	SEND_BODY(send, -1, flags, &one, 1, 1, fd, buf, n, flags);
+	SEND_BODY(send, -1, flags, ONE(buf, n), 1, 1, fd, buf, n, flags);
 }
 
 KW_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
                          const struct sockaddr *to, socklen_t tolen)
 {
-	struct iovec one = { (void *)buf, n };
 	/* With an address it is not a plain connected-stream write: leave it be. */
-	SEND_BODY(sendto, -1, flags, &one, 1, !to, fd, buf, n, flags, to, tolen);
+	SEND_BODY(sendto, -1, flags, ONE(buf, n), 1, !to, fd, buf, n, flags, to, tolen);
 }
 
 KW_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)

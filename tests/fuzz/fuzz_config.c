@@ -1,4 +1,4 @@
-/* fuzz_config.c - libFuzzer harness for shim/config.c.
+/* fuzz_config.c - libFuzzer harness for shim/logic/config.c.
  *
  * Input: byte 0 chooses the length of the origin name (byte * 2, up to 510
  * bytes, to reach the truncation of long file names); the rest is the text of

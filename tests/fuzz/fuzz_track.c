@@ -1,4 +1,4 @@
-/* fuzz_track.c - libFuzzer harness for shim/http_track.c.
+/* fuzz_track.c - libFuzzer harness for shim/logic/http_track.c.
  *
  * Input framing (all multi-byte numbers little-endian):
  *   byte 0      flags: bit 0 = the program reads end-of-file at the end;

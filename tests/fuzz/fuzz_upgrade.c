@@ -1,4 +1,4 @@
-/* fuzz_upgrade.c - libFuzzer harness for shim/upgrade.c.
+/* fuzz_upgrade.c - libFuzzer harness for shim/logic/upgrade.c.
  *
  * Input: a candidate request head (the bytes a program wrote in one call).
  * Properties, when kw_head_parse says OK:

@@ -1,0 +1,509 @@
+/* test_stream.c - the stream entry points (shim/entry/entry.h) driven over
+ * an in-memory transport: request upgrade, response head restore,
+ * end-of-file at the end of an upgraded response (with the connection parked
+ * in the pool), a fresh connection for a request that must not be replayed,
+ * one replay after a reused connection ends early, and the watch-only mode,
+ * which feeds nothing to the tracker. Linked with the whole shim but its
+ * wrappers, so nothing here is interposed. */
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "entry/entry.h"
+#include "logic/transport.h"
+#include "logic/trace.h"
+#include "primitive/follow.h"
+#include "service/transports.h"
+#include "sink/pool.h"
+
+/* ---- an in-memory transport ---- */
+
+#define PROGRAM_FD 700 /* the program's descriptor number (a slot, never opened) */
+#define MAX_CONNS 16
+#define MAX_HANDLES 64
+
+struct mem_conn {
+	bool server_open;
+	bool eof;         /* the end-of-file stand-in end_with_eof installs */
+	char out[8192];   /* what was sent on it */
+	size_t out_len;
+	char in[4096];    /* what waits to be read (drain, liveness) */
+	size_t in_len;
+};
+
+static struct mem_conn conns[MAX_CONNS];
+static int nconns;
+static int handle_conn[MAX_HANDLES]; /* handle -> connection, -1 when closed */
+static int nhandles;
+static int program_handle;           /* what PROGRAM_FD holds */
+static int undo_result;              /* what undo_handback reports when it worked */
+static int set_asides;
+
+static int new_conn(void)
+{
+	ck_assert_int_lt(nconns, MAX_CONNS);
+	memset(&conns[nconns], 0, sizeof conns[nconns]);
+	conns[nconns].server_open = true;
+	return nconns++;
+}
+
+static int new_handle(int conn)
+{
+	ck_assert_int_lt(nhandles, MAX_HANDLES);
+	handle_conn[nhandles] = conn;
+	return nhandles++;
+}
+
+static int conn_of(int h)
+{
+	if (h == PROGRAM_FD)
+		h = program_handle;
+	ck_assert(h > 0 && h < nhandles);
+	return handle_conn[h];
+}
+
+static struct mem_conn *mc(int h)
+{
+	int c = conn_of(h);
+	ck_assert_int_ge(c, 0);
+	return &conns[c];
+}
+
+static void append(struct mem_conn *m, const void *buf, size_t len)
+{
+	ck_assert_uint_le(m->out_len + len, sizeof m->out);
+	memcpy(m->out + m->out_len, buf, len);
+	m->out_len += len;
+}
+
+static ssize_t mem_send(int fd, const struct iovec *iov, int iovcnt, int flags)
+{
+	ssize_t total = 0;
+	(void)flags;
+	for (int i = 0; i < iovcnt; i++) {
+		append(mc(fd), iov[i].iov_base, iov[i].iov_len);
+		total += (ssize_t)iov[i].iov_len;
+	}
+	return total;
+}
+
+static bool mem_send_all(int h, const void *buf, size_t len, int ms)
+{
+	(void)ms;
+	append(mc(h), buf, len);
+	return true;
+}
+
+static ssize_t mem_recv(int fd, void *buf, size_t len)
+{
+	struct mem_conn *m = mc(fd);
+	if (!m->in_len) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (len > m->in_len)
+		len = m->in_len;
+	memcpy(buf, m->in, len);
+	memmove(m->in, m->in + len, m->in_len - len);
+	m->in_len -= len;
+	return (ssize_t)len;
+}
+
+static bool mem_wait(int h, short events, int ms)
+{
+	(void)events;
+	(void)ms;
+	return mc(h)->in_len > 0;
+}
+
+static int mem_unread(int fd)
+{
+	return (int)mc(fd)->in_len;
+}
+
+static bool mem_alive(int h)
+{
+	struct mem_conn *m = mc(h);
+	return m->server_open && !m->in_len;
+}
+
+static bool mem_same(const struct kw_conn *c, int fd)
+{
+	(void)c;
+	return fd == PROGRAM_FD;
+}
+
+static int mem_dial(struct kw_conn *c, int fd, bool *in_progress)
+{
+	(void)c;
+	(void)fd;
+	*in_progress = false;
+	return new_handle(new_conn());
+}
+
+static bool mem_connected(int h, int ms)
+{
+	(void)ms;
+	return conn_of(h) >= 0;
+}
+
+static int mem_detach(struct kw_conn *c, int fd)
+{
+	(void)c;
+	return new_handle(conn_of(fd));
+}
+
+static int mem_install(struct kw_conn *c, int fd, int h, enum kw_install how, uint32_t carry)
+{
+	(void)c;
+	(void)how;
+	(void)carry;
+	ck_assert_int_eq(fd, PROGRAM_FD);
+	handle_conn[program_handle] = -1;
+	program_handle = h;
+	return 0;
+}
+
+static void mem_close(int h)
+{
+	handle_conn[h] = -1;
+}
+
+static bool mem_end_with_eof(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg)
+{
+	int e = new_conn();
+
+	conns[e].eof = true;
+	if (set_aside) {
+		set_asides++;
+		set_aside(arg);
+	}
+	return mem_install(c, fd, new_handle(e), KW_INSTALL_REPLACE, 0) == 0;
+}
+
+static int mem_undo_handback(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg)
+{
+	bool in_progress;
+	int h = mem_dial(c, fd, &in_progress);
+
+	set_asides++;
+	set_aside(arg);
+	mem_install(c, fd, h, KW_INSTALL_REPLACE, 0);
+	return undo_result;
+}
+
+static const struct kw_transport mem_transport = {
+	.name = "memory",
+	.kind = KW_TRANSPORT_PLAIN,
+	.send = mem_send,
+	.send_all = mem_send_all,
+	.recv = mem_recv,
+	.wait = mem_wait,
+	.unread = mem_unread,
+	.alive = mem_alive,
+	.same = mem_same,
+	.dial = mem_dial,
+	.connected = mem_connected,
+	.detach = mem_detach,
+	.install = mem_install,
+	.close = mem_close,
+	.end_with_eof = mem_end_with_eof,
+	.undo_handback = mem_undo_handback,
+};
+
+/* ---- the trace, captured ---- */
+
+static char trace[16384];
+static size_t trace_len;
+
+static ssize_t capture(int fd, const void *buf, size_t len)
+{
+	(void)fd;
+	if (trace_len + len < sizeof trace) {
+		memcpy(trace + trace_len, buf, len);
+		trace_len += len;
+		trace[trace_len] = '\0';
+	}
+	return (ssize_t)len;
+}
+
+static bool traced(const char *words)
+{
+	return strstr(trace, words) != NULL;
+}
+
+/* ---- a followed connection on PROGRAM_FD ---- */
+
+static struct kw_fd *s;
+static struct kw_conn *c;
+static int first; /* the connection the program dialled */
+
+static void setup(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(8080),
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	kw_init();
+	ck_assert_msg(kw_fd_table != NULL, "the fd table was not set up (KEEPWARM=off?)");
+	ck_assert_ptr_nonnull(kw_pool.ops);
+	kw_config_defaults(&kw_cfg);
+	kw_mode = KW_MODE_REUSE;
+	kw_transport_register(&mem_transport);
+	kw_trace_set_sink(1, capture);
+	trace_len = 0;
+	trace[0] = '\0';
+
+	nconns = 0;
+	nhandles = 1;
+	first = new_conn();
+	program_handle = new_handle(first);
+	undo_result = 0;
+	set_asides = 0;
+
+	s = kw_fd_slot(PROGRAM_FD);
+	ck_assert_ptr_nonnull(s);
+	c = &s->conn;
+	kw_conn_reset(c, getpid(), 1, &mem_transport);
+	ck_assert_int_eq(kw_dest_from_sockaddr(&c->dest, (struct sockaddr *)&a, sizeof a), 0);
+	kw_conn_dialled(c, kw_now_ms());
+	kw_follow(s);
+}
+
+/* What the program's send-family call does, with the real call done by
+ * the in-memory transport: the stream first, then the bytes and their
+ * accounting. Returns what the program's call returns. */
+static ssize_t program_sends(const char *bytes)
+{
+	struct iovec iov = { (void *)bytes, strlen(bytes) };
+	ssize_t r;
+
+	if (kw_stream_before_send(s, &iov, 1, 0, &r))
+		return r;
+	r = mem_send(PROGRAM_FD, &iov, 1, 0);
+	ck_assert(!kw_stream_sent(s, r, 0, &iov, 1, 0));
+	return r;
+}
+
+/* The program reads: ret bytes arrived in buf (of size cap), 0 for
+ * end-of-file. Returns the stream's retry answer; *got is what the program
+ * sees. */
+static bool program_reads(char *buf, size_t cap, ssize_t ret, ssize_t *got)
+{
+	struct iovec iov = { buf, cap };
+
+	*got = ret;
+	return kw_stream_received(s, got, 0, &iov, 1, cap, 0);
+}
+
+static int parked_handle(void)
+{
+	struct kw_pool_drops dropped;
+	struct kw_idle_meta m;
+	struct kw_key k;
+	int h;
+
+	kw_key_make(&k, &c->dest, KW_TRANSPORT_PLAIN);
+	h = kw_pool.ops->take(kw_pool.self, &k, kw_now_ms(), &m, &dropped);
+	ck_assert_uint_eq(dropped.n, 0);
+	return h;
+}
+
+static const char close_get[] = "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+static const char keepalive_head[] = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n";
+static const char ka_response[] = "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n"
+                                  "Keep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\nhi";
+static const char restored[] = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi";
+
+START_TEST(test_upgrade_restore_eof_at_end)
+{
+	char buf[512];
+	ssize_t got;
+	int h;
+
+	/* The close-style head goes out as keep-alive; the program is told all
+	 * of its own bytes went. */
+	ck_assert_int_eq(program_sends(close_get), (ssize_t)strlen(close_get));
+	ck_assert_uint_eq(conns[first].out_len, strlen(keepalive_head));
+	ck_assert(!memcmp(conns[first].out, keepalive_head, strlen(keepalive_head)));
+	ck_assert(traced("event=upgrade fd=700 dest=127.0.0.1:8080 reason=close-removed"));
+	ck_assert_uint_eq(c->meta.wire_sent, strlen(keepalive_head));
+
+	/* The response's head is put back to what a close-style request gets,
+	 * and the response being complete, the connection is parked and the
+	 * descriptor reads end-of-file. */
+	memcpy(buf, ka_response, sizeof ka_response - 1);
+	ck_assert(!program_reads(buf, sizeof buf, sizeof ka_response - 1, &got));
+	ck_assert_int_eq(got, (ssize_t)strlen(restored));
+	ck_assert(!memcmp(buf, restored, strlen(restored)));
+	ck_assert_uint_eq(c->meta.wire_received, sizeof ka_response - 1);
+	ck_assert_int_eq(set_asides, 1);
+	ck_assert(conns[conn_of(PROGRAM_FD)].eof);
+	ck_assert_int_eq(atomic_load(&s->kind), KW_FD_NONE);
+	ck_assert(traced("event=park fd=700 dest=127.0.0.1:8080 requests=1"));
+	ck_assert(traced("event=eof fd=700 dest=127.0.0.1:8080 reason=response-complete requests=1"));
+
+	/* What waits in the pool is the connection the request went on. */
+	h = parked_handle();
+	ck_assert_int_gt(h, 0);
+	ck_assert_int_eq(conn_of(h), first);
+	ck_assert_int_eq(parked_handle(), -1);
+}
+END_TEST
+
+START_TEST(test_no_upgrade_without_setting)
+{
+	kw_cfg.upgrade = false;
+	ck_assert_int_eq(program_sends(close_get), (ssize_t)strlen(close_get));
+	ck_assert_uint_eq(conns[first].out_len, strlen(close_get));
+	ck_assert(!traced("event=upgrade"));
+	ck_assert(c->track.close_requested);
+}
+END_TEST
+
+START_TEST(test_replay_after_early_eof)
+{
+	static const char get[] = "GET /a HTTP/1.1\r\nHost: a\r\n\r\n";
+	char buf[512];
+	ssize_t got;
+	int fresh;
+
+	c->reused = true; /* as after a handback */
+	c->parked_idle_ms = 12;
+	ck_assert_int_eq(program_sends(get), (ssize_t)strlen(get));
+	ck_assert(c->replayable);
+
+	/* The reused connection ends before any response byte: the request goes
+	 * again on a fresh connection, and the program's read is repeated. */
+	ck_assert(program_reads(buf, sizeof buf, 0, &got));
+	fresh = conn_of(PROGRAM_FD);
+	ck_assert_int_ne(fresh, first);
+	ck_assert_uint_eq(conns[fresh].out_len, strlen(get));
+	ck_assert(!memcmp(conns[fresh].out, get, strlen(get)));
+	ck_assert(c->replayed);
+	ck_assert(!c->reused);
+	ck_assert_uint_eq(c->meta.wire_sent, strlen(get));
+	ck_assert_uint_eq(c->track.requests, 1);
+	ck_assert(traced("event=replay fd=700 dest=127.0.0.1:8080 reason=eof idle_ms=12"));
+
+	/* Never twice: the fresh connection's end-of-file reaches the program. */
+	ck_assert(!program_reads(buf, sizeof buf, 0, &got));
+	ck_assert_int_eq(got, 0);
+	ck_assert_int_eq(atomic_load(&s->kind), KW_FD_NONE);
+	ck_assert(traced("event=discard fd=700 dest=127.0.0.1:8080 reason=server-closed"));
+}
+END_TEST
+
+START_TEST(test_no_replay_once_answered)
+{
+	static const char get[] = "GET /a HTTP/1.1\r\nHost: a\r\n\r\n";
+	static const char part[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab";
+	char buf[512];
+	ssize_t got;
+
+	c->reused = true;
+	program_sends(get);
+	memcpy(buf, part, sizeof part - 1);
+	ck_assert(!program_reads(buf, sizeof buf, sizeof part - 1, &got));
+	ck_assert(!program_reads(buf, sizeof buf, 0, &got));
+	ck_assert_int_eq(conn_of(PROGRAM_FD), first);
+	ck_assert(!traced("event=replay"));
+}
+END_TEST
+
+START_TEST(test_fresh_for_unsafe_request)
+{
+	static const char post[] = "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx";
+	int h;
+
+	/* A non-blocking program whose fresh connection is still connecting. */
+	c->reused = true;
+	undo_result = 1;
+	errno = 0;
+	ck_assert_int_eq(program_sends(post), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(set_asides, 1);
+	ck_assert_int_ne(conn_of(PROGRAM_FD), first);
+	ck_assert(!c->reused);
+	ck_assert(traced("event=fresh fd=700 dest=127.0.0.1:8080 reason=request-not-replayable"));
+	/* The unused handed-back connection went back to the pool. */
+	h = parked_handle();
+	ck_assert_int_gt(h, 0);
+	ck_assert_int_eq(conn_of(h), first);
+	ck_assert_uint_eq(conns[first].out_len, 0);
+
+	/* The program's retry goes out on the fresh connection. */
+	ck_assert_int_eq(program_sends(post), (ssize_t)strlen(post));
+	ck_assert_uint_eq(mc(PROGRAM_FD)->out_len, strlen(post));
+}
+END_TEST
+
+START_TEST(test_watch_only_feeds_nothing)
+{
+	static const char garbage[] = "\x16\x03\x01 this is no HTTP\r\n\r\n";
+	char buf[512];
+	ssize_t got;
+
+	c->watch_only = true;
+	/* Not even a close-style head is touched: the bytes go out as they are. */
+	ck_assert_int_eq(program_sends(close_get), (ssize_t)strlen(close_get));
+	ck_assert_int_eq(program_sends(garbage), (ssize_t)strlen(garbage));
+	ck_assert_uint_eq(conns[first].out_len, strlen(close_get) + strlen(garbage));
+	memcpy(buf, garbage, sizeof garbage - 1);
+	ck_assert(!program_reads(buf, sizeof buf, sizeof garbage - 1, &got));
+	ck_assert_int_eq(got, (ssize_t)(sizeof garbage - 1));
+	ck_assert(!memcmp(buf, garbage, sizeof garbage - 1));
+	ck_assert_uint_eq(c->track.requests, 0);
+	ck_assert_uint_eq(c->track.responses, 0);
+	ck_assert(!c->track.saw_request);
+	ck_assert_int_eq(c->track.status, KW_TRACK_FOLLOWING);
+	ck_assert_int_eq(atomic_load(&s->kind), KW_FD_HTTP);
+	ck_assert_uint_eq(trace_len, 0);
+	/* The bytes are counted on the wire all the same. */
+	ck_assert_uint_eq(c->meta.wire_sent, strlen(close_get) + strlen(garbage));
+	ck_assert_uint_eq(c->meta.wire_received, sizeof garbage - 1);
+
+	/* Its close is followed: the server closing lets it go. */
+	ck_assert(!program_reads(buf, sizeof buf, 0, &got));
+	ck_assert_int_eq(atomic_load(&s->kind), KW_FD_NONE);
+	ck_assert(traced("event=discard fd=700 dest=127.0.0.1:8080 reason=server-closed"));
+}
+END_TEST
+
+START_TEST(test_plain_stream_lets_go_of_garbage)
+{
+	/* The same bytes without watch-only mode: the tracker sees them and lets
+	 * go (the contrast to the test above). */
+	static const char garbage[] = "\x16\x03\x01 this is no HTTP\r\n\r\n";
+
+	program_sends(garbage);
+	ck_assert_int_eq(c->track.status, KW_TRACK_LET_GO);
+	ck_assert_int_eq(atomic_load(&s->kind), KW_FD_NONE);
+	ck_assert(traced("event=passthrough fd=700 dest=127.0.0.1:8080 reason=not-http"));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *suite = suite_create("stream");
+	TCase *tc = tcase_create("stream");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_upgrade_restore_eof_at_end);
+	tcase_add_test(tc, test_no_upgrade_without_setting);
+	tcase_add_test(tc, test_replay_after_early_eof);
+	tcase_add_test(tc, test_no_replay_once_answered);
+	tcase_add_test(tc, test_fresh_for_unsafe_request);
+	tcase_add_test(tc, test_watch_only_feeds_nothing);
+	tcase_add_test(tc, test_plain_stream_lets_go_of_garbage);
+	suite_add_tcase(suite, tc);
+	sr = srunner_create(suite);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
