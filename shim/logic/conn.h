@@ -36,8 +36,8 @@ struct kw_epoll_reg {
 };
 
 struct kw_conn {
-	pid_t    owner;        /* process that connected it: a fork child never parks it */
 	ino_t    ino;          /* socket inode, to notice the fd was closed behind our back */
+	pid_t    owner;        /* process that connected it: a fork child never parks it */
 	bool     reused;       /* handed back from the idle table */
 	bool     watch_only;   /* follow errors and close only: plaintext is fed from above */
 	const struct kw_transport *tp; /* how its bytes and connections move */
