@@ -4,7 +4,8 @@
 # LEVEL... are the Makefile's SHIM_LEVELS, lowest first; the objects are
 # BUILD_DIR/shim/<level>/*.o, built from shim/<level>/*.c. Checks, each a
 # PASS or FAIL line:
-#   - shim/README.md lists the same levels in the same order, every folder
+#   - shim/README.md lists the same levels in the same order and names each
+#     level's files as they are in its folder; every folder
 #     of shim/ is a level and no source sits outside one;
 #   - a file includes only headers of its own or lower levels;
 #   - each level links with only the levels below it (-Wl,-z,defs): a call
@@ -56,6 +57,25 @@ if [ "$readme" = "${LEVELS[*]}" ]; then
 else
 	fail "shim/README.md lists levels '$readme', the Makefile '${LEVELS[*]}'"
 fi
+# The files each level's row names: a source by its stem, a header or other
+# file without a source of its own by its whole name.
+for l in "${LEVELS[@]}"; do
+	row=$(grep -E "^\| *[0-9]+ *\| *\`$l\` *\|" shim/README.md | head -n 1)
+	listed=$(echo "${row%|}" | awk -F'|' '{print $NF}' | grep -oE '`[^`]+`' | tr -d '`' | sort | paste -sd ' ')
+	present=$(for f in shim/"$l"/*; do
+		b=$(basename "$f")
+		case "$b" in
+		*.c) echo "${b%.c}" ;;
+		*.h) [ -e "${f%.h}.c" ] || echo "$b" ;;
+		*) echo "$b" ;;
+		esac
+	done | sort | paste -sd ' ')
+	if [ "$listed" = "$present" ]; then
+		pass "shim/README.md names the files of $l"
+	else
+		fail "shim/README.md names '$listed' for $l; shim/$l/ holds '$present'"
+	fi
+done
 stray=$(find shim -maxdepth 1 -type f ! -name README.md | sort)
 for d in shim/*/; do
 	d=${d%/}
