@@ -75,7 +75,7 @@ int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t l
 	if (ret == 0 || err == EINPROGRESS || err == EINTR) {
 		kw_conn_dialled(c, kw_now_ms());
 		kw_follow(s);
-		kw_event(KW_EVENT_DIAL, fd, &c->dest, KW_REASON_NONE, -1, -1);
+		kw_report(KW_EVENT_DIAL, fd, &c->dest, KW_REASON_NONE, -1, -1);
 	} else {
 		kw_let_go(s, KW_REASON_CONNECT_FAILED);
 	}
@@ -157,7 +157,7 @@ int kw_close(struct kw_fd *s, int fd)
 			why = kw_park(s, false);
 		}
 		if (why)
-			kw_event(KW_EVENT_DISCARD, fd, &s->conn.dest, why, -1, kw_conn_requests(&s->conn));
+			kw_report(KW_EVENT_DISCARD, fd, &s->conn.dest, why, -1, kw_conn_requests(&s->conn));
 	}
 	atomic_store_explicit(&s->kind, KW_FD_NONE, memory_order_release);
 	kw_slot_unlock(s);

@@ -52,7 +52,7 @@ bool kw_stream_before_send(struct kw_fd *s, const struct iovec *iov, int iovcnt,
 	    !(len = gather(iov, iovcnt, flat, sizeof flat)))
 		goto out;
 	st = kw_head_parse(flat, len, &h);
-	if (c->reused && !c->track.requests && kw_replay_admit(s, st, &h, flat, len, result)) {
+	if (c->reused && !c->track.requests && kw_replay_admit(s, st, &h, result)) {
 		handled = true;
 		goto out;
 	}

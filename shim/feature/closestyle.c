@@ -69,8 +69,8 @@ static ssize_t send_upgraded(struct kw_fd *s, const struct iovec *iov, int iovcn
 	}
 	c->eof_after_response = true;
 	c->restore_close = true;
-	kw_event(KW_EVENT_UPGRADE, s->fd, &c->dest,
-	         h->minor == 0 ? KW_REASON_HTTP10_KEEP_ALIVE : KW_REASON_CLOSE_REMOVED, -1, -1);
+	kw_report(KW_EVENT_UPGRADE, s->fd, &c->dest,
+	          h->minor == 0 ? KW_REASON_HTTP10_KEEP_ALIVE : KW_REASON_CLOSE_REMOVED, -1, -1);
 	return (ssize_t)(h->len + sent_rest);
 }
 
@@ -90,20 +90,14 @@ bool kw_closestyle_upgrade(struct kw_fd *s, const struct iovec *iov, int iovcnt,
 
 ssize_t kw_closestyle_restore(struct kw_conn *c, const struct iovec *iov, ssize_t ret)
 {
-	char *data = iov[0].iov_base;
-	size_t len = (size_t)ret, head = 0;
+	size_t head;
 
 	c->restore_close = false;
-	if (len > iov[0].iov_len)
+	if ((size_t)ret > iov[0].iov_len)
 		return ret;
-	for (size_t i = 0; i + 3 < len; i++)
-		if (data[i] == '\r' && data[i + 1] == '\n' && data[i + 2] == '\r' && data[i + 3] == '\n') {
-			head = i + 4;
-			break;
-		}
-	if (!head || (len > 9 && data[9] == '1'))
-		return ret; /* incomplete, or an interim 1xx: leave it be */
-	return (ssize_t)kw_response_restore_close(data, head, len);
+	/* Incomplete in this first buffer, or an interim 1xx: leave it be. */
+	head = kw_response_head_final(iov[0].iov_base, (size_t)ret);
+	return head ? (ssize_t)kw_response_restore_close(iov[0].iov_base, head, (size_t)ret) : ret;
 }
 
 /* ---- end of an upgraded response ---- */
@@ -116,7 +110,7 @@ static void park_before_eof(void *arg)
 	enum kw_reason why = kw_park(s, false);
 
 	if (why)
-		kw_event(KW_EVENT_DISCARD, s->fd, &s->conn.dest, why, -1, kw_conn_requests(&s->conn));
+		kw_report(KW_EVENT_DISCARD, s->fd, &s->conn.dest, why, -1, kw_conn_requests(&s->conn));
 }
 
 static void end_with_eof(struct kw_fd *s, bool park)
@@ -127,9 +121,9 @@ static void end_with_eof(struct kw_fd *s, bool park)
 		kw_let_go(s, KW_REASON_NO_FD_FOR_EOF);
 		return;
 	}
-	kw_event(KW_EVENT_EOF, s->fd, &c->dest,
-	         park ? KW_REASON_RESPONSE_COMPLETE : KW_REASON_SERVER_KEPT_TALKING, -1,
-	         kw_conn_requests(c));
+	kw_report(KW_EVENT_EOF, s->fd, &c->dest,
+	          park ? KW_REASON_RESPONSE_COMPLETE : KW_REASON_SERVER_KEPT_TALKING, -1,
+	          kw_conn_requests(c));
 	atomic_store_explicit(&s->kind, KW_FD_NONE, memory_order_release);
 }
 
@@ -158,13 +152,12 @@ bool kw_closestyle_eof_check(struct kw_fd *s)
 void kw_closestyle_drain(struct kw_fd *s)
 {
 	struct kw_conn *c = &s->conn;
-	const http_parser *p = &c->track.response;
+	long long left = kw_track_response_left(&c->track);
 	uint64_t deadline = kw_now_us() + DRAIN_BUDGET_US, total = 0;
 	char buf[16384];
 
 	/* A Content-Length remainder we already know is too big: not worth it. */
-	if (c->track.response_open && !(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX &&
-	    p->content_length > kw_cfg.drain_bytes)
+	if (left >= 0 && (uint64_t)left > kw_cfg.drain_bytes)
 		return;
 	while (c->track.status == KW_TRACK_FOLLOWING && !kw_track_reusable(&c->track) &&
 	       total < kw_cfg.drain_bytes) {
@@ -187,7 +180,7 @@ void kw_closestyle_drain(struct kw_fd *s)
 			break;
 		}
 	}
-	kw_event(KW_EVENT_DRAIN, s->fd, &c->dest,
-	         kw_track_reusable(&c->track) ? KW_REASON_DRAIN_COMPLETE : KW_REASON_DRAIN_GAVE_UP,
-	         -1, (int64_t)total);
+	kw_report(KW_EVENT_DRAIN, s->fd, &c->dest,
+	          kw_track_reusable(&c->track) ? KW_REASON_DRAIN_COMPLETE : KW_REASON_DRAIN_GAVE_UP,
+	          -1, (int64_t)total);
 }

@@ -2,28 +2,12 @@
 #include "feature/replay.h"
 
 #include <errno.h>
-#include <string.h>
 
 #include "logic/transport.h"
 #include "primitive/follow.h"
 #include "primitive/park.h"
 #include "service/state.h"
 #include "sink/report.h"
-
-/* May this request travel on a reused connection (and be replayed)? */
-static bool replayable(enum kw_head_status st, const struct kw_head *h, const char *buf,
-                       size_t len)
-{
-	const char *sp;
-
-	if (st == KW_HEAD_OK)
-		return (h->idempotent || h->idempotency_key) && !h->chunked &&
-		       h->len + (size_t)(h->content_length > 0 ? h->content_length : 0) <= KW_REPLAY_MAX;
-	/* A head still being written: its method decides; the copy kept for a
-	 * replay stops being one if the request outgrows it. */
-	return st == KW_HEAD_INCOMPLETE && (sp = memchr(buf, ' ', len)) &&
-	       kw_method_idempotent(buf, (size_t)(sp - buf));
-}
 
 /* Called by the transport before the unused connection leaves the
  * descriptor; when it cannot be parked it simply closes. */
@@ -33,10 +17,10 @@ static void park_unused(void *arg)
 }
 
 bool kw_replay_admit(struct kw_fd *s, enum kw_head_status st, const struct kw_head *h,
-                     const char *flat, size_t len, ssize_t *result)
+                     ssize_t *result)
 {
 	struct kw_conn *c = &s->conn;
-	bool ok = replayable(st, h, flat, len);
+	bool ok = kw_head_replayable(st, h, KW_REPLAY_MAX);
 	int undone;
 
 	if (ok || kw_cfg.reuse_always) {
@@ -49,7 +33,7 @@ bool kw_replay_admit(struct kw_fd *s, enum kw_head_status st, const struct kw_he
 	c->reused = false;
 	kw_conn_dialled(c, kw_now_ms());
 	kw_follow(s);
-	kw_event(KW_EVENT_FRESH, s->fd, &c->dest, KW_REASON_REQUEST_NOT_REPLAYABLE, -1, -1);
+	kw_report(KW_EVENT_FRESH, s->fd, &c->dest, KW_REASON_REQUEST_NOT_REPLAYABLE, -1, -1);
 	if (undone == 0)
 		return false;
 	*result = -1;
@@ -88,7 +72,7 @@ bool kw_replay(struct kw_fd *s, enum kw_reason why)
 	c->meta.wire_sent = c->replay_len;
 	kw_follow(s);
 	kw_track_request(&c->track, c->replay, c->replay_len);
-	kw_event(KW_EVENT_REPLAY, s->fd, &c->dest, why, (int64_t)c->parked_idle_ms, -1);
+	kw_report(KW_EVENT_REPLAY, s->fd, &c->dest, why, (int64_t)c->parked_idle_ms, -1);
 	errno = saved;
 	return true;
 }

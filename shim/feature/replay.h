@@ -15,13 +15,13 @@
 #include "service/fdtable.h"
 
 /* The first request on a handed-back connection, head h (status st) parsed
- * from its first len bytes flat: may it travel on this connection? If not
+ * from its first bytes: may it travel on this connection? If not
  * (and KEEPWARM_REUSE is safe), park the unused connection and put a fresh
  * one on the descriptor (traced: fresh). Returns true when the program's call
  * is answered here: *result is -1 with errno EAGAIN while the fresh
  * connection is still connecting. */
 bool kw_replay_admit(struct kw_fd *s, enum kw_head_status st, const struct kw_head *h,
-                     const char *flat, size_t len, ssize_t *result);
+                     ssize_t *result);
 
 /* A call on a reused connection came back ret with errno err: true when it
  * failed before answering a replayable request that was not replayed yet. */

@@ -3,6 +3,7 @@
 #include "logic/http_track.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +290,15 @@ void kw_track_response_eof(struct kw_track *t)
 	if (t->status == KW_TRACK_FOLLOWING)
 		http_parser_execute(&t->response, &response_settings, NULL, 0);
 	kw_track_let_go(t, KW_REASON_SERVER_CLOSED);
+}
+
+long long kw_track_response_left(const struct kw_track *t)
+{
+	const http_parser *p = &t->response;
+
+	if (!t->response_open || (p->flags & F_CHUNKED) || p->content_length == ULLONG_MAX)
+		return -1;
+	return p->content_length > LLONG_MAX ? LLONG_MAX : (long long)p->content_length;
 }
 
 enum kw_reason kw_track_why_not(const struct kw_track *t)

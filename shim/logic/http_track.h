@@ -91,6 +91,11 @@ void kw_track_let_go(struct kw_track *t, enum kw_reason reason);
  * allowed keep-alive for every response, and the tracker still follows. */
 bool kw_track_reusable(const struct kw_track *t);
 
+/* Bytes of the open response's body still to come, when Content-Length
+ * declares them (while its head is read: the declared length, once seen);
+ * -1 when not known: no response open, a chunked or close-delimited body. */
+long long kw_track_response_left(const struct kw_track *t);
+
 /* Why the connection is not reusable now (KW_REASON_NONE when it is). */
 enum kw_reason kw_track_why_not(const struct kw_track *t);
 

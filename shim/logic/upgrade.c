@@ -4,18 +4,20 @@
 #include <http_parser.h>
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-bool kw_method_idempotent(const char *m, size_t len)
+bool kw_method_idempotent(unsigned method)
 {
-	static const char *const safe[] = { "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE" };
-
-	for (size_t i = 0; i < sizeof safe / sizeof safe[0]; i++)
-		if (strlen(safe[i]) == len && !memcmp(safe[i], m, len))
-			return true;
-	return false;
+	switch (method) {
+	case HTTP_GET: case HTTP_HEAD: case HTTP_OPTIONS: case HTTP_TRACE: case HTTP_PUT:
+	case HTTP_DELETE:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static bool name_is(const char *line, size_t name_len, const char *name)
@@ -120,9 +122,11 @@ static bool each_header(const char *buf, const struct kw_head *h, size_t first, 
 	return true;
 }
 
+/* ---- the filter: what every parser reads alike ---- */
+
 struct scan {
 	struct conn_tokens tokens;
-	struct kw_head *h;
+	bool plain; /* every Connection value is a plain token list */
 };
 
 static void scan_line(const char *line, size_t line_len, size_t name_len, const char *value,
@@ -131,68 +135,160 @@ static void scan_line(const char *line, size_t line_len, size_t name_len, const 
 	struct scan *sc = arg;
 	(void)line_len;
 
-	if (is_connection(line, name_len)) {
-		if (!token_list(value, value_len))
-			sc->h->content_length = -2; /* not a plain list: leave the request alone */
-		each_token(value, value_len, note_token, &sc->tokens);
-	} else if (name_is(line, name_len, "idempotency-key")) {
-		sc->h->idempotency_key = true;
-	} else if (name_is(line, name_len, "transfer-encoding")) {
-		sc->h->chunked = value_len >= 7 && !strncasecmp(value + value_len - 7, "chunked", 7);
-	} else if (name_is(line, name_len, "content-length")) {
-		char num[24];
-		char *end;
-		if (value_len == 0 || value_len >= sizeof num) {
-			sc->h->content_length = -2; /* unparseable: treat as malformed */
-			return;
-		}
-		memcpy(num, value, value_len);
-		num[value_len] = '\0';
-		sc->h->content_length = strtoll(num, &end, 10);
-		if (*end || sc->h->content_length < 0)
-			sc->h->content_length = -2;
-	}
+	if (!is_connection(line, name_len))
+		return;
+	if (!token_list(value, value_len))
+		sc->plain = false;
+	each_token(value, value_len, note_token, &sc->tokens);
+}
+
+/* The request line: a method of capitals, a target without spaces or control
+ * bytes, HTTP/1.0 or HTTP/1.1, ended by CRLF. Returns its length without the
+ * CRLF, 0 when it is not one. */
+static size_t request_line(const char *buf, size_t head_len)
+{
+	const char *eol = memchr(buf, '\r', head_len), *sp1, *sp2;
+
+	if (eol[1] != '\n')
+		return 0; /* a bare CR */
+	sp1 = memchr(buf, ' ', (size_t)(eol - buf));
+	if (!sp1 || sp1 == buf)
+		return 0;
+	for (const char *p = buf; p < sp1; p++)
+		if (!isupper((unsigned char)*p) && *p != '-' && *p != '_')
+			return 0;
+	sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
+	for (const char *p = sp1 + 1; sp2 && p < sp2; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return 0;
+	if (!sp2 || eol - sp2 != 9 || memcmp(sp2 + 1, "HTTP/1.", 7) ||
+	    (sp2[8] != '0' && sp2[8] != '1'))
+		return 0;
+	return (size_t)(eol - buf);
+}
+
+/* ---- libhttp-parser's reading ---- */
+
+struct reading {
+	struct kw_head *h;
+	unsigned begun, heads;
+	bool method_read, body, connection_close, connection_keep_alive, upgrade;
+};
+
+static int read_begin(http_parser *p)
+{
+	((struct reading *)p->data)->begun++;
+	return 0;
+}
+
+static int read_url(http_parser *p, const char *at, size_t len)
+{
+	struct reading *r = p->data;
+	(void)at;
+	(void)len;
+	if (!r->method_read)
+		r->h->idempotent = kw_method_idempotent(p->method);
+	r->method_read = true;
+	return 0;
+}
+
+static int read_field(http_parser *p, const char *at, size_t len)
+{
+	struct reading *r = p->data;
+	/* One buffer holds the whole head, so each name comes in one piece. */
+	if (len == 15 && !strncasecmp(at, "idempotency-key", 15))
+		r->h->idempotency_key = true;
+	return 0;
+}
+
+static int read_headers(http_parser *p)
+{
+	struct reading *r = p->data;
+	struct kw_head *h = r->h;
+
+	r->heads++;
+	h->minor = p->http_minor;
+	h->close_style = !http_should_keep_alive(p);
+	h->chunked = (p->flags & F_CHUNKED) != 0;
+	h->content_length = p->content_length == ULLONG_MAX || p->content_length > LLONG_MAX
+	                            ? -1
+	                            : (long long)p->content_length;
+	r->connection_close = (p->flags & F_CONNECTION_CLOSE) != 0;
+	r->connection_keep_alive = (p->flags & F_CONNECTION_KEEP_ALIVE) != 0;
+	r->upgrade = p->upgrade || p->method == HTTP_CONNECT;
+	return 0;
+}
+
+static int read_body(http_parser *p, const char *at, size_t len)
+{
+	(void)at;
+	(void)len;
+	((struct reading *)p->data)->body = true;
+	return 0;
+}
+
+static const http_parser_settings request_reading = {
+	.on_message_begin = read_begin,
+	.on_url = read_url,
+	.on_header_field = read_field,
+	.on_headers_complete = read_headers,
+	.on_body = read_body,
+};
+
+/* Feed len bytes to libhttp-parser; true when it read them without error. */
+static bool parser_reads(struct reading *r, const char *buf, size_t len)
+{
+	http_parser p;
+
+	http_parser_init(&p, HTTP_REQUEST);
+	p.data = r;
+	return http_parser_execute(&p, &request_reading, buf, len) == len &&
+	       HTTP_PARSER_ERRNO(&p) == HPE_OK;
 }
 
 enum kw_head_status kw_head_parse(const char *buf, size_t len, struct kw_head *h)
 {
-	const char *end = NULL, *sp1, *sp2, *eol;
-	size_t scan_len = len < KW_HEAD_MAX ? len : KW_HEAD_MAX;
-	struct scan sc = { { false, false }, h };
+	size_t scan_len = len < KW_HEAD_MAX ? len : KW_HEAD_MAX, line;
+	struct reading r = { .h = h };
+	struct scan sc = { { false, false }, true };
 
 	memset(h, 0, sizeof *h);
 	h->content_length = -1;
 	for (size_t i = 0; i + 3 < scan_len; i++)
 		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n') {
-			end = buf + i + 4;
+			h->len = i + 4;
 			break;
 		}
-	if (!end)
-		return len < KW_HEAD_MAX ? KW_HEAD_INCOMPLETE : KW_HEAD_MALFORMED;
-	h->len = (size_t)(end - buf);
-	eol = memchr(buf, '\r', h->len);
-	if (eol[1] != '\n')
-		return KW_HEAD_MALFORMED; /* a bare CR in the request line */
-	sp1 = memchr(buf, ' ', (size_t)(eol - buf));
-	if (!sp1 || sp1 == buf)
-		return KW_HEAD_MALFORMED;
-	for (const char *p = buf; p < sp1; p++)
-		if (!isupper((unsigned char)*p) && *p != '-' && *p != '_')
+	if (!h->len) {
+		if (len >= KW_HEAD_MAX)
 			return KW_HEAD_MALFORMED;
-	sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
-	for (const char *p = sp1 + 1; sp2 && p < sp2; p++)
-		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
-			return KW_HEAD_MALFORMED;
-	if (!sp2 || eol - sp2 != 9 || memcmp(sp2 + 1, "HTTP/1.", 7) ||
-	    (sp2[8] != '0' && sp2[8] != '1'))
+		(void)parser_reads(&r, buf, len); /* the method, once read */
+		return KW_HEAD_INCOMPLETE;
+	}
+	/* Only a head every parser reads alike: the strict request line and
+	 * header lines, and one message ending exactly at the blank line. */
+	if (!(line = request_line(buf, h->len)) || !each_header(buf, h, line + 2, scan_line, &sc) ||
+	    !sc.plain || !parser_reads(&r, buf, h->len) || r.begun != 1 || r.heads != 1 || r.body) {
+		h->idempotent = false;
 		return KW_HEAD_MALFORMED;
-	h->minor = sp2[8] - '0';
-	h->idempotent = kw_method_idempotent(buf, (size_t)(sp1 - buf));
-	if (!each_header(buf, h, (size_t)(eol - buf) + 2, scan_line, &sc) || h->content_length == -2)
-		return KW_HEAD_MALFORMED;
-	h->close_style = sc.tokens.close || (h->minor == 0 && !sc.tokens.keep_alive);
+	}
+	h->keep_alive_token = r.connection_keep_alive;
+	/* Rewritten only when libhttp-parser reads the Connection tokens as a
+	 * plain token list does (servers read the list; the tracker, the parser). */
+	h->rewritable = !r.upgrade && r.connection_close == sc.tokens.close &&
+	                r.connection_keep_alive == sc.tokens.keep_alive;
 	return KW_HEAD_OK;
 }
+
+bool kw_head_replayable(enum kw_head_status st, const struct kw_head *h, size_t max)
+{
+	if (st == KW_HEAD_INCOMPLETE)
+		return h->idempotent; /* a head still being written: its method decides */
+	return st == KW_HEAD_OK && (h->idempotent || h->idempotency_key) && !h->chunked &&
+	       h->len + (size_t)(h->content_length > 0 ? h->content_length : 0) <= max;
+}
+
+/* ---- the rewrite ---- */
 
 struct rewrite {
 	char *out;
@@ -282,19 +378,66 @@ size_t kw_head_upgrade(const char *buf, const struct kw_head *h, char *out, size
 	struct rewrite w = { out, cap, 0, false };
 	const char *eol = memchr(buf, '\r', h->len);
 	size_t line = (size_t)(eol - buf) + 2;
-	struct scan sc = { { false, false }, NULL };
-	struct kw_head copy = *h;
 
-	if (!h->close_style)
+	if (!h->close_style || !h->rewritable)
 		return 0;
-	sc.h = &copy;
-	each_header(buf, h, line, scan_line, &sc);
 	put(&w, buf, line);
 	each_header(buf, h, line, rewrite_line, &w);
-	if (h->minor == 0 && !sc.tokens.keep_alive)
+	if (h->minor == 0 && !h->keep_alive_token)
 		put(&w, "Connection: keep-alive\r\n", 24);
 	put(&w, "\r\n", 2);
 	return w.overflow || !parser_agrees(out, w.len) ? 0 : w.len;
+}
+
+/* ---- the response head ---- */
+
+struct response_reading {
+	unsigned begun, heads, status;
+	bool http1;
+};
+
+static int response_begin(http_parser *p)
+{
+	((struct response_reading *)p->data)->begun++;
+	return 0;
+}
+
+static int response_headers(http_parser *p)
+{
+	struct response_reading *r = p->data;
+
+	r->heads++;
+	r->status = p->status_code;
+	r->http1 = p->http_major == 1 && p->http_minor <= 1;
+	return 0;
+}
+
+static const http_parser_settings response_reading = {
+	.on_message_begin = response_begin,
+	.on_headers_complete = response_headers,
+};
+
+size_t kw_response_head_final(const char *buf, size_t len)
+{
+	struct response_reading r = { 0, 0, 0, false };
+	http_parser p;
+	size_t head = 0;
+
+	for (size_t i = 0; i + 3 < len; i++)
+		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n') {
+			head = i + 4;
+			break;
+		}
+	if (!head)
+		return 0;
+	http_parser_init(&p, HTTP_RESPONSE);
+	p.data = &r;
+	/* One head, ending exactly at the blank line, of a final response. */
+	if (http_parser_execute(&p, &response_reading, buf, head) != head ||
+	    HTTP_PARSER_ERRNO(&p) != HPE_OK || r.begun != 1 || r.heads != 1 || !r.http1 ||
+	    r.status < 200)
+		return 0;
+	return head;
 }
 
 /* One header line rewritten into out (which may alias it, never ahead of it):

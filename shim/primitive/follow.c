@@ -25,6 +25,6 @@ void kw_let_go(struct kw_fd *s, enum kw_reason reason)
 	if (kind != KW_FD_SOCKET && kind != KW_FD_HTTP)
 		return;
 	atomic_store_explicit(&s->kind, KW_FD_NONE, memory_order_release);
-	kw_event(kw_reason_event(reason), s->fd, kind == KW_FD_HTTP ? &c->dest : NULL, reason, -1,
-	         kind == KW_FD_HTTP ? kw_conn_requests(c) : -1);
+	kw_report(kw_reason_event(reason), s->fd, kind == KW_FD_HTTP ? &c->dest : NULL, reason, -1,
+	          kind == KW_FD_HTTP ? kw_conn_requests(c) : -1);
 }

@@ -36,15 +36,15 @@ bool kw_handback(struct kw_fd *s)
 		uint32_t touched = c->meta.touched;
 
 		if (!tp->alive(parked)) {
-			kw_event(KW_EVENT_STALE, parked, &c->dest, KW_REASON_CLOSED_WHILE_IDLE,
-			         (int64_t)idle, m.conn.requests);
+			kw_report(KW_EVENT_STALE, parked, &c->dest, KW_REASON_CLOSED_WHILE_IDLE,
+			          (int64_t)idle, m.conn.requests);
 			kw_patience_learn(&c->dest, idle);
 			tp->close(parked);
 			continue;
 		}
 		if (tp->install(c, s->fd, parked, KW_INSTALL_HANDBACK, m.conn.touched | touched) < 0) {
-			kw_event(KW_EVENT_DISCARD, parked, &c->dest, KW_REASON_HANDBACK_FAILED,
-			         (int64_t)idle, m.conn.requests);
+			kw_report(KW_EVENT_DISCARD, parked, &c->dest, KW_REASON_HANDBACK_FAILED,
+			          (int64_t)idle, m.conn.requests);
 			return false;
 		}
 		c->reused = true;
@@ -52,8 +52,8 @@ bool kw_handback(struct kw_fd *s)
 		c->meta.touched = m.conn.touched | touched;
 		c->parked_idle_ms = idle;
 		kw_follow(s);
-		kw_event(KW_EVENT_REUSE, s->fd, &c->dest, KW_REASON_NONE, (int64_t)idle,
-		         m.conn.requests);
+		kw_report(KW_EVENT_REUSE, s->fd, &c->dest, KW_REASON_NONE, (int64_t)idle,
+		          m.conn.requests);
 		return true;
 	}
 	return false;

@@ -38,8 +38,8 @@ void kw_park_drop(const struct kw_pool_drops *d, uint64_t now_ms)
 {
 	for (unsigned i = 0; i < d->n; i++) {
 		const struct kw_idle_entry *e = &d->entry[i];
-		kw_event(d->event[i], e->fd, &e->meta.key.dest, KW_REASON_NONE,
-		         (int64_t)(now_ms - e->meta.parked_ms), e->meta.conn.requests);
+		kw_report(d->event[i], e->fd, &e->meta.key.dest, KW_REASON_NONE,
+		          (int64_t)(now_ms - e->meta.parked_ms), e->meta.conn.requests);
 		kw_transport_for(e->meta.key.transport)->close(e->fd);
 	}
 }
@@ -90,7 +90,7 @@ enum kw_reason kw_park(struct kw_fd *s, bool unused)
 		tp->close(parked);
 		return KW_REASON_POOL_FULL;
 	}
-	kw_event(KW_EVENT_PARK, s->fd, &c->dest, KW_REASON_NONE, -1, m.conn.requests);
+	kw_report(KW_EVENT_PARK, s->fd, &c->dest, KW_REASON_NONE, -1, m.conn.requests);
 	return KW_REASON_NONE;
 }
 
@@ -106,8 +106,8 @@ void kw_park_flush(enum kw_reason reason)
 		kw_private_unlock();
 		if (!got)
 			break;
-		kw_event(KW_EVENT_DISCARD, e.fd, &e.meta.key.dest, reason,
-		         (int64_t)(now - e.meta.parked_ms), e.meta.conn.requests);
+		kw_report(KW_EVENT_DISCARD, e.fd, &e.meta.key.dest, reason,
+		          (int64_t)(now - e.meta.parked_ms), e.meta.conn.requests);
 		kw_transport_for(e.meta.key.transport)->close(e.fd);
 	}
 }

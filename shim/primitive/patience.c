@@ -41,7 +41,7 @@ void kw_patience_learn(const struct kw_dest *d, uint64_t idle_ms)
 	}
 	learned[slot].stamp = ++learn_clock;
 	kw_private_unlock();
-	kw_event(KW_EVENT_LEARN, -1, d, KW_REASON_NONE, (int64_t)idle_ms, -1);
+	kw_report(KW_EVENT_LEARN, -1, d, KW_REASON_NONE, (int64_t)idle_ms, -1);
 }
 
 uint64_t kw_patience_of(const struct kw_dest *d)

@@ -99,8 +99,8 @@ void kw_report_init(const struct kw_config *c, const char *arm)
 	}
 }
 
-void kw_event(enum kw_event event, int fd, const struct kw_dest *d, enum kw_reason reason,
-              int64_t idle_ms, int64_t requests)
+void kw_report(enum kw_event event, int fd, const struct kw_dest *d, enum kw_reason reason,
+               int64_t idle_ms, int64_t requests)
 {
 	struct kw_trace_event ev = { kw_event_name(event), fd, d,
 	                             reason ? kw_reason_name(reason) : NULL, idle_ms, requests, NULL };

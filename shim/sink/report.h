@@ -1,5 +1,5 @@
 /* report.h - what keepwarm tells the outside: the trace (KEEPWARM_TRACE) and
- * the stats file (KEEPWARM_STATS). Every decision goes through kw_event, which
+ * the stats file (KEEPWARM_STATS). Every decision goes through kw_report, which
  * writes its trace line and counts it. */
 #ifndef KW_REPORT_H
 #define KW_REPORT_H
@@ -23,8 +23,8 @@ extern bool kw_report_latency;
 /* One decision: trace line (if tracing) and counters (if keeping stats).
  * reason is KW_REASON_NONE, idle_ms and requests -1, when they do not apply.
  * Keeps errno. */
-void kw_event(enum kw_event event, int fd, const struct kw_dest *d, enum kw_reason reason,
-              int64_t idle_ms, int64_t requests);
+void kw_report(enum kw_event event, int fd, const struct kw_dest *d, enum kw_reason reason,
+               int64_t idle_ms, int64_t requests);
 
 /* A request to d was answered latency_us after its first byte went out. */
 void kw_report_answer(const struct kw_dest *d, uint64_t latency_us);

@@ -19,7 +19,7 @@
  *             n shorter than the iovec total, the rest in the next call).
  * Property: no crash, no hang, and the same final observable state (status,
  * kw_track_reusable, kw_track_why_not, requests, responses, Keep-Alive
- * values, answers observed) after every run. Bytes are always copied into
+ * values, answers observed, kw_track_response_left) after every run. Bytes are always copied into
  * exact-size heap buffers so ASan sees any read past what was given. */
 #include "logic/http_track.h"
 
@@ -65,6 +65,7 @@ struct state {
 	uint32_t requests, responses;
 	int ka_timeout_s, ka_max;
 	unsigned answers;
+	long long left;
 };
 
 static void on_answer(void *arg, uint64_t latency_us)
@@ -96,6 +97,7 @@ static void peek_step(struct kw_track *t)
 
 	(void)kw_track_reusable(t);
 	(void)kw_track_why_not(t);
+	(void)kw_track_response_left(t);
 	if (memcmp(&before, t, sizeof before))
 		abort();
 }
@@ -226,6 +228,7 @@ static void run_once(int run, uint64_t seed, int eof, int extra, const uint8_t *
 	out->ka_timeout_s = t.ka_timeout_s;
 	out->ka_max = t.ka_max;
 	out->answers = answers;
+	out->left = kw_track_response_left(&t);
 	/* Internal consistency of one run. */
 	if (out->reusable != !*out->why || (out->status == KW_TRACK_LET_GO && out->reusable) ||
 	    out->answers != out->responses || t.pending_count > KW_TRACK_MAX_PENDING ||
@@ -237,10 +240,10 @@ static void report(const char *what, int run, const struct state *a, const struc
 {
 	fprintf(stderr,
 	        "fuzz_track: %s differs in run %d: status %d/%d reusable %d/%d why \"%s\"/\"%s\" "
-	        "requests %u/%u responses %u/%u ka %d,%d/%d,%d answers %u/%u\n",
+	        "requests %u/%u responses %u/%u ka %d,%d/%d,%d answers %u/%u left %lld/%lld\n",
 	        what, run, a->status, b->status, a->reusable, b->reusable, a->why, b->why, a->requests,
 	        b->requests, a->responses, b->responses, a->ka_timeout_s, a->ka_max, b->ka_timeout_s,
-	        b->ka_max, a->answers, b->answers);
+	        b->ka_max, a->answers, b->answers, a->left, b->left);
 	abort();
 }
 
@@ -269,7 +272,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (got.status != ref.status || got.reusable != ref.reusable ||
 		    strcmp(got.why, ref.why) || got.requests != ref.requests ||
 		    got.responses != ref.responses || got.ka_timeout_s != ref.ka_timeout_s ||
-		    got.ka_max != ref.ka_max || got.answers != ref.answers)
+		    got.ka_max != ref.ka_max || got.answers != ref.answers || got.left != ref.left)
 			report("final state", run, &ref, &got);
 	}
 	return 0;

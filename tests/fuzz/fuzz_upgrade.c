@@ -4,6 +4,8 @@
  * Properties, when kw_head_parse says OK:
  *   - h.len is within the input, ends with the blank line, and every prefix
  *     parses as INCOMPLETE; the head alone parses to the same result;
+ *   - libhttp-parser reads the head, with the same version, keep-alive or
+ *     close, and method (idempotent or not);
  * and when the head is also close-style, kw_head_upgrade's output
  *   (a) parses OK again, with a byte-identical request line and the same
  *       fields (version, idempotency, chunked, Content-Length);
@@ -14,7 +16,11 @@
  *       without keep-alive gains one `Connection: keep-alive` line;
  *   (d) when libhttp-parser accepts the original head, it accepts the new
  *       one with the same method, URL and version, and keep-alive;
- *   and a buffer one byte too small gives 0 without writing past it. */
+ *   and a buffer one byte too small gives 0 without writing past it.
+ * Read as a response: kw_response_head_final gives 0 or the end of the first
+ * blank line, of a head libhttp-parser reads as a final HTTP/1.x response;
+ * restoring the close-style head only shrinks it, keeps the status line and
+ * the body, and is idempotent. */
 #include "logic/upgrade.h"
 
 #include <ctype.h>
@@ -237,6 +243,28 @@ static void check_upgrade(const char *in, const struct kw_head *h)
  * head only ever shrinks it, leaves the status line and everything after
  * the head alone, leaves no keep-alive token in a Connection line, and is
  * idempotent. */
+/* libhttp-parser's reading of a response head: 1 when it reads exactly
+ * head bytes as one head of a final HTTP/1.x response. */
+static int hp_resp_status;
+
+static int hp_resp_headers(http_parser *p)
+{
+	hp_resp_status = p->http_major == 1 && p->http_minor <= 1 ? (int)p->status_code : 0;
+	return 0;
+}
+
+static const http_parser_settings hp_resp_settings = { .on_headers_complete = hp_resp_headers };
+
+static int hp_final_response(const char *b, size_t head)
+{
+	http_parser p;
+
+	hp_resp_status = 0;
+	http_parser_init(&p, HTTP_RESPONSE);
+	return http_parser_execute(&p, &hp_resp_settings, b, head) == head &&
+	       HTTP_PARSER_ERRNO(&p) == HPE_OK && hp_resp_status >= 200;
+}
+
 static void check_restore(const uint8_t *data, size_t size)
 {
 	const char *end = NULL;
@@ -248,12 +276,20 @@ static void check_restore(const uint8_t *data, size_t size)
 			end = (const char *)data + i + 4;
 			break;
 		}
-	if (!end)
-		return;
-	head = (size_t)(end - (const char *)data);
-	buf = malloc(size);
+	buf = malloc(size ? size : 1);
 	CHECK(buf);
 	memcpy(buf, data, size);
+	head = kw_response_head_final(buf, size);
+	/* 0, or the first blank line of a head libhttp-parser reads as final. */
+	CHECK(!head || (end && head == (size_t)(end - (const char *)data) && hp_final_response(buf, head)));
+	CHECK(!memcmp(buf, data, size));
+	if (!end) {
+		free(buf);
+		return;
+	}
+	/* Restoring is checked on every head, final or not (it must be safe
+	 * on any bytes it is given). */
+	head = (size_t)(end - (const char *)data);
 	n = kw_response_restore_close(buf, head, size);
 	CHECK(n <= size);
 	CHECK(!memcmp(buf + n - (size - head), data + head, size - head));
@@ -290,6 +326,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(!memmem(in, h.len - 2, "\r\n\r\n", 4));
 		CHECK(h.minor == 0 || h.minor == 1);
 		CHECK(h.content_length >= -1);
+		/* libhttp-parser read it: the fields are its reading. */
+		CHECK(hp_parse(&hp_before, in, h.len));
+		CHECK(h.minor == hp_before.minor && h.close_style == !hp_before.keep_alive &&
+		      h.idempotent == kw_method_idempotent((unsigned)hp_before.method));
 		/* The head alone gives the same answer; a prefix is incomplete. */
 		char *head = malloc(h.len);
 		CHECK(head);

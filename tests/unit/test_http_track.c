@@ -820,6 +820,28 @@ END_TEST
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* What the drain at close decides by: the body still to come, when known. */
+START_TEST(test_response_left)
+{
+	struct kw_track t;
+
+	kw_track_init(&t);
+	ck_assert_int_eq(kw_track_response_left(&t), -1); /* no response open */
+	req(&t, "GET / HTTP/1.1\r\n\r\n");
+	resp(&t, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+	ck_assert_int_eq(kw_track_response_left(&t), 7);
+	resp(&t, "defghij");
+	ck_assert_int_eq(kw_track_response_left(&t), -1); /* complete */
+	req(&t, "GET / HTTP/1.1\r\n\r\n");
+	resp(&t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab");
+	ck_assert_int_eq(kw_track_response_left(&t), -1); /* chunked */
+	kw_track_init(&t);
+	req(&t, "GET / HTTP/1.1\r\n\r\n");
+	resp(&t, "HTTP/1.1 200 OK\r\n\r\nuntil close");
+	ck_assert_int_eq(kw_track_response_left(&t), -1); /* close-delimited */
+}
+END_TEST
+
 static Suite *track_suite(void)
 {
 	Suite *s = suite_create("http_track");
@@ -835,6 +857,7 @@ static Suite *track_suite(void)
 	tcase_add_test(tc, test_let_go_reason_kept_after_stream_error);
 	tcase_add_test(tc, test_pipelined_beyond_max_pending);
 	tcase_add_test(tc, test_iov_only_first_n_bytes);
+	tcase_add_test(tc, test_response_left);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("exchanges");

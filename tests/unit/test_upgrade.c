@@ -1,6 +1,7 @@
 /* test_upgrade.c - unit tests for shim/logic/upgrade.h: parsing a request head,
  * upgrading close-style requests, classifying replayable methods. */
 #include <check.h>
+#include <http_parser.h>
 #include <string.h>
 
 #include "logic/upgrade.h"
@@ -106,16 +107,101 @@ END_TEST
 
 START_TEST(test_methods)
 {
-	ck_assert(kw_method_idempotent("GET", 3));
-	ck_assert(kw_method_idempotent("HEAD", 4));
-	ck_assert(kw_method_idempotent("OPTIONS", 7));
-	ck_assert(kw_method_idempotent("TRACE", 5));
-	ck_assert(kw_method_idempotent("PUT", 3));
-	ck_assert(kw_method_idempotent("DELETE", 6));
-	ck_assert(!kw_method_idempotent("POST", 4));
-	ck_assert(!kw_method_idempotent("PATCH", 5));
-	ck_assert(!kw_method_idempotent("GETX", 4));
-	ck_assert(!kw_method_idempotent("GE", 2));
+	ck_assert(kw_method_idempotent(HTTP_GET));
+	ck_assert(kw_method_idempotent(HTTP_HEAD));
+	ck_assert(kw_method_idempotent(HTTP_OPTIONS));
+	ck_assert(kw_method_idempotent(HTTP_TRACE));
+	ck_assert(kw_method_idempotent(HTTP_PUT));
+	ck_assert(kw_method_idempotent(HTTP_DELETE));
+	ck_assert(!kw_method_idempotent(HTTP_POST));
+	ck_assert(!kw_method_idempotent(HTTP_PATCH));
+	ck_assert(!kw_method_idempotent(HTTP_CONNECT));
+}
+END_TEST
+
+/* libhttp-parser reads the fields; the filter refuses what it reads
+ * otherwise than every parser would. */
+START_TEST(test_parser_decides)
+{
+	struct kw_head h;
+
+	/* Unknown to libhttp-parser: not a head we understand. */
+	ck_assert_int_eq(parse("FROB / HTTP/1.1\r\n\r\n", &h), KW_HEAD_MALFORMED);
+	/* Content-Length as libhttp-parser reads it: a sign, a second value,
+	 * or one beside chunked is refused. */
+	ck_assert_int_eq(parse("PUT / HTTP/1.1\r\nContent-Length: +5\r\n\r\n", &h), KW_HEAD_MALFORMED);
+	ck_assert_int_eq(parse("PUT / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", &h),
+	                 KW_HEAD_MALFORMED);
+	/* Chunked only when it is the last coding, as the parser reads it. */
+	ck_assert_int_eq(parse("PUT / HTTP/1.1\r\nTransfer-Encoding: xchunked\r\n\r\n", &h),
+	                 KW_HEAD_MALFORMED);
+	ck_assert_int_eq(parse("PUT / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", &h),
+	                 KW_HEAD_OK);
+	ck_assert(h.chunked);
+	/* HTTP/1.0 with both tokens: libhttp-parser (and so the tracker) reads
+	 * keep-alive, so it is not close-style and stays as it is. */
+	ck_assert_int_eq(parse("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", &h),
+	                 KW_HEAD_OK);
+	ck_assert(!h.close_style);
+	/* A tab after the token: servers read close, libhttp-parser does not.
+	 * Not rewritten. */
+	ck_assert_int_eq(parse("GET / HTTP/1.1\r\nConnection: close\t\r\n\r\n", &h), KW_HEAD_OK);
+	ck_assert(!h.rewritable);
+	check_upgrade("GET / HTTP/1.1\r\nConnection: close\t\r\n\r\n", NULL);
+	/* A request that changes protocol is never rewritten. */
+	ck_assert_int_eq(parse("GET / HTTP/1.1\r\nConnection: upgrade, close\r\nUpgrade: x\r\n\r\n", &h),
+	                 KW_HEAD_OK);
+	ck_assert(!h.rewritable);
+	/* The method of a head still being written. */
+	ck_assert_int_eq(parse("DELETE /x HTTP/1.1\r\nHo", &h), KW_HEAD_INCOMPLETE);
+	ck_assert(h.idempotent);
+	ck_assert_int_eq(parse("POST /x HTTP/1.1\r\nHo", &h), KW_HEAD_INCOMPLETE);
+	ck_assert(!h.idempotent);
+	ck_assert_int_eq(parse("GET", &h), KW_HEAD_INCOMPLETE);
+	ck_assert(!h.idempotent);
+}
+END_TEST
+
+START_TEST(test_replayable)
+{
+	struct kw_head h;
+	enum kw_head_status st;
+
+	st = parse("GET / HTTP/1.1\r\n\r\n", &h);
+	ck_assert(kw_head_replayable(st, &h, 1000));
+	ck_assert(!kw_head_replayable(st, &h, 10)); /* larger than the copy kept */
+	st = parse("POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", &h);
+	ck_assert(!kw_head_replayable(st, &h, 1000));
+	st = parse("POST / HTTP/1.1\r\nIdempotency-Key: k\r\nContent-Length: 3\r\n\r\nabc", &h);
+	ck_assert(kw_head_replayable(st, &h, 1000));
+	ck_assert(!kw_head_replayable(st, &h, h.len + 2)); /* the body does not fit */
+	st = parse("PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", &h);
+	ck_assert(!kw_head_replayable(st, &h, 1000));
+	st = parse("GET /partial HTTP/1.1\r\nHost", &h);
+	ck_assert(kw_head_replayable(st, &h, 1000));
+	st = parse("get / HTTP/1.1\r\n\r\n", &h);
+	ck_assert(!kw_head_replayable(st, &h, 1000));
+}
+END_TEST
+
+static size_t final(const char *text)
+{
+	return kw_response_head_final(text, strlen(text));
+}
+
+START_TEST(test_response_head_final)
+{
+	const char *ok = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc";
+
+	ck_assert_uint_eq(kw_response_head_final(ok, strlen(ok)), strlen(ok) - 3);
+	ck_assert_uint_eq(kw_response_head_final(ok, 20), 0);                   /* incomplete */
+	ck_assert_uint_eq(final("HTTP/1.1 100 Continue\r\n\r\n"), 0);
+	ck_assert_uint_eq(final("HTTP/1.1 103 Early\r\nLink: x\r\n\r\n"), 0);
+	ck_assert_uint_eq(final("HTTP/1.0 204 No\r\n\r\n"), 19);
+	/* Not a response libhttp-parser reads: left as the server sent it. */
+	ck_assert_uint_eq(final("GET / HTTP/1.1\r\n\r\n"), 0);
+	ck_assert_uint_eq(final("HTTP/2.0 200 OK\r\n\r\n"), 0);
+	ck_assert_uint_eq(final("HTTP/1.1 2000 OK\r\n\r\n"), 0);
 }
 END_TEST
 
@@ -141,6 +227,9 @@ int main(void)
 	tcase_add_test(tc, test_http10_gets_keep_alive);
 	tcase_add_test(tc, test_head_fields);
 	tcase_add_test(tc, test_methods);
+	tcase_add_test(tc, test_parser_decides);
+	tcase_add_test(tc, test_replayable);
+	tcase_add_test(tc, test_response_head_final);
 	tcase_add_test(tc, test_response_restore);
 	tcase_add_test(tc, test_small_output_buffer);
 	suite_add_tcase(s, tc);
