@@ -1,6 +1,9 @@
 # keepwarm: build the preload library, its tests and tools.
-#   make          build build/libkeepwarm.so and the test programs
-#   make check    install test dependencies (Debian), run unit + integration tests
+#   make          build build/libkeepwarm.so, the tools and the test programs
+#                 (not the sanitizer and ThreadSanitizer builds, not the
+#                 benchmarks: the tests that need them build them)
+#   make check    install test dependencies (Debian), run the unit tests, the
+#                 behaviour tests and the analysis (tests/run-all.sh)
 #   make demo     install demo dependencies, run a legacy client without and with the shim
 CC      ?= cc
 BUILD   ?= build
@@ -30,7 +33,7 @@ KWTESTD_SRCS = tests/server/kwtestd.c tests/server/kwtestd_request.c tests/serve
 # Test clients are built the way Debian builds packages, so the _chk reads are exercised.
 CLIENT_CFLAGS = -O2 -g -D_FORTIFY_SOURCE=2 $(WARN) -std=gnu11 -D_GNU_SOURCE -Itests/common -pthread
 
-.PHONY: all lib tests check unit integration demo clean deps-check deps-demo
+.PHONY: all lib tests check unit behaviour analysis demo clean deps-check deps-demo
 all: lib tests
 lib: $(BUILD)/libkeepwarm.so
 PRELOADS     = $(patsubst tests/preload/%.c,$(BUILD)/preload/%.so,$(wildcard tests/preload/*.c))
@@ -72,17 +75,19 @@ deps-check:
 deps-demo:
 	@tools/install-deps.sh demo
 
+# The three sections of `make check`, each also on its own.
 unit: $(UNIT_TESTS)
-	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+	@tests/run-all.sh $(BUILD) unit
 
-integration: all
-	@tests/integration/run-all.sh $(BUILD)
+behaviour: all
+	@tests/run-all.sh $(BUILD) behaviour
+
+analysis: all
+	@tests/run-all.sh $(BUILD) analysis
 
 check: deps-check
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory layers
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory integration
+	@tests/run-all.sh $(BUILD)
 
 demo: deps-demo
 	@$(MAKE) --no-print-directory lib $(BUILD)/kwtestd

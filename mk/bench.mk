@@ -2,9 +2,8 @@
 #   make bench        install its Debian packages, build, run (< 10 min on 2 cores)
 #   make bench-tools  build only the benchmark programs
 BENCH_PROGS = $(addprefix $(BUILD)/bench/,delayproxy reqloop benchserv scale untracked)
-# Built with the test programs, so `make check` can run the smoke test
-# (tests/integration/bench-smoke.sh), whose proxies it also installs.
-tests: $(BENCH_PROGS)
+# Not part of a plain `make`: the smoke test (tests/behaviour/bench-smoke.sh)
+# builds them; `make check` installs the proxies it needs.
 deps-check: deps-bench
 
 .PHONY: bench bench-tools deps-bench

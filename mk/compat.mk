@@ -1,6 +1,6 @@
 # The compatibility suite (tests/compat/): real Debian programs against
 # Debian's nginx, without and with the shim. `make check` runs it among the
-# integration scripts (tests/integration/compat.sh); `make compat` runs it
+# behaviour scripts (tests/behaviour/compat.sh); `make compat` runs it
 # alone, and `make compat COMPAT="curl-multi ka-timeout"` only the programs
 # and responses named.
 .PHONY: compat deps-compat

@@ -4,7 +4,8 @@
 #   make fuzz FUZZ_SECONDS=300       run each harness that long on a copy of
 #                                    its seed corpus ($(BUILD)/fuzz/corpus-work)
 #   make fuzz FUZZ_HARNESSES=fuzz_upgrade   only the harnesses named
-# `make check` runs tests/integration/fuzz.sh (50 s a harness).
+# `make check` runs tests/analysis/fuzz.sh: the regression inputs and seeds
+# replayed, no random fuzzing.
 FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 300
 FUZZ_CFLAGS   ?= -g -O1 -fno-omit-frame-pointer
@@ -43,3 +44,12 @@ fuzz: deps-fuzz
 		$(BUILD)/fuzz/$$h -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
 			-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/artifacts/$$h/ $$w; \
 	done
+
+# `make fuzz-differential` compares the decisions of the pure HTTP code at
+# FUZZ_BASE (default: tests/fuzz/differential.sh's) with the working tree's,
+# over the seeds, the regression inputs and FUZZ_DIFF_DIRS.
+FUZZ_BASE      ?=
+FUZZ_DIFF_DIRS ?=
+.PHONY: fuzz-differential
+fuzz-differential:
+	@tests/fuzz/differential.sh --build $(BUILD) $(if $(FUZZ_BASE),--base $(FUZZ_BASE)) $(FUZZ_DIFF_DIRS)

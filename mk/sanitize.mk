@@ -1,8 +1,8 @@
 # sanitize.mk - the library and the unit tests under AddressSanitizer and
 # UndefinedBehaviorSanitizer, built into $(BUILD)/asan; valgrind memcheck.
 #   make asan       build $(BUILD)/asan/libkeepwarm.so and $(BUILD)/asan/unit/*
-#   make sanitize   build everything, run tests/integration/sanitize.sh
-#   make valgrind   build everything, run tests/integration/valgrind.sh
+#   make sanitize   build everything, run tests/analysis/sanitize.sh
+#   make valgrind   build everything, run tests/analysis/valgrind.sh
 # ASAN_CFLAGS (default -O1 -g) is added to the sanitizer flags.
 ASAN_CFLAGS   ?= -O1 -g
 SANITIZE_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -17,7 +17,7 @@ asan:
 		$(ASAN_BUILD)/libkeepwarm.so $(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_TESTS))
 
 sanitize: all asan
-	@tests/integration/sanitize.sh $(BUILD)
+	@tests/analysis/sanitize.sh $(BUILD)
 
 valgrind: all
-	@tests/integration/valgrind.sh $(BUILD)
+	@tests/analysis/valgrind.sh $(BUILD)

@@ -1,7 +1,7 @@
 # stress.mk - thread stress under ThreadSanitizer, the long soak, and the
-# packages of the static analysis (tests/integration/static.sh).
+# packages of the static analysis (tests/analysis/static.sh).
 #   make stress   build the TSan library and stress program, run
-#                 tests/integration/stress.sh (also run by `make check`)
+#                 tests/analysis/stress.sh (also run by `make check`)
 #   make soak     10 minutes (SOAK_SECONDS) of mixed traffic and injected
 #                 faults under the normal library (tests/stress/soak.sh);
 #                 not part of `make check`
@@ -13,9 +13,7 @@ TSAN_CFLAGS = -O1 -g -fsanitize=thread
 SOAK_SECONDS ?= 600
 
 .PHONY: tsan-lib stress soak
-# Built with the test programs, so `make check` can run stress.sh.
-tests: tsan-lib $(TSAN_BUILD)/stress
-
+# Not part of a plain `make`: tests/analysis/stress.sh builds them.
 tsan-lib:
 	@$(MAKE) --no-print-directory lib BUILD=$(TSAN_BUILD) CFLAGS="$(TSAN_CFLAGS)" LDFLAGS="$(LDFLAGS)"
 
@@ -24,12 +22,12 @@ $(TSAN_BUILD)/stress: tests/stress/stress.c $(CLIENT_LIB) tests/clients/client_c
 	$(CC) $(CLIENT_CFLAGS) $(TSAN_CFLAGS) -Itests/clients $(LDFLAGS) -o $@ $< $(CLIENT_LIB)
 
 stress: tsan-lib $(TSAN_BUILD)/stress $(BUILD)/kwtestd
-	@tests/integration/stress.sh $(BUILD)
+	@tests/analysis/stress.sh $(BUILD)
 
 soak: lib $(BUILD)/kwtestd $(CLIENTS)
 	@SOAK_SECONDS=$(SOAK_SECONDS) tests/stress/soak.sh $(BUILD)
 
-# tests/integration/static.sh (run by `make check`) needs cppcheck and
+# tests/analysis/static.sh (run by `make check`) needs cppcheck and
 # clang-tidy; installed like tools/install-deps.sh does, only when missing.
 STATIC_PKGS = cppcheck clang-tidy
 .PHONY: deps-static

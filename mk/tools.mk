@@ -10,7 +10,7 @@ KWSTAT_SRCS = tools/keepwarm-stat.c tools/kwstat_input.c tools/kwstat_data.c too
 
 .PHONY: tools install uninstall
 tools: $(TOOLS)
-# The integration tests (tests/integration/tools.sh) run both tools.
+# The behaviour tests (tests/behaviour/tools.sh) run both tools.
 tests: $(TOOLS)
 
 # The launcher validates values with the library's own parsers (config.o),

@@ -20,8 +20,8 @@ done
 
 # A scratch directory and a clean environment; SERVER_PID is stopped at exit.
 KW_TMP_NAME=kw-demo
-# shellcheck source=SCRIPTDIR/../tests/integration/lib.sh
-. "$(dirname "$0")/../tests/integration/lib.sh"
+# shellcheck source=SCRIPTDIR/../tests/common/lib.sh
+. "$(dirname "$0")/../tests/common/lib.sh"
 clear_shim_env
 TMP=$KW_TMP
 

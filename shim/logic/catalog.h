@@ -2,7 +2,7 @@
  *
  * Trace lines, stats counters and decisions all name these by their enum; the
  * strings exist only for output (kw_event_name, kw_reason_name). No code
- * compares them as strings: tests/integration/static.sh fails on a strcmp
+ * compares them as strings: tests/analysis/static.sh fails on a strcmp
  * against a catalogue string, and tests/unit/test_catalog.c holds
  * docs/formats.md to this list. */
 #ifndef KW_CATALOG_H

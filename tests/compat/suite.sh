@@ -31,7 +31,6 @@ shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 DRIVE=$HERE/drive.sh
 EXPECTED=$HERE/expected.tsv
-NGINX=/usr/sbin/nginx
 PY=/usr/bin/python3
 
 PROGRAMS=(curl-loop curl-multi wget-loop wget-list py-urllib py-httpclient py-requests
@@ -67,17 +66,10 @@ export KWC_TMP=$TMP
 # Keep the programs away from the user's configuration files.
 mkdir "$TMP/home"
 export HOME=$TMP/home CURL_HOME=$TMP/home
-NGINX_PID=
+# shellcheck source=../common/nginx.sh
+. "$HERE/../common/nginx.sh"
 cleanup() {
-	if [ -n "$NGINX_PID" ] && kill -0 "$NGINX_PID" 2>/dev/null; then
-		kill -TERM "$NGINX_PID" 2>/dev/null || true
-		for _ in $(seq 50); do
-			kill -0 "$NGINX_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$NGINX_PID" 2>/dev/null || true
-		wait "$NGINX_PID" 2>/dev/null || true
-	fi
+	nginx_stop
 	if [ -n "${KW_COMPAT_KEEP:-}" ]; then
 		echo "kept $TMP"
 	else
@@ -120,7 +112,7 @@ perl -MLWP::UserAgent -e 1 2>/dev/null || { fail "prerequisite libwww-perl"; pre
 # ---------------------------------------------------------------- docroot
 # Bodies are the bytes of tests/common/pattern.h (so the fortified client can
 # check them itself); the files' mtime is KWC_IMS, for the 304.
-mkdir -p "$TMP/www/gen" "$TMP/logs" "$TMP/temp" "$TMP/bodies"
+mkdir -p "$TMP/www/gen" "$TMP/bodies"
 "$PY" - "$TMP/www/gen" <<'EOF'
 import sys
 A = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -135,7 +127,7 @@ cp "$TMP/www/gen/1048576" "$KWC_BODIES/1m"
 : >"$KWC_BODIES/empty"
 echo "received 1024 bytes" >"$KWC_BODIES/post"
 
-ACCESS=$TMP/logs/access.log
+ACCESS=$TMP/logs/access.log # nginx_start's NGINX_ACCESS and NGINX_ERRLOG
 ERRLOG=$TMP/logs/error.log
 
 # ---------------------------------------------------------------- nginx
@@ -143,33 +135,9 @@ ERRLOG=$TMP/logs/error.log
 # keepalive_timeout 0: "Connection: close", then the server closes), gz (gzip
 # on and SSI, so every response is chunked, gzip-compressed when asked for)
 # and ka (keepalive_timeout 1s).
-free_ports() { # three distinct free ports
-	"$PY" -c 'import socket
-ss = [socket.socket() for _ in range(3)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))
-for s in ss: s.close()'
-}
-
-write_conf() { # MAIN GZ KA
-	cat >"$TMP/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $TMP/nginx.pid;
-error_log $ERRLOG info;
-events { worker_connections 512; }
-http {
+nginx_servers() { # MAIN GZ KA
+	cat <<EOF
 	default_type text/plain;
-	log_format kw '\$connection \$connection_requests "\$request" \$status \$body_bytes_sent';
-	access_log $ACCESS kw;
-	keepalive_timeout 60s;
-	keepalive_requests 1000;
-	client_body_temp_path $TMP/temp/body;
-	proxy_temp_path $TMP/temp/proxy;
-	fastcgi_temp_path $TMP/temp/fastcgi;
-	uwsgi_temp_path $TMP/temp/uwsgi;
-	scgi_temp_path $TMP/temp/scgi;
 	server {
 		listen 127.0.0.1:$1;
 		server_name main;
@@ -201,44 +169,16 @@ http {
 		root $TMP/www;
 		keepalive_timeout 1s;
 	}
-}
 EOF
 }
-
-port_open() {
-	"$PY" -c 'import socket, sys
-s = socket.socket(); s.settimeout(1)
-sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1" 2>/dev/null
-}
-
-PORTS=
-for _ in 1 2 3 4 5; do
-	read -r p1 p2 p3 < <(free_ports)
-	write_conf "$p1" "$p2" "$p3"
-	: >"$ERRLOG"
-	"$NGINX" -e "$ERRLOG" -p "$TMP" -c "$TMP/nginx.conf" >"$TMP/nginx.out" 2>&1 &
-	NGINX_PID=$!
-	up=0
-	for _ in $(seq 50); do   # up to 5 s
-		kill -0 "$NGINX_PID" 2>/dev/null || break
-		if port_open "$p1" && port_open "$p2" && port_open "$p3"; then
-			up=1; break
-		fi
-		sleep 0.1
-	done
-	if [ "$up" = 1 ]; then PORTS="$p1 $p2 $p3"; break; fi
-	kill -TERM "$NGINX_PID" 2>/dev/null || true
-	wait "$NGINX_PID" 2>/dev/null || true
-	NGINX_PID=
-done
-if [ -z "$PORTS" ]; then
+if ! nginx_start "$TMP" 3; then
 	fail "nginx starts on 127.0.0.1"
 	show "$TMP/nginx.out" 20
-	show "$ERRLOG" 20
 	finish
 fi
+read -r p1 p2 p3 <<<"$NGINX_PORTS"
 export KWC_PORT_MAIN=$p1 KWC_PORT_GZ=$p2 KWC_PORT_KA=$p3
-pass "nginx starts on 127.0.0.1 ports $PORTS (pid $NGINX_PID)"
+echo "setup: nginx on 127.0.0.1 ports $NGINX_PORTS (pid $NGINX_PID)"
 
 # ---------------------------------------------------------------- expectations
 # expected.tsv: "program response without with goal exit output note" (see
@@ -437,7 +377,7 @@ done
 ELAPSED=$(($(date +%s) - START))
 
 # nginx's error log as a whole (lines that name no run, e.g. per connection).
-if grep -E '\[(error|crit|alert|emerg)\]' "$ERRLOG" >"$TMP/errlines"; then
+if nginx_errors "$TMP/errlines"; then
 	fail "nginx error log has no [error]/[crit]/[alert]/[emerg] lines"
 	show "$TMP/errlines" 10
 else

@@ -21,7 +21,7 @@
 set -uo pipefail
 BUILD_DIR=$(cd "${1:?usage: soak.sh BUILD_DIR}" && pwd)
 KW_TMP_NAME=kw-soak
-. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../common/lib.sh"
 clear_shim_env
 SOAK_SECONDS=${SOAK_SECONDS:-600}
 LIB=$BUILD_DIR/libkeepwarm.so

@@ -12,7 +12,7 @@
  * 1-3 ms between requests and, every 100th request, longer than
  * --expire-ms, so parked connections expire while other threads park,
  * evict and take them over. Run under the shim with small idle caps
- * (tests/integration/stress.sh), and under ThreadSanitizer.
+ * (tests/analysis/stress.sh), and under ThreadSanitizer.
  *
  * Prints one line on stdout:
  *   requests=R parent=P children=C child_requests=Q failures=F

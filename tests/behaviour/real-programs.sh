@@ -12,17 +12,17 @@ set -euo pipefail
 BUILD_DIR=$(cd "$1" && pwd)
 LIB=$BUILD_DIR/libkeepwarm.so
 PY=/usr/bin/python3          # Debian's, with python3-requests (not a pyenv one)
-NGINX=/usr/sbin/nginx
 N=20
 ARM_TIMEOUT=60               # seconds, per program run
 
 # PASS/FAIL accounting and the scratch directory TMP; nginx is stopped at exit.
 KW_TMP_NAME=kw-real
-# shellcheck source=SCRIPTDIR/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/../common/lib.sh
+. "$(dirname "$0")/../common/lib.sh"
 TMP=$KW_TMP
-NGINX_PID=
-trap 'stop_pid "$NGINX_PID"; cleanup_lib' EXIT
+# shellcheck source=../common/nginx.sh
+. "$(dirname "$0")/../common/nginx.sh"
+trap 'nginx_stop; cleanup_lib' EXIT
 
 # A clean environment: no inherited shim settings, no proxies for requests.
 clear_shim_env
@@ -34,13 +34,13 @@ check() { # check DESCRIPTION COMMAND...
 	if "$@"; then pass "$d"; else fail "$d"; fi
 }
 
-for f in "$PY" "$NGINX"; do
+for f in "$PY" /usr/sbin/nginx; do
 	[ -x "$f" ] || { fail "prerequisite $f present"; finish; exit; }
 done
 "$PY" -c 'import requests' 2>/dev/null || { fail "prerequisite python3-requests importable by $PY"; finish; exit; }
 
 # --- docroot -----------------------------------------------------------------
-mkdir -p "$TMP/www" "$TMP/logs" "$TMP/temp"
+mkdir -p "$TMP/www"
 head -c 1024 /dev/urandom >"$TMP/www/1k.bin"
 head -c 1048576 /dev/urandom >"$TMP/www/1m.bin"
 SHA_1K=$(sha256sum <"$TMP/www/1k.bin" | cut -d' ' -f1)
@@ -50,71 +50,25 @@ for ((i = 0; i < N; i++)); do
 	if ((i % 2 == 0)); then echo "$SHA_1K"; else echo "$SHA_1M"; fi
 done >"$TMP/expected"
 
-ACCESS=$TMP/logs/access.log
-ERRLOG=$TMP/logs/error.log
-
-free_port() {
-	"$PY" -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-write_conf() { # write_conf PORT
-	cat >"$TMP/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $TMP/nginx.pid;
-error_log $ERRLOG info;
-events { worker_connections 256; }
-http {
+nginx_servers() { # PORT
+	cat <<EOF
 	default_type application/octet-stream;
-	log_format kw '\$connection \$connection_requests \$request \$status \$body_bytes_sent';
-	access_log $ACCESS kw;
-	keepalive_timeout 60s;
-	keepalive_requests 1000;
-	client_body_temp_path $TMP/temp/body;
-	proxy_temp_path $TMP/temp/proxy;
-	fastcgi_temp_path $TMP/temp/fastcgi;
-	uwsgi_temp_path $TMP/temp/uwsgi;
-	scgi_temp_path $TMP/temp/scgi;
 	server {
 		listen 127.0.0.1:$1;
 		server_name localhost;
 		root $TMP/www;
 	}
-}
 EOF
 }
-
-# --- start nginx on a free port (the port may be taken between probe and bind: retry)
-PORT=
-for _ in 1 2 3 4 5; do
-	p=$(free_port)
-	write_conf "$p"
-	: >"$ERRLOG"
-	"$NGINX" -e "$ERRLOG" -p "$TMP" -c "$TMP/nginx.conf" >"$TMP/nginx.out" 2>&1 &
-	NGINX_PID=$!
-	up=0
-	for _ in $(seq 50); do   # up to 5 s
-		kill -0 "$NGINX_PID" 2>/dev/null || break
-		if "$PY" -c 'import socket, sys
-s = socket.socket(); s.settimeout(1)
-sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$p" 2>/dev/null; then
-			up=1; break
-		fi
-		sleep 0.1
-	done
-	if [ "$up" -eq 1 ]; then PORT=$p; break; fi
-	stop_pid "$NGINX_PID"
-	NGINX_PID=
-done
-if [ -z "$PORT" ]; then
+if ! nginx_start "$TMP" 1; then
 	fail "nginx starts on 127.0.0.1"
-	cat "$TMP/nginx.out" "$ERRLOG" 2>/dev/null | sed 's/^/    /' | tail -n 20
+	tail -n 20 "$TMP/nginx.out" 2>/dev/null | sed 's/^/    /'
 	finish
 	exit
 fi
-pass "nginx starts on 127.0.0.1:$PORT (pid $NGINX_PID)"
+PORT=$NGINX_PORTS
+ACCESS=$NGINX_ACCESS
+echo "setup: nginx on 127.0.0.1:$PORT (pid $NGINX_PID)"
 # (The readiness probe's connection carries no request, so it is never logged.)
 
 # --- clients -----------------------------------------------------------------
@@ -180,9 +134,7 @@ show() { # indent the last lines of a file, for diagnostics
 }
 
 lib_ok=1
-if [ -f "$LIB" ]; then
-	pass "library $LIB present"
-else
+if [ ! -f "$LIB" ]; then
 	fail "library $LIB present"
 	lib_ok=0
 fi
@@ -219,7 +171,7 @@ for prog in "http.client:client_httpclient.py" "requests:client_requests.py"; do
 	fi
 done
 
-if grep -E '\[(error|crit|alert|emerg)\]' "$ERRLOG" >"$TMP/errlines"; then
+if nginx_errors "$TMP/errlines"; then
 	fail "nginx error log has no [error]/[crit]/[alert]/[emerg] lines"
 	show "$TMP/errlines" 10
 else

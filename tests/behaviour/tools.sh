@@ -7,7 +7,7 @@
 # make uninstall.
 set -uo pipefail
 BUILD_DIR=$(cd "${1:?usage: tools.sh BUILD_DIR}" && pwd -P)
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../common/lib.sh"
 for v in $(compgen -e); do case "$v" in KEEPWARM*) unset "$v" ;; esac; done
 unset LD_PRELOAD
 export HOME=$KW_TMP/home # no ~/.config/keepwarm/keepwarm.conf of the user's

@@ -14,19 +14,15 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # removed at exit by lib.sh's EXIT trap (no kwtestd is started here).
 # shellcheck disable=SC2034  # read by lib.sh
 KW_TMP_NAME=kw-bench-smoke
-# shellcheck source=SCRIPTDIR/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/../common/lib.sh
+. "$(dirname "$0")/../common/lib.sh"
 TMP=$KW_TMP
 
-missing=
-for p in libkeepwarm.so kwtestd bench/delayproxy bench/reqloop bench/benchserv bench/scale bench/untracked; do
-	[ -x "$BUILD_DIR/$p" ] || [ -f "$BUILD_DIR/$p" ] || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	fail "benchmark programs built (missing:$missing; make bench-tools builds them)"
-	finish
-	exit
-fi
+# The benchmark programs are not part of a plain `make`: built here (setup).
+MAKE_BUILD=$BUILD_DIR
+case $BUILD_DIR in "$ROOT"/*) MAKE_BUILD=${BUILD_DIR#"$ROOT"/} ;; esac
+setup "the benchmark programs built (make bench-tools)" env -u MAKEFLAGS -u MFLAGS \
+	make -C "$ROOT" --no-print-directory BUILD="$MAKE_BUILD" lib bench-tools || { finish; exit; }
 
 rc=0
 # run.sh stops every server it started (by pid) however it ends; SIGTERM from

@@ -1,6 +1,7 @@
-# lib.sh - shared by the integration scripts (and tools/demo.sh): PASS/FAIL
-# accounting, a scratch directory removed at exit, a clean environment, and
-# the kwtestd test server, started on a free 127.0.0.1 port and stopped by pid.
+# lib.sh - shared by the behaviour and analysis scripts (and tools/demo.sh):
+# PASS/FAIL and setup accounting, a scratch directory removed at exit, a clean
+# environment, and the kwtestd test server, started on a free 127.0.0.1 port
+# and stopped by pid.
 # Source it after setting BUILD_DIR (and KW_TMP_NAME, the scratch directory's
 # name under /tmp, default kw-it).
 
@@ -8,6 +9,21 @@ passed=0
 failed=0
 pass() { echo "PASS $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+# setup WHAT COMMAND...: a step a check needs (an install, a build), not a
+# check itself: its success prints "setup: WHAT" and counts nothing; its
+# failure is a FAIL with the end of its output. Returns the command's status.
+setup() {
+	local what=$1 log
+	shift
+	log=$(mktemp "${KW_TMP:-/tmp}/setup.XXXXXX")
+	if "$@" >"$log" 2>&1; then
+		echo "setup: $what"
+		return 0
+	fi
+	fail "setup: $what:"
+	tail -n 20 "$log" | sed 's/^/    /'
+	return 1
+}
 finish() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]

@@ -13,7 +13,7 @@ BUILD_DIR=$(cd "${1:?usage: sanitize.sh BUILD_DIR}" && pwd)
 # shellcheck disable=SC2034  # read by lib.sh
 KW_TMP_NAME=kw-sanitize
 # shellcheck disable=SC1091
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../common/lib.sh"
 clear_shim_env
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ASAN_DIR=$BUILD_DIR/asan
@@ -41,14 +41,9 @@ reports() { grep -E "$REPORT_RE" "$1"; }
 MAKE_BUILD=$BUILD_DIR
 case $BUILD_DIR in "$ROOT"/*) MAKE_BUILD=${BUILD_DIR#"$ROOT"/} ;; esac
 # (Not the calling make's MAKEFLAGS: its jobserver is not ours.)
-if env -u MAKEFLAGS -u MFLAGS make --no-print-directory -C "$ROOT" -j2 BUILD="$MAKE_BUILD" asan >"$KW_TMP/make.log" 2>&1; then
-	pass "make asan: $LIB and the unit tests built with -fsanitize=address,undefined"
-else
-	fail "make asan"
-	details "$KW_TMP/make.log"
-	finish
-	exit
-fi
+setup "make asan: $LIB and the unit tests built with -fsanitize=address,undefined" \
+	env -u MAKEFLAGS -u MFLAGS make --no-print-directory -C "$ROOT" -j2 BUILD="$MAKE_BUILD" asan ||
+	{ finish; exit; }
 
 # --- unit tests, instrumented (with leak checking: the code is all ours)
 SECONDS=0

@@ -5,7 +5,7 @@
 # with a second interposing library (stacker.so) above or below keepwarm.
 set -uo pipefail
 BUILD_DIR=$(cd "${1:?usage: preload.sh BUILD_DIR}" && pwd)
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../common/lib.sh"
 
 K=$BUILD_DIR/libkeepwarm.so
 E=$BUILD_DIR/preload/early.so

@@ -14,7 +14,7 @@ BUILD_DIR=$(cd "${1:?usage: valgrind.sh BUILD_DIR}" && pwd)
 # shellcheck disable=SC2034  # read by lib.sh
 KW_TMP_NAME=kw-valgrind
 # shellcheck disable=SC1091
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../common/lib.sh"
 clear_shim_env
 LIB=$BUILD_DIR/libkeepwarm.so
 CL=$BUILD_DIR/clients

@@ -11,7 +11,7 @@
 set -uo pipefail
 BUILD_DIR=$(cd "${1:?usage: stress.sh BUILD_DIR}" && pwd)
 KW_TMP_NAME=kw-stress
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../common/lib.sh"
 clear_shim_env
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 
@@ -21,15 +21,13 @@ DESTS=4
 TLIB=$BUILD_DIR/tsan/libkeepwarm.so
 PROG=$BUILD_DIR/tsan/stress
 
-if [ ! -x "$PROG" ] || [ ! -f "$TLIB" ]; then
-	make -C "$REPO" --no-print-directory BUILD="$BUILD_DIR" tsan-lib "$BUILD_DIR/tsan/stress" \
-		>"$KW_TMP/build.out" 2>&1 || { fail "build the TSan library and stress program"; tail -20 "$KW_TMP/build.out"; }
-fi
-if [ ! -x "$PROG" ] || [ ! -f "$TLIB" ]; then
-	fail "missing $PROG or $TLIB (make tsan-lib $BUILD_DIR/tsan/stress)"
-	finish
-	exit
-fi
+# BUILD as make spells it (relative inside the tree), so the dependency files'
+# target names match; not the calling make's MAKEFLAGS (its jobserver).
+MAKE_BUILD=$BUILD_DIR
+case $BUILD_DIR in "$REPO"/*) MAKE_BUILD=${BUILD_DIR#"$REPO"/} ;; esac
+setup "the TSan library and stress program built" env -u MAKEFLAGS -u MFLAGS \
+	make -C "$REPO" --no-print-directory BUILD="$MAKE_BUILD" tsan-lib "$MAKE_BUILD/tsan/stress" ||
+	{ finish; exit; }
 
 # Four servers, one port each.
 PIDS=()

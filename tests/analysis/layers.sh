@@ -8,7 +8,7 @@
 set -uo pipefail
 BUILD_DIR=$(cd "${1:?usage: layers.sh BUILD_DIR}" && pwd)
 KW_TMP_NAME=kw-layers-it
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../common/lib.sh"
 cd "$(dirname "$0")/../.." || exit 2
 LEVELS=$(make -s --no-print-directory -f Makefile -f - print-levels <<<'print-levels: ; @echo $(SHIM_LEVELS)')
 CHECK=tests/layers/check.sh

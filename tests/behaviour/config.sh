@@ -5,7 +5,7 @@
 # view of its sockets (numbers, flags, options, hidden parked fds) holds.
 set -uo pipefail
 BUILD_DIR=$(cd "${1:?usage: config.sh BUILD_DIR}" && pwd)
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../common/lib.sh"
 for v in $(compgen -e); do case "$v" in KEEPWARM*) unset "$v" ;; esac; done
 unset LD_PRELOAD
 
