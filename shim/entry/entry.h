@@ -74,6 +74,10 @@ int kw_close_range(unsigned lo, unsigned hi, int flags);
  * following it for good (never pooled). No-op for unfollowed fds. */
 void kw_taint(int fd, enum kw_reason reason);
 
+/* The program sends descriptors over a socket (SCM_RIGHTS in msg): each one
+ * keepwarm follows now has another holder, so it is let go (fd-passed). */
+void kw_fds_sent(const struct msghdr *msg);
+
 /* A followed socket must never be pooled nor handed a pooled connection
  * (bind(), SO_BINDTODEVICE, ...). */
 void kw_pin(struct kw_fd *s, enum kw_reason reason);

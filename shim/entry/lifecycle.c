@@ -5,9 +5,11 @@
 #include "entry/entry.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/close_range.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "feature/closestyle.h"
@@ -95,6 +97,25 @@ void kw_taint(int fd, enum kw_reason reason)
 	kw_let_go(s, reason);
 	kw_slot_unlock(s);
 	errno = saved;
+}
+
+void kw_fds_sent(const struct msghdr *msg)
+{
+	struct msghdr *m = (struct msghdr *)msg; /* the CMSG macros want it writable */
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
+		size_t n;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof fd, sizeof fd);
+			kw_taint(fd, KW_REASON_FD_PASSED);
+		}
+	}
 }
 
 void kw_pin(struct kw_fd *s, enum kw_reason reason)
@@ -258,6 +279,23 @@ int kw_close_range(unsigned lo, unsigned hi, int flags)
 
 /* ---- fork ---- */
 
+/* The parent's followed sockets a child inherits (open without
+ * close-on-exec): the child can move bytes on them, so none is parked. */
+static void taint_inherited(struct kw_fd *s, void *arg)
+{
+	int fl;
+
+	(void)arg;
+	if (atomic_load_explicit(&s->kind, memory_order_acquire) != KW_FD_HTTP)
+		return;
+	fl = kw_real.fcntl(s->fd, F_GETFD);
+	if (fl < 0 || (fl & FD_CLOEXEC))
+		return;
+	kw_slot_lock(s);
+	kw_let_go(s, KW_REASON_INHERITED_BY_CHILD);
+	kw_slot_unlock(s);
+}
+
 pid_t kw_fork(void)
 {
 	pid_t pid;
@@ -275,6 +313,8 @@ pid_t kw_fork(void)
 		kw_report_after_fork_child();
 	}
 	kw_private_unlock();
+	if (pid > 0)
+		kw_fd_for_each(taint_inherited, NULL);
 	errno = err;
 	return pid;
 }

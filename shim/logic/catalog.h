@@ -82,6 +82,8 @@
 	X(NO_TIME_LEFT, "no-time-left", DISCARD, NONE)                       \
 	X(NOT_OUR_SOCKET, "not-our-socket", DISCARD, NONE)                   \
 	X(UNREAD_BYTES, "unread-bytes", DISCARD, NONE)                       \
+	X(UNACKED, "unacked", DISCARD, NONE)                                 \
+	X(UNSEEN_IO, "unseen-io", DISCARD, NONE)                             \
 	X(NO_PRIVATE_FD, "no-private-fd", DISCARD, NONE)                     \
 	X(POOL_FULL, "pool-full", DISCARD, NONE)                             \
 	X(HANDBACK_FAILED, "handback-failed", DISCARD, NONE)                 \
@@ -100,6 +102,8 @@
 	X(SEND_BEFORE_CONNECT, "send-before-connect", TAINT, NONE)           \
 	X(SOCKOPT_NOT_REPLAYABLE, "sockopt-not-replayable", TAINT, NONE)     \
 	X(EPOLL_SETS, "epoll-sets", TAINT, NONE)                             \
+	X(FD_PASSED, "fd-passed", TAINT, NONE)                               \
+	X(INHERITED_BY_CHILD, "inherited-by-child", TAINT, NONE)             \
 	/* details of other events */                                       \
 	X(CLOSED_WHILE_IDLE, "closed-while-idle", STALE, NONE)               \
 	X(CLOSE_REMOVED, "close-removed", UPGRADE, NONE)                     \

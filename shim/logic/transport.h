@@ -60,6 +60,12 @@ struct kw_transport {
 	/* ---- connections ---- */
 	/* Idle and healthy: nothing to read, no FIN, no error. */
 	bool (*alive)(int h);
+	/* At park: the connection on fd rests exactly where keepwarm saw it,
+	 * judged by the kernel's own counters against c->meta's wire_sent and
+	 * wire_received (bytes moved behind keepwarm's back show there).
+	 * KW_REASON_NONE when it may be parked, else why not: server-closed,
+	 * unread-bytes, unacked (a tail not yet acknowledged), unseen-io. */
+	enum kw_reason (*settled)(const struct kw_conn *c, int fd);
 	/* fd still holds the connection c follows (not replaced behind our back). */
 	bool (*same)(const struct kw_conn *c, int fd);
 	/* A new connection to c's destination with the program's options (read

@@ -77,8 +77,8 @@ enum kw_reason kw_park(struct kw_fd *s, bool unused)
 		return KW_REASON_NO_TIME_LEFT;
 	if (!tp->same(c, s->fd))
 		return KW_REASON_NOT_OUR_SOCKET;
-	if (!tp->alive(s->fd))
-		return tp->unread(s->fd) > 0 ? KW_REASON_UNREAD_BYTES : KW_REASON_SERVER_CLOSED;
+	if ((why = tp->settled(c, s->fd)))
+		return why;
 	parked = tp->detach(c, s->fd);
 	if (parked < 0)
 		return KW_REASON_NO_PRIVATE_FD;

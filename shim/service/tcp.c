@@ -15,6 +15,7 @@
 #include "service/private.h"
 #include "service/real.h"
 #include "service/state.h"
+#include "service/tcpinfo.h"
 
 ino_t kw_tcp_inode(int fd)
 {
@@ -93,6 +94,33 @@ static bool tcp_alive(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
 	return fd >= 0 && kw_real.poll(&p, 1, 0) == 0;
+}
+
+/* One getsockopt(TCP_INFO) in place of a poll and a FIONREAD: open and
+ * established, every byte received consumed by the program, every byte sent
+ * acknowledged, and not one more in either direction than keepwarm saw. A
+ * second system call only to name a failure. */
+static enum kw_reason tcp_settled(const struct kw_conn *c, int fd)
+{
+	struct kw_tcp_counters k;
+	uint64_t sent = c->meta.wire_sent, received = c->meta.wire_received;
+
+	if (!kw_tcp_counters(fd, &k)) /* no counters: the old checks */
+		return tcp_alive(fd) ? KW_REASON_NONE
+		                     : tcp_unread(fd) > 0 ? KW_REASON_UNREAD_BYTES : KW_REASON_SERVER_CLOSED;
+	if (k.received > received) {
+		if (tcp_unread(fd) > 0)
+			return KW_REASON_UNREAD_BYTES;
+		return !k.established && k.received == received + 1 ? KW_REASON_SERVER_CLOSED
+		                                                     : KW_REASON_UNSEEN_IO;
+	}
+	if (!k.established)
+		return KW_REASON_SERVER_CLOSED;
+	if (k.received != received)
+		return KW_REASON_UNSEEN_IO;
+	if (k.unacked || k.notsent || k.acked < sent + 1)
+		return KW_REASON_UNACKED;
+	return k.acked == sent + 1 ? KW_REASON_NONE : KW_REASON_UNSEEN_IO;
 }
 
 static bool tcp_same(const struct kw_conn *c, int fd)
@@ -238,6 +266,7 @@ const struct kw_transport kw_tcp_transport = {
 	.wait = tcp_wait,
 	.unread = tcp_unread,
 	.alive = tcp_alive,
+	.settled = tcp_settled,
 	.same = tcp_same,
 	.dial = tcp_dial,
 	.connected = tcp_connected,

@@ -122,6 +122,8 @@ KW_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 
 KW_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
+	if (__builtin_expect(msg->msg_controllen != 0, 0))
+		kw_fds_sent(msg); /* SCM_RIGHTS: a followed socket gets another holder */
 	SEND_BODY(sendmsg, -1, flags, msg->msg_iov, (int)msg->msg_iovlen,
 	          !msg->msg_name && !msg->msg_controllen, fd, msg, flags);
 }

@@ -322,6 +322,22 @@ scenario ok "$N" "1..$N" "--keepalive-header 5,2" blocking "${L4[@]}" --requests
 scenario ok "$N" $(((N + 2) / 3)) "--max-requests 3" blocking "${L4[@]}" --requests "$N" --path /gen/1000
 scenario ok "$N" $(((N + 2) / 3)) "--max-requests 3" epoll_et "${L4[@]}" --requests "$N" --path /gen/1000
 
+# Bytes moved behind keepwarm's back (raw system calls, io_uring): the
+# kernel's byte counters tell, so such a connection is never parked and every
+# response stays its own (unseen_io checks each one's length).
+scenario ok 10 10 "" unseen_io "${L4[@]}" --requests 10 --mode raw-write
+scenario ok 10 10 "" unseen_io "${L4[@]}" --requests 10 --mode raw-read
+if [ -x "$CLIENTS/unseen_io" ] && "$CLIENTS/unseen_io" --probe-io-uring; then
+	scenario ok 10 10 "" unseen_io "${L4[@]}" --requests 10 --mode io-uring
+else
+	echo "SKIP clients/unseen_io --mode io-uring: io_uring_setup is refused here (not counted)"
+fi
+
+# A second holder of a followed socket (sent over SCM_RIGHTS, inherited by a
+# fork child) could move bytes on it after it is parked: never parked.
+scenario ok 20 11 "" fd_holder "${L4[@]}" --requests 10 --mode scm
+scenario ok 20 11 "" fd_holder "${L4[@]}" --requests 10 --mode fork
+
 # Errors must look the same with and without the shim (the client stops at the
 # first failure, so one connection either way).
 scenario fail 1 1 "" blocking "${L4[@]}" --requests 5 --path /malformed

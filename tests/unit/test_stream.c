@@ -130,6 +130,19 @@ static bool mem_alive(int h)
 	return m->server_open && !m->in_len;
 }
 
+/* The kernel's judge, in memory: every byte the connection carried was
+ * counted by the stream (wire_sent, summed across handbacks). */
+static enum kw_reason mem_settled(const struct kw_conn *c, int fd)
+{
+	struct mem_conn *m = mc(fd);
+
+	if (m->in_len)
+		return KW_REASON_UNREAD_BYTES;
+	if (!m->server_open)
+		return KW_REASON_SERVER_CLOSED;
+	return m->out_len == c->meta.wire_sent ? KW_REASON_NONE : KW_REASON_UNSEEN_IO;
+}
+
 static bool mem_same(const struct kw_conn *c, int fd)
 {
 	(void)c;
@@ -204,6 +217,7 @@ static const struct kw_transport mem_transport = {
 	.wait = mem_wait,
 	.unread = mem_unread,
 	.alive = mem_alive,
+	.settled = mem_settled,
 	.same = mem_same,
 	.dial = mem_dial,
 	.connected = mem_connected,

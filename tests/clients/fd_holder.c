@@ -1,0 +1,190 @@
+/* fd_holder - a connection with a second holder. Each round:
+ *   1. connect, one ordinary exchange (/gen/(1000+i)), then give the socket a
+ *      second holder:
+ *        --mode scm   sent to ourselves over a socketpair (SCM_RIGHTS): the
+ *                     received number is one keepwarm never saw
+ *        --mode fork  inherited by a forked child (no close-on-exec), which
+ *                     waits on a pipe
+ *   2. close it, connect again (keepwarm would hand the first connection
+ *      back here if it had parked it), and let the second holder write a
+ *      request (/gen/(5000+i)) on its copy; the child exits after writing;
+ *   3. one ordinary exchange on the new socket (/gen/(2000+i)): its response
+ *      must be its own, not the second holder's.
+ *
+ *   fd_holder --port P --mode scm|fork [--host H] [--requests ROUNDS] [--timeout S]
+ * Exit 0, 1 when a response is not its own, 2 on bad usage. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *host = "127.0.0.1";
+static int port, rounds = 10;
+
+static int dial(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	inet_pton(AF_INET, host, &a.sin_addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		perror("connect");
+		exit(1);
+	}
+	return fd;
+}
+
+static void send_request(int fd, long n)
+{
+	char req[256];
+	int len = snprintf(req, sizeof req, "GET /gen/%ld HTTP/1.1\r\nHost: %s\r\n\r\n", n, host);
+
+	if (write(fd, req, (size_t)len) != len) {
+		perror("write");
+		exit(1);
+	}
+}
+
+/* One response; its Content-Length, or -1. */
+static long read_response(int fd)
+{
+	static char buf[65536];
+	size_t have = 0, head = 0;
+	long cl = -1;
+
+	for (;;) {
+		ssize_t n;
+		if (!head) {
+			char *end = have >= 4 ? memmem(buf, have, "\r\n\r\n", 4) : NULL;
+			if (end) {
+				char *p = memmem(buf, (size_t)(end - buf), "Content-Length: ", 16);
+				head = (size_t)(end - buf) + 4;
+				if (!p)
+					return -1;
+				cl = strtol(p + 16, NULL, 10);
+			}
+		}
+		if (head && have >= head + (size_t)cl)
+			return have == head + (size_t)cl ? cl : -1;
+		if (have == sizeof buf || (n = read(fd, buf + have, sizeof buf - have)) <= 0)
+			return -1;
+		have += (size_t)n;
+	}
+}
+
+static void exchange(int fd, long n, int round)
+{
+	long got;
+
+	send_request(fd, n);
+	got = read_response(fd);
+	if (got != n) {
+		fprintf(stderr, "round %d: the response is not its own: Content-Length %ld, asked %ld\n",
+		        round, got, n);
+		exit(1);
+	}
+}
+
+/* A copy of fd under a number received over SCM_RIGHTS. */
+static int scm_copy(int fd)
+{
+	int sv[2], copy = -1;
+	char byte = 'x', cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &byte, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+		            .msg_controllen = sizeof cbuf };
+	struct cmsghdr *cm;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return -1;
+	memset(cbuf, 0, sizeof cbuf);
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	if (sendmsg(sv[0], &m, 0) != 1)
+		return -1;
+	m.msg_controllen = sizeof cbuf;
+	if (recvmsg(sv[1], &m, 0) == 1 && (cm = CMSG_FIRSTHDR(&m)) && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&copy, CMSG_DATA(cm), sizeof copy);
+	close(sv[0]);
+	close(sv[1]);
+	return copy;
+}
+
+static void round_trip(const char *mode, int i)
+{
+	int fd = dial(), fd2, copy = -1, go[2] = { -1, -1 };
+	pid_t child = -1;
+
+	exchange(fd, 1000 + i, i);
+	if (!strcmp(mode, "scm")) {
+		if ((copy = scm_copy(fd)) < 0) {
+			perror("SCM_RIGHTS");
+			exit(1);
+		}
+	} else {
+		if (pipe(go) < 0 || (child = fork()) < 0) {
+			perror("fork");
+			exit(1);
+		}
+		if (child == 0) {
+			char c;
+			close(go[1]);
+			if (read(go[0], &c, 1) == 1)
+				send_request(fd, 5000 + i);
+			_exit(0);
+		}
+		close(go[0]);
+	}
+	close(fd);
+	fd2 = dial();
+	if (copy >= 0) {
+		send_request(copy, 5000 + i);
+	} else {
+		int status;
+		if (write(go[1], "g", 1) != 1 || waitpid(child, &status, 0) != child) {
+			perror("child");
+			exit(1);
+		}
+		close(go[1]);
+	}
+	exchange(fd2, 2000 + i, i);
+	close(fd2);
+	if (copy >= 0)
+		close(copy);
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = NULL;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--port"))
+			port = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--host"))
+			host = argv[i + 1];
+		else if (!strcmp(argv[i], "--requests"))
+			rounds = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--mode"))
+			mode = argv[i + 1];
+		else if (!strcmp(argv[i], "--timeout"))
+			alarm((unsigned)atoi(argv[i + 1]));
+		else
+			goto usage;
+	}
+	if (argc % 2 == 0 || !port || !mode || rounds < 1 || (strcmp(mode, "scm") && strcmp(mode, "fork")))
+		goto usage;
+	for (int i = 1; i <= rounds; i++)
+		round_trip(mode, i);
+	return 0;
+usage:
+	fprintf(stderr, "usage: fd_holder --port P --mode scm|fork [--host H] [--requests N] [--timeout S]\n");
+	return 2;
+}
