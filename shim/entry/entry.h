@@ -56,6 +56,11 @@ bool kw_stream_received(struct kw_fd *s, ssize_t *ret, int err, const struct iov
 /* A socket() call returned fd: follow it if it is a TCP socket. */
 void kw_on_socket(int fd, int domain, int type, int protocol);
 
+/* A listen() on fd succeeded: connections to its address go to a server in
+ * this program, and are never parked (a server reading until the client
+ * closes would wait for ever). Keeps errno. */
+void kw_on_listen(int fd);
+
 /* After socket() failed with EMFILE/ENFILE: close idle connections. Returns
  * true if any may have been closed (the caller retries once). */
 bool kw_relieve_fd_pressure(void);

@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "service/listeners.h"
 #include "service/private.h"
 #include "sink/pool_local.h"
 #include "sink/report.h"
@@ -95,6 +96,7 @@ bool kw_init(void)
 		on = in_on_arm();
 		if ((on || kw_cfg.stats[0]) && kw_fd_table_init() == 0) {
 			unsigned cap = kw_private_init();
+			kw_listeners_init();
 			unsigned total = kw_cfg.max_idle < cap ? kw_cfg.max_idle : cap;
 			if (kw_pool_local_create(&kw_pool, total, kw_cfg.max_idle_per_host) == 0)
 				kw_mode = on ? KW_MODE_REUSE : KW_MODE_OBSERVE;

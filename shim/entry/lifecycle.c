@@ -16,11 +16,21 @@
 #include "primitive/follow.h"
 #include "primitive/handback.h"
 #include "primitive/park.h"
+#include "service/listeners.h"
 #include "service/private.h"
 #include "service/tcp.h"
 #include "sink/report.h"
 
 /* ---- following sockets ---- */
+
+void kw_on_listen(int fd)
+{
+	int saved = errno;
+
+	if (kw_init())
+		kw_listeners_add(fd);
+	errno = saved;
+}
 
 void kw_on_socket(int fd, int domain, int type, int protocol)
 {

@@ -84,6 +84,7 @@
 	X(UNREAD_BYTES, "unread-bytes", DISCARD, NONE)                       \
 	X(UNACKED, "unacked", DISCARD, NONE)                                 \
 	X(UNSEEN_IO, "unseen-io", DISCARD, NONE)                             \
+	X(OWN_SERVER, "own-server", DISCARD, NONE)                           \
 	X(NO_PRIVATE_FD, "no-private-fd", DISCARD, NONE)                     \
 	X(POOL_FULL, "pool-full", DISCARD, NONE)                             \
 	X(HANDBACK_FAILED, "handback-failed", DISCARD, NONE)                 \

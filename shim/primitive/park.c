@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "primitive/patience.h"
+#include "service/listeners.h"
 #include "service/private.h"
 #include "service/state.h"
 #include "service/transports.h"
@@ -77,6 +78,8 @@ enum kw_reason kw_park(struct kw_fd *s, bool unused)
 		return KW_REASON_NO_TIME_LEFT;
 	if (!tp->same(c, s->fd))
 		return KW_REASON_NOT_OUR_SOCKET;
+	if (kw_listeners_match(&c->dest, s->fd))
+		return KW_REASON_OWN_SERVER;
 	if ((why = tp->settled(c, s->fd)))
 		return why;
 	parked = tp->detach(c, s->fd);

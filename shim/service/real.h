@@ -23,6 +23,7 @@
 	X(socket, int, (int, int, int))                                                       \
 	X(connect, int, (int, const struct sockaddr *, socklen_t))                             \
 	X(bind, int, (int, const struct sockaddr *, socklen_t))                                \
+	X(listen, int, (int, int))                                                            \
 	X(setsockopt, int, (int, int, int, const void *, socklen_t))                           \
 	X(close, int, (int))                                                                  \
 	X(syscall, long, (long, ...))                                                         \
@@ -58,6 +59,7 @@
 	/* not wrapped yet, called by keepwarm itself */                                      \
 	X(poll, int, (struct pollfd *, nfds_t, int))                                          \
 	X(getsockopt, int, (int, int, int, void *, socklen_t *))                              \
+	X(getsockname, int, (int, struct sockaddr *, socklen_t *))                            \
 	X(fstat, int, (int, struct stat *))                                                   \
 	X(socketpair, int, (int, int, int, int[2]))
 

@@ -1,4 +1,4 @@
-/* sock_connect.c - socket(), connect(), bind(), setsockopt(). */
+/* sock_connect.c - socket(), connect(), bind(), listen(), setsockopt(). */
 #include "wrap/wrap.h"
 
 KW_EXPORT int socket(int domain, int type, int protocol)
@@ -39,6 +39,20 @@ KW_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	if (s)
 		kw_pin(s, KW_REASON_BOUND);
 	return kw_real.bind(fd, addr, len);
+}
+
+KW_EXPORT int listen(int fd, int backlog)
+{
+	struct kw_fd *s = kw_fd_lookup(fd);
+	int ret;
+
+	KW_REAL_OR_FAIL(listen, -1);
+	if (s && kw_is_private(s))
+		return kw_ebadf();
+	ret = kw_real.listen(fd, backlog);
+	if (ret == 0)
+		kw_on_listen(fd);
+	return ret;
 }
 
 KW_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)

@@ -338,6 +338,16 @@ fi
 scenario ok 20 11 "" fd_holder "${L4[@]}" --requests 10 --mode scm
 scenario ok 20 11 "" fd_holder "${L4[@]}" --requests 10 --mode fork
 
+# A server inside the program (a thread, or a forked child that listens
+# after the fork) that reads until the client closes: its connections are
+# never parked, or the program would hang waiting for its server. kwtestd
+# sees none of this traffic (0 connections in both arms); a hang is a
+# failure when the client's alarm ends it.
+for m in thread fork; do
+	scenario ok 0 0 "" own_server --mode "$m" --requests 10
+	scenario ok 0 0 "" own_server --mode "$m" --any --requests 10
+done
+
 # Errors must look the same with and without the shim (the client stops at the
 # first failure, so one connection either way).
 scenario fail 1 1 "" blocking "${L4[@]}" --requests 5 --path /malformed
