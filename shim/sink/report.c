@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "logic/stats.h"
 #include "logic/trace.h"
 #include "service/private.h"
 #include "service/real.h"
+#include "service/safefile.h"
 #include "service/state.h"
 
 bool kw_report_latency;
@@ -22,6 +24,8 @@ static const char *arm_name = "on";
 static char stats_pattern[KW_TRACE_PATH_MAX]; /* KEEPWARM_STATS as given */
 static char stats_path[KW_TRACE_PATH_MAX + 32];
 static uint64_t interval_ms;
+static mode_t file_mask;     /* the program's umask, read once */
+static bool stats_refused;   /* said once that the stats path is refused */
 static _Atomic uint64_t next_write_ms;
 static struct kw_stats stats;
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -65,12 +69,9 @@ static void open_trace(const char *where)
 		kw_trace_set_sink(2, kw_real.write);
 		return;
 	}
-	fd = open(where, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		static const char msg[] = "keepwarm: cannot open the KEEPWARM_TRACE file; tracing is off\n";
-		kw_real.write(2, msg, sizeof msg - 1);
-		return;
-	}
+	fd = kw_safefile_append(where, "KEEPWARM_TRACE");
+	if (fd < 0)
+		return; /* said why; tracing is off */
 	/* Keep it out of the program's way, like a parked connection. */
 	high = kw_private_dup(fd);
 	if (high >= 0) {
@@ -94,6 +95,8 @@ void kw_report_init(const struct kw_config *c, const char *arm)
 		strcpy(stats_pattern, c->stats);
 		expand_stats_path();
 		interval_ms = c->stats_interval_ms;
+		file_mask = umask(022);
+		umask(file_mask);
 		next_write_ms = interval_ms ? kw_now_ms() + interval_ms : UINT64_MAX;
 		kw_report_latency = true;
 	}
@@ -141,10 +144,8 @@ static void write_stats(void)
 {
 	struct kw_stats_labels labels = { arm_name, (long)getpid(), program_invocation_short_name,
 	                                  KW_VERSION };
-	char tmp[sizeof stats_path + 32];
 	size_t need = 64 * 1024, len = 0;
 	char *buf = NULL;
-	int fd;
 
 	for (int tries = 0; tries < 4; tries++) {
 		char *grown = realloc(buf, need);
@@ -162,22 +163,7 @@ static void write_stats(void)
 		free(buf);
 		return;
 	}
-	snprintf(tmp, sizeof tmp, "%s.tmp.%d", stats_path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		size_t done = 0;
-		while (done < len) {
-			ssize_t n = kw_real.write(fd, buf + done, len - done);
-			if (n <= 0)
-				break;
-			done += (size_t)n;
-		}
-		kw_real.close(fd);
-		if (done == len)
-			rename(tmp, stats_path);
-		else
-			unlink(tmp);
-	}
+	kw_safefile_replace(stats_path, "KEEPWARM_STATS", buf, len, file_mask, &stats_refused);
 	free(buf);
 }
 
