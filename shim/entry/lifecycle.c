@@ -141,18 +141,24 @@ void kw_pin(struct kw_fd *s, enum kw_reason reason)
 void kw_note_sockopt(struct kw_fd *s, int level, int name, const void *val, socklen_t len)
 {
 	int saved = errno;
+	uint32_t bit;
 
 	if (kw_sockopt_pins_socket(level, name)) {
 		kw_pin(s, KW_REASON_PINNED_BY_SOCKOPT);
 		return;
 	}
 	kw_slot_lock(s);
-	s->conn.meta.touched |= kw_copied_opt_bit(level, name);
+	bit = kw_copied_opt_bit(level, name);
+	s->conn.meta.touched |= bit;
 	/* Before connect() they must follow the socket onto a handed-back
-	 * connection; afterwards they are already on the real one. */
-	if (atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_SOCKET &&
-	    !kw_conn_record_opt(&s->conn, level, name, val, len))
-		kw_let_go(s, KW_REASON_SOCKOPT_NOT_REPLAYABLE);
+	 * connection; afterwards they are already on the real one, where only a
+	 * copied option can be put back for its next user. */
+	if (atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_SOCKET) {
+		if (!kw_conn_record_opt(&s->conn, level, name, val, len))
+			kw_let_go(s, KW_REASON_SOCKOPT_NOT_REPLAYABLE);
+	} else if (!bit && atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP) {
+		kw_let_go(s, KW_REASON_SOCKOPT_NOT_RESETTABLE);
+	}
 	kw_slot_unlock(s);
 	errno = saved;
 }

@@ -102,6 +102,7 @@
 	X(SEND_OOB, "send-oob", TAINT, NONE)                                 \
 	X(SEND_BEFORE_CONNECT, "send-before-connect", TAINT, NONE)           \
 	X(SOCKOPT_NOT_REPLAYABLE, "sockopt-not-replayable", TAINT, NONE)     \
+	X(SOCKOPT_NOT_RESETTABLE, "sockopt-not-resettable", TAINT, NONE)     \
 	X(EPOLL_SETS, "epoll-sets", TAINT, NONE)                             \
 	X(FD_PASSED, "fd-passed", TAINT, NONE)                               \
 	X(INHERITED_BY_CHILD, "inherited-by-child", TAINT, NONE)             \

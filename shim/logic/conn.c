@@ -91,15 +91,23 @@ bool kw_conn_keep_replay_iov(struct kw_conn *c, const struct iovec *iov, int iov
 	return true;
 }
 
+/* Every option here can be put back to any value, a fresh socket's
+ * included, by setting it again (SO_LINGER with care: see the TCP
+ * transport). Tested one by one in tests/clients/sockopt_reset.c. */
 const struct kw_copied_opt kw_copied_opts[] = {
-	{ SOL_SOCKET, SO_KEEPALIVE, 0 },   { SOL_SOCKET, SO_RCVTIMEO, 0 },
-	{ SOL_SOCKET, SO_SNDTIMEO, 0 },    { SOL_SOCKET, SO_LINGER, 0 },
-	{ SOL_SOCKET, SO_PRIORITY, 0 },    { SOL_SOCKET, SO_RCVLOWAT, 0 },
-	{ SOL_SOCKET, SO_OOBINLINE, 0 },   { IPPROTO_TCP, TCP_NODELAY, 0 },
-	{ IPPROTO_TCP, TCP_KEEPIDLE, 0 },  { IPPROTO_TCP, TCP_KEEPINTVL, 0 },
-	{ IPPROTO_TCP, TCP_KEEPCNT, 0 },   { IPPROTO_TCP, TCP_USER_TIMEOUT, 0 },
-	{ IPPROTO_TCP, TCP_CORK, 0 },      { IPPROTO_TCP, TCP_NOTSENT_LOWAT, 0 },
-	{ IPPROTO_IP, IP_TOS, AF_INET },   { IPPROTO_IPV6, IPV6_TCLASS, AF_INET6 },
+	{ SOL_SOCKET, SO_KEEPALIVE, 0 },      { SOL_SOCKET, SO_RCVTIMEO, 0 },
+	{ SOL_SOCKET, SO_SNDTIMEO, 0 },       { SOL_SOCKET, SO_LINGER, 0 },
+	{ SOL_SOCKET, SO_PRIORITY, 0 },       { SOL_SOCKET, SO_RCVLOWAT, 0 },
+	{ SOL_SOCKET, SO_OOBINLINE, 0 },      { IPPROTO_TCP, TCP_NODELAY, 0 },
+	{ IPPROTO_TCP, TCP_KEEPIDLE, 0 },     { IPPROTO_TCP, TCP_KEEPINTVL, 0 },
+	{ IPPROTO_TCP, TCP_KEEPCNT, 0 },      { IPPROTO_TCP, TCP_USER_TIMEOUT, 0 },
+	{ IPPROTO_TCP, TCP_CORK, 0 },         { IPPROTO_TCP, TCP_NOTSENT_LOWAT, 0 },
+	{ IPPROTO_IP, IP_TOS, AF_INET },      { IPPROTO_IPV6, IPV6_TCLASS, AF_INET6 },
+	{ IPPROTO_TCP, TCP_QUICKACK, 0 },     { IPPROTO_TCP, TCP_CONGESTION, 0 },
+	{ IPPROTO_IP, IP_TTL, AF_INET },      { IPPROTO_IPV6, IPV6_UNICAST_HOPS, AF_INET6 },
+	{ SOL_SOCKET, SO_ZEROCOPY, 0 },       { SOL_SOCKET, SO_MAX_PACING_RATE, 0 },
+	{ SOL_SOCKET, SO_TIMESTAMP, 0 },      { SOL_SOCKET, SO_TIMESTAMPNS, 0 },
+	{ SOL_SOCKET, SO_TIMESTAMPING, 0 },
 };
 const unsigned kw_ncopied_opts = sizeof kw_copied_opts / sizeof kw_copied_opts[0];
 
@@ -116,6 +124,26 @@ uint32_t kw_keepalive_opt_bits(void)
 	return kw_copied_opt_bit(SOL_SOCKET, SO_KEEPALIVE) |
 	       kw_copied_opt_bit(IPPROTO_TCP, TCP_KEEPIDLE) |
 	       kw_copied_opt_bit(IPPROTO_TCP, TCP_KEEPINTVL);
+}
+
+uint32_t kw_conn_opts_hash(const struct kw_conn *c)
+{
+	uint32_t h = 2166136261u;
+	bool any = false;
+
+	/* FNV-1a over (level, name, value) of each, in the order set. */
+	for (unsigned i = 0; i < c->nopts; i++) {
+		const struct kw_sockopt *o = &c->opts[i];
+
+		if (kw_copied_opt_bit(o->level, o->name))
+			continue;
+		any = true;
+		h = (h ^ (uint32_t)o->level) * 16777619u;
+		h = (h ^ (uint32_t)o->name) * 16777619u;
+		for (socklen_t k = 0; k < o->len; k++)
+			h = (h ^ o->value[k]) * 16777619u;
+	}
+	return any ? (h ? h : 1) : 0;
 }
 
 bool kw_sockopt_pins_socket(int level, int name)

@@ -90,7 +90,9 @@ bool kw_conn_record_opt(struct kw_conn *c, int level, int name, const void *val,
 
 /* Socket options copied by value between sockets at a handback, so the
  * program's settings (and the defaults it did not touch) travel, not those of
- * the connection's previous user. family 0 = any. */
+ * the connection's previous user. family 0 = any. Set after connect(), any
+ * other option taints the socket (sockopt-not-resettable): it would stay on
+ * the connection for its next user. */
 struct kw_copied_opt {
 	int level, name;
 	sa_family_t family;
@@ -103,6 +105,12 @@ uint32_t kw_copied_opt_bit(int level, int name);
 
 /* The bits of the options keepwarm's own TCP keepalive probes change. */
 uint32_t kw_keepalive_opt_bits(void);
+
+/* The options the program set before connect() that are not copied ones
+ * (SO_RCVBUF, say): they stay on the connection whoever holds it, so it is
+ * handed back only to a socket that set the same. A hash of them for the
+ * pool key, 0 when there are none. */
+uint32_t kw_conn_opts_hash(const struct kw_conn *c);
 
 /* Options that tie a connection to one local binding or routing decision; a
  * socket with one of them is never parked or handed a parked connection. */

@@ -23,10 +23,13 @@ struct kw_key {
 	struct kw_dest dest;
 	uint8_t transport;   /* enum kw_transport_kind */
 	uint8_t reserved[3]; /* zero; room for what a key gains later */
+	uint32_t opts;       /* kw_conn_opts_hash: options that travel with it */
 };
 
-/* The key for a connection to d over transport kind t. */
-void kw_key_make(struct kw_key *k, const struct kw_dest *d, enum kw_transport_kind t);
+/* The key for a connection to d over transport kind t, with the options
+ * that stay on it (kw_conn_opts_hash, 0 for none). */
+void kw_key_make(struct kw_key *k, const struct kw_dest *d, enum kw_transport_kind t,
+                 uint32_t opts);
 
 bool kw_key_equal(const struct kw_key *a, const struct kw_key *b);
 

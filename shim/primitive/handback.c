@@ -16,7 +16,7 @@ static int take(struct kw_conn *c, struct kw_idle_meta *m)
 	struct kw_key key;
 	int h;
 
-	kw_key_make(&key, &c->dest, c->tp->kind);
+	kw_key_make(&key, &c->dest, c->tp->kind, kw_conn_opts_hash(c));
 	kw_private_lock();
 	h = kw_pool.ops->take(kw_pool.self, &key, now, m, &dropped);
 	kw_private_unlock();

@@ -60,7 +60,7 @@ enum kw_reason kw_park(struct kw_fd *s, bool unused)
 	if (c->owner != getpid())
 		return KW_REASON_INHERITED_FROM_PARENT;
 	patience = kw_patience_of(&c->dest);
-	kw_key_make(&m.key, &c->dest, tp->kind);
+	kw_key_make(&m.key, &c->dest, tp->kind, kw_conn_opts_hash(c));
 	m.parked_ms = now;
 	m.expires_ms = expiry(c, now, patience);
 	m.conn = c->meta;

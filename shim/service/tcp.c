@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,26 +25,49 @@ ino_t kw_tcp_inode(int fd)
 	return kw_real.fstat(fd, &st) == 0 ? st.st_ino : 0;
 }
 
+/* Set one copied option on to as from has it. SO_LINGER: with l_onoff 0 the
+ * kernel keeps the previous linger time, so it is set on first, then off. */
+static bool copy_option(const struct kw_copied_opt *o, int from, int to)
+{
+	unsigned char val[32];
+	socklen_t len = sizeof val;
+
+	if (kw_real.getsockopt(from, o->level, o->name, val, &len) < 0)
+		return false;
+	if (o->level == SOL_SOCKET && o->name == SO_LINGER && len == sizeof(struct linger)) {
+		struct linger l;
+		memcpy(&l, val, sizeof l);
+		if (!l.l_onoff) {
+			struct linger on = { 1, l.l_linger };
+			if (kw_real.setsockopt(to, SOL_SOCKET, SO_LINGER, &on, sizeof on) < 0)
+				return false;
+		}
+	}
+	return kw_real.setsockopt(to, o->level, o->name, val, len) == 0;
+}
+
 /* Copy the program's socket options from one socket to another: the copied
  * ones in touched by value (so defaults travel too), the rest as the program
  * set them before connect(). Only options changed on either socket can
- * differ, so a program that sets none costs no system call here. */
-static void carry_options(const struct kw_conn *c, int from, int to, uint32_t touched)
+ * differ, so a program that sets none costs no system call here. False when
+ * one could not be set: the connection would not read as the program's. */
+static bool carry_options(const struct kw_conn *c, int from, int to, uint32_t touched)
 {
+	bool ok = true;
+
 	for (unsigned i = 0; i < kw_ncopied_opts; i++) {
 		const struct kw_copied_opt *o = &kw_copied_opts[i];
-		unsigned char val[32];
-		socklen_t len = sizeof val;
 
-		if (!(touched & (1u << i)) || (o->family && o->family != c->dest.family))
-			continue;
-		if (kw_real.getsockopt(from, o->level, o->name, val, &len) == 0)
-			kw_real.setsockopt(to, o->level, o->name, val, len);
+		if ((touched & (1u << i)) && (!o->family || o->family == c->dest.family) &&
+		    !copy_option(o, from, to))
+			ok = false;
 	}
 	for (unsigned i = 0; i < c->nopts; i++)
-		if (!kw_copied_opt_bit(c->opts[i].level, c->opts[i].name))
-			kw_real.setsockopt(to, c->opts[i].level, c->opts[i].name, c->opts[i].value,
-			                   c->opts[i].len);
+		if (!kw_copied_opt_bit(c->opts[i].level, c->opts[i].name) &&
+		    kw_real.setsockopt(to, c->opts[i].level, c->opts[i].name, c->opts[i].value,
+		                       c->opts[i].len) < 0)
+			ok = false;
+	return ok;
 }
 
 static bool tcp_wait(int fd, short events, int ms)
@@ -197,8 +221,7 @@ static int tcp_install(struct kw_conn *c, int fd, int h, enum kw_install how, ui
 			kw_private_close(h);
 			return -1;
 		}
-		carry_options(c, fd, h, carry_opts);
-		if (kw_real.fcntl(h, F_SETFL, fl) < 0) {
+		if (!carry_options(c, fd, h, carry_opts) || kw_real.fcntl(h, F_SETFL, fl) < 0) {
 			kw_private_close(h);
 			return -1;
 		}

@@ -333,6 +333,13 @@ else
 	echo "SKIP clients/unseen_io --mode io-uring: io_uring_setup is refused here (not counted)"
 fi
 
+# Socket options a connection's previous user set after connect() never show
+# to its next user: each option of the table reads as on a fresh socket
+# (sockopt_reset checks them one by one, and SO_RCVBUF before and after
+# connect); the table options share one reused connection.
+scenario ok "45..51" 4 "" sockopt_reset "${L4[@]}"
+scenario ok "45..51" 4 "--ipv6" sockopt_reset --host ::1
+
 # A second holder of a followed socket (sent over SCM_RIGHTS, inherited by a
 # fork child) could move bytes on it after it is parked: never parked.
 scenario ok 20 11 "" fd_holder "${L4[@]}" --requests 10 --mode scm

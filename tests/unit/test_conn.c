@@ -171,6 +171,26 @@ START_TEST(test_copied_opts)
 }
 END_TEST
 
+START_TEST(test_opts_hash)
+{
+	struct kw_conn *c = fresh();
+	int one = 1, size = 65536;
+	uint32_t h;
+
+	ck_assert_uint_eq(kw_conn_opts_hash(c), 0);
+	/* A copied option is put back by value: not part of the key. */
+	ck_assert(kw_conn_record_opt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one));
+	ck_assert_uint_eq(kw_conn_opts_hash(c), 0);
+	ck_assert(kw_conn_record_opt(c, SOL_SOCKET, SO_RCVBUF, &size, sizeof size));
+	h = kw_conn_opts_hash(c);
+	ck_assert_uint_ne(h, 0);
+	size = 32768;
+	ck_assert(kw_conn_record_opt(c, SOL_SOCKET, SO_RCVBUF, &size, sizeof size));
+	ck_assert_uint_ne(kw_conn_opts_hash(c), h); /* another value, another key */
+	done(c);
+}
+END_TEST
+
 START_TEST(test_pinning_opts)
 {
 	ck_assert(kw_sockopt_pins_socket(SOL_SOCKET, SO_BINDTODEVICE));
@@ -197,6 +217,7 @@ int main(void)
 	tcase_add_test(tc, test_record_opt);
 	tcase_add_test(tc, test_record_epoll);
 	tcase_add_test(tc, test_copied_opts);
+	tcase_add_test(tc, test_opts_hash);
 	tcase_add_test(tc, test_pinning_opts);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -20,7 +20,7 @@ static struct kw_key dest_n(unsigned i)
 	a.sin_port = htons((uint16_t)(8000 + i % 1000));
 	a.sin_addr.s_addr = htonl(0x0A000000u | (i & 0xFFFFFFu));
 	ck_assert_int_eq(kw_dest_from_sockaddr(&d, (struct sockaddr *)&a, sizeof a), 0);
-	kw_key_make(&k, &d, KW_TRANSPORT_PLAIN);
+	kw_key_make(&k, &d, KW_TRANSPORT_PLAIN, 0);
 	return k;
 }
 

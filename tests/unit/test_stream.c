@@ -319,7 +319,7 @@ static int parked_handle(void)
 	struct kw_key k;
 	int h;
 
-	kw_key_make(&k, &c->dest, KW_TRANSPORT_PLAIN);
+	kw_key_make(&k, &c->dest, KW_TRANSPORT_PLAIN, 0);
 	h = kw_pool.ops->take(kw_pool.self, &k, kw_now_ms(), &m, &dropped);
 	ck_assert_uint_eq(dropped.n, 0);
 	return h;
