@@ -187,11 +187,11 @@ int kw_close(struct kw_fd *s, int fd)
 	kw_slot_lock(s);
 	if (atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP &&
 	    kw_mode == KW_MODE_REUSE) {
-		why = kw_park(s, false);
+		why = kw_park(s, -1, false);
 		if (kw_cfg.drain_bytes &&
 		    (why == KW_REASON_RESPONSE_INCOMPLETE || why == KW_REASON_RESPONSE_PENDING)) {
 			kw_closestyle_drain(s);
-			why = kw_park(s, false);
+			why = kw_park(s, -1, false);
 		}
 		if (why)
 			kw_report(KW_EVENT_DISCARD, fd, &s->conn.dest, why, -1, kw_conn_requests(&s->conn));

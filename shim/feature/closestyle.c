@@ -102,12 +102,12 @@ ssize_t kw_closestyle_restore(struct kw_conn *c, const struct iovec *iov, ssize_
 
 /* ---- end of an upgraded response ---- */
 
-/* Called by the transport just before the connection leaves the program's
- * descriptor. */
-static void park_before_eof(void *arg)
+/* Called by the transport once the end-of-file stand-in is on the program's
+ * descriptor, with a handle on the connection that left it. */
+static void park_before_eof(void *arg, int h)
 {
 	struct kw_fd *s = arg;
-	enum kw_reason why = kw_park(s, false);
+	enum kw_reason why = kw_park(s, h, false);
 
 	if (why)
 		kw_report(KW_EVENT_DISCARD, s->fd, &s->conn.dest, why, -1, kw_conn_requests(&s->conn));

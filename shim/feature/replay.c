@@ -11,9 +11,9 @@
 
 /* Called by the transport before the unused connection leaves the
  * descriptor; when it cannot be parked it simply closes. */
-static void park_unused(void *arg)
+static void park_unused(void *arg, int h)
 {
-	(void)kw_park(arg, true);
+	(void)kw_park(arg, h, true);
 }
 
 bool kw_replay_admit(struct kw_fd *s, enum kw_head_status st, const struct kw_head *h,

@@ -25,10 +25,12 @@ struct kw_conn;
  * must get out (the rest of an upgraded head, a replay). */
 #define KW_REDIAL_TIMEOUT_MS 3000
 
-/* Called back by end_with_eof and undo_handback at the one moment the
- * program's current connection can be parked: before its descriptor is given
- * something else (shim/README.md lists the callbacks that run upward). */
-typedef void (*kw_set_aside_fn)(void *arg);
+/* Called back by end_with_eof and undo_handback once the program's
+ * descriptor holds what replaces its connection: h is a private handle on
+ * that connection, to be parked or closed (shim/README.md lists the
+ * callbacks that run upward). Never called when the replacement failed, so
+ * a connection is never both on the program's descriptor and parked. */
+typedef void (*kw_set_aside_fn)(void *arg, int h);
 
 /* How install() puts a connection on the program's descriptor. */
 enum kw_install {
@@ -77,6 +79,9 @@ struct kw_transport {
 	/* Take the connection on fd aside for parking (registrations off, idle
 	 * probes on): its private handle, or -1. fd keeps it until replaced. */
 	int (*detach)(struct kw_conn *c, int fd);
+	/* The same for a private handle h already taken aside (by end_with_eof
+	 * or undo_handback): idle probes on. Returns h. */
+	int (*adopt)(int h);
 	/* Put handle h on the program's descriptor fd with the program's flags and
 	 * epoll registrations (and, for a handback, options carry_opts).
 	 * Consumes h. Returns 0, or -1. */
@@ -85,12 +90,12 @@ struct kw_transport {
 	void (*close)(int h);
 	/* The program's descriptor reads end-of-file from now on, as after the
 	 * server's close (readable and hung up in poll/select/epoll). set_aside,
-	 * when given, is called just before the connection leaves fd. Returns
-	 * false when only a plain end-of-file could be had (set_aside not
-	 * called, the connection not reusable). */
+	 * when given, gets the connection once it has left fd. Returns false
+	 * when only a plain end-of-file could be had (set_aside not called, the
+	 * connection shut for reading on fd, not reusable). */
 	bool (*end_with_eof)(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg);
 	/* Undo a handback: dial a fresh connection and install it on fd in place
-	 * of the handed-back one, which set_aside parks first. A blocking
+	 * of the handed-back one, which set_aside then gets. A blocking
 	 * descriptor waits for the connection. Returns 1 when fd holds it still
 	 * connecting (the program's call says EAGAIN), 0 when connected, -1 when
 	 * nothing changed (no fresh connection could be had). */

@@ -45,44 +45,61 @@ void kw_park_drop(const struct kw_pool_drops *d, uint64_t now_ms)
 	}
 }
 
-enum kw_reason kw_park(struct kw_fd *s, bool unused)
+/* Why s's connection (on s->fd, or on the handle h a transport took from
+ * it) may not be parked; 0 when it may. */
+static enum kw_reason unparkable(struct kw_fd *s, int h, bool unused, struct kw_idle_meta *m,
+                                 uint64_t now)
 {
 	struct kw_conn *c = &s->conn;
 	const struct kw_transport *tp = c->tp;
 	enum kw_reason why = unused ? KW_REASON_NONE : kw_track_why_not(&c->track);
-	uint64_t now = kw_now_ms(), patience;
-	struct kw_pool_drops dropped;
-	struct kw_idle_meta m;
-	int parked, ret;
+	int on = h >= 0 ? h : s->fd;
+	uint64_t patience;
 
 	if (why)
 		return why;
 	if (c->owner != getpid())
 		return KW_REASON_INHERITED_FROM_PARENT;
 	patience = kw_patience_of(&c->dest);
-	kw_key_make(&m.key, &c->dest, tp->kind, kw_conn_opts_hash(c));
-	m.parked_ms = now;
-	m.expires_ms = expiry(c, now, patience);
-	m.conn = c->meta;
-	m.conn.requests = (uint32_t)kw_conn_requests(c);
-	m.conn.touched = c->meta.touched | (kw_cfg.tcp_keepalive_ms ? kw_keepalive_opt_bits() : 0);
-	m.conn.max_lifetime_ms = kw_cfg.max_lifetime_ms;
-	m.conn.max_requests = kw_cfg.max_requests;
-	m.conn.server_max = c->track.ka_max;
-	m.conn.patience_ms = patience;
-	if (kw_cfg.max_requests && m.conn.requests >= kw_cfg.max_requests)
+	kw_key_make(&m->key, &c->dest, tp->kind, kw_conn_opts_hash(c));
+	m->parked_ms = now;
+	m->expires_ms = expiry(c, now, patience);
+	m->conn = c->meta;
+	m->conn.requests = (uint32_t)kw_conn_requests(c);
+	m->conn.touched = c->meta.touched | (kw_cfg.tcp_keepalive_ms ? kw_keepalive_opt_bits() : 0);
+	m->conn.max_lifetime_ms = kw_cfg.max_lifetime_ms;
+	m->conn.max_requests = kw_cfg.max_requests;
+	m->conn.server_max = c->track.ka_max;
+	m->conn.patience_ms = patience;
+	if (kw_cfg.max_requests && m->conn.requests >= kw_cfg.max_requests)
 		return KW_REASON_MAX_REQUESTS;
 	if (c->track.ka_max == 0)
 		return KW_REASON_SERVER_MAX_REQUESTS;
-	if (m.expires_ms <= now)
+	if (m->expires_ms <= now)
 		return KW_REASON_NO_TIME_LEFT;
-	if (!tp->same(c, s->fd))
+	if (h < 0 && !tp->same(c, on)) /* a handle was taken from our socket */
 		return KW_REASON_NOT_OUR_SOCKET;
-	if (kw_listeners_match(&c->dest, s->fd))
+	if (kw_listeners_match(&c->dest, on))
 		return KW_REASON_OWN_SERVER;
-	if ((why = tp->settled(c, s->fd)))
+	return tp->settled(c, on);
+}
+
+enum kw_reason kw_park(struct kw_fd *s, int h, bool unused)
+{
+	struct kw_conn *c = &s->conn;
+	const struct kw_transport *tp = c->tp;
+	uint64_t now = kw_now_ms();
+	struct kw_pool_drops dropped;
+	struct kw_idle_meta m;
+	enum kw_reason why = unparkable(s, h, unused, &m, now);
+	int parked, ret;
+
+	if (why) {
+		if (h >= 0)
+			tp->close(h);
 		return why;
-	parked = tp->detach(c, s->fd);
+	}
+	parked = h >= 0 ? tp->adopt(h) : tp->detach(c, s->fd);
 	if (parked < 0)
 		return KW_REASON_NO_PRIVATE_FD;
 	kw_private_lock();

@@ -12,11 +12,13 @@
 
 /* Park s's connection (slot lock held): checks it is clean (unused: the
  * program has written nothing on it since the handback, so the exchange is
- * not consulted), still the program's socket, alive and within its limits,
- * then takes it aside (transport detach) into the pool. Returns
- * KW_REASON_NONE when parked (traced: park), else why not; the program's
- * descriptor stays open either way. */
-enum kw_reason kw_park(struct kw_fd *s, bool unused);
+ * not consulted), still the program's socket, settled and within its
+ * limits, then takes it aside (transport detach) into the pool. h is -1
+ * while the connection is on s->fd, else a private handle on it already
+ * taken aside (a set-aside callback's), which is consumed: parked, or closed
+ * when it cannot be. Returns KW_REASON_NONE when parked (traced: park), else
+ * why not; the program's descriptor stays open either way. */
+enum kw_reason kw_park(struct kw_fd *s, int h, bool unused);
 
 /* Trace and close what the pool pushed out (expired, evicted), as of now_ms. */
 void kw_park_drop(const struct kw_pool_drops *d, uint64_t now_ms);

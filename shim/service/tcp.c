@@ -243,38 +243,55 @@ static int tcp_install(struct kw_conn *c, int fd, int h, enum kw_install how, ui
 	return ret < 0 ? -1 : 0;
 }
 
+static int tcp_adopt(int h)
+{
+	keep_alive_probes(h);
+	return h;
+}
+
 static bool tcp_end_with_eof(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg)
 {
-	int pair[2];
+	int pair[2], keep = -1;
 
 	/* A socket whose peer is gone: reads return 0 and poll/select/epoll
 	 * report it readable and hung up, as after the server's close. */
-	if (kw_real.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
-		kw_real.shutdown(fd, SHUT_RD); /* still end-of-file, without reuse */
-		return false;
+	if (kw_real.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0) {
+		kw_real.close(pair[1]);
+		/* Only our own socket is set aside (not one put on fd behind us). */
+		if (set_aside && !tcp_same(c, fd))
+			set_aside = NULL;
+		if (set_aside && (keep = kw_private_dup(fd)) < 0) {
+			kw_real.close(pair[0]);
+		} else if (tcp_install(c, fd, pair[0], KW_INSTALL_REPLACE, 0) == 0) {
+			if (set_aside)
+				set_aside(arg, keep);
+			return true;
+		} else {
+			kw_private_close(keep); /* never both parked and on fd */
+		}
 	}
-	kw_real.close(pair[1]);
-	if (set_aside)
-		set_aside(arg);
-	tcp_install(c, fd, pair[0], KW_INSTALL_REPLACE, 0);
-	return true;
+	kw_real.shutdown(fd, SHUT_RD); /* still end-of-file, without reuse */
+	return false;
 }
 
 static int tcp_undo_handback(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg)
 {
-	int fl = kw_real.fcntl(fd, F_GETFL);
+	int fl = kw_real.fcntl(fd, F_GETFL), keep;
 	bool in_progress;
 	int nfd = tcp_dial(c, fd, &in_progress);
 
 	if (nfd < 0)
 		return -1; /* keep the reused one rather than fail */
-	if (in_progress && !(fl & O_NONBLOCK) && !tcp_connected(nfd, KW_REDIAL_TIMEOUT_MS)) {
+	if ((in_progress && !(fl & O_NONBLOCK) && !tcp_connected(nfd, KW_REDIAL_TIMEOUT_MS)) ||
+	    !tcp_same(c, fd) || (keep = kw_private_dup(fd)) < 0) {
 		kw_real.close(nfd);
 		return -1;
 	}
-	set_aside(arg);
-	if (tcp_install(c, fd, nfd, KW_INSTALL_REPLACE, 0) < 0)
+	if (tcp_install(c, fd, nfd, KW_INSTALL_REPLACE, 0) < 0) {
+		kw_private_close(keep); /* the program goes on with the reused one */
 		return -1;
+	}
+	set_aside(arg, keep);
 	/* A non-blocking program is told EAGAIN: writable once connected, as
 	 * after its own connect(). */
 	return in_progress && (fl & O_NONBLOCK) ? 1 : 0;
@@ -294,6 +311,7 @@ const struct kw_transport kw_tcp_transport = {
 	.dial = tcp_dial,
 	.connected = tcp_connected,
 	.detach = tcp_detach,
+	.adopt = tcp_adopt,
 	.install = tcp_install,
 	.close = kw_private_close,
 	.end_with_eof = tcp_end_with_eof,

@@ -169,6 +169,11 @@ static int mem_detach(struct kw_conn *c, int fd)
 	return new_handle(conn_of(fd));
 }
 
+static int mem_adopt(int h)
+{
+	return h;
+}
+
 static int mem_install(struct kw_conn *c, int fd, int h, enum kw_install how, uint32_t carry)
 {
 	(void)c;
@@ -187,24 +192,25 @@ static void mem_close(int h)
 
 static bool mem_end_with_eof(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg)
 {
-	int e = new_conn();
+	int e = new_conn(), keep = set_aside ? new_handle(conn_of(fd)) : -1;
 
 	conns[e].eof = true;
+	mem_install(c, fd, new_handle(e), KW_INSTALL_REPLACE, 0);
 	if (set_aside) {
 		set_asides++;
-		set_aside(arg);
+		set_aside(arg, keep);
 	}
-	return mem_install(c, fd, new_handle(e), KW_INSTALL_REPLACE, 0) == 0;
+	return true;
 }
 
 static int mem_undo_handback(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg)
 {
 	bool in_progress;
-	int h = mem_dial(c, fd, &in_progress);
+	int h = mem_dial(c, fd, &in_progress), keep = new_handle(conn_of(fd));
 
-	set_asides++;
-	set_aside(arg);
 	mem_install(c, fd, h, KW_INSTALL_REPLACE, 0);
+	set_asides++;
+	set_aside(arg, keep);
 	return undo_result;
 }
 
@@ -222,6 +228,7 @@ static const struct kw_transport mem_transport = {
 	.dial = mem_dial,
 	.connected = mem_connected,
 	.detach = mem_detach,
+	.adopt = mem_adopt,
 	.install = mem_install,
 	.close = mem_close,
 	.end_with_eof = mem_end_with_eof,
