@@ -16,6 +16,7 @@
 
 #include "logic/catalog.h"
 #include "service/fdtable.h"
+#include "service/private.h"
 #include "service/real.h"
 #include "service/state.h"
 
@@ -107,6 +108,26 @@ static inline bool kw_is_private(const struct kw_fd *s)
 {
 	return atomic_load_explicit(&s->kind, memory_order_acquire) == KW_FD_PRIVATE;
 }
+
+/* True when number fd holds one of keepwarm's own descriptors (a parked
+ * connection, the trace file): the program never opened it, so every call on
+ * it answers as on a free number. One compare below the private range. */
+static inline bool kw_fd_is_private(int fd)
+{
+	struct kw_fd *s;
+
+	return fd >= kw_private_base && (s = kw_fd_lookup(fd)) && kw_is_private(s) && !kw_depth;
+}
+
+/* poll()/ppoll() on an array that names one of keepwarm's numbers: those
+ * entries report POLLNVAL (as for a free number), the others are polled
+ * without waiting (a POLLNVAL entry makes the call return at once); only
+ * revents is written, as by the kernel. Returns the number of entries with
+ * events, or -1 with errno. */
+int kw_poll_around_private(struct pollfd *fds, nfds_t n, const sigset_t *mask, bool is_ppoll);
+
+/* Does an fd_set of select() (nfds numbers) name one of keepwarm's? */
+bool kw_select_names_private(int nfds, const fd_set *r, const fd_set *w, const fd_set *e);
 
 /* Fail a call on a private fd as the kernel would on a number never opened. */
 static inline int kw_ebadf(void)

@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/select.h>
+#include <signal.h>
 
 #define KW_REAL_FUNCTIONS(X)                                                                  \
 	X(socket, int, (int, int, int))                                                       \
@@ -56,11 +58,26 @@
 	X(fdopen, FILE *, (int, const char *))                                                \
 	X(fclose, int, (FILE *))                                                              \
 	X(fork, pid_t, (void))                                                                \
-	/* not wrapped yet, called by keepwarm itself */                                      \
-	X(poll, int, (struct pollfd *, nfds_t, int))                                          \
+	/* what a number answers: EBADF on keepwarm's own (fd_query.c, poll_select.c) */      \
 	X(getsockopt, int, (int, int, int, void *, socklen_t *))                              \
 	X(getsockname, int, (int, struct sockaddr *, socklen_t *))                            \
+	X(getpeername, int, (int, struct sockaddr *, socklen_t *))                            \
 	X(fstat, int, (int, struct stat *))                                                   \
+	X(fstat64, int, (int, struct stat64 *))                                               \
+	X(fstatat, int, (int, const char *, struct stat *, int))                              \
+	X(fstatat64, int, (int, const char *, struct stat64 *, int))                          \
+	X(statx, int, (int, const char *, int, unsigned int, struct statx *))                 \
+	X(__fxstat, int, (int, int, struct stat *))                                           \
+	X(__fxstat64, int, (int, int, struct stat64 *))                                       \
+	X(__fxstatat, int, (int, int, const char *, struct stat *, int))                      \
+	X(__fxstatat64, int, (int, int, const char *, struct stat64 *, int))                  \
+	X(poll, int, (struct pollfd *, nfds_t, int))                                          \
+	X(__poll_chk, int, (struct pollfd *, nfds_t, int, size_t))                            \
+	X(ppoll, int, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *))   \
+	X(__ppoll_chk, int, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *, size_t)) \
+	X(select, int, (int, fd_set *, fd_set *, fd_set *, struct timeval *))                 \
+	X(pselect, int, (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *)) \
+	/* not wrapped, called by keepwarm itself */                                          \
 	X(socketpair, int, (int, int, int, int[2]))
 
 struct kw_real_table {

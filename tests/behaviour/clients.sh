@@ -340,6 +340,11 @@ fi
 scenario ok "45..51" 4 "" sockopt_reset "${L4[@]}"
 scenario ok "45..51" 4 "--ipv6" sockopt_reset --host ::1
 
+# A number where keepwarm keeps a parked connection answers like a free one
+# (getsockopt/getsockname/getpeername/fstat/fstatat/statx EBADF, poll and
+# ppoll POLLNVAL at once, select and pselect EBADF).
+scenario ok 1 1 "" parked_number "${L4[@]}"
+
 # A second holder of a followed socket (sent over SCM_RIGHTS, inherited by a
 # fork child) could move bytes on it after it is parked: never parked.
 scenario ok 20 11 "" fd_holder "${L4[@]}" --requests 10 --mode scm

@@ -1,10 +1,11 @@
 /* untracked - per-call cost of I/O on sockets keepwarm does not follow.
  *
- *   untracked --kind unix|udp --pairs N
+ *   untracked --kind unix|udp|poll1|poll1000 --pairs N
  *
  * A tight loop of N (1-byte write, 1-byte read) pairs on one socket keepwarm
  * never tracks: an AF_UNIX stream socketpair (write()/read()) or a UDP socket
- * on 127.0.0.1 connected to itself (send()/recv()). Run with and without
+ * on 127.0.0.1 connected to itself (send()/recv()); or N poll() calls with
+ * timeout 0 over 1 or 1,000 entries (an idle pipe). Run with and without
  * LD_PRELOAD, the difference is what every program pays per call on its
  * other descriptors once the shim is loaded.
  *
@@ -12,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +46,26 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--pairs"))
 			pairs = strtoul(argv[i + 1], NULL, 10);
 	}
-	if (!kind || !pairs || (strcmp(kind, "unix") && strcmp(kind, "udp"))) {
-		fprintf(stderr, "usage: untracked --kind unix|udp --pairs N\n");
+	if (!kind || !pairs || (strcmp(kind, "unix") && strcmp(kind, "udp") &&
+	                        strcmp(kind, "poll1") && strcmp(kind, "poll1000"))) {
+		fprintf(stderr, "usage: untracked --kind unix|udp|poll1|poll1000 --pairs N\n");
 		return 2;
+	}
+	if (!strncmp(kind, "poll", 4)) {
+		static struct pollfd fds[1000];
+		int p[2];
+		nfds_t n = kind[4] == '1' && kind[5] == '0' ? 1000 : 1;
+		if (pipe(p) < 0)
+			die("pipe");
+		for (nfds_t i = 0; i < n; i++)
+			fds[i] = (struct pollfd){ .fd = p[0], .events = POLLIN };
+		uint64_t t0 = now_ns();
+		for (unsigned long i = 0; i < pairs; i++)
+			if (poll(fds, n, 0) != 0)
+				die("poll");
+		uint64_t t1 = now_ns();
+		printf("pairs=%lu elapsed_ns=%llu\n", pairs, (unsigned long long)(t1 - t0));
+		return 0;
 	}
 
 	int a, b;
