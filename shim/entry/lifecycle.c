@@ -82,14 +82,22 @@ int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t l
 		errno = saved;
 		return 0;
 	}
+	/* The real connect() may block for minutes, be left by siglongjmp or
+	 * cancelled: no lock across it. Meanwhile a close(), shutdown() or new
+	 * socket() on the number changes the kind, and then nothing is followed. */
+	atomic_store_explicit(&s->kind, KW_FD_CONNECTING, memory_order_release);
+	kw_slot_unlock(s);
 	ret = kw_real.connect(fd, addr, len);
 	err = errno;
-	if (ret == 0 || err == EINPROGRESS || err == EINTR) {
-		kw_conn_dialled(c, kw_now_ms());
-		kw_follow(s);
-		kw_report(KW_EVENT_DIAL, fd, &c->dest, KW_REASON_NONE, -1, -1);
-	} else {
-		kw_let_go(s, KW_REASON_CONNECT_FAILED);
+	kw_slot_lock(s);
+	if (atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_CONNECTING) {
+		if (ret == 0 || err == EINPROGRESS || err == EINTR) {
+			kw_conn_dialled(c, kw_now_ms());
+			kw_follow(s);
+			kw_report(KW_EVENT_DIAL, fd, &c->dest, KW_REASON_NONE, -1, -1);
+		} else {
+			kw_let_go(s, KW_REASON_CONNECT_FAILED);
+		}
 	}
 	kw_slot_unlock(s);
 	errno = err;
@@ -156,8 +164,8 @@ void kw_note_sockopt(struct kw_fd *s, int level, int name, const void *val, sock
 	if (atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_SOCKET) {
 		if (!kw_conn_record_opt(&s->conn, level, name, val, len))
 			kw_let_go(s, KW_REASON_SOCKOPT_NOT_REPLAYABLE);
-	} else if (!bit && atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP) {
-		kw_let_go(s, KW_REASON_SOCKOPT_NOT_RESETTABLE);
+	} else if (!bit) {
+		kw_let_go(s, KW_REASON_SOCKOPT_NOT_RESETTABLE); /* connecting or connected */
 	}
 	kw_slot_unlock(s);
 	errno = saved;
@@ -233,7 +241,8 @@ static void collect(struct kw_fd *s, void *arg)
 	struct fd_list *l = arg;
 	int kind = atomic_load_explicit(&s->kind, memory_order_acquire);
 	bool want = l->kind == KW_FD_PRIVATE ? kind == KW_FD_PRIVATE
-	                                     : (kind == KW_FD_SOCKET || kind == KW_FD_HTTP);
+	                                     : (kind == KW_FD_SOCKET || kind == KW_FD_CONNECTING ||
+	                                        kind == KW_FD_HTTP);
 
 	if (!want || (unsigned)s->fd < l->lo || (unsigned)s->fd > l->hi)
 		return;

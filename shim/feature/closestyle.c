@@ -34,7 +34,9 @@ static ssize_t send_upgraded(struct kw_fd *s, const struct iovec *iov, int iovcn
 	struct iovec v[IOV_MAX];
 	size_t skip = h->len, sent_rest;
 	ssize_t r;
-	int n = 0;
+	int n = 0, err;
+	uint32_t gen;
+	bool head_out;
 
 	v[n++] = (struct iovec){ (void *)head, head_len };
 	for (int i = 0; i < iovcnt && n < IOV_MAX; i++) {
@@ -47,12 +49,44 @@ static ssize_t send_upgraded(struct kw_fd *s, const struct iovec *iov, int iovcn
 	}
 	if (kw_report_latency)
 		c->track.now_us = kw_now_us();
+	/* Followed as sent before it goes, so a reader thread that gets the
+	 * response first finds the request, and the head to put back. */
+	account_sent(c, head, head_len);
+	c->eof_after_response = true;
+	c->restore_close = true;
+	/* A send can block (a blocking socket, a full buffer): without the lock. */
+	gen = c->gen;
+	kw_slot_unlock(s);
 	r = c->tp->send(s->fd, v, n, flags);
-	if (r < 0)
-		return r; /* nothing went out: the program retries, we rewrite again */
+	err = errno;
+	/* The program must never wait on bytes we hold: finish the head now. */
+	head_out = r >= 0 && ((size_t)r >= head_len ||
+	                      c->tp->send_all(s->fd, head + r, head_len - (size_t)r,
+	                                      KW_REDIAL_TIMEOUT_MS));
+	kw_slot_lock(s);
+	if (r < 0) {
+		/* Nothing went out, but the tracker heard it: let go; the program's
+		 * retry goes out as it wrote it. */
+		c->eof_after_response = false; /* the retry goes out close-style */
+		c->restore_close = false;
+		if (c->gen == gen)
+			kw_let_go(s, err == EAGAIN || err == EWOULDBLOCK || err == EINTR
+			                     ? KW_REASON_SEND_RETRIED
+			                     : KW_REASON_WRITE_ERROR);
+		errno = err;
+		return r;
+	}
+	errno = err;
+	if (c->gen != gen || atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_HTTP) {
+		/* Closed or let go meanwhile: say what went out, follow nothing. */
+		if (!head_out) {
+			errno = EPIPE;
+			return -1;
+		}
+		return (ssize_t)(h->len + ((size_t)r > head_len ? (size_t)r - head_len : 0));
+	}
 	if ((size_t)r < head_len) {
-		/* The program must never wait on bytes we hold: finish the head now. */
-		if (!c->tp->send_all(s->fd, head + r, head_len - (size_t)r, KW_REDIAL_TIMEOUT_MS)) {
+		if (!head_out) {
 			kw_let_go(s, KW_REASON_WRITE_ERROR);
 			errno = EPIPE;
 			return -1;
@@ -60,15 +94,12 @@ static ssize_t send_upgraded(struct kw_fd *s, const struct iovec *iov, int iovcn
 		r = (ssize_t)head_len;
 	}
 	c->meta.wire_sent += (uint64_t)r;
-	account_sent(c, head, head_len);
 	sent_rest = (size_t)r - head_len;
 	for (int i = 1, left = (int)sent_rest; i < n && left > 0; i++) {
 		size_t take = v[i].iov_len < (size_t)left ? v[i].iov_len : (size_t)left;
 		account_sent(c, v[i].iov_base, take);
 		left -= (int)take;
 	}
-	c->eof_after_response = true;
-	c->restore_close = true;
 	kw_report(KW_EVENT_UPGRADE, s->fd, &c->dest,
 	          h->minor == 0 ? KW_REASON_HTTP10_KEEP_ALIVE : KW_REASON_CLOSE_REMOVED, -1, -1);
 	return (ssize_t)(h->len + sent_rest);
@@ -176,8 +207,16 @@ void kw_closestyle_drain(struct kw_fd *s)
 			kw_track_response(&c->track, buf, (size_t)n);
 		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 			break;
-		} else if (!c->tp->wait(s->fd, POLLIN, (int)((deadline - now + 999) / 1000))) {
-			break;
+		} else {
+			/* poll is a cancellation point: wait without the lock. */
+			uint32_t gen = c->gen;
+			bool came;
+			kw_slot_unlock(s);
+			came = c->tp->wait(s->fd, POLLIN, (int)((deadline - now + 999) / 1000));
+			kw_slot_lock(s);
+			if (!came || c->gen != gen ||
+			    atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_HTTP)
+				break;
 		}
 	}
 	kw_report(KW_EVENT_DRAIN, s->fd, &c->dest,

@@ -2,6 +2,8 @@
 #include "feature/replay.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "logic/transport.h"
 #include "primitive/follow.h"
@@ -16,25 +18,54 @@ static void park_unused(void *arg, int h)
 	(void)kw_park(arg, h, true);
 }
 
+/* Wait up to KW_REDIAL_TIMEOUT_MS for nfd to connect, and send len bytes of
+ * buf on it when len > 0, without the slot lock (the wait can be long, and a
+ * signal or a cancellation may end it). True when that worked and s still
+ * holds the same socket as before. */
+static bool unlocked_dial_finish(struct kw_fd *s, int nfd, bool wait, const void *buf, size_t len)
+{
+	struct kw_conn *c = &s->conn;
+	const struct kw_transport *tp = c->tp;
+	uint32_t gen = c->gen;
+	bool ok;
+
+	kw_slot_unlock(s);
+	ok = (!wait || tp->connected(nfd, KW_REDIAL_TIMEOUT_MS)) &&
+	     (!len || tp->send_all(nfd, buf, len, KW_REDIAL_TIMEOUT_MS));
+	kw_slot_lock(s);
+	return ok && c->gen == gen &&
+	       atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP;
+}
+
 bool kw_replay_admit(struct kw_fd *s, enum kw_head_status st, const struct kw_head *h,
                      ssize_t *result)
 {
 	struct kw_conn *c = &s->conn;
-	bool ok = kw_head_replayable(st, h, KW_REPLAY_MAX);
-	int undone;
+	const struct kw_transport *tp = c->tp;
+	bool ok = kw_head_replayable(st, h, KW_REPLAY_MAX), in_progress, blocking;
+	int nfd;
 
 	if (ok || kw_cfg.reuse_always) {
 		c->replayable = ok;
 		return false;
 	}
-	undone = c->tp->undo_handback(c, s->fd, park_unused, s);
-	if (undone < 0)
-		return false; /* keep the reused one rather than fail */
+	/* A fresh connection in place of the handed-back one; a blocking
+	 * descriptor waits for it, as its own connect() would have. Any failure
+	 * keeps the reused one rather than fail. */
+	blocking = tp->blocking(s->fd);
+	if ((nfd = tp->dial(c, s->fd, &in_progress)) < 0)
+		return false;
+	if (in_progress && blocking && !unlocked_dial_finish(s, nfd, true, NULL, 0)) {
+		tp->close(nfd);
+		return false;
+	}
+	if (tp->replace(c, s->fd, nfd, park_unused, s) < 0)
+		return false;
 	c->reused = false;
 	kw_conn_dialled(c, kw_now_ms());
 	kw_follow(s);
 	kw_report(KW_EVENT_FRESH, s->fd, &c->dest, KW_REASON_REQUEST_NOT_REPLAYABLE, -1, -1);
-	if (undone == 0)
+	if (!in_progress || blocking)
 		return false;
 	*result = -1;
 	errno = EAGAIN; /* writable once connected, as after a connect() */
@@ -53,15 +84,25 @@ bool kw_replay(struct kw_fd *s, enum kw_reason why)
 	const struct kw_transport *tp = c->tp;
 	bool in_progress;
 	int nfd, saved = errno;
+	char *copy;
+	size_t len;
 
 	if (!c->reused || c->answered || !c->replayable || c->replayed || !c->replay_len)
 		return false;
-	nfd = tp->dial(c, s->fd, &in_progress);
-	if (nfd >= 0 && ((in_progress && !tp->connected(nfd, KW_REDIAL_TIMEOUT_MS)) ||
-	                 !tp->send_all(nfd, c->replay, c->replay_len, KW_REDIAL_TIMEOUT_MS))) {
+	/* The bytes travel from a copy: the slot is unlocked while they go. */
+	if ((nfd = tp->dial(c, s->fd, &in_progress)) < 0 || !(copy = malloc(len = c->replay_len))) {
+		if (nfd >= 0)
+			tp->close(nfd);
+		errno = saved;
+		return false;
+	}
+	memcpy(copy, c->replay, len);
+	if (!unlocked_dial_finish(s, nfd, in_progress, copy, len)) {
 		tp->close(nfd);
 		nfd = -1;
 	}
+	free(copy);
+	/* (install consumes nfd whatever it returns) */
 	if (nfd < 0 || tp->install(c, s->fd, nfd, KW_INSTALL_REPLACE, 0) < 0) {
 		errno = saved;
 		return false; /* the program sees the original failure */

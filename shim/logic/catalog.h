@@ -67,6 +67,7 @@
 	X(SERVER_CLOSED, "server-closed", DISCARD, NONE)                     \
 	X(READ_ERROR, "read-error", DISCARD, ERRORS)                         \
 	X(WRITE_ERROR, "write-error", DISCARD, ERRORS)                       \
+	X(SEND_RETRIED, "send-retried", DISCARD, NONE)                       \
 	X(CONNECT_FAILED, "connect-failed", DISCARD, ERRORS)                 \
 	X(REPLACED_BY_DUP, "replaced-by-dup", DISCARD, NONE)                 \
 	X(NO_FD_FOR_EOF, "no-fd-for-eof", DISCARD, NONE)                     \

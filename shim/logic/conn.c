@@ -8,6 +8,7 @@
 
 void kw_conn_reset(struct kw_conn *c, pid_t owner, ino_t ino, const struct kw_transport *tp)
 {
+	c->gen++;
 	c->owner = owner;
 	c->ino = ino;
 	c->reused = false;
@@ -23,6 +24,7 @@ void kw_conn_reset(struct kw_conn *c, pid_t owner, ino_t ino, const struct kw_tr
 	c->replayable = false;
 	c->replayed = false;
 	c->answered = false;
+	c->park_veto = KW_REASON_NONE;
 	c->parked_idle_ms = 0;
 	c->replay_len = 0; /* the buffer is kept for the next connection on this number */
 }

@@ -36,6 +36,7 @@ struct kw_epoll_reg {
 };
 
 struct kw_conn {
+	uint32_t gen;          /* bumped at every reset: the number got a new socket */
 	ino_t    ino;          /* socket inode, to notice the fd was closed behind our back */
 	pid_t    owner;        /* process that connected it: a fork child never parks it */
 	bool     reused;       /* handed back from the idle table */
@@ -55,6 +56,8 @@ struct kw_conn {
 	bool     replayable;         /* the request may be sent again on a fresh connection */
 	bool     replayed;           /* it was: never twice */
 	bool     answered;           /* a response byte arrived since connect() */
+	enum kw_reason park_veto;    /* let go mid upgraded exchange: still followed to its
+	                              * end-of-file, never parked (0: none) */
 	uint64_t parked_idle_ms;     /* how long it had been parked before this handback */
 	char    *replay;             /* the request bytes sent so far (grows to KW_REPLAY_MAX) */
 	size_t   replay_len, replay_cap;

@@ -25,7 +25,7 @@ struct kw_conn;
  * must get out (the rest of an upgraded head, a replay). */
 #define KW_REDIAL_TIMEOUT_MS 3000
 
-/* Called back by end_with_eof and undo_handback once the program's
+/* Called back by end_with_eof and replace once the program's
  * descriptor holds what replaces its connection: h is a private handle on
  * that connection, to be parked or closed (shim/README.md lists the
  * callbacks that run upward). Never called when the replacement failed, so
@@ -80,7 +80,7 @@ struct kw_transport {
 	 * probes on): its private handle, or -1. fd keeps it until replaced. */
 	int (*detach)(struct kw_conn *c, int fd);
 	/* The same for a private handle h already taken aside (by end_with_eof
-	 * or undo_handback): idle probes on. Returns h. */
+	 * or replace): idle probes on. Returns h. */
 	int (*adopt)(int h);
 	/* Put handle h on the program's descriptor fd with the program's flags and
 	 * epoll registrations (and, for a handback, options carry_opts).
@@ -94,12 +94,12 @@ struct kw_transport {
 	 * when only a plain end-of-file could be had (set_aside not called, the
 	 * connection shut for reading on fd, not reusable). */
 	bool (*end_with_eof)(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg);
-	/* Undo a handback: dial a fresh connection and install it on fd in place
-	 * of the handed-back one, which set_aside then gets. A blocking
-	 * descriptor waits for the connection. Returns 1 when fd holds it still
-	 * connecting (the program's call says EAGAIN), 0 when connected, -1 when
-	 * nothing changed (no fresh connection could be had). */
-	int (*undo_handback)(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg);
+	/* The program's descriptor fd is in blocking mode. */
+	bool (*blocking)(int fd);
+	/* Put the dialled handle h on fd in place of the connection there (a
+	 * handed-back one nobody may use for this request), which set_aside
+	 * then gets. Consumes h. Returns 0, or -1 when nothing changed. */
+	int (*replace)(struct kw_conn *c, int fd, int h, kw_set_aside_fn set_aside, void *arg);
 };
 
 #endif

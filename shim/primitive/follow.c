@@ -22,9 +22,19 @@ void kw_let_go(struct kw_fd *s, enum kw_reason reason)
 	int kind = atomic_load_explicit(&s->kind, memory_order_relaxed);
 	const struct kw_conn *c = &s->conn;
 
-	if (kind != KW_FD_SOCKET && kind != KW_FD_HTTP)
+	if (kind != KW_FD_SOCKET && kind != KW_FD_CONNECTING && kind != KW_FD_HTTP)
 		return;
+	/* A request keepwarm upgraded waits for an end-of-file the server will
+	 * not send: keep following it to the end of its response (the
+	 * stand-in goes there), but never park it. */
+	if (kind == KW_FD_HTTP && c->eof_after_response && c->track.status == KW_TRACK_FOLLOWING) {
+		if (!s->conn.park_veto) {
+			s->conn.park_veto = reason;
+			kw_report(kw_reason_event(reason), s->fd, &c->dest, reason, -1, kw_conn_requests(c));
+		}
+		return;
+	}
 	atomic_store_explicit(&s->kind, KW_FD_NONE, memory_order_release);
-	kw_report(kw_reason_event(reason), s->fd, kind == KW_FD_HTTP ? &c->dest : NULL, reason, -1,
+	kw_report(kw_reason_event(reason), s->fd, kind != KW_FD_SOCKET ? &c->dest : NULL, reason, -1,
 	          kind == KW_FD_HTTP ? kw_conn_requests(c) : -1);
 }

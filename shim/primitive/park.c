@@ -58,6 +58,8 @@ static enum kw_reason unparkable(struct kw_fd *s, int h, bool unused, struct kw_
 
 	if (why)
 		return why;
+	if (c->park_veto)
+		return c->park_veto;
 	if (c->owner != getpid())
 		return KW_REASON_INHERITED_FROM_PARENT;
 	patience = kw_patience_of(&c->dest);

@@ -18,6 +18,7 @@
 enum kw_fd_kind {
 	KW_FD_NONE = 0, /* not followed */
 	KW_FD_SOCKET,   /* a TCP socket created by the program, not yet connected */
+	KW_FD_CONNECTING, /* inside the program's connect(), which runs unlocked */
 	KW_FD_HTTP,     /* connected (dialled or handed back), being followed */
 	KW_FD_PRIVATE,  /* keepwarm's own (a parked connection, the trace file) */
 };

@@ -274,27 +274,26 @@ static bool tcp_end_with_eof(struct kw_conn *c, int fd, kw_set_aside_fn set_asid
 	return false;
 }
 
-static int tcp_undo_handback(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg)
+static bool tcp_blocking(int fd)
 {
-	int fl = kw_real.fcntl(fd, F_GETFL), keep;
-	bool in_progress;
-	int nfd = tcp_dial(c, fd, &in_progress);
+	int fl = kw_real.fcntl(fd, F_GETFL);
+	return fl >= 0 && !(fl & O_NONBLOCK);
+}
 
-	if (nfd < 0)
-		return -1; /* keep the reused one rather than fail */
-	if ((in_progress && !(fl & O_NONBLOCK) && !tcp_connected(nfd, KW_REDIAL_TIMEOUT_MS)) ||
-	    !tcp_same(c, fd) || (keep = kw_private_dup(fd)) < 0) {
-		kw_real.close(nfd);
+static int tcp_replace(struct kw_conn *c, int fd, int h, kw_set_aside_fn set_aside, void *arg)
+{
+	int keep;
+
+	if (!tcp_same(c, fd) || (keep = kw_private_dup(fd)) < 0) {
+		kw_real.close(h);
 		return -1;
 	}
-	if (tcp_install(c, fd, nfd, KW_INSTALL_REPLACE, 0) < 0) {
-		kw_private_close(keep); /* the program goes on with the reused one */
+	if (tcp_install(c, fd, h, KW_INSTALL_REPLACE, 0) < 0) {
+		kw_private_close(keep); /* the program goes on with what it had */
 		return -1;
 	}
 	set_aside(arg, keep);
-	/* A non-blocking program is told EAGAIN: writable once connected, as
-	 * after its own connect(). */
-	return in_progress && (fl & O_NONBLOCK) ? 1 : 0;
+	return 0;
 }
 
 const struct kw_transport kw_tcp_transport = {
@@ -315,5 +314,6 @@ const struct kw_transport kw_tcp_transport = {
 	.install = tcp_install,
 	.close = kw_private_close,
 	.end_with_eof = tcp_end_with_eof,
-	.undo_handback = tcp_undo_handback,
+	.blocking = tcp_blocking,
+	.replace = tcp_replace,
 };

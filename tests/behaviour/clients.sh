@@ -345,10 +345,24 @@ scenario ok "45..51" 4 "--ipv6" sockopt_reset --host ::1
 # ppoll POLLNVAL at once, select and pselect EBADF).
 scenario ok 1 1 "" parked_number "${L4[@]}"
 
+# Leaving a blocking call early (siglongjmp from an alarm, a watchdog's
+# shutdown(), pthread_cancel) leaves keepwarm working: no keepwarm lock is
+# held across connect() or read(); the 20 requests after it share one
+# connection (the read modes keep one silent connection open besides).
+for m in longjmp-connect shutdown cancel-connect; do
+	scenario ok 20 1 "" escape "${L4[@]}" --requests 20 --mode "$m"
+done
+for m in longjmp-read cancel-read; do
+	scenario ok 21 2 "" escape "${L4[@]}" --requests 20 --mode "$m"
+done
+
 # A second holder of a followed socket (sent over SCM_RIGHTS, inherited by a
 # fork child) could move bytes on it after it is parked: never parked.
 scenario ok 20 11 "" fd_holder "${L4[@]}" --requests 10 --mode scm
 scenario ok 20 11 "" fd_holder "${L4[@]}" --requests 10 --mode fork
+# ... and one that gets it mid upgraded exchange still reads its end-of-file.
+scenario ok 10 10 "" fd_holder "${L4[@]}" --requests 10 --mode scm-eof
+scenario ok 10 10 "" fd_holder "${L4[@]}" --requests 10 --mode fork-eof
 
 # A server inside the program (a thread, or a forked child that listens
 # after the fork) that reads until the client closes: its connections are

@@ -11,7 +11,14 @@
  *   3. one ordinary exchange on the new socket (/gen/(2000+i)): its response
  *      must be its own, not the second holder's.
  *
- *   fd_holder --port P --mode scm|fork [--host H] [--requests ROUNDS] [--timeout S]
+ * With --mode scm-eof or fork-eof, each round instead writes a close-style
+ * request (Connection: close, which keepwarm upgrades), gives the socket its
+ * second holder before the response is read, and reads to end-of-file: it
+ * must come (keepwarm lets go of the socket, yet still ends the response
+ * with end-of-file, as the server would have).
+ *
+ *   fd_holder --port P --mode scm|fork|scm-eof|fork-eof [--host H] [--requests ROUNDS]
+ *             [--timeout S]
  * Exit 0, 1 when a response is not its own, 2 on bad usage. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -118,6 +125,39 @@ static int scm_copy(int fd)
 	return copy;
 }
 
+/* A close-style exchange read to end-of-file, the second holder made between
+ * the request and the response. */
+static void eof_round(const char *mode, int i)
+{
+	char req[256], buf[65536];
+	int fd = dial(), copy = -1, len;
+	size_t have = 0;
+	ssize_t n;
+	pid_t child = -1;
+
+	len = snprintf(req, sizeof req, "GET /gen/%d HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+	               1000 + i, host);
+	if (write(fd, req, (size_t)len) != len)
+		exit(1);
+	if (!strcmp(mode, "scm-eof")) {
+		copy = scm_copy(fd);
+	} else if ((child = fork()) == 0) {
+		_exit(0); /* inherits the socket and leaves */
+	}
+	while ((n = read(fd, buf + have, sizeof buf - have)) > 0)
+		have += (size_t)n;
+	if (n < 0 || have < (size_t)(1000 + i) || !memmem(buf, have, "\r\n\r\n", 4)) {
+		fprintf(stderr, "round %d: no whole response before end-of-file (%zd bytes)\n", i,
+		        (ssize_t)have);
+		exit(1);
+	}
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	if (copy >= 0)
+		close(copy);
+	close(fd);
+}
+
 static void round_trip(const char *mode, int i)
 {
 	int fd = dial(), fd2, copy = -1, go[2] = { -1, -1 };
@@ -179,12 +219,19 @@ int main(int argc, char **argv)
 		else
 			goto usage;
 	}
-	if (argc % 2 == 0 || !port || !mode || rounds < 1 || (strcmp(mode, "scm") && strcmp(mode, "fork")))
+	if (argc % 2 == 0 || !port || !mode || rounds < 1 ||
+	    (strcmp(mode, "scm") && strcmp(mode, "fork") && strcmp(mode, "scm-eof") &&
+	     strcmp(mode, "fork-eof")))
 		goto usage;
-	for (int i = 1; i <= rounds; i++)
-		round_trip(mode, i);
+	for (int i = 1; i <= rounds; i++) {
+		if (strstr(mode, "-eof"))
+			eof_round(mode, i);
+		else
+			round_trip(mode, i);
+	}
 	return 0;
 usage:
-	fprintf(stderr, "usage: fd_holder --port P --mode scm|fork [--host H] [--requests N] [--timeout S]\n");
+	fprintf(stderr, "usage: fd_holder --port P --mode scm|fork|scm-eof|fork-eof [--host H] "
+	                "[--requests N] [--timeout S]\n");
 	return 2;
 }

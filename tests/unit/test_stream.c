@@ -39,7 +39,7 @@ static int nconns;
 static int handle_conn[MAX_HANDLES]; /* handle -> connection, -1 when closed */
 static int nhandles;
 static int program_handle;           /* what PROGRAM_FD holds */
-static int undo_result;              /* what undo_handback reports when it worked */
+static int undo_result;              /* 1: a fresh dial is still connecting on a non-blocking fd */
 static int set_asides;
 
 static int new_conn(void)
@@ -153,7 +153,7 @@ static int mem_dial(struct kw_conn *c, int fd, bool *in_progress)
 {
 	(void)c;
 	(void)fd;
-	*in_progress = false;
+	*in_progress = undo_result == 1;
 	return new_handle(new_conn());
 }
 
@@ -203,15 +203,20 @@ static bool mem_end_with_eof(struct kw_conn *c, int fd, kw_set_aside_fn set_asid
 	return true;
 }
 
-static int mem_undo_handback(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg)
+static bool mem_blocking(int fd)
 {
-	bool in_progress;
-	int h = mem_dial(c, fd, &in_progress), keep = new_handle(conn_of(fd));
+	(void)fd;
+	return undo_result != 1;
+}
+
+static int mem_replace(struct kw_conn *c, int fd, int h, kw_set_aside_fn set_aside, void *arg)
+{
+	int keep = new_handle(conn_of(fd));
 
 	mem_install(c, fd, h, KW_INSTALL_REPLACE, 0);
 	set_asides++;
 	set_aside(arg, keep);
-	return undo_result;
+	return 0;
 }
 
 static const struct kw_transport mem_transport = {
@@ -232,7 +237,8 @@ static const struct kw_transport mem_transport = {
 	.install = mem_install,
 	.close = mem_close,
 	.end_with_eof = mem_end_with_eof,
-	.undo_handback = mem_undo_handback,
+	.blocking = mem_blocking,
+	.replace = mem_replace,
 };
 
 /* ---- the trace, captured ---- */
