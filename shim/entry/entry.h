@@ -99,9 +99,6 @@ void kw_note_epoll(struct kw_fd *s, int epfd, int op, const struct epoll_event *
  * implicitly, never parked). */
 void kw_claim_number(int fd);
 
-/* fork() with the pool held still across it; the child drops the idle
- * connections it inherited. */
-pid_t kw_fork(void);
 
 /* True for keepwarm's own descriptors (parked connections, the trace). */
 static inline bool kw_is_private(const struct kw_fd *s)

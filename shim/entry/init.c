@@ -12,6 +12,9 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "primitive/follow.h"
+#include "primitive/park.h"
+#include "service/forkwatch.h"
 #include "service/listeners.h"
 #include "service/private.h"
 #include "sink/pool_local.h"
@@ -76,6 +79,41 @@ static bool in_on_arm(void)
 	return (double)(r >> 11) / (double)(1ULL << 53) < kw_cfg.sample;
 }
 
+/* ---- children, however made (service/forkwatch.c) ---- */
+
+/* In a child: keepwarm's locks afresh, the idle connections it inherited
+ * closed, its own counters. */
+static void after_fork_child(void)
+{
+	kw_fd_after_fork_child();
+	kw_private_child_fork();
+	kw_park_forget_all();
+	kw_report_after_fork_child();
+}
+
+/* The parent's followed sockets a child inherited (open without
+ * close-on-exec): the child can move bytes on them, so none is parked. */
+static void let_go_if_inherited(struct kw_fd *s, void *arg)
+{
+	int fl;
+
+	(void)arg;
+	if (atomic_load_explicit(&s->kind, memory_order_acquire) != KW_FD_HTTP)
+		return;
+	fl = kw_real.fcntl(s->fd, F_GETFD);
+	if (fl < 0 || (fl & FD_CLOEXEC))
+		return;
+	kw_slot_lock(s);
+	kw_let_go(s, KW_REASON_INHERITED_BY_CHILD);
+	kw_slot_unlock(s);
+}
+
+/* In the parent, after each fork glibc ran. */
+static void after_fork_parent(void)
+{
+	kw_fd_for_each(let_go_if_inherited, NULL);
+}
+
 bool kw_init(void)
 {
 	int expected = INIT_NONE;
@@ -97,6 +135,7 @@ bool kw_init(void)
 		if ((on || kw_cfg.stats[0]) && kw_fd_table_init() == 0) {
 			unsigned cap = kw_private_init();
 			kw_listeners_init();
+			kw_forkwatch_init(after_fork_child, after_fork_parent);
 			unsigned total = kw_cfg.max_idle < cap ? kw_cfg.max_idle : cap;
 			if (kw_pool_local_create(&kw_pool, total, kw_cfg.max_idle_per_host) == 0)
 				kw_mode = on ? KW_MODE_REUSE : KW_MODE_OBSERVE;

@@ -16,6 +16,7 @@
 #include "primitive/follow.h"
 #include "primitive/handback.h"
 #include "primitive/park.h"
+#include "service/forkwatch.h"
 #include "service/listeners.h"
 #include "service/private.h"
 #include "service/tcp.h"
@@ -42,13 +43,14 @@ void kw_on_socket(int fd, int domain, int type, int protocol)
 	kw_fd_set_kind(fd, KW_FD_NONE);
 	if (!kw_init())
 		return;
+	kw_forkwatch_check();
 	if ((domain != AF_INET && domain != AF_INET6) || base != SOCK_STREAM ||
 	    (protocol != 0 && protocol != IPPROTO_TCP))
 		return;
 	if (!(ino = kw_tcp_inode(fd)) || !(s = kw_fd_slot(fd)))
 		return;
 	kw_slot_lock(s);
-	kw_conn_reset(&s->conn, getpid(), ino, &kw_tcp_transport);
+	kw_conn_reset(&s->conn, kw_pid, ino, &kw_tcp_transport);
 	atomic_store_explicit(&s->kind, KW_FD_SOCKET, memory_order_release);
 	kw_slot_unlock(s);
 }
@@ -66,6 +68,7 @@ int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t l
 	struct kw_conn *c = &s->conn;
 	int saved = errno, ret, err;
 
+	kw_forkwatch_check(); /* before any lock: a child resets them all */
 	kw_slot_lock(s);
 	if (atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_SOCKET) {
 		kw_slot_unlock(s);
@@ -192,6 +195,7 @@ int kw_close(struct kw_fd *s, int fd)
 	if (kw_depth) /* re-entered (signal handler): no decisions, just close */
 		return kw_real.close(fd);
 	kw_report_tick();
+	kw_forkwatch_check();
 	kw_slot_lock(s);
 	if (atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP &&
 	    kw_mode == KW_MODE_REUSE) {
@@ -300,46 +304,4 @@ int kw_close_range(unsigned lo, unsigned hi, int flags)
 	free(l.fds);
 	errno = err ? err : errno;
 	return ret;
-}
-
-/* ---- fork ---- */
-
-/* The parent's followed sockets a child inherits (open without
- * close-on-exec): the child can move bytes on them, so none is parked. */
-static void taint_inherited(struct kw_fd *s, void *arg)
-{
-	int fl;
-
-	(void)arg;
-	if (atomic_load_explicit(&s->kind, memory_order_acquire) != KW_FD_HTTP)
-		return;
-	fl = kw_real.fcntl(s->fd, F_GETFD);
-	if (fl < 0 || (fl & FD_CLOEXEC))
-		return;
-	kw_slot_lock(s);
-	kw_let_go(s, KW_REASON_INHERITED_BY_CHILD);
-	kw_slot_unlock(s);
-}
-
-pid_t kw_fork(void)
-{
-	pid_t pid;
-	int err;
-
-	if (!kw_init())
-		return kw_real.fork();
-	kw_private_lock();
-	pid = kw_real.fork();
-	err = errno;
-	if (pid == 0) {
-		kw_fd_after_fork_child();
-		kw_private_after_fork_child();
-		kw_park_forget_all();
-		kw_report_after_fork_child();
-	}
-	kw_private_unlock();
-	if (pid > 0)
-		kw_fd_for_each(taint_inherited, NULL);
-	errno = err;
-	return pid;
 }

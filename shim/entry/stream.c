@@ -12,6 +12,7 @@
 #include "feature/replay.h"
 #include "logic/upgrade.h"
 #include "primitive/follow.h"
+#include "service/forkwatch.h"
 #include "sink/report.h"
 
 static bool soft_error(int err)
@@ -45,6 +46,7 @@ bool kw_stream_before_send(struct kw_fd *s, const struct iovec *iov, int iovcnt,
 
 	if (kw_mode != KW_MODE_REUSE || iovcnt < 1)
 		return false;
+	kw_forkwatch_check();
 	kw_slot_lock(s);
 	/* Only the start of a request, on a connection whose bytes we follow. */
 	if (atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_HTTP || c->watch_only ||
@@ -74,6 +76,7 @@ bool kw_stream_sent(struct kw_fd *s, ssize_t ret, int err, const struct iovec *i
 	struct kw_conn *c = &s->conn;
 	bool retry = false;
 
+	kw_forkwatch_check();
 	kw_slot_lock(s);
 	if (atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_HTTP) {
 		/* Unconnected (sendto with an address, TCP Fast Open): not modelled. */
@@ -128,6 +131,7 @@ bool kw_stream_received(struct kw_fd *s, ssize_t *retp, int err, const struct io
 	ssize_t ret = *retp;
 	bool retry = false;
 
+	kw_forkwatch_check();
 	kw_slot_lock(s);
 	if (flags & MSG_PEEK) {
 		/* Nothing consumed: the tracker must not advance; and a program that

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "primitive/patience.h"
+#include "service/forkwatch.h"
 #include "service/listeners.h"
 #include "service/private.h"
 #include "service/state.h"
@@ -60,7 +61,7 @@ static enum kw_reason unparkable(struct kw_fd *s, int h, bool unused, struct kw_
 		return why;
 	if (c->park_veto)
 		return c->park_veto;
-	if (c->owner != getpid())
+	if (c->owner != kw_pid)
 		return KW_REASON_INHERITED_FROM_PARENT;
 	patience = kw_patience_of(&c->dest);
 	kw_key_make(&m->key, &c->dest, tp->kind, kw_conn_opts_hash(c));
@@ -145,6 +146,11 @@ void kw_park_forget_all(void)
 {
 	struct kw_idle_entry e;
 
-	while (kw_pool.ops->pop_oldest(kw_pool.self, &e))
-		kw_transport_for(e.meta.key.transport)->close(e.fd);
+	/* In a child made while another thread changed the pool, an entry may be
+	 * half written: only a number keepwarm owns is closed. */
+	while (kw_pool.ops->pop_oldest(kw_pool.self, &e)) {
+		struct kw_fd *s = kw_fd_lookup(e.fd);
+		if (s && atomic_load_explicit(&s->kind, memory_order_acquire) == KW_FD_PRIVATE)
+			kw_transport_for(e.meta.key.transport)->close(e.fd);
+	}
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/resource.h>
 
 #include "service/fdtable.h"
@@ -84,8 +85,27 @@ void kw_private_unlock(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-void kw_private_after_fork_child(void)
+static __thread bool prepared; /* this thread holds the lock for a fork */
+
+void kw_private_prepare_fork(void)
+{
+	kw_private_lock();
+	prepared = true;
+}
+
+void kw_private_parent_fork(void)
+{
+	prepared = false;
+	kw_private_unlock();
+}
+
+void kw_private_child_fork(void)
 {
 	pthread_mutex_init(&private_lock, NULL);
-	pthread_mutex_lock(&private_lock);
+	if (prepared) {
+		sigset_t old = held_mask;
+		prepared = false;
+		kw_depth--;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 }

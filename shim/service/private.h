@@ -34,9 +34,14 @@ void kw_private_close(int fd);
 void kw_private_lock(void);
 void kw_private_unlock(void);
 
-/* In a fork child, after kw_private_lock() was taken in the parent before
- * fork(): make the lock usable again, still held (released by
- * kw_private_unlock()). */
-void kw_private_after_fork_child(void);
+/* Around any fork glibc runs (pthread_atfork): the parent takes the lock
+ * before (so the child copies a still pool), and releases it after. */
+void kw_private_prepare_fork(void);
+void kw_private_parent_fork(void);
+
+/* In a child, however it was made: the lock afresh (a raw clone may have
+ * copied it held by a thread the child does not have), and this thread's
+ * signal mask as it was when the prepare handler took it. */
+void kw_private_child_fork(void);
 
 #endif

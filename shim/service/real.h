@@ -57,7 +57,6 @@
 	X(epoll_ctl, int, (int, int, int, struct epoll_event *))                              \
 	X(fdopen, FILE *, (int, const char *))                                                \
 	X(fclose, int, (FILE *))                                                              \
-	X(fork, pid_t, (void))                                                                \
 	/* what a number answers: EBADF on keepwarm's own (fd_query.c, poll_select.c) */      \
 	X(getsockopt, int, (int, int, int, void *, socklen_t *))                              \
 	X(getsockname, int, (int, struct sockaddr *, socklen_t *))                            \

@@ -1,5 +1,5 @@
 /* fd_lifecycle.c - calls that close, duplicate, reconfigure or hand out
- * descriptor numbers, and fork(). */
+ * descriptor numbers. */
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <stdarg.h>
@@ -241,10 +241,4 @@ KW_EXPORT int fclose(FILE *f)
 			kw_taint(fd, KW_REASON_FCLOSE); /* closed by __close_nocancel, out of our sight */
 	}
 	return kw_real.fclose(f);
-}
-
-KW_EXPORT pid_t fork(void)
-{
-	KW_REAL_OR_FAIL(fork, -1);
-	return kw_fork();
 }

@@ -356,6 +356,15 @@ for m in longjmp-read cancel-read; do
 	scenario ok 21 2 "" escape "${L4[@]}" --requests 20 --mode "$m"
 done
 
+# A child never hands out a connection its parent can also hand out, however
+# it was made: daemon(), forkpty(), _Fork() (no fork handlers), and raw
+# clones taken while another thread parks and takes all the time (a child may
+# copy keepwarm's lock held: it must neither hang nor reuse the parent's).
+scenario ok 3 3 "" forks "${L4[@]}" --mode daemon
+scenario ok 3 2 "" forks "${L4[@]}" --mode forkpty
+scenario ok 3 2 "" forks "${L4[@]}" --mode _Fork
+scenario ok any "21..60" "" forks "${L4[@]}" --mode clone --requests 20
+
 # A second holder of a followed socket (sent over SCM_RIGHTS, inherited by a
 # fork child) could move bytes on it after it is parked: never parked.
 scenario ok 20 11 "" fd_holder "${L4[@]}" --requests 10 --mode scm
