@@ -27,7 +27,8 @@ NOWRAP_OBJS = $(filter-out $(call level_objs,wrap),$(SHIM_OBJS))
 
 UNIT_TESTS   = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 # The client library is linked into every client; each other tests/clients/*.c is a client.
-CLIENT_LIB   = tests/clients/client_common.c tests/clients/client_resp.c tests/clients/client_nonblock.c
+CLIENT_LIB   = tests/clients/client_common.c tests/clients/client_resp.c tests/clients/client_nonblock.c \
+               tests/clients/client_script.c
 CLIENTS      = $(patsubst tests/clients/%.c,$(BUILD)/clients/%,$(filter-out $(CLIENT_LIB),$(wildcard tests/clients/*.c)))
 KWTESTD_SRCS = tests/server/kwtestd.c tests/server/kwtestd_request.c tests/server/kwtestd_response.c
 # Test clients are built the way Debian builds packages, so the _chk reads are exercised.

@@ -99,12 +99,14 @@ bool kw_fd_set_kind(int fd, enum kw_fd_kind kind)
 void kw_slot_lock(struct kw_fd *s)
 {
 	kw_depth++;
+	kw_nocancel_enter();
 	pthread_mutex_lock(&s->lock);
 }
 
 void kw_slot_unlock(struct kw_fd *s)
 {
 	pthread_mutex_unlock(&s->lock);
+	kw_nocancel_leave();
 	kw_depth--;
 }
 

@@ -72,6 +72,7 @@ void kw_private_lock(void)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	kw_depth++;
+	kw_nocancel_enter();
 	pthread_mutex_lock(&private_lock);
 	held_mask = old;
 }
@@ -81,6 +82,7 @@ void kw_private_unlock(void)
 	sigset_t old = held_mask;
 
 	pthread_mutex_unlock(&private_lock);
+	kw_nocancel_leave();
 	kw_depth--;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
@@ -105,6 +107,7 @@ void kw_private_child_fork(void)
 	if (prepared) {
 		sigset_t old = held_mask;
 		prepared = false;
+		kw_nocancel_leave();
 		kw_depth--;
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}

@@ -22,6 +22,13 @@ extern enum kw_mode kw_mode;
  * handler or from our own code goes straight through. */
 extern __thread int kw_depth;
 
+/* While this thread holds a keepwarm lock, thread cancellation is off: a
+ * cancellation point inside (the trace's write, a close) must never unwind
+ * with the lock held. Nested: the first lock turns it off, the last unlock
+ * puts the program's state back. */
+void kw_nocancel_enter(void);
+void kw_nocancel_leave(void);
+
 /* Monotonic milliseconds and microseconds. */
 uint64_t kw_now_ms(void);
 uint64_t kw_now_us(void);

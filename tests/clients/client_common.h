@@ -332,4 +332,33 @@ int kc_epoll_exchange(const struct kc_opts *o, const struct kc_req *q, unsigned 
 /* kc_main's after() for the epoll clients: closes the epoll instance. */
 void kc_epoll_done(const struct kc_opts *o);
 
+/* ---- for the clients that script their own socket calls (client_script.c) ---- */
+
+/* --port P, --host H (default 127.0.0.1), --requests N, --mode M and
+ * --timeout S (arms an alarm: a hang ends the run); flags named in flags
+ * (e.g. "--any") set the matching entry of seen. Returns 0, or -1 on an
+ * unknown option or a missing --port. */
+struct kc_script {
+	const char *host, *mode;
+	int port, requests, timeout_s;
+};
+int kc_script_args(struct kc_script *o, int argc, char **argv, const char *const *flags,
+                   bool *seen);
+
+/* A blocking TCP socket connected to host:port (IPv6 when host has a ':'),
+ * or -1. */
+int kc_dial(const char *host, int port);
+
+/* The same with one socket option set before connect() (val NULL: none). */
+int kc_dial_opt(const char *host, int port, int level, int name, const void *val, socklen_t vlen);
+
+/* "GET /gen/N" on fd and its whole response read back with read(): 0 when
+ * the response is its own (Content-Length N), else -1. */
+int kc_get_sized(int fd, const char *host, long n);
+
+/* Read one whole response whose body has a Content-Length with rd (read()
+ * when NULL). Returns its Content-Length, or -1 (short, no length, or more
+ * bytes than one response). */
+long kc_read_sized(int fd, long (*rd)(int fd, void *buf, size_t len));
+
 #endif

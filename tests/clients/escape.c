@@ -16,6 +16,8 @@
  *   escape --port P --mode M [--host H] [--requests N] [--timeout S]
  * Exit 0; 1 when a request fails or the way out did not work; the --timeout
  * alarm (default 30 s) ends a hang. */
+#include "client_common.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -38,13 +40,6 @@ static int port, requests = 20, timeout_s = 30;
 static struct sockaddr_in blackhole;
 static sigjmp_buf out;
 static volatile int in_call;
-
-static struct sockaddr_in server_addr(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	inet_pton(AF_INET, host, &a.sin_addr);
-	return a;
-}
 
 static double now(void)
 {
@@ -98,27 +93,11 @@ static void arm(long ms)
 
 static int request(int i)
 {
-	struct sockaddr_in a = server_addr();
-	static const char req[] = "GET /gen/100 HTTP/1.1\r\nHost: h\r\n\r\n";
-	char buf[4096];
-	size_t have = 0;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int fd = kc_dial(host, port);
 
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-	    write(fd, req, sizeof req - 1) != (ssize_t)sizeof req - 1) {
-		fprintf(stderr, "request %d: %s\n", i, strerror(errno));
+	if (fd < 0 || kc_get_sized(fd, host, 100) < 0) {
+		fprintf(stderr, "request %d failed\n", i);
 		return 1;
-	}
-	for (;;) {
-		char *end;
-		ssize_t n = read(fd, buf + have, sizeof buf - have);
-		if (n <= 0) {
-			fprintf(stderr, "request %d: short response\n", i);
-			return 1;
-		}
-		have += (size_t)n;
-		if ((end = memmem(buf, have, "\r\n\r\n", 4)) && have >= (size_t)(end - buf) + 104)
-			break;
 	}
 	close(fd);
 	return 0;
@@ -127,10 +106,9 @@ static int request(int i)
 /* A socket whose read() the server never answers (no request sent). */
 static int silent_socket(void)
 {
-	struct sockaddr_in a = server_addr();
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int fd = kc_dial(host, port);
 
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+	if (fd < 0) {
 		perror("connect");
 		exit(1);
 	}
@@ -213,28 +191,20 @@ static int way_out(const char *mode)
 
 int main(int argc, char **argv)
 {
-	const char *mode = NULL;
+	struct kc_script o;
 
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--port"))
-			port = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--host"))
-			host = argv[i + 1];
-		else if (!strcmp(argv[i], "--requests"))
-			requests = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--mode"))
-			mode = argv[i + 1];
-		else if (!strcmp(argv[i], "--timeout"))
-			timeout_s = atoi(argv[i + 1]);
-	}
-	if (!port || !mode) {
+	if (kc_script_args(&o, argc, argv, NULL, NULL) < 0 || !o.mode) {
 		fprintf(stderr, "usage: escape --port P --mode longjmp-connect|longjmp-read|shutdown|"
 		                "cancel-connect|cancel-read [--requests N] [--timeout S]\n");
 		return 2;
 	}
+	host = o.host;
+	port = o.port;
+	requests = o.requests > 0 ? o.requests : 20;
+	timeout_s = o.timeout_s > 0 ? o.timeout_s : 30;
 	alarm((unsigned)timeout_s);
 	make_blackhole();
-	if (way_out(mode))
+	if (way_out(o.mode))
 		return 1;
 	for (int i = 1; i <= requests; i++)
 		if (request(i))

@@ -20,6 +20,8 @@
  *   fd_holder --port P --mode scm|fork|scm-eof|fork-eof [--host H] [--requests ROUNDS]
  *             [--timeout S]
  * Exit 0, 1 when a response is not its own, 2 on bad usage. */
+#include "client_common.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -35,11 +37,9 @@ static int port, rounds = 10;
 
 static int dial(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int fd = kc_dial(host, port);
 
-	inet_pton(AF_INET, host, &a.sin_addr);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+	if (fd < 0) {
 		perror("connect");
 		exit(1);
 	}
@@ -57,39 +57,12 @@ static void send_request(int fd, long n)
 	}
 }
 
-/* One response; its Content-Length, or -1. */
-static long read_response(int fd)
-{
-	static char buf[65536];
-	size_t have = 0, head = 0;
-	long cl = -1;
-
-	for (;;) {
-		ssize_t n;
-		if (!head) {
-			char *end = have >= 4 ? memmem(buf, have, "\r\n\r\n", 4) : NULL;
-			if (end) {
-				char *p = memmem(buf, (size_t)(end - buf), "Content-Length: ", 16);
-				head = (size_t)(end - buf) + 4;
-				if (!p)
-					return -1;
-				cl = strtol(p + 16, NULL, 10);
-			}
-		}
-		if (head && have >= head + (size_t)cl)
-			return have == head + (size_t)cl ? cl : -1;
-		if (have == sizeof buf || (n = read(fd, buf + have, sizeof buf - have)) <= 0)
-			return -1;
-		have += (size_t)n;
-	}
-}
-
 static void exchange(int fd, long n, int round)
 {
 	long got;
 
 	send_request(fd, n);
-	got = read_response(fd);
+	got = kc_read_sized(fd, NULL);
 	if (got != n) {
 		fprintf(stderr, "round %d: the response is not its own: Content-Length %ld, asked %ld\n",
 		        round, got, n);
@@ -203,26 +176,19 @@ static void round_trip(const char *mode, int i)
 
 int main(int argc, char **argv)
 {
-	const char *mode = NULL;
+	struct kc_script o;
+	const char *mode;
 
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--port"))
-			port = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--host"))
-			host = argv[i + 1];
-		else if (!strcmp(argv[i], "--requests"))
-			rounds = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--mode"))
-			mode = argv[i + 1];
-		else if (!strcmp(argv[i], "--timeout"))
-			alarm((unsigned)atoi(argv[i + 1]));
-		else
-			goto usage;
-	}
-	if (argc % 2 == 0 || !port || !mode || rounds < 1 ||
+	if (kc_script_args(&o, argc, argv, NULL, NULL) < 0 || !(mode = o.mode) ||
 	    (strcmp(mode, "scm") && strcmp(mode, "fork") && strcmp(mode, "scm-eof") &&
-	     strcmp(mode, "fork-eof")))
-		goto usage;
+	     strcmp(mode, "fork-eof"))) {
+		fprintf(stderr, "usage: fd_holder --port P --mode scm|fork|scm-eof|fork-eof [--host H] "
+		                "[--requests N] [--timeout S]\n");
+		return 2;
+	}
+	host = o.host;
+	port = o.port;
+	rounds = o.requests > 0 ? o.requests : 10;
 	for (int i = 1; i <= rounds; i++) {
 		if (strstr(mode, "-eof"))
 			eof_round(mode, i);
@@ -230,8 +196,4 @@ int main(int argc, char **argv)
 			round_trip(mode, i);
 	}
 	return 0;
-usage:
-	fprintf(stderr, "usage: fd_holder --port P --mode scm|fork|scm-eof|fork-eof [--host H] "
-	                "[--requests N] [--timeout S]\n");
-	return 2;
 }

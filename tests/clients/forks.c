@@ -16,6 +16,8 @@
  *
  *   forks --port P --mode M [--host H] [--requests N] [--timeout S]
  * Exit 0; 1 when an exchange fails or a child fails or hangs. */
+#include "client_common.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -39,37 +41,13 @@ static atomic_int stop;
 
 static int exchange(long n)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	char req[128], buf[8192];
-	size_t have = 0;
-	int fd, len;
-	char *end;
+	int fd = kc_dial(host, port), rc;
 
-	inet_pton(AF_INET, host, &a.sin_addr);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	len = snprintf(req, sizeof req, "GET /gen/%ld HTTP/1.1\r\nHost: h\r\n\r\n", n);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-	    write(fd, req, (size_t)len) != len)
+	if (fd < 0)
 		return -1;
-	for (;;) {
-		ssize_t r = read(fd, buf + have, sizeof buf - have);
-		if (r <= 0) {
-			close(fd);
-			return -1;
-		}
-		have += (size_t)r;
-		if ((end = memmem(buf, have, "\r\n\r\n", 4))) {
-			char *cl = memmem(buf, (size_t)(end - buf), "Content-Length: ", 16);
-			if (!cl || strtol(cl + 16, NULL, 10) != n) {
-				close(fd);
-				return -1;
-			}
-			if (have >= (size_t)(end - buf) + 4 + (size_t)n)
-				break;
-		}
-	}
+	rc = kc_get_sized(fd, host, n);
 	close(fd);
-	return 0;
+	return rc;
 }
 
 /* Wait for pid at most 10 s; its exit status, or -1 (killed after the wait). */
@@ -116,25 +94,18 @@ static void *churn(void *arg)
 
 int main(int argc, char **argv)
 {
-	const char *mode = NULL;
+	struct kc_script o;
+	const char *mode;
 
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--port"))
-			port = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--host"))
-			host = argv[i + 1];
-		else if (!strcmp(argv[i], "--requests"))
-			children = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--mode"))
-			mode = argv[i + 1];
-		else if (!strcmp(argv[i], "--timeout"))
-			alarm((unsigned)atoi(argv[i + 1]));
-	}
-	if (!port || !mode) {
+	if (kc_script_args(&o, argc, argv, NULL, NULL) < 0 || !(mode = o.mode)) {
 		fprintf(stderr, "usage: forks --port P --mode daemon|forkpty|_Fork|clone "
 		                "[--requests N] [--timeout S]\n");
 		return 2;
 	}
+	host = o.host;
+	port = o.port;
+	if (o.requests > 0)
+		children = o.requests;
 	if (!strcmp(mode, "daemon")) {
 		/* daemon() ends its caller: a helper makes the first exchange and
 		 * becomes the daemon; its child reports through a pipe. */

@@ -12,6 +12,8 @@
  *     --any          listen on 0.0.0.0 (the client still dials 127.0.0.1)
  * (--host and --port are accepted and ignored: the server is our own.)
  * Exit 0; 1 when an exchange fails; the --timeout alarm ends a hang. */
+#include "client_common.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -109,21 +111,18 @@ int main(int argc, char **argv)
 	uint16_t port;
 	int lfd, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--any"))
-			any = 1;
-		else if (i + 1 < argc && !strcmp(argv[i], "--mode"))
-			mode = argv[++i];
-		else if (i + 1 < argc && !strcmp(argv[i], "--requests"))
-			requests = atoi(argv[++i]);
-		else if (i + 1 < argc && !strcmp(argv[i], "--timeout"))
-			alarm((unsigned)atoi(argv[++i]));
-		else if (i + 1 < argc && (!strcmp(argv[i], "--host") || !strcmp(argv[i], "--port")))
-			i++;
-		else
-			mode = NULL, i = argc;
-	}
-	if (!mode || requests < 1 || (strcmp(mode, "thread") && strcmp(mode, "fork"))) {
+	static const char *const flags[] = { "--any", NULL };
+	bool seen[1] = { false };
+	struct kc_script o;
+
+	/* --host and --port are accepted and ignored (the server is our own),
+	 * so a missing --port is no error here. */
+	(void)kc_script_args(&o, argc, argv, flags, seen);
+	mode = o.mode;
+	any = seen[0];
+	if (o.requests > 0)
+		requests = o.requests;
+	if (!mode || (strcmp(mode, "thread") && strcmp(mode, "fork"))) {
 		fprintf(stderr, "usage: own_server --mode thread|fork [--any] [--requests N] [--timeout S]\n");
 		return 2;
 	}

@@ -11,6 +11,8 @@
  *
  *   parked_number --port P [--host H] [--timeout S]
  * Exit 0, 1 when a call answers otherwise than on a free number. */
+#include "client_common.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -99,49 +101,24 @@ static void ask(int fd, int idle)
 
 int main(int argc, char **argv)
 {
-	const char *host = "127.0.0.1";
-	int port = 0, fd, pipefd[2], parked = -1, free_fd = -1;
-	static const char req[] = "GET /gen/100 HTTP/1.1\r\nHost: h\r\n\r\n";
-	char buf[4096];
-	size_t have = 0;
+	struct kc_script o;
+	int fd, pipefd[2], parked = -1, free_fd = -1;
 	struct rlimit rl;
 	const char *preload = getenv("LD_PRELOAD");
-
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--port"))
-			port = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--host"))
-			host = argv[i + 1];
-		else if (!strcmp(argv[i], "--timeout"))
-			alarm((unsigned)atoi(argv[i + 1]));
-	}
 	static unsigned char open_before[65536]; /* inherited numbers are not ours to judge */
 	long top;
 
+	if (kc_script_args(&o, argc, argv, NULL, NULL) < 0)
+		return 2;
 	getrlimit(RLIMIT_NOFILE, &rl);
 	top = rl.rlim_cur > 65536 ? 65536 : (long)rl.rlim_cur;
 	for (long n = 0; n < top; n++)
 		open_before[n] = syscall(SYS_fcntl, (int)n, F_GETFD) >= 0;
-	if (!port || pipe(pipefd) < 0)
+	if (pipe(pipefd) < 0)
 		return 2;
-	{
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-		inet_pton(AF_INET, host, &a.sin_addr);
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-		    write(fd, req, sizeof req - 1) != (ssize_t)sizeof req - 1)
-			return 1;
-		for (;;) {
-			char *end;
-			ssize_t n = read(fd, buf + have, sizeof buf - have);
-			if (n <= 0)
-				return 1;
-			have += (size_t)n;
-			if ((end = memmem(buf, have, "\r\n\r\n", 4)) && have >= (size_t)(end - buf) + 104)
-				break;
-		}
-		close(fd);
-	}
+	if ((fd = kc_dial(o.host, o.port)) < 0 || kc_get_sized(fd, o.host, 100) < 0)
+		return 1;
+	close(fd);
 	/* The numbers opened behind our back since we started (past the pipe). */
 	for (long n = top - 1; n > pipefd[1]; n--) {
 		if (open_before[n])

@@ -11,6 +11,8 @@
  *   sockopt_reset --port P [--host 127.0.0.1|::1] [--timeout S]
  * Prints "ok NAME" or "DIFF NAME: ..." per option; exit 0 when every option
  * reads as on a fresh socket, 1 otherwise. */
+#include "client_common.h"
+
 #include <arpa/inet.h>
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
@@ -24,7 +26,7 @@
 #include <unistd.h>
 
 static const char *host = "127.0.0.1";
-static int port, family = AF_INET;
+static int port, family = AF_INET; /* family: of the host, for the table */
 
 struct opt {
 	const char *name;
@@ -67,28 +69,12 @@ static const struct opt opts[] = {
 
 static int dial(const struct opt *before_connect)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int fd = socket(family, SOCK_STREAM, 0);
+	int fd = before_connect
+	                 ? kc_dial_opt(host, port, before_connect->level, before_connect->optname,
+	                               before_connect->value, before_connect->len)
+	                 : kc_dial(host, port);
 
-	memset(&ss, 0, sizeof ss);
-	if (family == AF_INET6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)port);
-		inet_pton(AF_INET6, host, &a->sin6_addr);
-		len = sizeof *a;
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons((uint16_t)port);
-		inet_pton(AF_INET, host, &a->sin_addr);
-		len = sizeof *a;
-	}
-	if (before_connect)
-		setsockopt(fd, before_connect->level, before_connect->optname, before_connect->value,
-		           before_connect->len);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0) {
+	if (fd < 0) {
 		perror("connect");
 		exit(1);
 	}
@@ -98,24 +84,9 @@ static int dial(const struct opt *before_connect)
 /* One request and its whole response (Content-Length 100). */
 static void exchange(int fd)
 {
-	static const char req[] = "GET /gen/100 HTTP/1.1\r\nHost: h\r\n\r\n";
-	char buf[4096];
-	size_t have = 0;
-	char *end;
-
-	if (write(fd, req, sizeof req - 1) != (ssize_t)sizeof req - 1) {
-		perror("write");
+	if (kc_get_sized(fd, host, 100) < 0) {
+		fprintf(stderr, "short or wrong response\n");
 		exit(1);
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + have, sizeof buf - have);
-		if (n <= 0) {
-			fprintf(stderr, "short response\n");
-			exit(1);
-		}
-		have += (size_t)n;
-		if ((end = memmem(buf, have, "\r\n\r\n", 4)) && have >= (size_t)(end - buf) + 4 + 100)
-			return;
 	}
 }
 
@@ -132,25 +103,46 @@ static void hex(const unsigned char *v, socklen_t n, char *out)
 		sprintf(out + 2 * i, "%02x", v[i]);
 }
 
+/* A first socket sets SO_RCVBUF (before or after its connect), makes one
+ * exchange and closes; the next one, which set nothing, must not read the
+ * first one's value (the kernel doubles what is set: 16384). */
+static int rcvbuf_case(const struct opt *rcvbuf, bool before, const char *when)
+{
+	unsigned char got[32];
+	socklen_t gl;
+	int fd = dial(before ? rcvbuf : NULL), bad = 0;
+
+	exchange(fd);
+	if (!before)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf->value, rcvbuf->len);
+	close(fd);
+	fd = dial(NULL);
+	read_opt(fd, rcvbuf, got, &gl);
+	if (gl == 4 && got[0] + (got[1] << 8) + (got[2] << 16) == 16384) {
+		printf("DIFF SO_RCVBUF %s: the next user reads the first user's 16384\n", when);
+		bad = 1;
+	} else {
+		printf("ok SO_RCVBUF %s\n", when);
+	}
+	exchange(fd);
+	close(fd);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned char fresh[sizeof opts / sizeof opts[0]][32];
 	socklen_t fresh_len[sizeof opts / sizeof opts[0]];
 	struct opt rcvbuf = { "SO_RCVBUF", SOL_SOCKET, SO_RCVBUF, 0, INT(8192) };
 	int bad = 0, probe, fd;
+	struct kc_script args;
 
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--port"))
-			port = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--host"))
-			host = argv[i + 1];
-		else if (!strcmp(argv[i], "--timeout"))
-			alarm((unsigned)atoi(argv[i + 1]));
-	}
-	if (!port) {
+	if (kc_script_args(&args, argc, argv, NULL, NULL) < 0) {
 		fprintf(stderr, "usage: sockopt_reset --port P [--host H] [--timeout S]\n");
 		return 2;
 	}
+	host = args.host;
+	port = args.port;
 	if (strchr(host, ':'))
 		family = AF_INET6;
 	/* What a fresh connected socket reads, before anything is parked (it
@@ -189,43 +181,10 @@ int main(int argc, char **argv)
 		close(fd);
 	}
 
-	/* SO_RCVBUF after connect: cannot be put back, so never parked. */
-	{
-		unsigned char want[32], got[32];
-		socklen_t wl, gl;
-		read_opt(probe, &rcvbuf, want, &wl);
-		fd = dial(NULL);
-		exchange(fd);
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf.value, rcvbuf.len);
-		close(fd);
-		fd = dial(NULL);
-		read_opt(fd, &rcvbuf, got, &gl);
-		/* The kernel doubles what is set: 16384 would be the first user's. */
-		if (gl == 4 && got[0] + (got[1] << 8) + (got[2] << 16) == 16384) {
-			printf("DIFF SO_RCVBUF after connect: the next user reads the first user's 16384\n");
-			bad = 1;
-		} else {
-			printf("ok SO_RCVBUF after connect\n");
-		}
-		exchange(fd);
-		close(fd);
-		/* Before connect: the connection goes only to a socket that set the same. */
-		fd = dial(&rcvbuf);
-		exchange(fd);
-		close(fd);
-		fd = dial(NULL);
-		read_opt(fd, &rcvbuf, got, &gl);
-		if (gl == 4 && got[0] + (got[1] << 8) + (got[2] << 16) == 16384) {
-			printf("DIFF SO_RCVBUF before connect: a socket that did not set it reads 16384\n");
-			bad = 1;
-		} else {
-			printf("ok SO_RCVBUF before connect\n");
-		}
-		exchange(fd);
-		close(fd);
-		(void)want;
-		(void)wl;
-	}
+	/* SO_RCVBUF after connect (cannot be put back, so never parked) and
+	 * before it (the connection goes only to a socket that set the same). */
+	bad |= rcvbuf_case(&rcvbuf, false, "after connect");
+	bad |= rcvbuf_case(&rcvbuf, true, "before connect");
 	close(probe);
 	return bad;
 }

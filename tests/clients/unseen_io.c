@@ -17,6 +17,8 @@
  *                                 the kernel refuses it
  * Exit 0, 1 when a response is not its own, 2 on bad usage, 77 when io_uring
  * is refused. */
+#include "client_common.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/io_uring.h>
@@ -124,45 +126,6 @@ static long uring_send(int fd, const void *buf, size_t len)
 	return res;
 }
 
-/* ---- one response, read whole ---- */
-
-typedef long (*read_fn)(int fd, void *buf, size_t len);
-
-static long plain_read(int fd, void *buf, size_t len)
-{
-	return read(fd, buf, len);
-}
-
-/* Read one response with rd; returns its Content-Length, or -1. */
-static long read_response(int fd, read_fn rd)
-{
-	static char buf[65536];
-	size_t have = 0, head = 0;
-	long cl = -1;
-
-	for (;;) {
-		long n;
-		if (!head) {
-			char *end = have >= 4 ? memmem(buf, have, "\r\n\r\n", 4) : NULL;
-			if (end) {
-				char *p = memmem(buf, (size_t)(end - buf), "Content-Length: ", 16);
-				head = (size_t)(end - buf) + 4;
-				if (!p)
-					return -1;
-				cl = strtol(p + 16, NULL, 10);
-			}
-		}
-		if (head && have >= head + (size_t)cl)
-			return have == head + (size_t)cl ? cl : -1;
-		if (have == sizeof buf)
-			return -1;
-		n = rd(fd, buf + have, sizeof buf - have);
-		if (n <= 0)
-			return -1;
-		have += (size_t)n;
-	}
-}
-
 static int request(char *buf, size_t cap, long n)
 {
 	return snprintf(buf, cap, "GET /gen/%ld HTTP/1.1\r\nHost: %s\r\n\r\n", n, host);
@@ -186,7 +149,7 @@ static int round_trip(const char *mode, int i)
 		perror("write");
 		return 1;
 	}
-	got = read_response(fd, plain_read);
+	got = kc_read_sized(fd, NULL);
 	if (got != want) {
 		fprintf(stderr, "round %d: the response is not its own: Content-Length %ld, asked %ld\n",
 		        i, got, want);
@@ -197,7 +160,7 @@ static int round_trip(const char *mode, int i)
 		if (raw_write(fd, req, (size_t)len) != len)
 			return 1;
 	} else if (!strcmp(mode, "raw-read")) {
-		if (raw_write(fd, req, (size_t)len) != len || read_response(fd, raw_read) != 5000 + i) {
+		if (raw_write(fd, req, (size_t)len) != len || kc_read_sized(fd, raw_read) != 5000 + i) {
 			fprintf(stderr, "round %d: the unseen exchange failed\n", i);
 			return 1;
 		}
@@ -216,41 +179,27 @@ static int round_trip(const char *mode, int i)
 
 int main(int argc, char **argv)
 {
-	const char *mode = NULL;
+	struct kc_script o;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--probe-io-uring")) {
-			struct ring r;
-			int ok = ring_open(&r) == 0;
-			ring_close(&r);
-			return ok ? 0 : SKIP;
-		}
-		if (i + 1 >= argc)
-			goto usage;
-		if (!strcmp(argv[i], "--port"))
-			port = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--host"))
-			host = argv[++i];
-		else if (!strcmp(argv[i], "--requests"))
-			rounds = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--mode"))
-			mode = argv[++i];
-		else if (!strcmp(argv[i], "--timeout"))
-			alarm((unsigned)atoi(argv[++i]));
-		else
-			goto usage;
+	if (argc == 2 && !strcmp(argv[1], "--probe-io-uring")) {
+		struct ring r;
+		int ok = ring_open(&r) == 0;
+		ring_close(&r);
+		return ok ? 0 : SKIP;
 	}
-	if (!port || !mode || rounds < 1 ||
-	    (strcmp(mode, "raw-write") && strcmp(mode, "raw-read") && strcmp(mode, "io-uring")))
-		goto usage;
+	if (kc_script_args(&o, argc, argv, NULL, NULL) < 0 || !o.mode ||
+	    (strcmp(o.mode, "raw-write") && strcmp(o.mode, "raw-read") && strcmp(o.mode, "io-uring"))) {
+		fprintf(stderr, "usage: unseen_io --port P --mode raw-write|raw-read|io-uring [--host H] "
+		                "[--requests N] [--timeout S] | --probe-io-uring\n");
+		return 2;
+	}
+	host = o.host;
+	port = o.port;
+	rounds = o.requests > 0 ? o.requests : 20;
 	for (int i = 1; i <= rounds; i++) {
-		int rc = round_trip(mode, i);
+		int rc = round_trip(o.mode, i);
 		if (rc)
 			return rc;
 	}
 	return 0;
-usage:
-	fprintf(stderr, "usage: unseen_io --port P --mode raw-write|raw-read|io-uring [--host H] "
-	                "[--requests N] [--timeout S] | --probe-io-uring\n");
-	return 2;
 }

@@ -8,6 +8,7 @@
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "logic/transport.h"
 #include "logic/trace.h"
 #include "primitive/follow.h"
+#include "service/private.h"
 #include "service/transports.h"
 #include "sink/pool.h"
 
@@ -512,6 +514,27 @@ START_TEST(test_plain_stream_lets_go_of_garbage)
 }
 END_TEST
 
+/* No cancellation point inside keepwarm may unwind with one of its locks
+ * held: while a lock is held, cancellation is off; the program's state comes
+ * back with the last unlock. */
+START_TEST(test_locks_keep_cancellation_off)
+{
+	int state;
+
+	kw_slot_lock(s);
+	kw_private_lock();
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &state);
+	ck_assert_int_eq(state, PTHREAD_CANCEL_DISABLE);
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	kw_private_unlock();
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+	ck_assert_int_eq(state, PTHREAD_CANCEL_DISABLE); /* the slot lock is still held */
+	kw_slot_unlock(s);
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &state);
+	ck_assert_int_eq(state, PTHREAD_CANCEL_ENABLE);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *suite = suite_create("stream");
@@ -527,6 +550,7 @@ int main(void)
 	tcase_add_test(tc, test_fresh_for_unsafe_request);
 	tcase_add_test(tc, test_watch_only_feeds_nothing);
 	tcase_add_test(tc, test_plain_stream_lets_go_of_garbage);
+	tcase_add_test(tc, test_locks_keep_cancellation_off);
 	suite_add_tcase(suite, tc);
 	sr = srunner_create(suite);
 	srunner_run_all(sr, CK_NORMAL);
