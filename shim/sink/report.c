@@ -139,13 +139,16 @@ void kw_report_answer(const struct kw_dest *d, uint64_t latency_us)
 	unlock_stats();
 }
 
-/* Format under the lock, write outside it, rename into place. */
+/* Format under the lock, write outside it, rename into place. A process
+ * that never followed a connection (the shell, grep and friends in a wrapped
+ * script) writes nothing: an A/B comparison counts only processes that did. */
 static void write_stats(void)
 {
 	struct kw_stats_labels labels = { arm_name, (long)getpid(), program_invocation_short_name,
 	                                  KW_VERSION };
 	size_t need = 64 * 1024, len = 0;
 	char *buf = NULL;
+	bool bystander;
 
 	for (int tries = 0; tries < 4; tries++) {
 		char *grown = realloc(buf, need);
@@ -153,8 +156,13 @@ static void write_stats(void)
 			break;
 		buf = grown;
 		lock_stats();
-		len = kw_stats_format(&stats, &labels, buf, need);
+		bystander = !stats.events[KW_COUNTER_DIALED] && !stats.events[KW_COUNTER_REUSED];
+		len = bystander ? 0 : kw_stats_format(&stats, &labels, buf, need);
 		unlock_stats();
+		if (bystander) {
+			free(buf);
+			return;
+		}
 		if (len < need)
 			break;
 		need = len + 4096;

@@ -105,6 +105,15 @@ if [ -n "$f" ] && grep -q 'keepwarm_requests_total{arm="off",pid="[0-9]*",dest="
 else
 	fail "off arm stats: $(grep -E 'requests_total|dialed|reused' "$f" 2>/dev/null)"
 fi
+# A process that follows no connection (a wrapped script's shell, grep, ...)
+# writes no stats file, so a comparison counts only the processes that did.
+timeout 60 env LD_PRELOAD="$LIB" KEEPWARM_STATS="$KW_TMP/bystander.%p.prom" KEEPWARM_STATS_INTERVAL=1ms \
+	sh -c 'echo x | grep -q x; sleep 0.05; true'
+if ! ls "$KW_TMP"/bystander.*.prom >/dev/null 2>&1; then
+	pass "processes that follow no connection write no stats file"
+else
+	fail "bystander stats files: $(ls "$KW_TMP"/bystander.*.prom)"
+fi
 expect_conns "on arm with stats" 1 KEEPWARM_STATS="$KW_TMP/on.prom" -- $B --requests 5
 if grep -q 'keepwarm_requests_total{arm="on",pid="[0-9]*",dest="127.0.0.1:'"$SERVER_PORT"'"} 5$' "$KW_TMP/on.prom" \
 	&& grep -q 'event="reused"} 4$' "$KW_TMP/on.prom" && grep -q 'event="dialed"} 1$' "$KW_TMP/on.prom" \
