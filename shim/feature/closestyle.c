@@ -77,7 +77,7 @@ static ssize_t send_upgraded(struct kw_fd *s, const struct iovec *iov, int iovcn
 		return r;
 	}
 	errno = err;
-	if (c->gen != gen || atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_HTTP) {
+	if (!kw_slot_unchanged(s, gen)) {
 		/* Closed or let go meanwhile: say what went out, follow nothing. */
 		if (!head_out) {
 			errno = EPIPE;
@@ -214,8 +214,7 @@ void kw_closestyle_drain(struct kw_fd *s)
 			kw_slot_unlock(s);
 			came = c->tp->wait(s->fd, POLLIN, (int)((deadline - now + 999) / 1000));
 			kw_slot_lock(s);
-			if (!came || c->gen != gen ||
-			    atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_HTTP)
+			if (!came || !kw_slot_unchanged(s, gen))
 				break;
 		}
 	}

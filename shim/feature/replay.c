@@ -33,8 +33,7 @@ static bool unlocked_dial_finish(struct kw_fd *s, int nfd, bool wait, const void
 	ok = (!wait || tp->connected(nfd, KW_REDIAL_TIMEOUT_MS)) &&
 	     (!len || tp->send_all(nfd, buf, len, KW_REDIAL_TIMEOUT_MS));
 	kw_slot_lock(s);
-	return ok && c->gen == gen &&
-	       atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP;
+	return ok && kw_slot_unchanged(s, gen);
 }
 
 bool kw_replay_admit(struct kw_fd *s, enum kw_head_status st, const struct kw_head *h,

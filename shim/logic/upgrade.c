@@ -122,6 +122,16 @@ static bool each_header(const char *buf, const struct kw_head *h, size_t first, 
 	return true;
 }
 
+/* The length of the head at the start of buf: up to and with its first
+ * blank line (CRLFCRLF) within len bytes, 0 when there is none. */
+static size_t head_end(const char *buf, size_t len)
+{
+	for (size_t i = 0; i + 3 < len; i++)
+		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n')
+			return i + 4;
+	return 0;
+}
+
 /* ---- the filter: what every parser reads alike ---- */
 
 struct scan {
@@ -254,11 +264,7 @@ enum kw_head_status kw_head_parse(const char *buf, size_t len, struct kw_head *h
 
 	memset(h, 0, sizeof *h);
 	h->content_length = -1;
-	for (size_t i = 0; i + 3 < scan_len; i++)
-		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n') {
-			h->len = i + 4;
-			break;
-		}
+	h->len = head_end(buf, scan_len);
 	if (!h->len) {
 		if (len >= KW_HEAD_MAX)
 			return KW_HEAD_MALFORMED;
@@ -421,13 +427,8 @@ size_t kw_response_head_final(const char *buf, size_t len)
 {
 	struct response_reading r = { 0, 0, 0, false };
 	http_parser p;
-	size_t head = 0;
+	size_t head = head_end(buf, len);
 
-	for (size_t i = 0; i + 3 < len; i++)
-		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n') {
-			head = i + 4;
-			break;
-		}
 	if (!head)
 		return 0;
 	http_parser_init(&p, HTTP_RESPONSE);

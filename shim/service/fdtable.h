@@ -63,6 +63,15 @@ bool kw_fd_set_kind(int fd, enum kw_fd_kind kind);
 void kw_slot_lock(struct kw_fd *s);
 void kw_slot_unlock(struct kw_fd *s);
 
+/* After a wait made without the slot lock (now held again): does s still
+ * follow the connected socket it followed when gen was read from s->conn.gen
+ * (no close, let go or new socket on the number meanwhile)? */
+static inline bool kw_slot_unchanged(const struct kw_fd *s, uint32_t gen)
+{
+	return s->conn.gen == gen &&
+	       atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP;
+}
+
 /* Call fn for every allocated slot whose kind is not NONE. */
 void kw_fd_for_each(void (*fn)(struct kw_fd *s, void *arg), void *arg);
 
