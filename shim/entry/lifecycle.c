@@ -5,7 +5,6 @@
 #include "entry/entry.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/close_range.h>
 #include <netinet/in.h>
 #include <stdlib.h>

@@ -10,16 +10,16 @@
 #ifndef KW_REAL_H
 #define KW_REAL_H
 
-#include <stdatomic.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/epoll.h>
-#include <sys/stat.h>
+#include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
-#include <sys/select.h>
-#include <signal.h>
 
 #define KW_REAL_FUNCTIONS(X)                                                                  \
 	X(socket, int, (int, int, int))                                                       \
