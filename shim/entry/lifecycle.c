@@ -79,6 +79,7 @@ int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t l
 		return kw_real.connect(fd, addr, len);
 	}
 	kw_report_tick();
+	c->asked_us = kw_report_latency ? kw_now_us() : 0;
 	if (kw_mode == KW_MODE_REUSE && kw_handback(s)) {
 		kw_slot_unlock(s);
 		errno = saved;

@@ -83,6 +83,7 @@ bool kw_replay(struct kw_fd *s, enum kw_reason why)
 	const struct kw_transport *tp = c->tp;
 	bool in_progress;
 	int nfd, saved = errno;
+	uint64_t begin_us, asked_us;
 	char *copy;
 	size_t len;
 
@@ -106,11 +107,15 @@ bool kw_replay(struct kw_fd *s, enum kw_reason why)
 		errno = saved;
 		return false; /* the program sees the original failure */
 	}
+	kw_track_oldest_times(&c->track, &begin_us, &asked_us);
 	c->reused = false;
 	c->replayed = true;
 	kw_conn_dialled(c, kw_now_ms());
 	c->meta.wire_sent = c->replay_len;
 	kw_follow(s);
+	/* The program's request began when it wrote it, not now. */
+	c->track.now_us = begin_us;
+	c->track.asked_us = asked_us;
 	kw_track_request(&c->track, c->replay, c->replay_len);
 	kw_report(KW_EVENT_REPLAY, s->fd, &c->dest, why, (int64_t)c->parked_idle_ms, -1);
 	errno = saved;

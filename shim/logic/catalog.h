@@ -42,7 +42,8 @@
 	X(DRAIN, "drain", DRAINS)                        \
 	X(FRESH, "fresh", NONE)                          \
 	X(REPLAY, "replay", REPLAYS)                     \
-	X(LEARN, "learn", NONE)
+	X(LEARN, "learn", NONE)                          \
+	X(REQUEST, "request", NONE)
 
 /* Reasons: X(ID, "name", EVENT it comes with, COUNTER it also adds one to).
  * A connection let go for a reason is traced with that event; a reason that

@@ -59,6 +59,8 @@ struct kw_conn {
 	enum kw_reason park_veto;    /* let go mid upgraded exchange: still followed to its
 	                              * end-of-file, never parked (0: none) */
 	uint64_t parked_idle_ms;     /* how long it had been parked before this handback */
+	uint64_t asked_us;           /* when the program called connect(): its first
+	                              * request's wait starts there (0 = not measured) */
 	char    *replay;             /* the request bytes sent so far (grows to KW_REPLAY_MAX) */
 	size_t   replay_len, replay_cap;
 };

@@ -37,6 +37,8 @@ static int req_message_begin(http_parser *p)
 	struct kw_track *t = REQ(p);
 	t->request_open = true;
 	t->request_begin_us = t->now_us;
+	t->request_asked_us = t->asked_us ? t->asked_us : t->now_us;
+	t->asked_us = 0;
 	return 0;
 }
 
@@ -66,6 +68,7 @@ static int req_headers_complete(http_parser *p)
 	unsigned slot = (t->pending_first + t->pending_count) % KW_TRACK_MAX_PENDING;
 	t->pending_head[slot] = p->method == HTTP_HEAD;
 	t->pending_start_us[slot] = t->request_begin_us;
+	t->pending_asked_us[slot] = t->request_asked_us;
 	t->pending_count++;
 	t->requests++;
 	t->saw_request = true;
@@ -191,7 +194,8 @@ static int resp_message_complete(http_parser *p)
 	if (p->status_code >= 100 && p->status_code < 200)
 		return 0;
 	if (t->on_answer)
-		t->on_answer(t->answer_arg, t->now_us - t->pending_start_us[t->pending_first]);
+		t->on_answer(t->answer_arg, t->now_us - t->pending_start_us[t->pending_first],
+		             t->now_us - t->pending_asked_us[t->pending_first]);
 	t->pending_first = (t->pending_first + 1) % KW_TRACK_MAX_PENDING;
 	t->pending_count--;
 	t->responses++;
@@ -212,11 +216,21 @@ static const http_parser_settings response_settings = {
 
 /* ---- feeding ---- */
 
-void kw_track_set_observer(struct kw_track *t, void (*fn)(void *arg, uint64_t latency_us),
-                           void *arg)
+void kw_track_set_observer(struct kw_track *t, kw_answer_fn fn, void *arg)
 {
 	t->on_answer = fn;
 	t->answer_arg = arg;
+}
+
+void kw_track_oldest_times(const struct kw_track *t, uint64_t *begin_us, uint64_t *asked_us)
+{
+	if (t->pending_count) {
+		*begin_us = t->pending_start_us[t->pending_first];
+		*asked_us = t->pending_asked_us[t->pending_first];
+	} else {
+		*begin_us = t->request_begin_us;
+		*asked_us = t->request_asked_us;
+	}
 }
 
 void kw_track_init(struct kw_track *t)

@@ -26,6 +26,10 @@ enum kw_track_status {
 	KW_TRACK_LET_GO    = 1, /* stop following: never pool this connection */
 };
 
+/* A final response was read to its end: request_us since its request's first
+ * byte, wait_us since the program asked for it (see asked_us). */
+typedef void (*kw_answer_fn)(void *arg, uint64_t request_us, uint64_t wait_us);
+
 struct kw_track {
 	http_parser request, response;
 	enum kw_track_status status;
@@ -46,13 +50,18 @@ struct kw_track {
 	uint8_t  hdr_match;
 	uint8_t  ka_len;
 	char     ka_value[KW_TRACK_HDR_MAX];
-	/* Latency observation: the caller sets now_us before each feed; the
-	 * observer hears of every final response with the time since its
-	 * request's first byte was written. */
+	/* Latency observation: the caller sets now_us before each feed, and
+	 * asked_us to when the program asked for the connection (its connect()).
+	 * The observer hears of every final response with the time since its
+	 * request's first byte was written, and the time the program waited:
+	 * since asked_us for the first request, since its first byte for later
+	 * ones. */
 	uint64_t now_us;
-	uint64_t request_begin_us;
+	uint64_t asked_us;           /* 0 once the first request has used it */
+	uint64_t request_begin_us, request_asked_us;
 	uint64_t pending_start_us[KW_TRACK_MAX_PENDING];
-	void   (*on_answer)(void *arg, uint64_t latency_us);
+	uint64_t pending_asked_us[KW_TRACK_MAX_PENDING];
+	kw_answer_fn on_answer;
 	void    *answer_arg;
 };
 
@@ -61,8 +70,11 @@ void kw_track_init(struct kw_track *t);
 
 /* Hear of every final response (fn may be NULL). Survives nothing: set it
  * again after kw_track_init. */
-void kw_track_set_observer(struct kw_track *t, void (*fn)(void *arg, uint64_t latency_us),
-                           void *arg);
+void kw_track_set_observer(struct kw_track *t, kw_answer_fn fn, void *arg);
+
+/* When the oldest unanswered request (the one being written when none waits)
+ * began and when its wait began: a request sent again keeps them. */
+void kw_track_oldest_times(const struct kw_track *t, uint64_t *begin_us, uint64_t *asked_us);
 
 /* Bytes the program wrote, in order. Returns the status after them. */
 enum kw_track_status kw_track_request(struct kw_track *t, const void *buf, size_t len);

@@ -65,12 +65,46 @@ void kw_stats_connection(struct kw_stats *s, const struct kw_dest *d, bool reuse
 	}
 }
 
-void kw_stats_request(struct kw_stats *s, const struct kw_dest *d, uint64_t latency_us)
+/* 2^(b/4) seconds in microseconds, from the four quarter powers of two:
+ * exact enough, and no libm in the library. */
+static double fine_bound_us(int b)
+{
+	static const double quarter[4] = { 1.0, 1.189207115002721, 1.4142135623730951,
+	                                   1.681792830507429 };
+	int q = b >= 0 ? b / 4 : -((3 - b) / 4);
+	double v = 1e6 * quarter[b - 4 * q];
+
+	for (; q > 0; q--)
+		v *= 2;
+	for (; q < 0; q++)
+		v /= 2;
+	return v;
+}
+
+int kw_stats_fine_bucket(uint64_t us)
+{
+	int lo = KW_FINE_MIN, hi = KW_FINE_MAX; /* the answer is in [lo, hi] */
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if ((double)us <= fine_bound_us(mid))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+void kw_stats_request(struct kw_stats *s, const struct kw_dest *d, uint64_t request_us,
+                      uint64_t wait_us)
 {
 	struct kw_dest_stats *ds = dest_stats(s, d);
 
 	ds->requests++;
-	observe(&ds->latency, latency_us);
+	observe(&ds->latency, request_us);
+	observe(&ds->wait, wait_us);
+	ds->fine_request.bucket[kw_stats_fine_bucket(request_us) - KW_FINE_MIN]++;
+	ds->fine_wait.bucket[kw_stats_fine_bucket(wait_us) - KW_FINE_MIN]++;
 }
 
 /* ---- text ---- */
@@ -145,6 +179,34 @@ static void latency_lines(struct out *o, const char *base, const char *dest,
 	histogram(o, "keepwarm_request_duration_seconds", base, dest, &d->latency);
 }
 
+static void wait_lines(struct out *o, const char *base, const char *dest,
+                       const struct kw_dest_stats *d)
+{
+	histogram(o, "keepwarm_request_wait_seconds", base, dest, &d->wait);
+}
+
+static void fine_series(struct out *o, const char *base, const char *dest, const char *from,
+                        const struct kw_fine *f)
+{
+	for (int i = 0; i < KW_FINE_BUCKETS; i++)
+		if (f->bucket[i])
+			emit(o, "keepwarm_request_fine_total{%s,dest=\"%s\",from=\"%s\",b=\"%d\"} %llu\n",
+			     base, dest, from, i + KW_FINE_MIN, (unsigned long long)f->bucket[i]);
+}
+
+static void fine_lines(struct out *o, const char *base, const char *dest,
+                       const struct kw_dest_stats *d)
+{
+	fine_series(o, base, dest, "connect", &d->fine_wait);
+	fine_series(o, base, dest, "request", &d->fine_request);
+}
+
+static void seconds(struct out *o, const char *name, const char *base, uint64_t us)
+{
+	emit(o, "%s{%s} %llu.%06llu\n", name, base, (unsigned long long)(us / 1000000),
+	     (unsigned long long)(us % 1000000));
+}
+
 static void idle_lines(struct out *o, const char *base, const char *dest,
                        const struct kw_dest_stats *d)
 {
@@ -183,11 +245,32 @@ size_t kw_stats_format(const struct kw_stats *s, const struct kw_stats_labels *l
 	emit(&o, "# HELP keepwarm_connections_total Connections used, by destination and how they were obtained.\n"
 	         "# TYPE keepwarm_connections_total counter\n");
 	each_dest(&o, s, base, connections_lines);
+	emit(&o, "# HELP keepwarm_request_wait_seconds Latency as the program saw it: its connect() "
+	         "(first request on a connection) or first request byte (later ones) to last "
+	         "response byte read.\n"
+	         "# TYPE keepwarm_request_wait_seconds histogram\n");
+	each_dest(&o, s, base, wait_lines);
 	emit(&o, "# HELP keepwarm_request_duration_seconds First request byte written to last response byte read.\n"
 	         "# TYPE keepwarm_request_duration_seconds histogram\n");
 	each_dest(&o, s, base, latency_lines);
+	emit(&o, "# HELP keepwarm_request_fine_total Requests by latency in fine buckets: b holds "
+	         "2^((b-1)/4) < seconds <= 2^(b/4); only non-empty buckets are written.\n"
+	         "# TYPE keepwarm_request_fine_total counter\n");
+	each_dest(&o, s, base, fine_lines);
 	emit(&o, "# HELP keepwarm_idle_seconds How long a reused connection had been parked.\n"
 	         "# TYPE keepwarm_idle_seconds histogram\n");
 	each_dest(&o, s, base, idle_lines);
+	emit(&o, "# HELP keepwarm_process_start_time_seconds When this process started (keepwarm's "
+	         "start in it, or its fork), in seconds since the epoch.\n"
+	         "# TYPE keepwarm_process_start_time_seconds gauge\n");
+	seconds(&o, "keepwarm_process_start_time_seconds", base, l->start_unix_us);
+	emit(&o, "# HELP keepwarm_process_run_seconds How long this process ran: start to exit, "
+	         "or start to this write while it runs.\n"
+	         "# TYPE keepwarm_process_run_seconds gauge\n");
+	seconds(&o, "keepwarm_process_run_seconds", base, l->run_us);
+	emit(&o, "# HELP keepwarm_process_exited 1 in the file written at exit, 0 in one written "
+	         "on schedule while the process runs.\n"
+	         "# TYPE keepwarm_process_exited gauge\n"
+	         "keepwarm_process_exited{%s} %d\n", base, l->exited ? 1 : 0);
 	return o.len;
 }

@@ -16,16 +16,28 @@
 #define KW_STATS_MAX_DESTS 64 /* then "other" */
 #define KW_STATS_BUCKETS   15 /* the last is +Inf */
 
+/* Fine buckets b = KW_FINE_MIN..KW_FINE_MAX: b holds 2^((b-1)/4) < seconds
+ * <= 2^(b/4) (Prometheus' native histogram boundaries at schema 2), the first
+ * everything below, the last everything above. */
+#define KW_FINE_MIN     (-58)
+#define KW_FINE_MAX     25
+#define KW_FINE_BUCKETS (KW_FINE_MAX - KW_FINE_MIN + 1)
+
 struct kw_histogram {
 	uint64_t bucket[KW_STATS_BUCKETS]; /* per bucket, not cumulative */
 	uint64_t count;
 	uint64_t sum_us;
 };
 
+struct kw_fine {
+	uint64_t bucket[KW_FINE_BUCKETS]; /* [0] is b = KW_FINE_MIN */
+};
+
 struct kw_dest_stats {
 	struct kw_dest dest;
 	uint64_t requests, dialed, reused;
-	struct kw_histogram latency, idle;
+	struct kw_histogram latency, wait, idle; /* request alone, as the program waited */
+	struct kw_fine fine_request, fine_wait;
 };
 
 struct kw_stats {
@@ -41,6 +53,9 @@ struct kw_stats_labels {
 	long pid;
 	const char *program; /* label-safe: only [A-Za-z0-9._-] are kept */
 	const char *version;
+	uint64_t start_unix_us;  /* when the process started, wall clock */
+	uint64_t run_us;         /* how long it has run */
+	bool exited;             /* written at its exit */
 };
 
 /* Zero everything. */
@@ -53,8 +68,13 @@ void kw_stats_count(struct kw_stats *s, enum kw_counter c);
 void kw_stats_connection(struct kw_stats *s, const struct kw_dest *d, bool reused,
                          uint64_t idle_us);
 
-/* A request to d was answered, latency_us after its first byte was written. */
-void kw_stats_request(struct kw_stats *s, const struct kw_dest *d, uint64_t latency_us);
+/* A request to d was answered: request_us after its first byte was written,
+ * wait_us after the program asked for it (connect() or first byte). */
+void kw_stats_request(struct kw_stats *s, const struct kw_dest *d, uint64_t request_us,
+                      uint64_t wait_us);
+
+/* The fine bucket b (KW_FINE_MIN..KW_FINE_MAX) that holds us microseconds. */
+int kw_stats_fine_bucket(uint64_t us);
 
 /* The exposition text into buf (always terminated when size > 0). Returns the
  * length the whole text needs, like snprintf: call again with a bigger buffer

@@ -55,6 +55,12 @@ size_t kw_trace_format(char *buf, size_t size, uint64_t wall_ms, pid_t pid,
 		len = append(buf, size, len, " idle_ms=%lld", (long long)ev->idle_ms);
 	if (ev->requests >= 0)
 		len = append(buf, size, len, " requests=%lld", (long long)ev->requests);
+	if (ev->latency)
+		len = append(buf, size, len, " ms=%llu.%03llu request_ms=%llu.%03llu",
+		             (unsigned long long)(ev->wait_us / 1000),
+		             (unsigned long long)(ev->wait_us % 1000),
+		             (unsigned long long)(ev->request_us / 1000),
+		             (unsigned long long)(ev->request_us % 1000));
 	if (size < 2) {
 		buf[0] = '\0';
 		return 0;

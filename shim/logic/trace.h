@@ -6,6 +6,7 @@
 #ifndef KW_TRACE_H
 #define KW_TRACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -22,10 +23,13 @@ struct kw_trace_event {
 	int64_t idle_ms;              /* -1 = omit */
 	int64_t requests;             /* requests served by the connection, -1 = omit */
 	const char *arm;              /* A/B arm, on the start event; may be NULL */
+	bool latency;                 /* a request event: write wait_us and request_us */
+	uint64_t wait_us, request_us; /* its latencies (ms=, request_ms=) */
 };
 
 /* One line: ts=<RFC 3339 UTC, ms> pid=<pid> event=<e> [fd=<n>] [dest=<a:p>]
- * [reason=<r>] [arm=<a>] [idle_ms=<n>] [requests=<n>] and a newline. wall_ms is the
+ * [reason=<r>] [arm=<a>] [idle_ms=<n>] [requests=<n>] [ms=<n.nnn>]
+ * [request_ms=<n.nnn>] and a newline. wall_ms is the
  * wall clock in ms since the epoch. Returns the length (truncated to size-1). */
 size_t kw_trace_format(char *buf, size_t size, uint64_t wall_ms, pid_t pid,
                        const struct kw_trace_event *ev);

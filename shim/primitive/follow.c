@@ -3,17 +3,20 @@
 
 #include "sink/report.h"
 
-static void on_answer(void *arg, uint64_t latency_us)
+static void on_answer(void *arg, uint64_t request_us, uint64_t wait_us)
 {
 	struct kw_fd *s = arg;
-	kw_report_answer(&s->conn.dest, latency_us);
+	/* The tracker counts the response once this returns. */
+	kw_report_answer(s->fd, &s->conn.dest, kw_conn_requests(&s->conn) + 1, request_us, wait_us);
 }
 
 void kw_follow(struct kw_fd *s)
 {
 	kw_track_init(&s->conn.track);
-	if (kw_report_latency)
+	if (kw_report_latency) {
 		kw_track_set_observer(&s->conn.track, on_answer, s);
+		s->conn.track.asked_us = s->conn.asked_us;
+	}
 	atomic_store_explicit(&s->kind, KW_FD_HTTP, memory_order_release);
 }
 

@@ -7,7 +7,8 @@
 #include "service/fdtable.h"
 
 /* Start following a new exchange on s (dialled, handed back or replayed): a
- * fresh tracker, the latency observer when stats are kept, kind HTTP. */
+ * fresh tracker, the latency observer when latencies are measured (its first
+ * request's wait from the connect() in conn.asked_us), kind HTTP. */
 void kw_follow(struct kw_fd *s);
 
 /* Stop following s for good: never parked, passed straight through from now

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "logic/stats.h"
@@ -19,6 +20,7 @@
 #include "service/state.h"
 
 bool kw_report_latency;
+static bool keep_stats; /* KEEPWARM_STATS is set */
 
 static const char *arm_name = "on";
 static char stats_pattern[KW_TRACE_PATH_MAX]; /* KEEPWARM_STATS as given */
@@ -27,6 +29,7 @@ static uint64_t interval_ms;
 static mode_t file_mask;     /* the program's umask, read once */
 static bool stats_refused;   /* said once that the stats path is refused */
 static _Atomic uint64_t next_write_ms;
+static uint64_t start_unix_us, start_us; /* the process's start: wall and monotonic clocks */
 static struct kw_stats stats;
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -81,15 +84,27 @@ static void open_trace(const char *where)
 	kw_trace_set_sink(fd, kw_real.write);
 }
 
+/* This process starts now (keepwarm's initialisation, or a fork). */
+static void mark_start(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	start_unix_us = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
+	start_us = kw_now_us();
+}
+
 void kw_report_init(const struct kw_config *c, const char *arm)
 {
 	struct kw_trace_event start = { .event = kw_event_name(KW_EVENT_START), .fd = -1, .idle_ms = -1,
 	                                .requests = -1, .arm = arm };
 
 	arm_name = arm;
+	mark_start();
 	if (c->trace[0]) {
 		open_trace(c->trace);
 		kw_trace_emit(&start);
+		kw_report_latency = kw_trace_fd() >= 0; /* for its request lines */
 	}
 	if (c->stats[0]) {
 		strcpy(stats_pattern, c->stats);
@@ -98,6 +113,7 @@ void kw_report_init(const struct kw_config *c, const char *arm)
 		file_mask = umask(022);
 		umask(file_mask);
 		next_write_ms = interval_ms ? kw_now_ms() + interval_ms : UINT64_MAX;
+		keep_stats = true;
 		kw_report_latency = true;
 	}
 }
@@ -105,14 +121,15 @@ void kw_report_init(const struct kw_config *c, const char *arm)
 void kw_report(enum kw_event event, int fd, const struct kw_dest *d, enum kw_reason reason,
                int64_t idle_ms, int64_t requests)
 {
-	struct kw_trace_event ev = { kw_event_name(event), fd, d,
-	                             reason ? kw_reason_name(reason) : NULL, idle_ms, requests, NULL };
+	struct kw_trace_event ev = { .event = kw_event_name(event), .fd = fd, .dest = d,
+	                             .reason = reason ? kw_reason_name(reason) : NULL,
+	                             .idle_ms = idle_ms, .requests = requests };
 	enum kw_counter counter = kw_event_counter(event);
 	int saved = errno;
 
 	if (kw_trace_fd() >= 0)
 		kw_trace_emit(&ev);
-	if (!kw_report_latency || counter == KW_COUNTER_NONE)
+	if (!keep_stats || counter == KW_COUNTER_NONE)
 		return;
 	lock_stats();
 	kw_stats_count(&stats, counter);
@@ -132,20 +149,32 @@ bool kw_report_relocate(int fd)
 	return true;
 }
 
-void kw_report_answer(const struct kw_dest *d, uint64_t latency_us)
+void kw_report_answer(int fd, const struct kw_dest *d, int64_t requests, uint64_t request_us,
+                      uint64_t wait_us)
 {
-	lock_stats();
-	kw_stats_request(&stats, d, latency_us);
-	unlock_stats();
+	struct kw_trace_event ev = { .event = kw_event_name(KW_EVENT_REQUEST), .fd = fd, .dest = d,
+	                             .idle_ms = -1, .requests = requests, .latency = true,
+	                             .wait_us = wait_us, .request_us = request_us };
+	int saved = errno;
+
+	if (kw_trace_fd() >= 0)
+		kw_trace_emit(&ev);
+	if (keep_stats) {
+		lock_stats();
+		kw_stats_request(&stats, d, request_us, wait_us);
+		unlock_stats();
+	}
+	errno = saved;
 }
 
 /* Format under the lock, write outside it, rename into place. A process
  * that never followed a connection (the shell, grep and friends in a wrapped
  * script) writes nothing: an A/B comparison counts only processes that did. */
-static void write_stats(void)
+static void write_stats(bool exiting)
 {
 	struct kw_stats_labels labels = { arm_name, (long)getpid(), program_invocation_short_name,
-	                                  KW_VERSION };
+	                                  KW_VERSION, start_unix_us, kw_now_us() - start_us,
+	                                  exiting };
 	size_t need = 64 * 1024, len = 0;
 	char *buf = NULL;
 	bool bystander;
@@ -180,18 +209,19 @@ void kw_report_tick(void)
 	uint64_t due = atomic_load_explicit(&next_write_ms, memory_order_relaxed), now;
 	int saved = errno;
 
-	if (!kw_report_latency || !interval_ms || (now = kw_now_ms()) < due)
+	if (!keep_stats || !interval_ms || (now = kw_now_ms()) < due)
 		return;
 	/* One thread writes; the others carry on. */
 	if (!atomic_compare_exchange_strong(&next_write_ms, &due, now + interval_ms))
 		return;
-	write_stats();
+	write_stats(false);
 	errno = saved;
 }
 
 void kw_report_after_fork_child(void)
 {
-	if (!kw_report_latency)
+	mark_start();
+	if (!keep_stats)
 		return;
 	pthread_mutex_init(&stats_lock, NULL);
 	kw_stats_reset(&stats);
@@ -203,7 +233,7 @@ __attribute__((destructor)) static void write_final_stats(void)
 {
 	int saved = errno;
 
-	if (kw_report_latency && stats_path[0])
-		write_stats();
+	if (keep_stats && stats_path[0])
+		write_stats(true);
 	errno = saved;
 }

@@ -17,7 +17,7 @@
  * "off"); writes the trace's start line. Called once from initialisation. */
 void kw_report_init(const struct kw_config *c, const char *arm);
 
-/* True when latencies are measured (a stats file is being kept). */
+/* True when latencies are measured (a stats file or a trace is kept). */
 extern bool kw_report_latency;
 
 /* One decision: trace line (if tracing) and counters (if keeping stats).
@@ -26,8 +26,11 @@ extern bool kw_report_latency;
 void kw_report(enum kw_event event, int fd, const struct kw_dest *d, enum kw_reason reason,
                int64_t idle_ms, int64_t requests);
 
-/* A request to d was answered latency_us after its first byte went out. */
-void kw_report_answer(const struct kw_dest *d, uint64_t latency_us);
+/* A request to d on the program's fd, the connection's requests-th, was
+ * answered: request_us after its first byte went out, wait_us after the
+ * program asked for it. Trace line and histograms. Keeps errno. */
+void kw_report_answer(int fd, const struct kw_dest *d, int64_t requests, uint64_t request_us,
+                      uint64_t wait_us);
 
 /* Write the stats file if KEEPWARM_STATS_INTERVAL has passed since the last
  * write. Cheap when it has not. Keeps errno. */

@@ -75,10 +75,13 @@ grep -q 'KEEPWARM_MAX_IDLE="-3".*default 100' "$KW_TMP/stderr" && pass "KEEPWARM
 expect_conns "trace to a file, 4 threads" 1-4 KEEPWARM_TRACE="$KW_TMP/t.trace" -- \
 	"$CL/threads" --threads 4 --requests 50 --path /gen/100
 if [ -x "$CL/threads" ]; then
-	bad=$(grep -Evc '^ts=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z pid=[0-9]+ event=(start|dial|reuse|park|expire|evict|stale|discard|passthrough|taint|upgrade|eof|drain|fresh|replay|learn)( fd=[0-9]+)?( dest=[^ ]+)?( reason=[a-z0-9-]+)?( arm=(on|off))?( idle_ms=[0-9]+)?( requests=[0-9]+)?$' "$KW_TMP/t.trace")
+	bad=$(grep -Evc '^ts=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z pid=[0-9]+ event=(start|dial|reuse|park|expire|evict|stale|discard|passthrough|taint|upgrade|eof|drain|fresh|replay|learn|request)( fd=[0-9]+)?( dest=[^ ]+)?( reason=[a-z0-9-]+)?( arm=(on|off))?( idle_ms=[0-9]+)?( requests=[0-9]+)?( ms=[0-9]+\.[0-9]{3} request_ms=[0-9]+\.[0-9]{3})?$' "$KW_TMP/t.trace")
 	[ "$bad" -eq 0 ] && [ "$(grep -c event=reuse "$KW_TMP/t.trace")" -ge 196 ] \
 		&& pass "trace lines are well-formed logfmt ($(wc -l <"$KW_TMP/t.trace") lines)" \
 		|| fail "trace lines are well-formed logfmt: $bad bad lines"
+	n=$(grep -c ' event=request .* ms=' "$KW_TMP/t.trace")
+	[ "$n" -eq 200 ] && pass "a request line with its latencies per answered request (200)" \
+		|| fail "request lines: $n, expected 200"
 fi
 expect_conns "trace to stderr" 1 KEEPWARM_TRACE=stderr -- $B --requests 3
 [ "$(grep -c 'event=reuse' "$KW_TMP/stderr")" -eq 2 ] && pass "trace to stderr shows 2 reuses" \

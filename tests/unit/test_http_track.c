@@ -842,6 +842,66 @@ START_TEST(test_response_left)
 }
 END_TEST
 
+/* The observer hears both latencies of every final response: the first
+ * request's wait from the connect() in asked_us, later ones' from their first
+ * byte; pipelined requests keep their own times; a 1xx is not an answer. */
+struct heard {
+	int n;
+	uint64_t request_us[4], wait_us[4];
+};
+
+static void hear(void *arg, uint64_t request_us, uint64_t wait_us)
+{
+	struct heard *h = arg;
+	if (h->n < 4) {
+		h->request_us[h->n] = request_us;
+		h->wait_us[h->n] = wait_us;
+	}
+	h->n++;
+}
+
+START_TEST(test_latencies)
+{
+	struct kw_track t;
+	struct heard h = { 0 };
+	uint64_t begin, asked;
+
+	kw_track_init(&t);
+	kw_track_set_observer(&t, hear, &h);
+	t.asked_us = 1000;          /* connect() */
+	t.now_us = 1500;
+	req(&t, "GET /a HTTP/1.1\r\n\r\n");
+	kw_track_oldest_times(&t, &begin, &asked);
+	ck_assert_uint_eq(begin, 1500);
+	ck_assert_uint_eq(asked, 1000);
+	t.now_us = 1600;
+	req(&t, "GET /b HTTP/1.1\r\n\r\n"); /* pipelined */
+	t.now_us = 2000;
+	resp(&t, "HTTP/1.1 100 Continue\r\n\r\n");
+	ck_assert_int_eq(h.n, 0);
+	t.now_us = 3000;
+	resp(&t, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	ck_assert_int_eq(h.n, 1);
+	ck_assert_uint_eq(h.request_us[0], 1500);
+	ck_assert_uint_eq(h.wait_us[0], 2000);
+	kw_track_oldest_times(&t, &begin, &asked);
+	ck_assert_uint_eq(begin, 1600);
+	ck_assert_uint_eq(asked, 1600);
+	t.now_us = 3600;
+	resp(&t, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	ck_assert_int_eq(h.n, 2);
+	ck_assert_uint_eq(h.request_us[1], 2000);
+	ck_assert_uint_eq(h.wait_us[1], 2000); /* a later request waits from its first byte */
+	t.now_us = 5000;
+	req(&t, "GET /c HTTP/1.1\r\n\r\n");
+	t.now_us = 5400;
+	resp(&t, "HTTP/1.1 204 No Content\r\n\r\n");
+	ck_assert_int_eq(h.n, 3);
+	ck_assert_uint_eq(h.request_us[2], 400);
+	ck_assert_uint_eq(h.wait_us[2], 400);
+}
+END_TEST
+
 static Suite *track_suite(void)
 {
 	Suite *s = suite_create("http_track");
@@ -858,6 +918,7 @@ static Suite *track_suite(void)
 	tcase_add_test(tc, test_pipelined_beyond_max_pending);
 	tcase_add_test(tc, test_iov_only_first_n_bytes);
 	tcase_add_test(tc, test_response_left);
+	tcase_add_test(tc, test_latencies);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("exchanges");

@@ -2,6 +2,7 @@
  * Prometheus text, the "other" destination. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@ static struct kw_dest dest(unsigned port)
 	return d;
 }
 
-static const struct kw_stats_labels labels = { "on", 42, "my prog\"", "0.1.0" };
+static const struct kw_stats_labels labels = { "on", 42, "my prog\"", "0.1.0",
+                                               1795833547120311ULL, 2502338, true };
 
 static char *format(const struct kw_stats *s)
 {
@@ -69,9 +71,9 @@ START_TEST(test_counts_and_text)
 	kw_stats_connection(&s, &a, false, 0);
 	kw_stats_connection(&s, &a, true, 300);
 	kw_stats_connection(&s, &a, true, 7000);
-	kw_stats_request(&s, &a, 400);     /* <= 0.0005 */
-	kw_stats_request(&s, &a, 1500);    /* <= 0.0025 */
-	kw_stats_request(&s, &a, 20000000); /* +Inf */
+	kw_stats_request(&s, &a, 400, 400);       /* <= 0.0005 */
+	kw_stats_request(&s, &a, 1500, 12000);    /* <= 0.0025; waited <= 0.025 */
+	kw_stats_request(&s, &a, 20000000, 20000000); /* +Inf */
 	t = format(&s);
 	ck_assert(has_line(t, "keepwarm_info{arm=\"on\",pid=\"42\",program=\"myprog\",version=\"0.1.0\"} 1"));
 	ck_assert(has_line(t, "keepwarm_events_total{arm=\"on\",pid=\"42\",event=\"dialed\"} 1"));
@@ -91,6 +93,24 @@ START_TEST(test_counts_and_text)
 	ck_assert(has_line(t, "keepwarm_idle_seconds_bucket{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8080\",le=\"0.0005\"} 1"));
 	ck_assert(has_line(t, "keepwarm_idle_seconds_bucket{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8080\",le=\"0.01\"} 2"));
 	ck_assert(has_line(t, "# TYPE keepwarm_request_duration_seconds histogram"));
+	/* The wait: the dial's 12 ms lands two buckets higher. */
+	ck_assert(has_line(t, "keepwarm_request_wait_seconds_bucket{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8080\",le=\"0.01\"} 1"));
+	ck_assert(has_line(t, "keepwarm_request_wait_seconds_bucket{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8080\",le=\"0.025\"} 2"));
+	ck_assert(has_line(t, "keepwarm_request_wait_seconds_sum{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8080\"} 20.012400"));
+	ck_assert(has_line(t, "# TYPE keepwarm_request_wait_seconds histogram"));
+	/* Fine buckets, non-empty only: 400 us in (345.3, 410.6] us = b -45;
+	 * 1500 us in (1381, 1642] us = b -37; 12 ms in (11.05, 13.14] ms = b -25;
+	 * 20 s in (19.03, 22.63] s = b 18. */
+	ck_assert(has_line(t, "keepwarm_request_fine_total{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8080\",from=\"request\",b=\"-45\"} 1"));
+	ck_assert(has_line(t, "keepwarm_request_fine_total{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8080\",from=\"request\",b=\"-37\"} 1"));
+	ck_assert(has_line(t, "keepwarm_request_fine_total{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8080\",from=\"connect\",b=\"-45\"} 1"));
+	ck_assert(has_line(t, "keepwarm_request_fine_total{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8080\",from=\"connect\",b=\"-25\"} 1"));
+	ck_assert(has_line(t, "keepwarm_request_fine_total{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8080\",from=\"connect\",b=\"18\"} 1"));
+	ck_assert(!strstr(t, "from=\"request\",b=\"-25\""));
+	/* The process. */
+	ck_assert(has_line(t, "keepwarm_process_start_time_seconds{arm=\"on\",pid=\"42\"} 1795833547.120311"));
+	ck_assert(has_line(t, "keepwarm_process_run_seconds{arm=\"on\",pid=\"42\"} 2.502338"));
+	ck_assert(has_line(t, "keepwarm_process_exited{arm=\"on\",pid=\"42\"} 1"));
 	free(t);
 }
 END_TEST
@@ -102,9 +122,54 @@ START_TEST(test_other_destination)
 
 	kw_stats_reset(&s);
 	for (unsigned p = 1; p <= KW_STATS_MAX_DESTS + 5; p++)
-		kw_stats_request(&s, &(struct kw_dest){ .family = AF_INET, .port = htons((uint16_t)p) }, 10);
+		kw_stats_request(&s, &(struct kw_dest){ .family = AF_INET, .port = htons((uint16_t)p) }, 10, 10);
 	t = format(&s);
 	ck_assert(has_line(t, "keepwarm_requests_total{arm=\"on\",pid=\"42\",dest=\"other\"} 5"));
+	free(t);
+}
+END_TEST
+
+/* Bucket b holds 2^((b-1)/4) < s <= 2^(b/4): each edge, either side. */
+START_TEST(test_fine_buckets)
+{
+	for (int b = KW_FINE_MIN; b < KW_FINE_MAX; b++) {
+		double edge = exp2(b / 4.0) * 1e6;
+		uint64_t below = (uint64_t)floor(edge * 0.999), above = (uint64_t)ceil(edge * 1.001);
+		ck_assert_int_eq(kw_stats_fine_bucket(below), b);
+		ck_assert_int_eq(kw_stats_fine_bucket(above), b + 1);
+	}
+	ck_assert_int_eq(kw_stats_fine_bucket(0), KW_FINE_MIN);
+	ck_assert_int_eq(kw_stats_fine_bucket(43), KW_FINE_MIN);  /* <= 2^-14.5 s = 43.2 us */
+	ck_assert_int_eq(kw_stats_fine_bucket(44), KW_FINE_MIN + 1);
+	ck_assert_int_eq(kw_stats_fine_bucket(64000000), 24);      /* 64 s = 2^6 */
+	ck_assert_int_eq(kw_stats_fine_bucket(64000001), KW_FINE_MAX);
+	ck_assert_int_eq(kw_stats_fine_bucket(UINT64_MAX), KW_FINE_MAX);
+	/* The middle of every bucket from 50 us to 60 s is within 10 % of all
+	 * of it. */
+	for (int b = kw_stats_fine_bucket(50); b <= kw_stats_fine_bucket(60000000); b++) {
+		double middle = exp2((b - 0.5) / 4.0);
+		ck_assert(middle / exp2((b - 1) / 4.0) < 1.1 && exp2(b / 4.0) / middle < 1.1);
+	}
+}
+END_TEST
+
+/* A process that is still running says so. */
+START_TEST(test_running_process)
+{
+	struct kw_stats s;
+	struct kw_stats_labels l = labels;
+	size_t need;
+	char *t;
+
+	l.exited = false;
+	l.run_us = 999;
+	kw_stats_reset(&s);
+	need = kw_stats_format(&s, &l, NULL, 0);
+	t = malloc(need + 1);
+	kw_stats_format(&s, &l, t, need + 1);
+	ck_assert(has_line(t, "keepwarm_process_exited{arm=\"on\",pid=\"42\"} 0"));
+	ck_assert(has_line(t, "keepwarm_process_run_seconds{arm=\"on\",pid=\"42\"} 0.000999"));
+	ck_assert(!strstr(t, "keepwarm_request_fine_total{"));
 	free(t);
 }
 END_TEST
@@ -133,6 +198,8 @@ int main(void)
 	tcase_add_test(tc, test_counts_and_text);
 	tcase_add_test(tc, test_other_destination);
 	tcase_add_test(tc, test_small_buffer);
+	tcase_add_test(tc, test_fine_buckets);
+	tcase_add_test(tc, test_running_process);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

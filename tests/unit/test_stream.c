@@ -20,6 +20,7 @@
 #include "service/private.h"
 #include "service/transports.h"
 #include "sink/pool.h"
+#include "sink/report.h"
 
 /* ---- an in-memory transport ---- */
 
@@ -399,10 +400,15 @@ START_TEST(test_replay_after_early_eof)
 	ssize_t got;
 	int fresh;
 
+	uint64_t begin, asked, begin2, asked2;
+
+	kw_report_latency = true; /* the stream stamps its feeds */
 	c->reused = true; /* as after a handback */
 	c->parked_idle_ms = 12;
 	ck_assert_int_eq(program_sends(get), (ssize_t)strlen(get));
 	ck_assert(c->replayable);
+	kw_track_oldest_times(&c->track, &begin, &asked);
+	ck_assert_uint_gt(begin, 0);
 
 	/* The reused connection ends before any response byte: the request goes
 	 * again on a fresh connection, and the program's read is repeated. */
@@ -416,6 +422,10 @@ START_TEST(test_replay_after_early_eof)
 	ck_assert_uint_eq(c->meta.wire_sent, strlen(get));
 	ck_assert_uint_eq(c->track.requests, 1);
 	ck_assert(traced("event=replay fd=700 dest=127.0.0.1:8080 reason=eof idle_ms=12"));
+	/* The request sent again keeps the times of the program's own attempt. */
+	kw_track_oldest_times(&c->track, &begin2, &asked2);
+	ck_assert_uint_eq(begin2, begin);
+	ck_assert_uint_eq(asked2, asked);
 
 	/* Never twice: the fresh connection's end-of-file reaches the program. */
 	ck_assert(!program_reads(buf, sizeof buf, 0, &got));

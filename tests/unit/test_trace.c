@@ -58,6 +58,20 @@ START_TEST(test_format_full)
 }
 END_TEST
 
+START_TEST(test_format_request)
+{
+	char buf[KW_TRACE_LINE_MAX];
+	struct kw_dest d = dest4("127.0.0.1", 8080);
+	struct kw_trace_event ev = {
+		.event = "request", .fd = 5, .dest = &d, .idle_ms = -1, .requests = 1,
+		.latency = true, .wait_us = 21870, .request_us = 11005,
+	};
+	ck_assert_str_eq(fmt(buf, sizeof buf, 0, 42, &ev),
+	                 "ts=1970-01-01T00:00:00.000Z pid=42 event=request fd=5 dest=127.0.0.1:8080"
+	                 " requests=1 ms=21.870 request_ms=11.005\n");
+}
+END_TEST
+
 START_TEST(test_format_optional_omitted)
 {
 	char buf[KW_TRACE_LINE_MAX];
@@ -346,6 +360,7 @@ static Suite *trace_suite(void)
 	Suite *s = suite_create("trace");
 	TCase *tc = tcase_create("format");
 	tcase_add_test(tc, test_format_full);
+	tcase_add_test(tc, test_format_request);
 	tcase_add_test(tc, test_format_optional_omitted);
 	tcase_add_test(tc, test_format_no_dest);
 	tcase_add_loop_test(tc, test_format_timestamps, 0, N(ts_cases));
