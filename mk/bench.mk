@@ -1,7 +1,7 @@
 # mk/bench.mk - `make bench`: the side-by-side benchmark (tools/bench/).
 #   make bench        install its Debian packages, build, run (< 10 min on 2 cores)
 #   make bench-tools  build only the benchmark programs
-BENCH_PROGS = $(addprefix $(BUILD)/bench/,delayproxy reqloop benchserv scale untracked)
+BENCH_PROGS = $(addprefix $(BUILD)/bench/,delayproxy reqloop benchserv scale untracked connectdelay.so)
 # Not part of a plain `make`: the smoke test (tests/behaviour/bench-smoke.sh)
 # builds them; `make check` installs the proxies it needs.
 deps-check: deps-bench
@@ -12,6 +12,10 @@ bench-tools: $(BENCH_PROGS)
 $(BUILD)/bench/%: tools/bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(BUILD)/bench/%.so: tools/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< -ldl
 
 deps-bench:
 	@tools/bench/install-bench-deps.sh

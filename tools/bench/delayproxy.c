@@ -1,6 +1,7 @@
 /* delayproxy - a user-space round-trip-time emulator for 127.0.0.1.
  *
  *   delayproxy --listen-port N --port-file F --target-port P --rtt-ms R
+ *              [--handshake-in-connect]
  *
  * Listens on 127.0.0.1:N (0 = a free port, written to F followed by a newline
  * once listening) and relays every accepted connection to 127.0.0.1:P over a
@@ -13,6 +14,10 @@
  * connection (in whichever direction) wait one more RTT: that is the TCP
  * handshake a real client would have waited for before sending. A fresh
  * request/response therefore costs 2 RTT and one on a reused connection 1 RTT.
+ * With --handshake-in-connect the first bytes wait no longer than any others:
+ * the client pays the handshake in connect() instead, through
+ * tools/bench/connectdelay.so, so that a request's own latency is one RTT on
+ * a fresh connection and on a reused one alike, as over a real link.
  * A FIN is a chunk too: when it comes due the proxy shuts down the write side
  * towards the other peer (TCP half-close), and a pair ends when both
  * directions have delivered their FIN. An error or reset on either side drops
@@ -65,6 +70,7 @@ struct pair {
 };
 
 static uint64_t half_ns, rtt_ns;
+static bool handshake_in_connect; /* the client's connect() waits the RTT */
 static struct pair *pairs[MAX_PAIRS];
 static unsigned npairs;
 static volatile sig_atomic_t stopping;
@@ -125,7 +131,7 @@ static int enqueue(struct pair *p, int k, const char *buf, size_t len, uint64_t 
 	c->len = len;
 	c->off = 0;
 	memcpy(c->data, buf, len);
-	c->due_ns = now + half_ns + (p->first ? rtt_ns : 0);
+	c->due_ns = now + half_ns + (p->first && !handshake_in_connect ? rtt_ns : 0);
 	p->first = false;
 	if (d->tail && c->due_ns < d->tail->due_ns)
 		c->due_ns = d->tail->due_ns;
@@ -255,6 +261,7 @@ int main(int argc, char **argv)
 		{ "port-file",   required_argument, 0, 'f' },
 		{ "target-port", required_argument, 0, 't' },
 		{ "rtt-ms",      required_argument, 0, 'r' },
+		{ "handshake-in-connect", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	unsigned listen_port = 0, target = 0;
@@ -267,6 +274,7 @@ int main(int argc, char **argv)
 		case 'l': listen_port = parse_uint("--listen-port", optarg, 65535); break;
 		case 'f': port_file = optarg; break;
 		case 't': target = parse_uint("--target-port", optarg, 65535); break;
+		case 'h': handshake_in_connect = true; break;
 		case 'r': {
 			char *end;
 			rtt_ms = strtod(optarg, &end);
@@ -278,7 +286,7 @@ int main(int argc, char **argv)
 		}
 		default:
 			fprintf(stderr, "usage: delayproxy --listen-port N --port-file F "
-			                "--target-port P --rtt-ms R\n");
+			                "--target-port P --rtt-ms R [--handshake-in-connect]\n");
 			return 2;
 		}
 	}
