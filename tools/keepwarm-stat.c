@@ -28,11 +28,14 @@ static void usage(FILE *out)
 	      "       keepwarm-stat --help | --version\n\n"
 	      "summary: per destination, from trace logs and stats files in any mix:\n"
 	      "  requests, connections dialed and reused, reuse ratio, idle time and\n"
-	      "  request latency percentiles (p50, p90, p99).\n"
+	      "  latency percentiles: lat-p50, -p90, -p99 of what the program waited\n"
+	      "  (from its connect() or first byte written), req-p50 of the request\n"
+	      "  alone (first byte written to last byte read).\n"
 	      "compare: two sides, each a stats file or a directory of them (or several\n"
 	      "  --a/--b paths; --by-arm splits the given paths by their arm label, off\n"
-	      "  against on), side by side with B-A differences. --plot draws both\n"
-	      "  latency distributions as SVG.\n",
+	      "  against on), side by side with B-A differences; latency is what the\n"
+	      "  program waited. --plot draws both request-only latency distributions\n"
+	      "  as SVG.\n",
 	      out);
 }
 
@@ -105,8 +108,8 @@ static void print_row(const struct kws_row *r, int dest_width, bool show_arm)
 	for (size_t q = 0; q < NQUANTILES; q++)
 		printf(" %9s", fmt_seconds(b[4], 32, kws_quantile(&r->idle, quantiles[q])));
 	for (size_t q = 0; q < NQUANTILES; q++)
-		printf(" %9s", fmt_seconds(b[4], 32, kws_quantile(&r->latency, quantiles[q])));
-	putchar('\n');
+		printf(" %9s", fmt_seconds(b[4], 32, kws_quantile(&r->latency[KWS_WAIT], quantiles[q])));
+	printf(" %9s\n", fmt_seconds(b[4], 32, kws_quantile(&r->latency[KWS_REQUEST_ONLY], 0.5)));
 }
 
 static int cmd_summary(int argc, char **argv)
@@ -135,19 +138,21 @@ static int cmd_summary(int argc, char **argv)
 		total.requests += r->requests;
 		total.dialed += r->dialed;
 		total.reused += r->reused;
-		kws_hist_merge(&total.latency, &r->latency);
+		for (int k = 0; k < KWS_NKINDS; k++)
+			kws_hist_merge(&total.latency[k], &r->latency[k]);
 		kws_hist_merge(&total.idle, &r->idle);
 	}
-	printf("%-*s%s %9s %8s %8s %6s %9s %9s %9s %9s %9s %9s\n", dest_width, "destination",
+	printf("%-*s%s %9s %8s %8s %6s %9s %9s %9s %9s %9s %9s %9s\n", dest_width, "destination",
 	       show_arm ? " arm " : "", "requests", "dialed", "reused", "reuse", "idle-p50",
-	       "idle-p90", "idle-p99", "lat-p50", "lat-p90", "lat-p99");
+	       "idle-p90", "idle-p99", "lat-p50", "lat-p90", "lat-p99", "req-p50");
 	for (size_t i = 0; i < set.nrows; i++)
 		print_row(&set.rows[i], dest_width, show_arm);
 	if (set.nrows > 1)
 		print_row(&total, dest_width, show_arm);
 	if (set.nrows == 0)
 		puts("(no connection to any destination)");
-	kws_hist_free(&total.latency);
+	for (int k = 0; k < KWS_NKINDS; k++)
+		kws_hist_free(&total.latency[k]);
 	kws_hist_free(&total.idle);
 	kws_set_free(&set);
 	return 0;
@@ -160,7 +165,8 @@ struct side {
 	size_t          files, processes;
 	double          requests, dialed, reused;
 	double          events[KWS_NEVENTS];
-	struct kws_hist latency;
+	struct kws_hist latency;        /* the wait */
+	struct kws_hist request_only;   /* what --plot draws */
 };
 
 /* Add up the rows and arm totals of set, only those of arm when it is set. */
@@ -175,7 +181,8 @@ static void sum_side(struct side *side, const struct kws_set *set, const char *a
 		side->requests += r->requests;
 		side->dialed += r->dialed;
 		side->reused += r->reused;
-		kws_hist_merge(&side->latency, &r->latency);
+		kws_hist_merge(&side->latency, &r->latency[KWS_WAIT]);
+		kws_hist_merge(&side->request_only, &r->latency[KWS_REQUEST_ONLY]);
 	}
 	for (size_t i = 0; i < set->narms; i++) {
 		const struct kws_arm *a = &set->arms[i];
@@ -318,7 +325,7 @@ static int cmd_compare(int argc, char **argv)
 	}
 	if (rc == 0 && plot) {
 		const char *names[2] = { sides[0].label, sides[1].label };
-		const struct kws_hist *hists[2] = { &sides[0].latency, &sides[1].latency };
+		const struct kws_hist *hists[2] = { &sides[0].request_only, &sides[1].request_only };
 		FILE *out = fopen(plot, "w");
 		int failed = !out || kws_plot_svg(out, "keepwarm: request latency", names, hists, 2) < 0;
 		if ((out && fclose(out) != 0) || failed) {
@@ -328,6 +335,7 @@ static int cmd_compare(int argc, char **argv)
 	}
 	for (int s = 0; s < 2; s++) {
 		kws_hist_free(&sides[s].latency);
+		kws_hist_free(&sides[s].request_only);
 		kws_set_free(&sets[s]);
 		free(paths[s]);
 	}

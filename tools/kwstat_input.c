@@ -177,6 +177,7 @@ static int end_bucket_run(const struct reader *r, struct bucket_run *run)
 	return 0;
 }
 
+/* Returns the bound's index, or -1 after an error. */
 static int take_bucket(const struct reader *r, const struct sample *s, struct bucket_run *run,
                        struct kws_hist *h)
 {
@@ -212,10 +213,88 @@ static int take_bucket(const struct reader *r, const struct sample *s, struct bu
 	run->last = s->value;
 	run->next++;
 	h->cumulative[i] += s->value;
+	return i;
+}
+
+/* The process a sample belongs to, by its pid label. */
+static struct kws_proc *proc_of(const struct reader *r, const struct sample *s, const char *arm)
+{
+	const char *pid = label(s, "pid");
+	return kws_proc(r->set, r->file, arm, pid ? pid : "");
+}
+
+/* keepwarm_request_fine_total{...,dest,from,b}: into the row and the process. */
+static int take_fine(const struct reader *r, const struct sample *s, const char *arm)
+{
+	const char *dest, *from, *b;
+	char *end;
+	enum kws_kind kind;
+
+	if (need_label(r, s, "dest", &dest) < 0 || need_label(r, s, "from", &from) < 0 ||
+	    need_label(r, s, "b", &b) < 0)
+		return -1;
+	errno = 0;
+	long index = strtol(b, &end, 10);
+	if (end == b || *end || errno || index < KWS_FINE_MIN || index > KWS_FINE_MAX)
+		return bad(r, "%s: b=\"%s\" is not a fine bucket (a whole number from %d to %d)",
+		           s->name, b, KWS_FINE_MIN, KWS_FINE_MAX);
+	if (!strcmp(from, "connect"))
+		kind = KWS_WAIT;
+	else if (!strcmp(from, "request"))
+		kind = KWS_REQUEST_ONLY;
+	else
+		return 0; /* a latency of a later format */
+	struct kws_row *row = kws_row(r->set, arm, dest);
+	int i = (int)index - KWS_FINE_MIN;
+	row->latency[kind].fine[i] += s->value;
+	kws_sparse_add(&kws_proc_dest(proc_of(r, s, arm), row->dest)->fine[kind], i, s->value);
 	return 0;
 }
 
-/* Add one keepwarm_* sample to the set; other metrics are left alone. */
+/* The bucket of a latency or idle histogram; a latency's +Inf bucket is the
+ * process's number of coarse observations. */
+static int take_histogram(const struct reader *r, const struct sample *s, const char *arm,
+                          struct bucket_run *run)
+{
+	static const char *const latencies[KWS_NKINDS] = {
+		[KWS_WAIT] = "keepwarm_request_wait_seconds_bucket",
+		[KWS_REQUEST_ONLY] = "keepwarm_request_duration_seconds_bucket",
+	};
+	const char *dest;
+
+	if (need_label(r, s, "dest", &dest) < 0)
+		return -1;
+	struct kws_row *row = kws_row(r->set, arm, dest);
+	for (int k = 0; k < KWS_NKINDS; k++) {
+		if (strcmp(s->name, latencies[k]))
+			continue;
+		int i = take_bucket(r, s, run, &row->latency[k]);
+		if (i == KWS_NBOUNDS - 1)
+			kws_proc_dest(proc_of(r, s, arm), row->dest)->coarse[k] += s->value;
+		return i < 0 ? -1 : 0;
+	}
+	return take_bucket(r, s, run, &row->idle) < 0 ? -1 : 0;
+}
+
+/* keepwarm_process_*: start time, run time, exited. */
+static void take_process(const struct reader *r, const struct sample *s, const char *arm)
+{
+	struct kws_proc *p = proc_of(r, s, arm);
+
+	if (!strcmp(s->name, "keepwarm_process_start_time_seconds")) {
+		p->start_time = s->value;
+		p->has_start = true;
+	} else if (!strcmp(s->name, "keepwarm_process_run_seconds")) {
+		p->run_seconds = s->value;
+		p->has_run = true;
+	} else {
+		p->exited = s->value != 0;
+		p->has_exited = true;
+	}
+}
+
+/* Add one keepwarm_* sample to the set; other metrics, and keepwarm_
+ * families this version does not know, are left alone. */
 static int take_sample(const struct reader *r, const struct sample *s, struct bucket_run *run)
 {
 	const char *arm = label(s, "arm"), *dest, *what;
@@ -231,6 +310,7 @@ static int take_sample(const struct reader *r, const struct sample *s, struct bu
 		arm = "";
 	if (!strcmp(s->name, "keepwarm_info")) {
 		kws_arm(r->set, arm)->processes++;
+		proc_of(r, s, arm);
 	} else if (!strcmp(s->name, "keepwarm_events_total")) {
 		if (need_label(r, s, "event", &what) < 0)
 			return -1;
@@ -240,7 +320,11 @@ static int take_sample(const struct reader *r, const struct sample *s, struct bu
 	} else if (!strcmp(s->name, "keepwarm_requests_total")) {
 		if (need_label(r, s, "dest", &dest) < 0)
 			return -1;
-		kws_row(r->set, arm, dest)->requests += s->value;
+		struct kws_row *row = kws_row(r->set, arm, dest);
+		struct kws_proc *p = proc_of(r, s, arm);
+		row->requests += s->value;
+		p->requests += s->value;
+		kws_proc_dest(p, row->dest)->requests += s->value;
 	} else if (!strcmp(s->name, "keepwarm_connections_total")) {
 		if (need_label(r, s, "dest", &dest) < 0 || need_label(r, s, "how", &what) < 0)
 			return -1;
@@ -249,14 +333,34 @@ static int take_sample(const struct reader *r, const struct sample *s, struct bu
 			row->dialed += s->value;
 		else if (!strcmp(what, "reused"))
 			row->reused += s->value;
-	} else if (!strcmp(s->name, "keepwarm_request_duration_seconds_bucket") ||
+	} else if (!strcmp(s->name, "keepwarm_request_fine_total")) {
+		return take_fine(r, s, arm);
+	} else if (!strcmp(s->name, "keepwarm_request_wait_seconds_bucket") ||
+	           !strcmp(s->name, "keepwarm_request_duration_seconds_bucket") ||
 	           !strcmp(s->name, "keepwarm_idle_seconds_bucket")) {
-		if (need_label(r, s, "dest", &dest) < 0)
-			return -1;
-		struct kws_row *row = kws_row(r->set, arm, dest);
-		return take_bucket(r, s, run, s->name[9] == 'r' ? &row->latency : &row->idle);
+		return take_histogram(r, s, arm, run);
+	} else if (!strcmp(s->name, "keepwarm_process_start_time_seconds") ||
+	           !strcmp(s->name, "keepwarm_process_run_seconds") ||
+	           !strcmp(s->name, "keepwarm_process_exited")) {
+		take_process(r, s, arm);
 	}
 	return 0;
+}
+
+/* A latency a process of this file has only in coarse buckets (a file from
+ * before the fine buckets) marks its row: quantiles there interpolate. */
+static void mark_coarse_only(const struct reader *r)
+{
+	struct kws_set *set = r->set;
+
+	for (size_t i = r->first_proc; i < set->nprocs; i++) {
+		const struct kws_proc *p = &set->procs[i];
+		for (size_t d = 0; d < p->ndests; d++)
+			for (int k = 0; k < KWS_NKINDS; k++)
+				if (p->dests[d].coarse[k] > 0 && kws_sparse_total(&p->dests[d].fine[k]) == 0)
+					kws_row(set, p->arm, p->dests[d].dest)->latency[k].coarse_only +=
+						p->dests[d].coarse[k];
+	}
 }
 
 /* "# HELP name text", "# TYPE name type"; any other # line is a comment. */
@@ -294,7 +398,8 @@ static int read_stats(struct reader *r, FILE *f, char **buf, size_t *cap)
 	struct sample s;
 	int rc = 0;
 
-	r->set->stats_files++;
+	r->file = ++r->set->stats_files;
+	r->first_proc = r->set->nprocs;
 	for (r->line = 1; rc == 0 && getline(buf, cap, f) >= 0; r->line++) {
 		char *line = *buf;
 		line[strcspn(line, "\n")] = '\0';
@@ -309,6 +414,8 @@ static int read_stats(struct reader *r, FILE *f, char **buf, size_t *cap)
 		r->line--; /* the last line read */
 		rc = end_bucket_run(r, &run);
 	}
+	if (rc == 0)
+		mark_coarse_only(r);
 	free(run.key);
 	return rc;
 }
@@ -339,7 +446,7 @@ static enum file_kind classify(FILE *f, char **buf, size_t *cap, unsigned long *
 
 static int read_file(struct kws_set *set, const char *path, enum kws_accept accept)
 {
-	struct reader r = { path, 0, set };
+	struct reader r = { .path = path, .set = set };
 	char *buf = NULL;
 	size_t cap = 0;
 	int rc;

@@ -13,6 +13,8 @@ struct reader {
 	const char     *path;
 	unsigned long   line;       /* the line being read, from 1 */
 	struct kws_set *set;
+	size_t          file;       /* number of this stats file in the set */
+	size_t          first_proc; /* its first process in set->procs */
 };
 
 /* Read the trace log f (at its start) into r->set, buf and cap being

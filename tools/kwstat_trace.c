@@ -1,6 +1,6 @@
 /* kwstat_trace.c - read keepwarm trace logs (docs/formats.md, "Trace
- * (logfmt)") into a kws_set: requests per period of use, connections and
- * idle times. */
+ * (logfmt)") into a kws_set: requests per period of use, connections, idle
+ * times and the latencies of request lines. */
 #include "kwstat_reader.h"
 
 #include <ctype.h>
@@ -86,6 +86,7 @@ struct trace_state {
 struct trace_line {
 	const char *event, *dest, *arm, *reason;
 	long        pid, fd, idle_ms, requests; /* -1 when absent */
+	double      ms, request_ms;             /* -1 when absent */
 };
 
 /* "2026-11-24T02:39:07.123Z" */
@@ -109,6 +110,19 @@ static int number_field(const struct reader *r, const char *key, const char *val
 	return 0;
 }
 
+/* Milliseconds as the library writes them: "21.870" (any number of
+ * decimals, or none). */
+static int millis_field(const struct reader *r, const char *key, const char *value, double *out)
+{
+	size_t whole = strspn(value, "0123456789");
+	const char *rest = value + whole;
+
+	if (!whole || whole > 12 || (*rest && (*rest != '.' || !all_digits(rest + 1))))
+		return bad(r, "%s=%s is not a number of milliseconds like 21.870", key, value);
+	*out = strtod(value, NULL);
+	return 0;
+}
+
 /* Split a logfmt line in place; the first three fields must be ts, pid,
  * event, in that order, as the library writes them. */
 static int parse_trace_line(const struct reader *r, char *line, struct trace_line *t)
@@ -117,7 +131,8 @@ static int parse_trace_line(const struct reader *r, char *line, struct trace_lin
 	char *save = NULL, *field;
 	unsigned n = 0;
 
-	*t = (struct trace_line){ .pid = -1, .fd = -1, .idle_ms = -1, .requests = -1 };
+	*t = (struct trace_line){ .pid = -1, .fd = -1, .idle_ms = -1, .requests = -1, .ms = -1,
+	                          .request_ms = -1 };
 	if (strstr(line, "  ") || line[0] == ' ' || (*line && line[strlen(line) - 1] == ' '))
 		return bad(r, "fields must be separated by exactly one space");
 	for (field = strtok_r(line, " ", &save); field; field = strtok_r(NULL, " ", &save), n++) {
@@ -147,6 +162,12 @@ static int parse_trace_line(const struct reader *r, char *line, struct trace_lin
 		} else if (!strcmp(key, "requests")) {
 			if (number_field(r, key, value, &t->requests) < 0)
 				return -1;
+		} else if (!strcmp(key, "ms")) {
+			if (millis_field(r, key, value, &t->ms) < 0)
+				return -1;
+		} else if (!strcmp(key, "request_ms")) {
+			if (millis_field(r, key, value, &t->request_ms) < 0)
+				return -1;
 		} else if (!strcmp(key, "dest")) {
 			t->dest = value;
 		} else if (!strcmp(key, "arm")) {
@@ -167,12 +188,13 @@ static const char *arm_of(struct kws_set *set, struct trace_state *st, long pid)
 	return idx ? set->arms[*idx].name : "on";
 }
 
-/* Requests are not traced one by one: the library reports on park, discard
- * and let-go how many requests a connection has served in all, and on reuse
- * how many it had served when parked. So the requests of one period of use
- * (dial or reuse, then park or let go, on one pid and fd) are the end count
- * less the start count. A period whose start is not in the trace (a fork
- * child closing what it inherited) is not counted. */
+/* Requests are counted by period of use: the library reports on park,
+ * discard and let-go how many requests a connection has served in all, and
+ * on reuse how many it had served when parked. So the requests of one period
+ * of use (dial or reuse, then park or let go, on one pid and fd) are the end
+ * count less the start count. A period whose start is not in the trace (a
+ * fork child closing what it inherited) is not counted. The request line of
+ * each request gives its latencies, not a count: older traces have none. */
 static void trace_account(struct kws_set *set, struct trace_state *st, const struct trace_line *t)
 {
 	uint64_t conn = (uint64_t)t->pid << 32 | (uint32_t)t->fd;
@@ -187,7 +209,12 @@ static void trace_account(struct kws_set *set, struct trace_state *st, const str
 	if (!t->dest)
 		return;
 	struct kws_row *row = kws_row(set, arm_of(set, st, t->pid), t->dest);
-	if (!strcmp(e, "dial")) {
+	if (!strcmp(e, "request")) {
+		if (t->ms >= 0)
+			kws_hist_observe(&row->latency[KWS_WAIT], t->ms / 1000.0);
+		if (t->request_ms >= 0)
+			kws_hist_observe(&row->latency[KWS_REQUEST_ONLY], t->request_ms / 1000.0);
+	} else if (!strcmp(e, "dial")) {
 		row->dialed++;
 		if (t->fd >= 0)
 			map_put(&st->in_use, conn, 0);

@@ -144,25 +144,36 @@ expect_eq "keepwarm --off -- blocking --requests 10: 10 connections (exit $RC)" 
 
 run "$KS" --version
 expect_eq "keepwarm-stat --version" "$(cat "$TMP/out")" "keepwarm-stat 0.1.0"
+run "$KS" --help
+grep -q 'req-p50' "$TMP/out" && pass "keepwarm-stat --help names req-p50" \
+	|| fail "keepwarm-stat --help: $(cat "$TMP/out")"
 
+# summary: lat columns are the wait, req-p50 the request alone.
 run "$KS" summary "$FIX/trace.log"
 [ "$RC" -eq 0 ] || fail "summary trace.log: exit $RC $(cat "$TMP/err")"
-expect_row "trace: off arm row" "127.0.0.1:8080 off 1 1 0 0.000 - - - - - -"
-expect_row "trace: on arm row (requests per period, nearest-rank idle)" \
-	"127.0.0.1:8080 on 11 3 5 0.625 20ms 100ms 100ms - - -"
-expect_row "trace: not-HTTP destination" "[::1]:9090 on 0 1 0 0.000 - - - - - -"
-expect_row "trace: total" "total - 12 5 5 0.500 20ms 100ms 100ms - - -"
+expect_row "trace: off arm row (request line: one exact sample)" \
+	"127.0.0.1:8080 off 1 1 0 0.000 - - - 2.65ms 2.65ms 2.65ms 1.3ms"
+expect_row "trace: on arm row (requests per period, not per request line; nearest rank)" \
+	"127.0.0.1:8080 on 11 3 5 0.625 20ms 100ms 100ms 2.48ms 4.21ms 5.32ms 2.21ms"
+expect_row "trace: not-HTTP destination" "[::1]:9090 on 0 1 0 0.000 - - - - - - -"
+expect_row "trace: total" "total - 12 5 5 0.500 20ms 100ms 100ms 2.48ms 4.21ms 5.32ms 2.13ms"
 
 run "$KS" summary "$FIX/stats-on.prom"
 [ "$RC" -eq 0 ] || fail "summary stats-on.prom: exit $RC $(cat "$TMP/err")"
-expect_row "stats: histogram_quantile interpolation" \
-	"127.0.0.1:8080 21 1 20 0.952 29.2ms 87.5ms 220ms 1.75ms 9.5ms 23.4ms"
-expect_row "stats: no idle data" "[::1]:9090 3 3 0 0.000 - - - 175ms 850ms 985ms"
-expect_row "stats: total merges histograms" "total 24 4 20 0.833 29.2ms 87.5ms 220ms 2ms 80ms 880ms"
+expect_row "stats: fine-bucket quantiles, interpolated idle" \
+	"127.0.0.1:8080 21 1 20 0.952 29.2ms 87.5ms 220ms 1.51ms 7.16ms 17ms 1.51ms"
+expect_row "stats: no idle data" "[::1]:9090 3 3 0 0.000 - - - 162ms 648ms 648ms 162ms"
+expect_row "stats: total merges fine buckets" "total 24 4 20 0.833 29.2ms 87.5ms 220ms 1.79ms 68.2ms 648ms 1.79ms"
+
+run "$KS" summary "$FIX/coarse-only/stats-on.prom"
+expect_row "older stats file: no wait (lat -), req-p50 interpolated" \
+	"127.0.0.1:8080 21 1 20 0.952 29.2ms 87.5ms 220ms - - - 1.75ms"
+expect_row "older stats file: second destination" "[::1]:9090 3 3 0 0.000 - - - - - - 175ms"
+expect_row "older stats file: total" "total 24 4 20 0.833 29.2ms 87.5ms 220ms - - - 2ms"
 
 run "$KS" summary "$FIX/stats-off.prom" "$FIX/trace.log"
-expect_row "mixed stats and trace: off arm rows added up" \
-	"127.0.0.1:8080 off 22 22 0 0.000 - - - 4.82ms 24.5ms 47.4ms"
+expect_row "mixed stats and trace: off arm rows added up, samples in fine buckets" \
+	"127.0.0.1:8080 off 22 22 0 0.000 - - - 5.07ms 14.3ms 34.1ms 3.58ms"
 
 run "$KS" compare "$FIX/stats-off.prom" "$FIX/stats-on.prom" --plot "$TMP/fixtures.svg"
 [ "$RC" -eq 0 ] || fail "compare fixtures: exit $RC $(cat "$TMP/err")"
@@ -171,9 +182,9 @@ expect_row "compare: requests" "requests 21 24 +3 +14.3%"
 expect_row "compare: connections" "connections 21 4 -17 -81.0%"
 expect_row "compare: connections/request" "connections/request 1.000 0.167 -0.833 -83.3%"
 expect_row "compare: reuse ratio" "reuse ratio 0.000 0.833 +0.833 -"
-expect_row "compare: latency p50" "latency p50 4.82ms 2ms -2.82ms -58.5%"
-expect_row "compare: latency p90" "latency p90 24.5ms 80ms +55.5ms +226.5%"
-expect_row "compare: latency p99" "latency p99 47.4ms 880ms +833ms +1757.5%"
+expect_row "compare: latency p50 (the wait, fine buckets)" "latency p50 5.07ms 1.79ms -3.27ms -64.6%"
+expect_row "compare: latency p90" "latency p90 14.3ms 68.2ms +53.8ms +375.7%"
+expect_row "compare: latency p99" "latency p99 34.1ms 648ms +614ms +1802.7%"
 expect_row "compare: errors" "errors 2 1 -1 -50.0%"
 svg_ok() { # FILE: well-formed XML with both arms in the legend and labelled axes
 	python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$1" 2>/dev/null &&
@@ -190,7 +201,8 @@ run "$KS" compare --by-arm "$TMP/both"
 expect_row "compare --by-arm splits one directory by arm" "connections 21 4 -17 -81.0%"
 
 for f in "bad-value.prom:7" "bad-line.prom:4" "bad-label.prom:2" "bad-buckets.prom:5" \
-         "short-histogram.prom:5" "no-pid.log:2" "bad-idle.log:4" "bucket-after-inf.prom:17"; do
+         "short-histogram.prom:5" "no-pid.log:2" "bad-idle.log:4" "bucket-after-inf.prom:17" \
+         "bad-fine-bucket.prom:3" "bad-fine-fraction.prom:2" "bad-ms.log:4" "bad-request-ms.log:3"; do
 	file=$FIX/malformed/${f%%:*}
 	run "$KS" summary "$file"
 	if [ "$RC" -eq 1 ] && head -n 1 "$TMP/err" | grep -qF "$file:${f#*:}: "; then
