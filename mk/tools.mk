@@ -7,7 +7,7 @@ DESTDIR ?=
 
 TOOLS = $(BUILD)/keepwarm $(BUILD)/keepwarm-stat
 KWSTAT_SRCS = tools/keepwarm-stat.c tools/kwstat_input.c tools/kwstat_trace.c tools/kwstat_data.c \
-              tools/kwstat_plot.c
+              tools/kwstat_boot.c tools/kwstat_plot.c
 
 .PHONY: tools install uninstall
 tools: $(TOOLS)

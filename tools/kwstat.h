@@ -1,10 +1,12 @@
 /* kwstat.h - keepwarm-stat's data model: what the trace logs and stats files
  * of docs/formats.md say, summed by A/B arm and destination, and kept per
- * process.
+ * process for the bootstrap.
  *
  * kwstat_input.c and kwstat_trace.c fill a kws_set from files;
- * kwstat_data.c holds the tables and the quantiles; keepwarm-stat.c prints
- * tables from them; kwstat_plot.c draws latency distributions as SVG. */
+ * kwstat_data.c holds the tables and the quantiles; kwstat_boot.c resamples
+ * two sides into intervals;
+ * keepwarm-stat.c prints tables from it all; kwstat_plot.c draws latency
+ * distributions as SVG. */
 #ifndef KWSTAT_H
 #define KWSTAT_H
 
@@ -171,6 +173,45 @@ double kws_fine_quantile(const double fine[KWS_NFINE], double q);
  * q*n, the first bucket starting at 0, the largest finite bound when the
  * rank falls in +Inf. */
 double kws_quantile(const struct kws_hist *h, double q);
+
+/* One side of a comparison: the rows and processes of set, only those of
+ * arm and of dest when they are set. */
+struct kws_scope {
+	const struct kws_set *set;
+	const char           *arm;  /* NULL: every arm */
+	const char           *dest; /* NULL: every destination */
+};
+
+/* Whether a row, an arm (by name) or a process's destination is in scope. */
+bool kws_scope_row(const struct kws_scope *s, const struct kws_row *r);
+bool kws_scope_arm(const struct kws_scope *s, const char *arm);
+bool kws_scope_dest(const struct kws_scope *s, const char *dest);
+
+/* The latency of kind of every row in scope, merged into out (zeroed first;
+ * free it with kws_hist_free). */
+void kws_scope_latency(const struct kws_scope *s, enum kws_kind kind, struct kws_hist *out);
+
+/* A 95% interval of the change B/A - 1; both NaN when there is none. */
+struct kws_interval {
+	double lo, hi;
+};
+
+#define KWS_MAX_QUANTILES 4
+#define KWS_RESAMPLES 1000
+
+/* Intervals of a comparison of side[0] (A) with side[1] (B). */
+struct kws_boot {
+	struct kws_interval latency[KWS_NKINDS][KWS_MAX_QUANTILES];
+	struct kws_interval job;     /* NaN with a destination in scope */
+	bool                by_process[2]; /* how each side was redrawn */
+};
+
+/* Percentile bootstrap of the changes of the nq (<= KWS_MAX_QUANTILES)
+ * quantiles q[] of both latencies and of the job time (docs/formats.md,
+ * "How keepwarm-stat compare reads the arms"): KWS_RESAMPLES resamples from
+ * a fixed seed, so the same input always gives the same intervals. */
+void kws_bootstrap(const struct kws_scope side[2], const double q[], size_t nq,
+                   struct kws_boot *out);
 
 /* Draw each arm's latency distribution (cumulative fraction of requests
  * against latency on a log axis) as an SVG document. names[i] labels

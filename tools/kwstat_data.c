@@ -315,3 +315,28 @@ double kws_quantile(const struct kws_hist *h, double q)
 	kws_hist_fine(h, fine);
 	return kws_fine_quantile(fine, q);
 }
+
+/* ------------------------------------------------------------------ scopes */
+
+bool kws_scope_arm(const struct kws_scope *s, const char *arm)
+{
+	return !s->arm || !strcmp(s->arm, arm);
+}
+
+bool kws_scope_dest(const struct kws_scope *s, const char *dest)
+{
+	return !s->dest || !strcmp(s->dest, dest);
+}
+
+bool kws_scope_row(const struct kws_scope *s, const struct kws_row *r)
+{
+	return kws_scope_arm(s, r->arm) && kws_scope_dest(s, r->dest);
+}
+
+void kws_scope_latency(const struct kws_scope *s, enum kws_kind kind, struct kws_hist *out)
+{
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < s->set->nrows; i++)
+		if (kws_scope_row(s, &s->set->rows[i]))
+			kws_hist_merge(out, &s->set->rows[i].latency[kind]);
+}
