@@ -2,7 +2,7 @@
  * the two arms of an A/B run.
  *
  *   keepwarm-stat summary FILE...
- *   keepwarm-stat compare [--plot OUT.svg] A B
+ *   keepwarm-stat compare [--by-dest] [--plot OUT.svg] A B
  *
  * Exit status: 0, 1 for unreadable or malformed input, 2 for usage errors. */
 #include "kwstat.h"
@@ -22,9 +22,9 @@ static const double quantiles[] = { 0.5, 0.9, 0.99 };
 static void usage(FILE *out)
 {
 	fputs("usage: keepwarm-stat summary FILE...\n"
-	      "       keepwarm-stat compare [--plot OUT.svg] A B\n"
-	      "       keepwarm-stat compare [--plot OUT.svg] --a PATH... --b PATH...\n"
-	      "       keepwarm-stat compare [--plot OUT.svg] --by-arm PATH...\n"
+	      "       keepwarm-stat compare [--by-dest] [--plot OUT.svg] A B\n"
+	      "       keepwarm-stat compare [--by-dest] [--plot OUT.svg] --a PATH... --b PATH...\n"
+	      "       keepwarm-stat compare [--by-dest] [--plot OUT.svg] --by-arm PATH...\n"
 	      "       keepwarm-stat --help | --version\n\n"
 	      "summary: per destination, from trace logs and stats files in any mix:\n"
 	      "  requests, connections dialed and reused, reuse ratio, idle time and\n"
@@ -37,8 +37,9 @@ static void usage(FILE *out)
 	      "  time of the processes added up) with B-A, the change B/A-1 and its 95%\n"
 	      "  bootstrap interval, then request-only latency, processes, requests,\n"
 	      "  connections, reuse and errors, then warnings about what is too thin to\n"
-	      "  tell. --plot draws both sides' request-only latency distributions as\n"
-	      "  SVG.\n",
+	      "  tell. --by-dest repeats the latency and connection lines for every\n"
+	      "  destination. --plot draws both sides' request-only latency\n"
+	      "  distributions as SVG.\n",
 	      out);
 }
 
@@ -326,6 +327,52 @@ static void compare_table(const struct side s[2], bool show_files, int width)
 	             NULL);
 }
 
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* For every destination either side used (sorted): its latency, request
+ * and connection lines. */
+static void dest_tables(const struct side whole[2], int width)
+{
+	size_t n = 0, cap = whole[0].scope.set->nrows + whole[1].scope.set->nrows;
+	const char **dests = calloc(cap ? cap : 1, sizeof *dests);
+
+	if (!dests) {
+		perror("keepwarm-stat");
+		exit(EXIT_INPUT);
+	}
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < whole[s].scope.set->nrows; i++)
+			if (kws_scope_row(&whole[s].scope, &whole[s].scope.set->rows[i]))
+				dests[n++] = whole[s].scope.set->rows[i].dest;
+	qsort(dests, n, sizeof *dests, by_string);
+	for (size_t i = 0; i < n; i++) {
+		if (i && !strcmp(dests[i], dests[i - 1]))
+			continue;
+		struct side s[2] = { { .scope = whole[0].scope }, { .scope = whole[1].scope } };
+		struct kws_boot boot;
+		for (int k = 0; k < 2; k++) {
+			memcpy(s[k].label, whole[k].label, sizeof s[k].label);
+			s[k].scope.dest = dests[i];
+			measure_side(&s[k]);
+		}
+		const struct kws_scope scopes[2] = { s[0].scope, s[1].scope };
+		kws_bootstrap(scopes, quantiles, NQUANTILES, &boot);
+		printf("destination %s\n", dests[i]);
+		latency_lines("latency", s, KWS_WAIT, &boot, width);
+		latency_lines("request-only", s, KWS_REQUEST_ONLY, &boot, width);
+		compare_line("requests", COUNT, s[0].requests, s[1].requests, true, width, NULL);
+		compare_line("connections", COUNT, s[0].dialed, s[1].dialed, true, width, NULL);
+		compare_line("reuse ratio", RATIO, ratio(s[0].reused, s[0].dialed + s[0].reused),
+		             ratio(s[1].reused, s[1].dialed + s[1].reused), true, width, NULL);
+		free_side(&s[0]);
+		free_side(&s[1]);
+	}
+	free(dests);
+}
+
 /* "p90 and p99" from the quantiles an arm is too thin for. */
 static void thin_quantile_warning(const struct side *s)
 {
@@ -415,12 +462,13 @@ static int cmd_compare(int argc, char **argv)
 		{ "a", required_argument, NULL, 'a' },
 		{ "b", required_argument, NULL, 'b' },
 		{ "by-arm", no_argument, NULL, 'r' },
+		{ "by-dest", no_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *plot = NULL;
 	char **paths[2];
 	size_t npaths[2] = { 0, 0 };
-	bool by_arm = false;
+	bool by_arm = false, by_dest = false;
 	struct kws_set sets[2] = { { 0 }, { 0 } };
 	struct side sides[2] = { { .label = "A" }, { .label = "B" } };
 	int opt, rc = 0;
@@ -440,6 +488,8 @@ static int cmd_compare(int argc, char **argv)
 			paths[opt - 'a'][npaths[opt - 'a']++] = optarg;
 		else if (opt == 'r')
 			by_arm = true;
+		else if (opt == 'd')
+			by_dest = true;
 		else
 			usage_error(opt == ':' ? "an option of compare needs a value"
 			                       : "unknown option to compare");
@@ -478,6 +528,8 @@ static int cmd_compare(int argc, char **argv)
 			if ((int)strlen(sides[s].label) + 2 > width)
 				width = (int)strlen(sides[s].label) + 2;
 		compare_table(sides, !by_arm, width);
+		if (by_dest)
+			dest_tables(sides, width);
 		warnings(sides);
 	}
 	if (rc == 0 && plot && plot_sides(plot, sides) < 0)

@@ -167,12 +167,18 @@ expect_interval() {
 	esac
 	if [ "$ok" -eq 0 ]; then pass "$1 ($2: ${iv/ /..})"; else fail "$1: interval '$iv' of '$2', expected $3"; fi
 }
+# keep_block HEADING: narrow $TMP/out to one --by-dest block (its heading to the next one).
+keep_block() {
+	awk -v h="$1" '$0 == h { on = 1; next } on && (/^destination / || /^warning: /) { on = 0 } on' \
+		"$TMP/out" >"$TMP/block"
+	cp "$TMP/block" "$TMP/out"
+}
 warnings_of() { grep '^warning: ' "$TMP/out"; }
 
 run "$KS" --version
 expect_eq "keepwarm-stat --version" "$(cat "$TMP/out")" "keepwarm-stat 0.1.0"
 run "$KS" --help
-grep -q 'req-p50' "$TMP/out" && pass "keepwarm-stat --help names req-p50" \
+grep -q -- '--by-dest' "$TMP/out" && grep -q 'req-p50' "$TMP/out" && pass "keepwarm-stat --help names --by-dest and req-p50" \
 	|| fail "keepwarm-stat --help: $(cat "$TMP/out")"
 
 # summary: lat columns are the wait, req-p50 the request alone.
@@ -244,6 +250,29 @@ cp "$FIX/stats-on.prom" "$FIX/stats-off.prom" "$TMP/both/"
 run "$KS" compare --by-arm "$TMP/both"
 expect_row "compare --by-arm splits one directory by arm" "connections 21 4 -17 -81.0%"
 expect_line "compare --by-arm: latency" "latency p50 5.07ms 1.79ms -3.27ms -64.6%"
+
+# --by-dest: a block per destination, sorted.
+run "$KS" compare --by-dest "$FIX/stats-off.prom" "$FIX/stats-on.prom"
+expect_eq "compare --by-dest: one heading per destination, sorted" \
+	"$(grep '^destination ' "$TMP/out" | tr '\n' '|')" "destination 127.0.0.1:8080|destination [::1]:9090|"
+expect_line "compare --by-dest: the main table stays" "latency p50 5.07ms 1.79ms -3.27ms -64.6%"
+cp "$TMP/out" "$TMP/by-dest.out"
+keep_block "destination 127.0.0.1:8080"
+expect_line "--by-dest 127.0.0.1:8080: latency p50" "latency p50 5.07ms 1.51ms -3.56ms -70.3%"
+expect_line "--by-dest 127.0.0.1:8080: latency p90" "latency p90 14.3ms 7.16ms -7.16ms -50.0%"
+expect_line "--by-dest 127.0.0.1:8080: latency p99" "latency p99 34.1ms 17ms -17ms -50.0%"
+expect_line "--by-dest 127.0.0.1:8080: request-only p50" "request-only p50 3.58ms 1.51ms -2.08ms -58.0%"
+expect_row "--by-dest 127.0.0.1:8080: requests" "requests 21 21 +0 +0.0%"
+expect_row "--by-dest 127.0.0.1:8080: connections" "connections 21 1 -20 -95.2%"
+expect_row "--by-dest 127.0.0.1:8080: reuse ratio" "reuse ratio 0.000 0.952 +0.952 -"
+expect_interval "--by-dest 127.0.0.1:8080: p50 interval holds its change" "latency p50" "contains -70.3"
+expect_eq "--by-dest: a block has no job time, files or processes" \
+	"$(grep -cE '^(job time|stats files|processes) ' "$TMP/out")" 0
+cp "$TMP/by-dest.out" "$TMP/out"
+keep_block "destination [::1]:9090"
+expect_row "--by-dest [::1]:9090: A never went there" "latency p50 - 162ms - - -"
+expect_row "--by-dest [::1]:9090: request-only p90" "request-only p90 - 648ms - - -"
+expect_row "--by-dest [::1]:9090: requests" "requests 0 3 +3 -"
 
 # A side compared with itself: both redrawn independently, every interval holds 0.
 run "$KS" compare "$FIX/stats-off.prom" "$FIX/stats-off.prom"
