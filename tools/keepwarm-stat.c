@@ -38,8 +38,7 @@ static void usage(FILE *out)
 	      "  bootstrap interval, then request-only latency, processes, requests,\n"
 	      "  connections, reuse and errors, then warnings about what is too thin to\n"
 	      "  tell. --by-dest repeats the latency and connection lines for every\n"
-	      "  destination. --plot draws both sides' request-only latency\n"
-	      "  distributions as SVG.\n",
+	      "  destination. --plot draws both sides' latency distributions as SVG.\n",
 	      out);
 }
 
@@ -442,12 +441,19 @@ static void warnings(const struct side s[2])
 
 static int plot_sides(const char *path, const struct side s[2])
 {
-	const char *names[2] = { s[0].label, s[1].label };
-	const struct kws_hist *hists[2] = { &s[0].latency[KWS_REQUEST_ONLY],
-	                                    &s[1].latency[KWS_REQUEST_ONLY] };
-	FILE *out = fopen(path, "w");
-	int failed = !out || kws_plot_svg(out, "keepwarm: request latency", names, hists, 2) < 0;
+	char names[2][96];
+	struct kws_curve curves[4];
+	size_t n = 0;
 
+	for (int i = 0; i < 2; i++)
+		curves[n++] = (struct kws_curve){ s[i].label, &s[i].latency[KWS_WAIT], (size_t)i, false };
+	for (int i = 0; i < 2; i++) {
+		snprintf(names[i], sizeof names[i], "%s request only", s[i].label);
+		curves[n++] = (struct kws_curve){ names[i], &s[i].latency[KWS_REQUEST_ONLY], (size_t)i,
+		                                  true };
+	}
+	FILE *out = fopen(path, "w");
+	int failed = !out || kws_plot_svg(out, "keepwarm: latency the program waited", curves, n) < 0;
 	if ((out && fclose(out) != 0) || failed) {
 		perror(path);
 		return -1;

@@ -2,9 +2,8 @@
  * of docs/formats.md say, summed by A/B arm and destination, and kept per
  * process for the bootstrap.
  *
- * kwstat_input.c and kwstat_trace.c fill a kws_set from files;
- * kwstat_data.c holds the tables and the quantiles; kwstat_boot.c resamples
- * two sides into intervals;
+ * kwstat_input.c fills a kws_set from files; kwstat_data.c holds the tables
+ * and the quantiles; kwstat_boot.c resamples two sides into intervals;
  * keepwarm-stat.c prints tables from it all; kwstat_plot.c draws latency
  * distributions as SVG. */
 #ifndef KWSTAT_H
@@ -213,10 +212,18 @@ struct kws_boot {
 void kws_bootstrap(const struct kws_scope side[2], const double q[], size_t nq,
                    struct kws_boot *out);
 
-/* Draw each arm's latency distribution (cumulative fraction of requests
- * against latency on a log axis) as an SVG document. names[i] labels
- * hists[i] in the legend. Returns 0 or -1 with errno (from stdio). */
-int kws_plot_svg(FILE *out, const char *title, const char *const names[],
-                 const struct kws_hist *const hists[], size_t n);
+/* One curve of a plot. */
+struct kws_curve {
+	const char            *name;   /* legend text */
+	const struct kws_hist *hist;
+	size_t                 colour; /* the curves of one arm share one */
+	bool                   light;  /* paler and thinner (the request alone) */
+};
+
+/* Draw latency distributions (cumulative fraction of requests against
+ * latency on a log axis) as an SVG document: from fine buckets, the fraction
+ * at each bucket's upper bound; from coarse ones, as histogram_quantile
+ * interpolates. Returns 0 or -1 with errno (from stdio). */
+int kws_plot_svg(FILE *out, const char *title, const struct kws_curve curves[], size_t n);
 
 #endif

@@ -244,6 +244,13 @@ svg_ok "$TMP/fixtures.svg" && grep -q 'A (off): 21 requests' "$TMP/fixtures.svg"
 	grep -q 'B (on): 24 requests' "$TMP/fixtures.svg" &&
 	pass "compare --plot: SVG with axes and a legend naming the arms" ||
 	fail "compare --plot: $(head -c 300 "$TMP/fixtures.svg")"
+grep -q 'A (off) request only: 21 requests' "$TMP/fixtures.svg" &&
+	grep -q 'B (on) request only: 24 requests' "$TMP/fixtures.svg" &&
+	[ "$(grep -c '<polyline[^>]*stroke-opacity="0.45"' "$TMP/fixtures.svg")" -eq 2 ] &&
+	[ "$(grep -c '<polyline' "$TMP/fixtures.svg")" -eq 4 ] &&
+	grep -q '>10us<' "$TMP/fixtures.svg" && grep -q '>100s<' "$TMP/fixtures.svg" &&
+	pass "compare --plot: light request-only curves named in the legend, axis 10us to 100s" ||
+	fail "compare --plot: request-only curves: $(grep -c '<polyline' "$TMP/fixtures.svg") polylines"
 mkdir -p "$TMP/both"
 cp "$FIX/stats-on.prom" "$FIX/stats-off.prom" "$TMP/both/"
 : >"$TMP/both/stats-on.prom.tmp.99" # a file being written: skipped
