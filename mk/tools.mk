@@ -6,7 +6,8 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 TOOLS = $(BUILD)/keepwarm $(BUILD)/keepwarm-stat
-KWSTAT_SRCS = tools/keepwarm-stat.c tools/kwstat_input.c tools/kwstat_data.c tools/kwstat_plot.c
+KWSTAT_SRCS = tools/keepwarm-stat.c tools/kwstat_input.c tools/kwstat_trace.c tools/kwstat_data.c \
+              tools/kwstat_boot.c tools/kwstat_plot.c
 
 .PHONY: tools install uninstall
 tools: $(TOOLS)
@@ -19,7 +20,7 @@ $(BUILD)/keepwarm: tools/keepwarm.c $(BUILD)/shim/logic/config.o shim/logic/conf
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -Ishim $(LDFLAGS) -o $@ tools/keepwarm.c $(BUILD)/shim/logic/config.o
 
-$(BUILD)/keepwarm-stat: $(KWSTAT_SRCS) tools/kwstat.h
+$(BUILD)/keepwarm-stat: $(KWSTAT_SRCS) tools/kwstat.h tools/kwstat_reader.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $(KWSTAT_SRCS) -lm
 

@@ -2,7 +2,7 @@
  * the two arms of an A/B run.
  *
  *   keepwarm-stat summary FILE...
- *   keepwarm-stat compare [--plot OUT.svg] A B
+ *   keepwarm-stat compare [--by-dest] [--plot OUT.svg] A B
  *
  * Exit status: 0, 1 for unreadable or malformed input, 2 for usage errors. */
 #include "kwstat.h"
@@ -22,17 +22,23 @@ static const double quantiles[] = { 0.5, 0.9, 0.99 };
 static void usage(FILE *out)
 {
 	fputs("usage: keepwarm-stat summary FILE...\n"
-	      "       keepwarm-stat compare [--plot OUT.svg] A B\n"
-	      "       keepwarm-stat compare [--plot OUT.svg] --a PATH... --b PATH...\n"
-	      "       keepwarm-stat compare [--plot OUT.svg] --by-arm PATH...\n"
+	      "       keepwarm-stat compare [--by-dest] [--plot OUT.svg] A B\n"
+	      "       keepwarm-stat compare [--by-dest] [--plot OUT.svg] --a PATH... --b PATH...\n"
+	      "       keepwarm-stat compare [--by-dest] [--plot OUT.svg] --by-arm PATH...\n"
 	      "       keepwarm-stat --help | --version\n\n"
 	      "summary: per destination, from trace logs and stats files in any mix:\n"
 	      "  requests, connections dialed and reused, reuse ratio, idle time and\n"
-	      "  request latency percentiles (p50, p90, p99).\n"
+	      "  latency percentiles: lat-p50, -p90, -p99 of what the program waited\n"
+	      "  (from its connect() or first byte written), req-p50 of the request\n"
+	      "  alone (first byte written to last byte read).\n"
 	      "compare: two sides, each a stats file or a directory of them (or several\n"
 	      "  --a/--b paths; --by-arm splits the given paths by their arm label, off\n"
-	      "  against on), side by side with B-A differences. --plot draws both\n"
-	      "  latency distributions as SVG.\n",
+	      "  against on), side by side: latency p50/p90/p99 and job time (the run\n"
+	      "  time of the processes added up) with B-A, the change B/A-1 and its 95%\n"
+	      "  bootstrap interval, then request-only latency, processes, requests,\n"
+	      "  connections, reuse and errors, then warnings about what is too thin to\n"
+	      "  tell. --by-dest repeats the latency and connection lines for every\n"
+	      "  destination. --plot draws both sides' latency distributions as SVG.\n",
 	      out);
 }
 
@@ -78,6 +84,27 @@ static const char *fmt_ratio(char *buf, size_t size, double v)
 	return buf;
 }
 
+/* "+12.3%"; a change that rounds to nothing is "+0.0%", never "-0.0%". */
+static const char *fmt_percent(char *buf, size_t size, double percent)
+{
+	snprintf(buf, size, "%+.1f%%", percent);
+	if (!strcmp(buf, "-0.0%"))
+		snprintf(buf, size, "+0.0%%");
+	return buf;
+}
+
+/* "[-48.1%,-46.0%]", one token; "-" without an interval. */
+static const char *fmt_interval(char *buf, size_t size, struct kws_interval iv)
+{
+	char lo[16], hi[16];
+
+	if (isnan(iv.lo) || isnan(iv.hi))
+		return "-";
+	snprintf(buf, size, "[%s,%s]", fmt_percent(lo, sizeof lo, 100 * iv.lo),
+	         fmt_percent(hi, sizeof hi, 100 * iv.hi));
+	return buf;
+}
+
 static double ratio(double part, double whole)
 {
 	return whole > 0 ? part / whole : NAN;
@@ -105,8 +132,8 @@ static void print_row(const struct kws_row *r, int dest_width, bool show_arm)
 	for (size_t q = 0; q < NQUANTILES; q++)
 		printf(" %9s", fmt_seconds(b[4], 32, kws_quantile(&r->idle, quantiles[q])));
 	for (size_t q = 0; q < NQUANTILES; q++)
-		printf(" %9s", fmt_seconds(b[4], 32, kws_quantile(&r->latency, quantiles[q])));
-	putchar('\n');
+		printf(" %9s", fmt_seconds(b[4], 32, kws_quantile(&r->latency[KWS_WAIT], quantiles[q])));
+	printf(" %9s\n", fmt_seconds(b[4], 32, kws_quantile(&r->latency[KWS_REQUEST_ONLY], 0.5)));
 }
 
 static int cmd_summary(int argc, char **argv)
@@ -135,19 +162,21 @@ static int cmd_summary(int argc, char **argv)
 		total.requests += r->requests;
 		total.dialed += r->dialed;
 		total.reused += r->reused;
-		kws_hist_merge(&total.latency, &r->latency);
+		for (int k = 0; k < KWS_NKINDS; k++)
+			kws_hist_merge(&total.latency[k], &r->latency[k]);
 		kws_hist_merge(&total.idle, &r->idle);
 	}
-	printf("%-*s%s %9s %8s %8s %6s %9s %9s %9s %9s %9s %9s\n", dest_width, "destination",
+	printf("%-*s%s %9s %8s %8s %6s %9s %9s %9s %9s %9s %9s %9s\n", dest_width, "destination",
 	       show_arm ? " arm " : "", "requests", "dialed", "reused", "reuse", "idle-p50",
-	       "idle-p90", "idle-p99", "lat-p50", "lat-p90", "lat-p99");
+	       "idle-p90", "idle-p99", "lat-p50", "lat-p90", "lat-p99", "req-p50");
 	for (size_t i = 0; i < set.nrows; i++)
 		print_row(&set.rows[i], dest_width, show_arm);
 	if (set.nrows > 1)
 		print_row(&total, dest_width, show_arm);
 	if (set.nrows == 0)
 		puts("(no connection to any destination)");
-	kws_hist_free(&total.latency);
+	for (int k = 0; k < KWS_NKINDS; k++)
+		kws_hist_free(&total.latency[k]);
 	kws_hist_free(&total.idle);
 	kws_set_free(&set);
 	return 0;
@@ -155,31 +184,39 @@ static int cmd_summary(int argc, char **argv)
 
 /* -------------------------------------------------------------- compare */
 
+/* What one side of a comparison adds up to. */
 struct side {
-	char            label[64];
-	size_t          files, processes;
-	double          requests, dialed, reused;
-	double          events[KWS_NEVENTS];
-	struct kws_hist latency;
+	char             label[64];
+	struct kws_scope scope;
+	size_t           files, processes;     /* keepwarm_info lines */
+	size_t           records;              /* processes with any series */
+	size_t           with_run, not_exited; /* of those: with a run time; not exited */
+	double           requests, dialed, reused, job_seconds;
+	double           events[KWS_NEVENTS];
+	struct kws_hist  latency[KWS_NKINDS];
 };
 
-/* Add up the rows and arm totals of set, only those of arm when it is set. */
-static void sum_side(struct side *side, const struct kws_set *set, const char *arm)
+/* Add up the rows, arm totals and processes in the side's scope; label a
+ * side of a whole set by its arms ("A" becomes "A (off)"). */
+static void measure_side(struct side *side)
 {
+	const struct kws_scope *sc = &side->scope;
+	const struct kws_set *set = sc->set;
 	char arms[48] = "";
 
 	for (size_t i = 0; i < set->nrows; i++) {
 		const struct kws_row *r = &set->rows[i];
-		if (arm && strcmp(r->arm, arm))
+		if (!kws_scope_row(sc, r))
 			continue;
 		side->requests += r->requests;
 		side->dialed += r->dialed;
 		side->reused += r->reused;
-		kws_hist_merge(&side->latency, &r->latency);
 	}
+	for (int k = 0; k < KWS_NKINDS; k++)
+		kws_scope_latency(sc, (enum kws_kind)k, &side->latency[k]);
 	for (size_t i = 0; i < set->narms; i++) {
 		const struct kws_arm *a = &set->arms[i];
-		if (arm && strcmp(a->name, arm))
+		if (!kws_scope_arm(sc, a->name))
 			continue;
 		side->processes += a->processes;
 		for (int e = 0; e < KWS_NEVENTS; e++)
@@ -187,24 +224,45 @@ static void sum_side(struct side *side, const struct kws_set *set, const char *a
 		size_t len = strlen(arms);
 		snprintf(arms + len, sizeof arms - len, "%s%s", len ? "+" : "", a->name[0] ? a->name : "-");
 	}
+	for (size_t i = 0; i < set->nprocs; i++) {
+		const struct kws_proc *p = &set->procs[i];
+		if (!kws_scope_arm(sc, p->arm))
+			continue;
+		side->records++;
+		if (p->has_run) {
+			side->with_run++;
+			side->job_seconds += p->run_seconds;
+		}
+		side->not_exited += p->has_exited && !p->exited;
+	}
+	if (!side->with_run)
+		side->job_seconds = NAN;
 	side->files = set->stats_files;
-	if (arm)
-		snprintf(side->label, sizeof side->label, "%s", arm);
-	else if (arms[0]) { /* "A" becomes "A (off)" */
+	if (sc->dest) /* a destination of a side keeps the side's label */
+		return;
+	if (sc->arm)
+		snprintf(side->label, sizeof side->label, "%s", sc->arm);
+	else if (arms[0]) {
 		char letter = side->label[0];
 		snprintf(side->label, sizeof side->label, "%c (%s)", letter, arms);
 	}
 }
 
-/* One line of the comparison: both values, then B-A and its share of A. */
+static void free_side(struct side *side)
+{
+	for (int k = 0; k < KWS_NKINDS; k++)
+		kws_hist_free(&side->latency[k]);
+}
+
 enum value_kind { COUNT, RATIO, SECONDS };
 
+/* One line of the comparison: both values, then B-A and B/A-1, and the
+ * interval of the change when there is one to print (interval not NULL). */
 static void compare_line(const char *what, enum value_kind kind, double a, double b, bool diff,
-                         int width)
+                         int width, const struct kws_interval *interval)
 {
-	char va[32], vb[32], vd[40], tmp[32];
+	char va[32], vb[32], vd[40], tmp[32], pct[32], iv[48];
 	const char *sa, *sb, *sd = "", *sp = "";
-	char pct[32];
 
 	switch (kind) {
 	case COUNT:   sa = fmt_count(va, 32, a);   sb = fmt_count(vb, 32, b);   break;
@@ -220,13 +278,187 @@ static void compare_line(const char *what, enum value_kind kind, double a, doubl
 		else
 			snprintf(vd, sizeof vd, "%s%s", d < 0 ? "-" : "+", fmt_seconds(tmp, 32, fabs(d)));
 		sd = vd;
-		if (a != 0) {
-			snprintf(pct, sizeof pct, "%+.1f%%", 100 * d / a);
-			sp = pct;
-		} else
-			sp = "-";
+		sp = a != 0 ? fmt_percent(pct, sizeof pct, 100 * d / a) : "-";
+	} else if (diff)
+		sd = sp = "-";
+	printf("%-20s %*s %*s %*s %9s", what, width, sa, width, sb, width, sd, sp);
+	if (interval)
+		printf(" %s", fmt_interval(iv, sizeof iv, *interval));
+	putchar('\n');
+}
+
+/* "latency p50", "latency p90", ... of one kind, each with its interval. */
+static void latency_lines(const char *prefix, const struct side sides[2], enum kws_kind kind,
+                          const struct kws_boot *boot, int width)
+{
+	for (size_t q = 0; q < NQUANTILES; q++) {
+		char what[32];
+		snprintf(what, sizeof what, "%s p%g", prefix, quantiles[q] * 100);
+		compare_line(what, SECONDS, kws_quantile(&sides[0].latency[kind], quantiles[q]),
+		             kws_quantile(&sides[1].latency[kind], quantiles[q]), true, width,
+		             &boot->latency[kind][q]);
 	}
-	printf("%-20s %*s %*s %*s %9s\n", what, width, sa, width, sb, width, sd, sp);
+}
+
+static void compare_table(const struct side s[2], bool show_files, int width)
+{
+	struct kws_boot boot;
+	const struct kws_scope scopes[2] = { s[0].scope, s[1].scope };
+
+	kws_bootstrap(scopes, quantiles, NQUANTILES, &boot);
+	printf("%-20s %*s %*s %*s %9s %s\n", "", width, s[0].label, width, s[1].label, width, "B-A",
+	       "change", "95% interval");
+	latency_lines("latency", s, KWS_WAIT, &boot, width);
+	compare_line("job time", SECONDS, s[0].job_seconds, s[1].job_seconds, true, width, &boot.job);
+	latency_lines("request-only", s, KWS_REQUEST_ONLY, &boot, width);
+	if (show_files)
+		compare_line("stats files", COUNT, (double)s[0].files, (double)s[1].files, false, width,
+		             NULL);
+	compare_line("processes", COUNT, (double)s[0].processes, (double)s[1].processes, false, width,
+	             NULL);
+	compare_line("requests", COUNT, s[0].requests, s[1].requests, true, width, NULL);
+	compare_line("connections", COUNT, s[0].dialed, s[1].dialed, true, width, NULL);
+	compare_line("connections/request", RATIO, ratio(s[0].dialed, s[0].requests),
+	             ratio(s[1].dialed, s[1].requests), true, width, NULL);
+	compare_line("reuse ratio", RATIO, ratio(s[0].reused, s[0].dialed + s[0].reused),
+	             ratio(s[1].reused, s[1].dialed + s[1].reused), true, width, NULL);
+	compare_line("errors", COUNT, s[0].events[KWS_ERRORS], s[1].events[KWS_ERRORS], true, width,
+	             NULL);
+}
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* For every destination either side used (sorted): its latency, request
+ * and connection lines. */
+static void dest_tables(const struct side whole[2], int width)
+{
+	size_t n = 0, cap = whole[0].scope.set->nrows + whole[1].scope.set->nrows;
+	const char **dests = calloc(cap ? cap : 1, sizeof *dests);
+
+	if (!dests) {
+		perror("keepwarm-stat");
+		exit(EXIT_INPUT);
+	}
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < whole[s].scope.set->nrows; i++)
+			if (kws_scope_row(&whole[s].scope, &whole[s].scope.set->rows[i]))
+				dests[n++] = whole[s].scope.set->rows[i].dest;
+	qsort(dests, n, sizeof *dests, by_string);
+	for (size_t i = 0; i < n; i++) {
+		if (i && !strcmp(dests[i], dests[i - 1]))
+			continue;
+		struct side s[2] = { { .scope = whole[0].scope }, { .scope = whole[1].scope } };
+		struct kws_boot boot;
+		for (int k = 0; k < 2; k++) {
+			memcpy(s[k].label, whole[k].label, sizeof s[k].label);
+			s[k].scope.dest = dests[i];
+			measure_side(&s[k]);
+		}
+		const struct kws_scope scopes[2] = { s[0].scope, s[1].scope };
+		kws_bootstrap(scopes, quantiles, NQUANTILES, &boot);
+		printf("destination %s\n", dests[i]);
+		latency_lines("latency", s, KWS_WAIT, &boot, width);
+		latency_lines("request-only", s, KWS_REQUEST_ONLY, &boot, width);
+		compare_line("requests", COUNT, s[0].requests, s[1].requests, true, width, NULL);
+		compare_line("connections", COUNT, s[0].dialed, s[1].dialed, true, width, NULL);
+		compare_line("reuse ratio", RATIO, ratio(s[0].reused, s[0].dialed + s[0].reused),
+		             ratio(s[1].reused, s[1].dialed + s[1].reused), true, width, NULL);
+		free_side(&s[0]);
+		free_side(&s[1]);
+	}
+	free(dests);
+}
+
+/* "p90 and p99" from the quantiles an arm is too thin for. */
+static void thin_quantile_warning(const struct side *s)
+{
+	char list[64] = "", need[64] = "";
+	size_t n = 0;
+
+	for (size_t q = 0; q < NQUANTILES; q++) {
+		double needed = round(10 / (1 - quantiles[q]));
+		if (s->requests >= needed)
+			continue;
+		n++;
+		size_t len = strlen(list), nlen = strlen(need);
+		const char *sep = len == 0 ? "" : q + 1 == NQUANTILES ? " and " : ", ";
+		snprintf(list + len, sizeof list - len, "%sp%g", sep, quantiles[q] * 100);
+		snprintf(need + nlen, sizeof need - nlen, "%s%g", sep, needed);
+	}
+	if (n)
+		printf("warning: %s has %g requests: %s %s on fewer than 10 requests above %s "
+		       "(%s %s)\n", s->label, s->requests, list, n > 1 ? "rest" : "rests",
+		       n > 1 ? "them" : "it", n > 1 ? "they need" : "it needs", need);
+}
+
+static void side_warnings(const struct side *s)
+{
+	const struct kws_hist *wait = &s->latency[KWS_WAIT], *alone = &s->latency[KWS_REQUEST_ONLY];
+	bool fine = !kws_hist_coarse(wait) && !kws_hist_coarse(alone);
+	bool any_fine = false;
+
+	for (int i = 0; i < KWS_NFINE; i++)
+		any_fine |= wait->fine[i] > 0 || alone->fine[i] > 0;
+	if (!s->processes)
+		printf("warning: %s has no processes (no keepwarm_info line)\n", s->label);
+	if (!s->requests) {
+		printf("warning: %s has no requests\n", s->label);
+		return;
+	}
+	if (!any_fine)
+		printf("warning: %s has no fine buckets (stats files from an older keepwarm): its "
+		       "quantiles interpolate the coarse buckets, may be off by a whole bucket, and "
+		       "have no interval\n", s->label);
+	else if (!fine)
+		printf("warning: %s: some of its stats files have no fine buckets (from an older "
+		       "keepwarm): its quantiles interpolate the coarse buckets, may be off by a "
+		       "whole bucket, and have no interval\n", s->label);
+	if (kws_hist_total(wait) == 0 && kws_hist_total(alone) > 0)
+		printf("warning: %s has no wait latency (keepwarm_request_wait_seconds; stats files "
+		       "from an older keepwarm): the latency lines are -\n", s->label);
+	thin_quantile_warning(s);
+	if (s->processes && !s->with_run)
+		printf("warning: %s has no process run time (keepwarm_process_run_seconds; stats "
+		       "files from an older keepwarm): job time is -\n", s->label);
+	if (s->not_exited)
+		printf("warning: %s: %zu of %zu processes had not exited when their stats file was "
+		       "last written: job time counts their run so far\n", s->label, s->not_exited,
+		       s->records);
+}
+
+static void warnings(const struct side s[2])
+{
+	side_warnings(&s[0]);
+	side_warnings(&s[1]);
+	if (s[0].with_run && s[1].with_run && (s[0].with_run < 2 || s[1].with_run < 2))
+		printf("warning: job time has no interval with fewer than 2 processes in an arm "
+		       "(%s has %zu, %s %zu): run each arm several times, its stats files into the "
+		       "same directory\n", s[0].label, s[0].with_run, s[1].label, s[1].with_run);
+}
+
+static int plot_sides(const char *path, const struct side s[2])
+{
+	char names[2][96];
+	struct kws_curve curves[4];
+	size_t n = 0;
+
+	for (int i = 0; i < 2; i++)
+		curves[n++] = (struct kws_curve){ s[i].label, &s[i].latency[KWS_WAIT], (size_t)i, false };
+	for (int i = 0; i < 2; i++) {
+		snprintf(names[i], sizeof names[i], "%s request only", s[i].label);
+		curves[n++] = (struct kws_curve){ names[i], &s[i].latency[KWS_REQUEST_ONLY], (size_t)i,
+		                                  true };
+	}
+	FILE *out = fopen(path, "w");
+	int failed = !out || kws_plot_svg(out, "keepwarm: latency the program waited", curves, n) < 0;
+	if ((out && fclose(out) != 0) || failed) {
+		perror(path);
+		return -1;
+	}
+	return 0;
 }
 
 static int cmd_compare(int argc, char **argv)
@@ -236,12 +468,13 @@ static int cmd_compare(int argc, char **argv)
 		{ "a", required_argument, NULL, 'a' },
 		{ "b", required_argument, NULL, 'b' },
 		{ "by-arm", no_argument, NULL, 'r' },
+		{ "by-dest", no_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *plot = NULL;
 	char **paths[2];
 	size_t npaths[2] = { 0, 0 };
-	bool by_arm = false;
+	bool by_arm = false, by_dest = false;
 	struct kws_set sets[2] = { { 0 }, { 0 } };
 	struct side sides[2] = { { .label = "A" }, { .label = "B" } };
 	int opt, rc = 0;
@@ -261,6 +494,8 @@ static int cmd_compare(int argc, char **argv)
 			paths[opt - 'a'][npaths[opt - 'a']++] = optarg;
 		else if (opt == 'r')
 			by_arm = true;
+		else if (opt == 'd')
+			by_dest = true;
 		else
 			usage_error(opt == ':' ? "an option of compare needs a value"
 			                       : "unknown option to compare");
@@ -286,48 +521,27 @@ static int cmd_compare(int argc, char **argv)
 				rc = EXIT_INPUT;
 	if (rc == 0) {
 		if (by_arm) { /* the control arm first: B-A is what keepwarm changes */
-			sum_side(&sides[0], &sets[0], "off");
-			sum_side(&sides[1], &sets[0], "on");
+			sides[0].scope = (struct kws_scope){ &sets[0], "off", NULL };
+			sides[1].scope = (struct kws_scope){ &sets[0], "on", NULL };
 		} else {
-			sum_side(&sides[0], &sets[0], NULL);
-			sum_side(&sides[1], &sets[1], NULL);
+			sides[0].scope = (struct kws_scope){ &sets[0], NULL, NULL };
+			sides[1].scope = (struct kws_scope){ &sets[1], NULL, NULL };
 		}
+		measure_side(&sides[0]);
+		measure_side(&sides[1]);
 		int width = 14;
 		for (int s = 0; s < 2; s++)
 			if ((int)strlen(sides[s].label) + 2 > width)
 				width = (int)strlen(sides[s].label) + 2;
-		const struct side *a = &sides[0], *b = &sides[1];
-		printf("%-20s %*s %*s %*s %9s\n", "", width, a->label, width, b->label, width, "B-A",
-		       "change");
-		if (!by_arm)
-			compare_line("stats files", COUNT, (double)a->files, (double)b->files, false, width);
-		compare_line("processes", COUNT, (double)a->processes, (double)b->processes, false, width);
-		compare_line("requests", COUNT, a->requests, b->requests, true, width);
-		compare_line("connections", COUNT, a->dialed, b->dialed, true, width);
-		compare_line("connections/request", RATIO, ratio(a->dialed, a->requests),
-		             ratio(b->dialed, b->requests), true, width);
-		compare_line("reuse ratio", RATIO, ratio(a->reused, a->dialed + a->reused),
-		             ratio(b->reused, b->dialed + b->reused), true, width);
-		for (size_t q = 0; q < NQUANTILES; q++) {
-			char what[32];
-			snprintf(what, sizeof what, "latency p%g", quantiles[q] * 100);
-			compare_line(what, SECONDS, kws_quantile(&a->latency, quantiles[q]),
-			             kws_quantile(&b->latency, quantiles[q]), true, width);
-		}
-		compare_line("errors", COUNT, a->events[KWS_ERRORS], b->events[KWS_ERRORS], true, width);
+		compare_table(sides, !by_arm, width);
+		if (by_dest)
+			dest_tables(sides, width);
+		warnings(sides);
 	}
-	if (rc == 0 && plot) {
-		const char *names[2] = { sides[0].label, sides[1].label };
-		const struct kws_hist *hists[2] = { &sides[0].latency, &sides[1].latency };
-		FILE *out = fopen(plot, "w");
-		int failed = !out || kws_plot_svg(out, "keepwarm: request latency", names, hists, 2) < 0;
-		if ((out && fclose(out) != 0) || failed) {
-			perror(plot);
-			rc = EXIT_INPUT;
-		}
-	}
+	if (rc == 0 && plot && plot_sides(plot, sides) < 0)
+		rc = EXIT_INPUT;
 	for (int s = 0; s < 2; s++) {
-		kws_hist_free(&sides[s].latency);
+		free_side(&sides[s]);
 		kws_set_free(&sets[s]);
 		free(paths[s]);
 	}

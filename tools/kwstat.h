@@ -1,8 +1,11 @@
 /* kwstat.h - keepwarm-stat's data model: what the trace logs and stats files
- * of docs/formats.md say, summed by A/B arm and destination.
+ * of docs/formats.md say, summed by A/B arm and destination, and kept per
+ * process for the bootstrap.
  *
- * kwstat_input.c fills a kws_set from files; keepwarm-stat.c prints tables
- * from it; kwstat_plot.c draws latency distributions as SVG. */
+ * kwstat_input.c fills a kws_set from files; kwstat_data.c holds the tables
+ * and the quantiles; kwstat_boot.c resamples two sides into intervals;
+ * keepwarm-stat.c prints tables from it all; kwstat_plot.c draws latency
+ * distributions as SVG. */
 #ifndef KWSTAT_H
 #define KWSTAT_H
 
@@ -16,6 +19,13 @@
 #define KWS_NBOUNDS 15
 extern const double kws_bounds[KWS_NBOUNDS];
 
+/* Fine buckets: b holds 2^((b-1)/4) < seconds <= 2^(b/4); the first also
+ * holds everything below, the last everything above. Arrays of them are
+ * indexed by b - KWS_FINE_MIN. */
+#define KWS_FINE_MIN (-58)
+#define KWS_FINE_MAX 25
+#define KWS_NFINE (KWS_FINE_MAX - KWS_FINE_MIN + 1)
+
 /* Values of keepwarm_events_total{event=...}, in documented order. */
 enum kws_event {
 	KWS_DIALED, KWS_REUSED, KWS_PARKED, KWS_EXPIRED, KWS_EVICTED, KWS_STALE,
@@ -24,10 +34,17 @@ enum kws_event {
 };
 extern const char *const kws_event_names[KWS_NEVENTS];
 
-/* A distribution: cumulative bucket counts (from stats files) and/or exact
- * observations (from trace logs), both in seconds. */
+/* The two latencies of a request: what the program waited (from its
+ * connect() or first byte written; from="connect", trace ms=) and the
+ * request alone (first byte written; from="request", trace request_ms=). */
+enum kws_kind { KWS_WAIT, KWS_REQUEST_ONLY, KWS_NKINDS };
+
+/* A distribution in seconds: cumulative coarse bucket counts and fine bucket
+ * counts (from stats files), and exact observations (from trace logs). */
 struct kws_hist {
 	double  cumulative[KWS_NBOUNDS];
+	double  fine[KWS_NFINE];
+	double  coarse_only;      /* observations of files that had no fine buckets */
 	double *samples;
 	size_t  nsamples, cap;
 };
@@ -39,7 +56,7 @@ struct kws_row {
 	double          requests; /* answered requests */
 	double          dialed;   /* new connections */
 	double          reused;   /* parked connections handed back */
-	struct kws_hist latency;  /* request duration */
+	struct kws_hist latency[KWS_NKINDS];
 	struct kws_hist idle;     /* how long a reused connection was parked */
 };
 
@@ -50,12 +67,44 @@ struct kws_arm {
 	size_t processes;         /* keepwarm_info series, trace start lines */
 };
 
+/* Non-empty fine buckets, in the order first seen: what one process wrote
+ * for one destination and latency. */
+struct kws_fine_count {
+	int    index;             /* b - KWS_FINE_MIN */
+	double count;
+};
+struct kws_sparse {
+	struct kws_fine_count *v;
+	size_t                 n, cap;
+};
+
+/* One destination of one process. */
+struct kws_proc_dest {
+	const char       *dest;   /* the row's string */
+	double            requests;
+	double            coarse[KWS_NKINDS]; /* +Inf bucket of its coarse histograms */
+	struct kws_sparse fine[KWS_NKINDS];
+};
+
+/* One process: the series of one pid and arm in one stats file. */
+struct kws_proc {
+	const char           *arm;  /* the arm's name string */
+	char                 *pid;
+	size_t                file; /* which stats file of the set, from 1 */
+	double                start_time, run_seconds, requests;
+	bool                  has_start, has_run, has_exited, exited;
+	struct kws_proc_dest *dests;
+	size_t                ndests, dests_cap;
+};
+
 struct kws_set {
-	struct kws_row *rows;
-	size_t          nrows, rows_cap;
-	struct kws_arm *arms;
-	size_t          narms, arms_cap;
-	size_t          stats_files, trace_files;
+	struct kws_row  *rows;
+	size_t           nrows, rows_cap;
+	struct kws_arm  *arms;
+	size_t           narms, arms_cap;
+	struct kws_proc *procs;
+	size_t           nprocs, procs_cap;
+	size_t           stats_files, trace_files;
 };
 
 /* Which inputs a caller takes. */
@@ -72,7 +121,17 @@ int kws_read_path(struct kws_set *set, const char *path, enum kws_accept accept)
 struct kws_row *kws_row(struct kws_set *set, const char *arm, const char *dest);
 /* The totals of an arm, created empty on first use. Exits on ENOMEM. */
 struct kws_arm *kws_arm(struct kws_set *set, const char *name);
+/* The process (arm, pid) of stats file number file, created on first use
+ * (with its arm). Exits on ENOMEM. */
+struct kws_proc *kws_proc(struct kws_set *set, size_t file, const char *arm, const char *pid);
+/* The entry of proc for dest (a row's string), created on first use. */
+struct kws_proc_dest *kws_proc_dest(struct kws_proc *proc, const char *dest);
+/* Add count to fine bucket index of s. Exits on ENOMEM. */
+void kws_sparse_add(struct kws_sparse *s, int index, double count);
+/* The sum of the counts of s. */
+double kws_sparse_total(const struct kws_sparse *s);
 
+/* Free everything set holds and leave it empty. */
 void kws_set_free(struct kws_set *set);
 
 /* Add one observation (seconds); add all of src into dst. Exit on ENOMEM. */
@@ -84,20 +143,87 @@ void kws_hist_free(struct kws_hist *h);
  * buckets (a value v counts in every bucket whose bound is >= v). */
 void kws_hist_buckets(const struct kws_hist *h, double out[KWS_NBOUNDS]);
 
-/* Number of observations, bucketed or exact. */
+/* Fine bucket counts with the exact observations put in their buckets. */
+void kws_hist_fine(const struct kws_hist *h, double out[KWS_NFINE]);
+
+/* Whether h's quantiles come from its coarse buckets: it has coarse counts
+ * and no fine ones, or some of its files had no fine buckets. */
+bool kws_hist_coarse(const struct kws_hist *h);
+
+/* Number of observations, in the buckets the quantiles use, plus exact. */
 double kws_hist_total(const struct kws_hist *h);
+
+/* The fine bucket index holding seconds; the geometric middle of a bucket,
+ * 2^((b-0.5)/4) seconds; its upper bound 2^(b/4). */
+int kws_fine_index(double seconds);
+double kws_fine_middle(int index);
+double kws_fine_upper(int index);
+
+/* The q-quantile of fine bucket counts by nearest rank (the bucket holding
+ * the ceil(q*n)-th smallest observation), as its geometric middle; NaN when
+ * the counts add up to 0. */
+double kws_fine_quantile(const double fine[KWS_NFINE], double q);
 
 /* The q-quantile (0 < q < 1) in seconds, NaN without observations. With only
  * exact observations: the nearest-rank value (the smallest v with at least
- * q*n observations <= v). Otherwise Prometheus' histogram_quantile: linear
- * interpolation inside the bucket that holds rank q*n, the first bucket
- * starting at 0, and the largest finite bound when the rank falls in +Inf. */
+ * q*n observations <= v). With fine buckets (and any exact observations put
+ * in them): kws_fine_quantile. When kws_hist_coarse: Prometheus'
+ * histogram_quantile, linear interpolation inside the bucket that holds rank
+ * q*n, the first bucket starting at 0, the largest finite bound when the
+ * rank falls in +Inf. */
 double kws_quantile(const struct kws_hist *h, double q);
 
-/* Draw each arm's latency distribution (cumulative fraction of requests
- * against latency on a log axis) as an SVG document. names[i] labels
- * hists[i] in the legend. Returns 0 or -1 with errno (from stdio). */
-int kws_plot_svg(FILE *out, const char *title, const char *const names[],
-                 const struct kws_hist *const hists[], size_t n);
+/* One side of a comparison: the rows and processes of set, only those of
+ * arm and of dest when they are set. */
+struct kws_scope {
+	const struct kws_set *set;
+	const char           *arm;  /* NULL: every arm */
+	const char           *dest; /* NULL: every destination */
+};
+
+/* Whether a row, an arm (by name) or a process's destination is in scope. */
+bool kws_scope_row(const struct kws_scope *s, const struct kws_row *r);
+bool kws_scope_arm(const struct kws_scope *s, const char *arm);
+bool kws_scope_dest(const struct kws_scope *s, const char *dest);
+
+/* The latency of kind of every row in scope, merged into out (zeroed first;
+ * free it with kws_hist_free). */
+void kws_scope_latency(const struct kws_scope *s, enum kws_kind kind, struct kws_hist *out);
+
+/* A 95% interval of the change B/A - 1; both NaN when there is none. */
+struct kws_interval {
+	double lo, hi;
+};
+
+#define KWS_MAX_QUANTILES 4
+#define KWS_RESAMPLES 1000
+
+/* Intervals of a comparison of side[0] (A) with side[1] (B). */
+struct kws_boot {
+	struct kws_interval latency[KWS_NKINDS][KWS_MAX_QUANTILES];
+	struct kws_interval job;     /* NaN with a destination in scope */
+	bool                by_process[2]; /* how each side was redrawn */
+};
+
+/* Percentile bootstrap of the changes of the nq (<= KWS_MAX_QUANTILES)
+ * quantiles q[] of both latencies and of the job time (docs/formats.md,
+ * "How keepwarm-stat compare reads the arms"): KWS_RESAMPLES resamples from
+ * a fixed seed, so the same input always gives the same intervals. */
+void kws_bootstrap(const struct kws_scope side[2], const double q[], size_t nq,
+                   struct kws_boot *out);
+
+/* One curve of a plot. */
+struct kws_curve {
+	const char            *name;   /* legend text */
+	const struct kws_hist *hist;
+	size_t                 colour; /* the curves of one arm share one */
+	bool                   light;  /* paler and thinner (the request alone) */
+};
+
+/* Draw latency distributions (cumulative fraction of requests against
+ * latency on a log axis) as an SVG document: from fine buckets, the fraction
+ * at each bucket's upper bound; from coarse ones, as histogram_quantile
+ * interpolates. Returns 0 or -1 with errno (from stdio). */
+int kws_plot_svg(FILE *out, const char *title, const struct kws_curve curves[], size_t n);
 
 #endif

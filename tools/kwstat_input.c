@@ -1,270 +1,15 @@
-/* kwstat_input.c - read keepwarm trace logs and stats files (docs/formats.md)
- * into a kws_set, rejecting malformed lines with "FILE:LINE: message". */
-#include "kwstat.h"
+/* kwstat_input.c - read keepwarm stats files (docs/formats.md, "Stats")
+ * into a kws_set, and tell them from trace logs (kwstat_trace.c); malformed
+ * lines are rejected with "FILE:LINE: message". */
+#include "kwstat_reader.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-struct reader {
-	const char     *path;
-	unsigned long   line;
-	struct kws_set *set;
-};
-
-static int bad(const struct reader *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int bad(const struct reader *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s:%lu: ", r->path, r->line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return -1;
-}
-
-static bool blank(const char *s)
-{
-	return s[strspn(s, " \t")] == '\0';
-}
-
-static bool all_digits(const char *s)
-{
-	return *s && s[strspn(s, "0123456789")] == '\0';
-}
-
-/* ------------------------------------------------------------------ traces */
-
-/* Open-addressing map from a 64-bit key to a value, never shrunk: traces
- * key it by pid (the arm of a process) and by pid and fd (a connection in
- * use). Entries are not deleted; callers store a "none" value instead. */
-struct u64map {
-	uint64_t *keys;
-	long     *vals;
-	bool     *used;
-	size_t    cap, n;
-};
-
-static size_t map_hash(uint64_t key, size_t cap)
-{
-	key ^= key >> 33;
-	key *= 0xff51afd7ed558ccdULL;
-	key ^= key >> 33;
-	return (size_t)key & (cap - 1);
-}
-
-static long *map_find(const struct u64map *m, uint64_t key)
-{
-	if (!m->cap)
-		return NULL;
-	for (size_t i = map_hash(key, m->cap); m->used[i]; i = (i + 1) & (m->cap - 1))
-		if (m->keys[i] == key)
-			return &m->vals[i];
-	return NULL;
-}
-
-static void map_put(struct u64map *m, uint64_t key, long val)
-{
-	long *slot = map_find(m, key);
-
-	if (slot) {
-		*slot = val;
-		return;
-	}
-	if (2 * (m->n + 1) > m->cap) { /* keep it at most half full */
-		struct u64map grown = { 0 };
-		grown.cap = m->cap ? 2 * m->cap : 64;
-		grown.keys = calloc(grown.cap, sizeof *grown.keys);
-		grown.vals = calloc(grown.cap, sizeof *grown.vals);
-		grown.used = calloc(grown.cap, sizeof *grown.used);
-		if (!grown.keys || !grown.vals || !grown.used) {
-			perror("keepwarm-stat");
-			exit(1);
-		}
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->used[i])
-				map_put(&grown, m->keys[i], m->vals[i]);
-		free(m->keys);
-		free(m->vals);
-		free(m->used);
-		*m = grown;
-	}
-	size_t i = map_hash(key, m->cap);
-	while (m->used[i])
-		i = (i + 1) & (m->cap - 1);
-	m->used[i] = true;
-	m->keys[i] = key;
-	m->vals[i] = val;
-	m->n++;
-}
-
-static void map_free(struct u64map *m)
-{
-	free(m->keys);
-	free(m->vals);
-	free(m->used);
-}
-
-struct trace_state {
-	struct u64map arm_of_pid;   /* pid -> index in set->arms */
-	struct u64map in_use;       /* pid<<32|fd -> requests when taken, -1 = none */
-};
-
-struct trace_line {
-	const char *event, *dest, *arm, *reason;
-	long        pid, fd, idle_ms, requests; /* -1 when absent */
-};
-
-/* "2026-11-24T02:39:07.123Z" */
-static bool valid_timestamp(const char *ts)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
-
-	if (strlen(ts) != sizeof shape - 1)
-		return false;
-	for (size_t i = 0; shape[i]; i++)
-		if (shape[i] == 'd' ? !isdigit((unsigned char)ts[i]) : ts[i] != shape[i])
-			return false;
-	return true;
-}
-
-static int number_field(const struct reader *r, const char *key, const char *value, long *out)
-{
-	if (!all_digits(value) || strlen(value) > 15)
-		return bad(r, "%s=%s is not a whole number", key, value);
-	*out = strtol(value, NULL, 10);
-	return 0;
-}
-
-/* Split a logfmt line in place; the first three fields must be ts, pid,
- * event, in that order, as the library writes them. */
-static int parse_trace_line(const struct reader *r, char *line, struct trace_line *t)
-{
-	static const char *const first[] = { "ts", "pid", "event" };
-	char *save = NULL, *field;
-	unsigned n = 0;
-
-	*t = (struct trace_line){ .pid = -1, .fd = -1, .idle_ms = -1, .requests = -1 };
-	if (strstr(line, "  ") || line[0] == ' ' || (*line && line[strlen(line) - 1] == ' '))
-		return bad(r, "fields must be separated by exactly one space");
-	for (field = strtok_r(line, " ", &save); field; field = strtok_r(NULL, " ", &save), n++) {
-		char *eq = strchr(field, '=');
-		if (!eq || eq == field || !eq[1])
-			return bad(r, "field \"%s\" is not key=value", field);
-		*eq = '\0';
-		const char *key = field, *value = eq + 1;
-		if (n < 3 && strcmp(key, first[n]))
-			return bad(r, "expected %s= as field %u, found %s=", first[n], n + 1, key);
-		if (!strcmp(key, "ts")) {
-			if (!valid_timestamp(value))
-				return bad(r, "ts=%s is not a UTC time like 2026-11-24T02:39:07.123Z", value);
-		} else if (!strcmp(key, "pid")) {
-			if (number_field(r, key, value, &t->pid) < 0)
-				return -1;
-		} else if (!strcmp(key, "event")) {
-			if (value[strspn(value, "abcdefghijklmnopqrstuvwxyz_-")])
-				return bad(r, "event=%s is not a lower-case word", value);
-			t->event = value;
-		} else if (!strcmp(key, "fd")) {
-			if (number_field(r, key, value, &t->fd) < 0)
-				return -1;
-		} else if (!strcmp(key, "idle_ms")) {
-			if (number_field(r, key, value, &t->idle_ms) < 0)
-				return -1;
-		} else if (!strcmp(key, "requests")) {
-			if (number_field(r, key, value, &t->requests) < 0)
-				return -1;
-		} else if (!strcmp(key, "dest")) {
-			t->dest = value;
-		} else if (!strcmp(key, "arm")) {
-			t->arm = value;
-		} else if (!strcmp(key, "reason")) {
-			t->reason = value;
-		}
-	}
-	if (n < 3)
-		return bad(r, "a trace line needs ts=, pid= and event=");
-	return 0;
-}
-
-static const char *arm_of(struct kws_set *set, struct trace_state *st, long pid)
-{
-	long *idx = map_find(&st->arm_of_pid, (uint64_t)pid);
-	/* Traces from before the start event: only the on arm wrote a trace. */
-	return idx ? set->arms[*idx].name : "on";
-}
-
-/* Requests are not traced one by one: the library reports on park, discard
- * and let-go how many requests a connection has served in all, and on reuse
- * how many it had served when parked. So the requests of one period of use
- * (dial or reuse, then park or let go, on one pid and fd) are the end count
- * less the start count. A period whose start is not in the trace (a fork
- * child closing what it inherited) is not counted. */
-static void trace_account(struct kws_set *set, struct trace_state *st, const struct trace_line *t)
-{
-	uint64_t conn = (uint64_t)t->pid << 32 | (uint32_t)t->fd;
-	const char *e = t->event;
-
-	if (!strcmp(e, "start")) {
-		struct kws_arm *arm = kws_arm(set, t->arm ? t->arm : "");
-		arm->processes++;
-		map_put(&st->arm_of_pid, (uint64_t)t->pid, (long)(arm - set->arms));
-		return;
-	}
-	if (!t->dest)
-		return;
-	struct kws_row *row = kws_row(set, arm_of(set, st, t->pid), t->dest);
-	if (!strcmp(e, "dial")) {
-		row->dialed++;
-		if (t->fd >= 0)
-			map_put(&st->in_use, conn, 0);
-	} else if (!strcmp(e, "reuse")) {
-		row->reused++;
-		if (t->idle_ms >= 0)
-			kws_hist_observe(&row->idle, (double)t->idle_ms / 1000.0);
-		if (t->fd >= 0)
-			map_put(&st->in_use, conn, t->requests >= 0 ? t->requests : 0);
-	} else if (t->fd >= 0 && t->requests >= 0 && t->idle_ms < 0 &&
-	           (!strcmp(e, "park") || !strcmp(e, "discard") || !strcmp(e, "taint") ||
-	            !strcmp(e, "passthrough"))) {
-		/* idle_ms marks lines about parked connections (pool discards). */
-		long *start = map_find(&st->in_use, conn);
-		if (start && *start >= 0 && t->requests >= *start)
-			row->requests += (double)(t->requests - *start);
-		if (start)
-			*start = -1;
-	}
-}
-
-static int read_trace(struct reader *r, FILE *f, char **buf, size_t *cap)
-{
-	struct trace_state st = { 0 };
-	struct trace_line t;
-	int rc = 0;
-
-	r->set->trace_files++;
-	for (r->line = 1; getline(buf, cap, f) >= 0; r->line++) {
-		(*buf)[strcspn(*buf, "\n")] = '\0';
-		if (blank(*buf))
-			continue;
-		if ((rc = parse_trace_line(r, *buf, &t)) < 0)
-			break;
-		trace_account(r->set, &st, &t);
-	}
-	map_free(&st.arm_of_pid);
-	map_free(&st.in_use);
-	return rc;
-}
 
 /* ------------------------------------------------------------ stats files */
 
@@ -432,6 +177,7 @@ static int end_bucket_run(const struct reader *r, struct bucket_run *run)
 	return 0;
 }
 
+/* Returns the bound's index, or -1 after an error. */
 static int take_bucket(const struct reader *r, const struct sample *s, struct bucket_run *run,
                        struct kws_hist *h)
 {
@@ -467,10 +213,88 @@ static int take_bucket(const struct reader *r, const struct sample *s, struct bu
 	run->last = s->value;
 	run->next++;
 	h->cumulative[i] += s->value;
+	return i;
+}
+
+/* The process a sample belongs to, by its pid label. */
+static struct kws_proc *proc_of(const struct reader *r, const struct sample *s, const char *arm)
+{
+	const char *pid = label(s, "pid");
+	return kws_proc(r->set, r->file, arm, pid ? pid : "");
+}
+
+/* keepwarm_request_fine_total{...,dest,from,b}: into the row and the process. */
+static int take_fine(const struct reader *r, const struct sample *s, const char *arm)
+{
+	const char *dest, *from, *b;
+	char *end;
+	enum kws_kind kind;
+
+	if (need_label(r, s, "dest", &dest) < 0 || need_label(r, s, "from", &from) < 0 ||
+	    need_label(r, s, "b", &b) < 0)
+		return -1;
+	errno = 0;
+	long index = strtol(b, &end, 10);
+	if (end == b || *end || errno || index < KWS_FINE_MIN || index > KWS_FINE_MAX)
+		return bad(r, "%s: b=\"%s\" is not a fine bucket (a whole number from %d to %d)",
+		           s->name, b, KWS_FINE_MIN, KWS_FINE_MAX);
+	if (!strcmp(from, "connect"))
+		kind = KWS_WAIT;
+	else if (!strcmp(from, "request"))
+		kind = KWS_REQUEST_ONLY;
+	else
+		return 0; /* a latency of a later format */
+	struct kws_row *row = kws_row(r->set, arm, dest);
+	int i = (int)index - KWS_FINE_MIN;
+	row->latency[kind].fine[i] += s->value;
+	kws_sparse_add(&kws_proc_dest(proc_of(r, s, arm), row->dest)->fine[kind], i, s->value);
 	return 0;
 }
 
-/* Add one keepwarm_* sample to the set; other metrics are left alone. */
+/* The bucket of a latency or idle histogram; a latency's +Inf bucket is the
+ * process's number of coarse observations. */
+static int take_histogram(const struct reader *r, const struct sample *s, const char *arm,
+                          struct bucket_run *run)
+{
+	static const char *const latencies[KWS_NKINDS] = {
+		[KWS_WAIT] = "keepwarm_request_wait_seconds_bucket",
+		[KWS_REQUEST_ONLY] = "keepwarm_request_duration_seconds_bucket",
+	};
+	const char *dest;
+
+	if (need_label(r, s, "dest", &dest) < 0)
+		return -1;
+	struct kws_row *row = kws_row(r->set, arm, dest);
+	for (int k = 0; k < KWS_NKINDS; k++) {
+		if (strcmp(s->name, latencies[k]))
+			continue;
+		int i = take_bucket(r, s, run, &row->latency[k]);
+		if (i == KWS_NBOUNDS - 1)
+			kws_proc_dest(proc_of(r, s, arm), row->dest)->coarse[k] += s->value;
+		return i < 0 ? -1 : 0;
+	}
+	return take_bucket(r, s, run, &row->idle) < 0 ? -1 : 0;
+}
+
+/* keepwarm_process_*: start time, run time, exited. */
+static void take_process(const struct reader *r, const struct sample *s, const char *arm)
+{
+	struct kws_proc *p = proc_of(r, s, arm);
+
+	if (!strcmp(s->name, "keepwarm_process_start_time_seconds")) {
+		p->start_time = s->value;
+		p->has_start = true;
+	} else if (!strcmp(s->name, "keepwarm_process_run_seconds")) {
+		p->run_seconds = s->value;
+		p->has_run = true;
+	} else {
+		p->exited = s->value != 0;
+		p->has_exited = true;
+	}
+}
+
+/* Add one keepwarm_* sample to the set; other metrics, and keepwarm_
+ * families this version does not know, are left alone. */
 static int take_sample(const struct reader *r, const struct sample *s, struct bucket_run *run)
 {
 	const char *arm = label(s, "arm"), *dest, *what;
@@ -486,6 +310,7 @@ static int take_sample(const struct reader *r, const struct sample *s, struct bu
 		arm = "";
 	if (!strcmp(s->name, "keepwarm_info")) {
 		kws_arm(r->set, arm)->processes++;
+		proc_of(r, s, arm);
 	} else if (!strcmp(s->name, "keepwarm_events_total")) {
 		if (need_label(r, s, "event", &what) < 0)
 			return -1;
@@ -495,7 +320,11 @@ static int take_sample(const struct reader *r, const struct sample *s, struct bu
 	} else if (!strcmp(s->name, "keepwarm_requests_total")) {
 		if (need_label(r, s, "dest", &dest) < 0)
 			return -1;
-		kws_row(r->set, arm, dest)->requests += s->value;
+		struct kws_row *row = kws_row(r->set, arm, dest);
+		struct kws_proc *p = proc_of(r, s, arm);
+		row->requests += s->value;
+		p->requests += s->value;
+		kws_proc_dest(p, row->dest)->requests += s->value;
 	} else if (!strcmp(s->name, "keepwarm_connections_total")) {
 		if (need_label(r, s, "dest", &dest) < 0 || need_label(r, s, "how", &what) < 0)
 			return -1;
@@ -504,14 +333,34 @@ static int take_sample(const struct reader *r, const struct sample *s, struct bu
 			row->dialed += s->value;
 		else if (!strcmp(what, "reused"))
 			row->reused += s->value;
-	} else if (!strcmp(s->name, "keepwarm_request_duration_seconds_bucket") ||
+	} else if (!strcmp(s->name, "keepwarm_request_fine_total")) {
+		return take_fine(r, s, arm);
+	} else if (!strcmp(s->name, "keepwarm_request_wait_seconds_bucket") ||
+	           !strcmp(s->name, "keepwarm_request_duration_seconds_bucket") ||
 	           !strcmp(s->name, "keepwarm_idle_seconds_bucket")) {
-		if (need_label(r, s, "dest", &dest) < 0)
-			return -1;
-		struct kws_row *row = kws_row(r->set, arm, dest);
-		return take_bucket(r, s, run, s->name[9] == 'r' ? &row->latency : &row->idle);
+		return take_histogram(r, s, arm, run);
+	} else if (!strcmp(s->name, "keepwarm_process_start_time_seconds") ||
+	           !strcmp(s->name, "keepwarm_process_run_seconds") ||
+	           !strcmp(s->name, "keepwarm_process_exited")) {
+		take_process(r, s, arm);
 	}
 	return 0;
+}
+
+/* A latency a process of this file has only in coarse buckets (a file from
+ * before the fine buckets) marks its row: quantiles there interpolate. */
+static void mark_coarse_only(const struct reader *r)
+{
+	struct kws_set *set = r->set;
+
+	for (size_t i = r->first_proc; i < set->nprocs; i++) {
+		const struct kws_proc *p = &set->procs[i];
+		for (size_t d = 0; d < p->ndests; d++)
+			for (int k = 0; k < KWS_NKINDS; k++)
+				if (p->dests[d].coarse[k] > 0 && kws_sparse_total(&p->dests[d].fine[k]) == 0)
+					kws_row(set, p->arm, p->dests[d].dest)->latency[k].coarse_only +=
+						p->dests[d].coarse[k];
+	}
 }
 
 /* "# HELP name text", "# TYPE name type"; any other # line is a comment. */
@@ -549,7 +398,8 @@ static int read_stats(struct reader *r, FILE *f, char **buf, size_t *cap)
 	struct sample s;
 	int rc = 0;
 
-	r->set->stats_files++;
+	r->file = ++r->set->stats_files;
+	r->first_proc = r->set->nprocs;
 	for (r->line = 1; rc == 0 && getline(buf, cap, f) >= 0; r->line++) {
 		char *line = *buf;
 		line[strcspn(line, "\n")] = '\0';
@@ -564,6 +414,8 @@ static int read_stats(struct reader *r, FILE *f, char **buf, size_t *cap)
 		r->line--; /* the last line read */
 		rc = end_bucket_run(r, &run);
 	}
+	if (rc == 0)
+		mark_coarse_only(r);
 	free(run.key);
 	return rc;
 }
@@ -594,7 +446,7 @@ static enum file_kind classify(FILE *f, char **buf, size_t *cap, unsigned long *
 
 static int read_file(struct kws_set *set, const char *path, enum kws_accept accept)
 {
-	struct reader r = { path, 0, set };
+	struct reader r = { .path = path, .set = set };
 	char *buf = NULL;
 	size_t cap = 0;
 	int rc;

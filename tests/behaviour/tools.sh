@@ -142,39 +142,100 @@ expect_eq "keepwarm --off -- blocking --requests 10: 10 connections (exit $RC)" 
 
 # ------------------------------------------------- keepwarm-stat, fixtures
 
+# expect_line NAME TEXT: a squeezed row that is TEXT or TEXT then the
+# interval column (the intervals are checked as properties, not values).
+expect_line() {
+	if squeezed | awk -v t="$2" '$0 == t || index($0, t " ") == 1 { found = 1 } END { exit !found }'
+	then pass "$1"; else fail "$1: no line '$2[ interval]' in: $(squeezed | tr '\n' '|')"; fi
+}
+# The interval of the first row starting with ROW, as "LO HI" (percent), or "-".
+interval_of() {
+	squeezed | awk -v row="$1" 'index($0, row " ") == 1 {
+		iv = $NF; if (iv !~ /^\[.*\]$/) { print "-"; exit }
+		gsub(/[][%+]/, "", iv); split(iv, p, ","); print p[1], p[2]; exit }'
+}
+# expect_interval NAME ROW TEST: TEST is "contains V", "excludes V", "straddles V"
+# (lo < V < hi; V a change in percent) or "none".
+expect_interval() {
+	local iv ok=1
+	iv=$(interval_of "$2")
+	case $3 in
+	none) [ "$iv" = "-" ] && ok=0 ;;
+	*) [ -n "$iv" ] && [ "$iv" != "-" ] && awk -v t="${3%% *}" -v v="${3#* }" -v lo="${iv% *}" -v hi="${iv#* }" \
+		'BEGIN { inside = lo + 0 <= v + 0 && v + 0 <= hi + 0; strictly = lo + 0 < v + 0 && v + 0 < hi + 0
+		       exit !(t == "contains" ? inside : t == "straddles" ? strictly : !inside) }' && ok=0 ;;
+	esac
+	if [ "$ok" -eq 0 ]; then pass "$1 ($2: ${iv/ /..})"; else fail "$1: interval '$iv' of '$2', expected $3"; fi
+}
+# keep_block HEADING: narrow $TMP/out to one --by-dest block (its heading to the next one).
+keep_block() {
+	awk -v h="$1" '$0 == h { on = 1; next } on && (/^destination / || /^warning: /) { on = 0 } on' \
+		"$TMP/out" >"$TMP/block"
+	cp "$TMP/block" "$TMP/out"
+}
+warnings_of() { grep '^warning: ' "$TMP/out"; }
+
 run "$KS" --version
 expect_eq "keepwarm-stat --version" "$(cat "$TMP/out")" "keepwarm-stat 0.1.0"
+run "$KS" --help
+grep -q -- '--by-dest' "$TMP/out" && grep -q 'req-p50' "$TMP/out" && pass "keepwarm-stat --help names --by-dest and req-p50" \
+	|| fail "keepwarm-stat --help: $(cat "$TMP/out")"
 
+# summary: lat columns are the wait, req-p50 the request alone.
 run "$KS" summary "$FIX/trace.log"
 [ "$RC" -eq 0 ] || fail "summary trace.log: exit $RC $(cat "$TMP/err")"
-expect_row "trace: off arm row" "127.0.0.1:8080 off 1 1 0 0.000 - - - - - -"
-expect_row "trace: on arm row (requests per period, nearest-rank idle)" \
-	"127.0.0.1:8080 on 11 3 5 0.625 20ms 100ms 100ms - - -"
-expect_row "trace: not-HTTP destination" "[::1]:9090 on 0 1 0 0.000 - - - - - -"
-expect_row "trace: total" "total - 12 5 5 0.500 20ms 100ms 100ms - - -"
+expect_row "trace: off arm row (request line: one exact sample)" \
+	"127.0.0.1:8080 off 1 1 0 0.000 - - - 2.65ms 2.65ms 2.65ms 1.3ms"
+expect_row "trace: on arm row (requests per period, not per request line; nearest rank)" \
+	"127.0.0.1:8080 on 11 3 5 0.625 20ms 100ms 100ms 2.48ms 4.21ms 5.32ms 2.21ms"
+expect_row "trace: not-HTTP destination" "[::1]:9090 on 0 1 0 0.000 - - - - - - -"
+expect_row "trace: total" "total - 12 5 5 0.500 20ms 100ms 100ms 2.48ms 4.21ms 5.32ms 2.13ms"
 
 run "$KS" summary "$FIX/stats-on.prom"
 [ "$RC" -eq 0 ] || fail "summary stats-on.prom: exit $RC $(cat "$TMP/err")"
-expect_row "stats: histogram_quantile interpolation" \
-	"127.0.0.1:8080 21 1 20 0.952 29.2ms 87.5ms 220ms 1.75ms 9.5ms 23.4ms"
-expect_row "stats: no idle data" "[::1]:9090 3 3 0 0.000 - - - 175ms 850ms 985ms"
-expect_row "stats: total merges histograms" "total 24 4 20 0.833 29.2ms 87.5ms 220ms 2ms 80ms 880ms"
+expect_row "stats: fine-bucket quantiles, interpolated idle" \
+	"127.0.0.1:8080 21 1 20 0.952 29.2ms 87.5ms 220ms 1.51ms 7.16ms 17ms 1.51ms"
+expect_row "stats: no idle data" "[::1]:9090 3 3 0 0.000 - - - 162ms 648ms 648ms 162ms"
+expect_row "stats: total merges fine buckets" "total 24 4 20 0.833 29.2ms 87.5ms 220ms 1.79ms 68.2ms 648ms 1.79ms"
+
+run "$KS" summary "$FIX/coarse-only/stats-on.prom"
+expect_row "older stats file: no wait (lat -), req-p50 interpolated" \
+	"127.0.0.1:8080 21 1 20 0.952 29.2ms 87.5ms 220ms - - - 1.75ms"
+expect_row "older stats file: second destination" "[::1]:9090 3 3 0 0.000 - - - - - - 175ms"
+expect_row "older stats file: total" "total 24 4 20 0.833 29.2ms 87.5ms 220ms - - - 2ms"
 
 run "$KS" summary "$FIX/stats-off.prom" "$FIX/trace.log"
-expect_row "mixed stats and trace: off arm rows added up" \
-	"127.0.0.1:8080 off 22 22 0 0.000 - - - 4.82ms 24.5ms 47.4ms"
+expect_row "mixed stats and trace: off arm rows added up, samples in fine buckets" \
+	"127.0.0.1:8080 off 22 22 0 0.000 - - - 5.07ms 14.3ms 34.1ms 3.58ms"
 
+# compare: two files, one process each (redrawn by request).
 run "$KS" compare "$FIX/stats-off.prom" "$FIX/stats-on.prom" --plot "$TMP/fixtures.svg"
 [ "$RC" -eq 0 ] || fail "compare fixtures: exit $RC $(cat "$TMP/err")"
-expect_row "compare: header names the arms" "A (off) B (on) B-A change"
+expect_row "compare: header names the arms" "A (off) B (on) B-A change 95% interval"
+expect_line "compare: latency p50 (the wait, fine buckets)" "latency p50 5.07ms 1.79ms -3.27ms -64.6%"
+expect_line "compare: latency p90" "latency p90 14.3ms 68.2ms +53.8ms +375.7%"
+expect_line "compare: latency p99" "latency p99 34.1ms 648ms +614ms +1802.7%"
+expect_row "compare: job time (one process an arm: no interval)" "job time 612ms 421ms -191ms -31.2% -"
+expect_line "compare: request-only p50" "request-only p50 3.58ms 1.79ms -1.79ms -50.0%"
+expect_line "compare: request-only p90" "request-only p90 14.3ms 68.2ms +53.8ms +375.7%"
+expect_line "compare: request-only p99" "request-only p99 34.1ms 648ms +614ms +1802.7%"
+expect_row "compare: stats files" "stats files 1 1"
+expect_row "compare: processes" "processes 1 1"
 expect_row "compare: requests" "requests 21 24 +3 +14.3%"
 expect_row "compare: connections" "connections 21 4 -17 -81.0%"
 expect_row "compare: connections/request" "connections/request 1.000 0.167 -0.833 -83.3%"
 expect_row "compare: reuse ratio" "reuse ratio 0.000 0.833 +0.833 -"
-expect_row "compare: latency p50" "latency p50 4.82ms 2ms -2.82ms -58.5%"
-expect_row "compare: latency p90" "latency p90 24.5ms 80ms +55.5ms +226.5%"
-expect_row "compare: latency p99" "latency p99 47.4ms 880ms +833ms +1757.5%"
 expect_row "compare: errors" "errors 2 1 -1 -50.0%"
+expect_interval "compare: latency p50 interval holds its change" "latency p50" "contains -64.6"
+expect_interval "compare: latency p90 interval holds its change" "latency p90" "contains 375.7"
+expect_interval "compare: request-only p50 interval holds its change" "request-only p50" "contains -50.0"
+expect_row "compare: warning, A too thin for p90 and p99" \
+	"warning: A (off) has 21 requests: p90 and p99 rest on fewer than 10 requests above them (they need 100 and 1000)"
+expect_row "compare: warning, B too thin for p90 and p99" \
+	"warning: B (on) has 24 requests: p90 and p99 rest on fewer than 10 requests above them (they need 100 and 1000)"
+expect_row "compare: warning, job time needs more processes" \
+	"warning: job time has no interval with fewer than 2 processes in an arm (A (off) has 1, B (on) 1): run each arm several times, its stats files into the same directory"
+expect_eq "compare: only those three warnings" "$(warnings_of | wc -l)" 3
 svg_ok() { # FILE: well-formed XML with both arms in the legend and labelled axes
 	python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$1" 2>/dev/null &&
 		grep -q '<polyline' "$1" && grep -q 'log scale' "$1" && grep -q 'fraction of requests' "$1"
@@ -183,14 +244,136 @@ svg_ok "$TMP/fixtures.svg" && grep -q 'A (off): 21 requests' "$TMP/fixtures.svg"
 	grep -q 'B (on): 24 requests' "$TMP/fixtures.svg" &&
 	pass "compare --plot: SVG with axes and a legend naming the arms" ||
 	fail "compare --plot: $(head -c 300 "$TMP/fixtures.svg")"
+grep -q 'A (off) request only: 21 requests' "$TMP/fixtures.svg" &&
+	grep -q 'B (on) request only: 24 requests' "$TMP/fixtures.svg" &&
+	[ "$(grep -c '<polyline[^>]*stroke-opacity="0.45"' "$TMP/fixtures.svg")" -eq 2 ] &&
+	[ "$(grep -c '<polyline' "$TMP/fixtures.svg")" -eq 4 ] &&
+	grep -q '>10us<' "$TMP/fixtures.svg" && grep -q '>100s<' "$TMP/fixtures.svg" &&
+	pass "compare --plot: light request-only curves named in the legend, axis 10us to 100s" ||
+	fail "compare --plot: request-only curves: $(grep -c '<polyline' "$TMP/fixtures.svg") polylines"
 mkdir -p "$TMP/both"
 cp "$FIX/stats-on.prom" "$FIX/stats-off.prom" "$TMP/both/"
 : >"$TMP/both/stats-on.prom.tmp.99" # a file being written: skipped
 run "$KS" compare --by-arm "$TMP/both"
 expect_row "compare --by-arm splits one directory by arm" "connections 21 4 -17 -81.0%"
+expect_line "compare --by-arm: latency" "latency p50 5.07ms 1.79ms -3.27ms -64.6%"
+
+# --by-dest: a block per destination, sorted.
+run "$KS" compare --by-dest "$FIX/stats-off.prom" "$FIX/stats-on.prom"
+expect_eq "compare --by-dest: one heading per destination, sorted" \
+	"$(grep '^destination ' "$TMP/out" | tr '\n' '|')" "destination 127.0.0.1:8080|destination [::1]:9090|"
+expect_line "compare --by-dest: the main table stays" "latency p50 5.07ms 1.79ms -3.27ms -64.6%"
+cp "$TMP/out" "$TMP/by-dest.out"
+keep_block "destination 127.0.0.1:8080"
+expect_line "--by-dest 127.0.0.1:8080: latency p50" "latency p50 5.07ms 1.51ms -3.56ms -70.3%"
+expect_line "--by-dest 127.0.0.1:8080: latency p90" "latency p90 14.3ms 7.16ms -7.16ms -50.0%"
+expect_line "--by-dest 127.0.0.1:8080: latency p99" "latency p99 34.1ms 17ms -17ms -50.0%"
+expect_line "--by-dest 127.0.0.1:8080: request-only p50" "request-only p50 3.58ms 1.51ms -2.08ms -58.0%"
+expect_row "--by-dest 127.0.0.1:8080: requests" "requests 21 21 +0 +0.0%"
+expect_row "--by-dest 127.0.0.1:8080: connections" "connections 21 1 -20 -95.2%"
+expect_row "--by-dest 127.0.0.1:8080: reuse ratio" "reuse ratio 0.000 0.952 +0.952 -"
+expect_interval "--by-dest 127.0.0.1:8080: p50 interval holds its change" "latency p50" "contains -70.3"
+expect_eq "--by-dest: a block has no job time, files or processes" \
+	"$(grep -cE '^(job time|stats files|processes) ' "$TMP/out")" 0
+cp "$TMP/by-dest.out" "$TMP/out"
+keep_block "destination [::1]:9090"
+expect_row "--by-dest [::1]:9090: A never went there" "latency p50 - 162ms - - -"
+expect_row "--by-dest [::1]:9090: request-only p90" "request-only p90 - 648ms - - -"
+expect_row "--by-dest [::1]:9090: requests" "requests 0 3 +3 -"
+
+# A side compared with itself: both redrawn independently, every interval holds 0.
+run "$KS" compare "$FIX/stats-off.prom" "$FIX/stats-off.prom"
+for row in "latency p50" "latency p90" "latency p99" "request-only p50" "request-only p90" "request-only p99"; do
+	expect_interval "self-comparison (by request)" "$row" "contains 0"
+done
+expect_interval "self-comparison: p50's interval is not a point" "latency p50" "straddles 0"
+
+# ab-many: 12 processes an arm, redrawn by process.
+MANY=$FIX/ab-many
+run "$KS" compare "$MANY/off" "$MANY/on"
+[ "$RC" -eq 0 ] || fail "compare ab-many: exit $RC $(cat "$TMP/err")"
+expect_line "ab-many: latency p50" "latency p50 5.07ms 4.26ms -806us -15.9%"
+expect_line "ab-many: latency p90" "latency p90 7.16ms 6.02ms -1.14ms -15.9%"
+expect_line "ab-many: latency p99" "latency p99 10.1ms 8.52ms -1.61ms -15.9%"
+expect_line "ab-many: job time (run seconds added up)" "job time 2.83s 2.09s -743ms -26.2%"
+expect_line "ab-many: request-only p50" "request-only p50 3.58ms 3.58ms +0 +0.0%"
+expect_line "ab-many: request-only p90" "request-only p90 6.02ms 6.02ms +0 +0.0%"
+expect_line "ab-many: request-only p99" "request-only p99 8.52ms 8.52ms +0 +0.0%"
+expect_row "ab-many: stats files" "stats files 12 12"
+expect_row "ab-many: processes" "processes 12 12"
+expect_row "ab-many: requests" "requests 120 120 +0 +0.0%"
+expect_row "ab-many: connections" "connections 120 12 -108 -90.0%"
+expect_row "ab-many: connections/request" "connections/request 1.000 0.100 -0.900 -90.0%"
+expect_row "ab-many: reuse ratio" "reuse ratio 0.000 0.900 +0.900 -"
+expect_interval "ab-many: latency p50 interval holds its change" "latency p50" "contains -15.9"
+expect_interval "ab-many: a clear latency gain excludes 0" "latency p50" "excludes 0"
+expect_interval "ab-many: job time interval holds its change" "job time" "contains -26.2"
+expect_interval "ab-many: a clear job-time gain excludes 0" "job time" "excludes 0"
+expect_interval "ab-many: the same request-only latency holds 0" "request-only p50" "contains 0"
+expect_interval "ab-many: request-only p90 holds 0" "request-only p90" "contains 0"
+expect_eq "ab-many: the one warning is p99's, per arm" "$(warnings_of | tr '\n' '|')" \
+"warning: A (off) has 120 requests: p99 rests on fewer than 10 requests above it (it needs 1000)|warning: B (on) has 120 requests: p99 rests on fewer than 10 requests above it (it needs 1000)|"
+cp "$TMP/out" "$TMP/many.out"
+run "$KS" compare "$MANY/off" "$MANY/on"
+cmp -s "$TMP/out" "$TMP/many.out" && pass "ab-many: the same files print the same intervals" \
+	|| fail "ab-many: a second run differs"
+run "$KS" compare --by-arm "$MANY/off" "$MANY/on"
+expect_line "ab-many --by-arm: job time" "job time 2.83s 2.09s -743ms -26.2%"
+run "$KS" compare "$MANY/off" "$MANY/off"
+for row in "latency p50" "latency p90" "job time" "request-only p50"; do
+	expect_interval "ab-many self-comparison (by process)" "$row" "contains 0"
+done
+expect_interval "ab-many self-comparison: job time's interval is not a point" "job time" "straddles 0"
+
+# A few thousand processes: sparse buckets keep the bootstrap fast.
+mkdir -p "$TMP/many/off" "$TMP/many/on"
+for arm in off on; do
+	awk -v dir="$TMP/many/$arm" '
+		function copies(   base, i, f) {
+			base = name; sub(/.*\//, "", base)
+			for (i = 0; i < 125; i++) { f = dir "/" i "-" base; printf "%s", text > f; close(f) }
+		}
+		FNR == 1 && NR > 1 { copies(); text = "" }
+		{ name = FILENAME; text = text $0 "\n" }
+		END { copies() }' "$MANY/$arm"/*.prom
+done
+start_ns=$(date +%s%N)
+run "$KS" compare "$TMP/many/off" "$TMP/many/on"
+took_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+[ "$RC" -eq 0 ] && [ "$took_ms" -lt 3000 ] && pass "compare of 2 x 1500 processes: ${took_ms} ms" \
+	|| fail "compare of 2 x 1500 processes: exit $RC, ${took_ms} ms"
+expect_line "2 x 1500 processes: same quantiles" "latency p50 5.07ms 4.26ms -806us -15.9%"
+
+# Files from an older keepwarm: coarse buckets only.
+run "$KS" compare "$FIX/coarse-only/stats-off.prom" "$FIX/coarse-only/stats-on.prom"
+expect_row "older files: no wait latency" "latency p50 - - - - -"
+expect_row "older files: no job time" "job time - - - - -"
+expect_row "older files: request-only p50 interpolated, no interval" "request-only p50 4.82ms 2ms -2.82ms -58.5% -"
+expect_row "older files: request-only p90" "request-only p90 24.5ms 80ms +55.5ms +226.5% -"
+expect_row "older files: request-only p99" "request-only p99 47.4ms 880ms +833ms +1757.5% -"
+expect_row "older files: connections as before" "connections 21 4 -17 -81.0%"
+for arm in "A (off)" "B (on)"; do
+	expect_row "older files: $arm falls back, with a warning" \
+		"warning: $arm has no fine buckets (stats files from an older keepwarm): its quantiles interpolate the coarse buckets, may be off by a whole bucket, and have no interval"
+	expect_row "older files: $arm has no wait" \
+		"warning: $arm has no wait latency (keepwarm_request_wait_seconds; stats files from an older keepwarm): the latency lines are -"
+	expect_row "older files: $arm has no run time" \
+		"warning: $arm has no process run time (keepwarm_process_run_seconds; stats files from an older keepwarm): job time is -"
+done
+run "$KS" compare --a "$FIX/coarse-only/stats-off.prom" --a "$FIX/stats-off.prom" --b "$FIX/stats-on.prom"
+expect_row "older and newer files in one side: a warning" \
+	"warning: A (off): some of its stats files have no fine buckets (from an older keepwarm): its quantiles interpolate the coarse buckets, may be off by a whole bucket, and have no interval"
+expect_interval "older and newer files in one side: no interval" "request-only p50" "none"
+
+# A process still running when its stats file was last written.
+sed 's/^\(keepwarm_process_exited{.*}\) 1$/\1 0/' "$FIX/stats-on.prom" >"$TMP/running.prom"
+run "$KS" compare "$FIX/stats-off.prom" "$TMP/running.prom"
+expect_row "compare: a process that had not exited" \
+	"warning: B (on): 1 of 1 processes had not exited when their stats file was last written: job time counts their run so far"
 
 for f in "bad-value.prom:7" "bad-line.prom:4" "bad-label.prom:2" "bad-buckets.prom:5" \
-         "short-histogram.prom:5" "no-pid.log:2" "bad-idle.log:4" "bucket-after-inf.prom:17"; do
+         "short-histogram.prom:5" "no-pid.log:2" "bad-idle.log:4" "bucket-after-inf.prom:17" \
+         "bad-fine-bucket.prom:3" "bad-fine-fraction.prom:2" "bad-ms.log:4" "bad-request-ms.log:3"; do
 	file=$FIX/malformed/${f%%:*}
 	run "$KS" summary "$file"
 	if [ "$RC" -eq 1 ] && head -n 1 "$TMP/err" | grep -qF "$file:${f#*:}: "; then
