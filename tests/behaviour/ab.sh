@@ -116,4 +116,40 @@ expect "stats: the wait p50 is at least 3 fine buckets higher in the off arm (2 
 expect "stats: request-only p50s within one fine bucket" \
 	"$b_request_off - $b_request_on <= 1 && $b_request_on - $b_request_off <= 1"
 
+# keepwarm-stat compare: the report leads with the gain, and says how sure.
+row() { # FILE WHAT...: the squeezed row that starts with WHAT
+	awk -v what="$2" '{ $1 = $1 } index($0, what " ") == 1 { print substr($0, length(what) + 2) }' "$1"
+}
+ms_of() { # a keepwarm-stat duration (12.3ms, 456us, 1.2s) in ms
+	awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/) n *= 1000; print n }'
+}
+mkdir -p "$TMP/off" "$TMP/on"
+mv "$TMP"/stats/off.*.prom "$TMP/off/" && mv "$TMP"/stats/on.*.prom "$TMP/on/"
+"$BUILD_DIR/keepwarm-stat" compare "$TMP/off" "$TMP/on" >"$TMP/compare" 2>&1 ||
+	fail "keepwarm-stat compare off on: exit $? $(head -c 300 "$TMP/compare")"
+sed 's/^/    /' "$TMP/compare"
+read -r a b _ change interval <<<"$(row "$TMP/compare" "latency p50")"
+expect "compare: the off arm's wait p50 ($a) exceeds the on arm's ($b) by one RTT, to a fine bucket" \
+	"$(ms_of "$a") - $(ms_of "$b") >= $RTT_MS / 1.19"
+lo=${interval#[}; lo=${lo%%,*}; hi=${interval##*,}; hi=${hi%]}
+expect "compare: the wait p50's change ($change) has an interval below 0 ($interval)" \
+	"\"$interval\" ~ /^\\[/ && ${hi%\%} < 0 && ${lo%\%} <= ${change%\%} && ${change%\%} <= ${hi%\%}"
+read -r a b _ change interval <<<"$(row "$TMP/compare" "job time")"
+hi=${interval##*,}; hi=${hi%]}
+expect "compare: job time falls ($a to $b, $change), with an interval below 0 ($interval)" \
+	"\"$interval\" ~ /^\\[/ && ${hi%\%} < 0"
+read -r a b _ change interval <<<"$(row "$TMP/compare" "request-only p50")"
+expect "compare: request-only p50s within a fine bucket ($a, $b)" \
+	"$(ms_of "$a") / $(ms_of "$b") < 1.19 && $(ms_of "$b") / $(ms_of "$a") < 1.19"
+read -r a b _ <<<"$(row "$TMP/compare" "connections")"
+[ "$a $b" = "90 3" ] && pass "compare: 90 connections off, 3 on" || fail "compare connections: $a $b"
+
+# An arm against itself: every interval contains 0.
+"$BUILD_DIR/keepwarm-stat" compare "$TMP/on" "$TMP/on" >"$TMP/self" 2>&1
+bad=$(awk '{ $1 = $1 } /\[/ { iv = $NF; gsub(/[][%]/, "", iv); split(iv, e, ",");
+	if (!(e[1] + 0 <= 0 && e[2] + 0 >= 0)) print }' "$TMP/self")
+n=$(grep -c '\[' "$TMP/self")
+[ -z "$bad" ] && [ "$n" -ge 7 ] && pass "compare on on: all $n intervals contain 0" ||
+	fail "compare on on: intervals without 0: $bad ($n intervals)"
+
 finish

@@ -68,9 +68,12 @@ struct state {
 	long long left;
 };
 
-static void on_answer(void *arg, uint64_t latency_us)
+/* Times only move forward and the wait starts no later than the request, so
+ * the wait is never the shorter. */
+static void on_answer(void *arg, uint64_t request_us, uint64_t wait_us)
 {
-	(void)latency_us;
+	if (wait_us < request_us)
+		abort();
 	(*(unsigned *)arg)++;
 }
 
@@ -214,8 +217,11 @@ static void run_once(int run, uint64_t seed, int eof, int extra, const uint8_t *
 	cuts(&coarse, slen, extra, sc);
 	kw_track_init(&t);
 	kw_track_set_observer(&t, on_answer, &answers);
+	t.asked_us = 1; /* connect() */
 	for (int i = 0; i <= extra; i++) {
+		t.now_us = 10 + 2 * (uint64_t)i;
 		feed_segment(&t, run, 0, &fine, req + rc[i], rc[i + 1] - rc[i]);
+		t.now_us++;
 		feed_segment(&t, run, 1, &fine, resp + sc[i], sc[i + 1] - sc[i]);
 	}
 	if (eof)
