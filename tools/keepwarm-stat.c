@@ -281,6 +281,10 @@ static void compare_line(const char *what, enum value_kind kind, double a, doubl
 		sp = a != 0 ? fmt_percent(pct, sizeof pct, 100 * d / a) : "-";
 	} else if (diff)
 		sd = sp = "-";
+	if (!diff) { /* counts of inputs: nothing after B, and no trailing blanks */
+		printf("%-20s %*s %*s\n", what, width, sa, width, sb);
+		return;
+	}
 	printf("%-20s %*s %*s %*s %9s", what, width, sa, width, sb, width, sd, sp);
 	if (interval)
 		printf(" %s", fmt_interval(iv, sizeof iv, *interval));
