@@ -2,6 +2,7 @@
  * table, the private range, the pool and the reports; once per process. */
 #include "entry/entry.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -35,17 +36,35 @@ static const char *env_lookup(const char *name)
 
 /* /etc/keepwarm.conf, then ~/.config/keepwarm/keepwarm.conf: under the
  * environment, which is applied last. */
+static void unreadable(const char *path, int err)
+{
+	char line[1200], buf[128];
+
+	snprintf(line, sizeof line, "keepwarm: configuration file %s cannot be read: %s; skipped\n",
+	         path, strerror_r(err, buf, sizeof buf));
+	warn_stderr(line);
+}
+
 static void apply_file(const char *path)
 {
 	char text[64 * 1024];
-	ssize_t n;
+	ssize_t n = 0;
 	size_t len = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
+	if (fd < 0) {
+		/* No file is the usual case; one that cannot be read is said. */
+		if (errno != ENOENT && errno != ENOTDIR)
+			unreadable(path, errno);
 		return;
+	}
 	while (len < sizeof text - 1 && (n = kw_real.read(fd, text + len, sizeof text - 1 - len)) > 0)
 		len += (size_t)n;
+	if (n < 0) {
+		unreadable(path, errno);
+		kw_real.close(fd);
+		return;
+	}
 	kw_real.close(fd);
 	text[len] = '\0';
 	kw_config_apply_text(&kw_cfg, text, path, warn_stderr);

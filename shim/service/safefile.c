@@ -11,10 +11,14 @@
 
 #include "service/real.h"
 
-static void say(const char *setting, const char *path, const char *why)
+/* One line: the setting, the path, why, and the system's word for it when
+ * err is not 0. */
+static void say(const char *setting, const char *path, const char *why, int err)
 {
-	char line[512];
-	int n = snprintf(line, sizeof line, "keepwarm: %s=%s %s; not written\n", setting, path, why);
+	char line[512], buf[128];
+	const char *sys = err ? strerror_r(err, buf, sizeof buf) : NULL;
+	int n = snprintf(line, sizeof line, "keepwarm: %s=%s %s%s%s; not written\n", setting, path,
+	                 why, sys ? ": " : "", sys ? sys : "");
 
 	if (n > 0)
 		kw_real.write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
@@ -37,14 +41,17 @@ int kw_safefile_append(const char *path, const char *setting)
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 
 	if (fd < 0) {
-		say(setting, path, errno == ELOOP ? "is a symbolic link" : "cannot be opened");
+		if (errno == ELOOP)
+			say(setting, path, "is a symbolic link", 0);
+		else
+			say(setting, path, "cannot be opened", errno);
 		return -1;
 	}
 	/* Judged on what was opened, so nothing can be swapped in between. */
 	why = kw_real.fstat(fd, &st) < 0 ? "cannot be examined" : refusal(&st);
 	if (why) {
 		kw_real.close(fd);
-		say(setting, path, why);
+		say(setting, path, why, 0);
 		return -1;
 	}
 	return fd;
@@ -57,11 +64,11 @@ bool kw_safefile_replace(const char *path, const char *setting, const void *buf,
 	const char *slash = strrchr(path, '/'), *why;
 	struct stat st;
 	size_t done = 0;
-	int fd, n;
+	int fd, n, err = 0;
 
 	if (lstat(path, &st) == 0 && (why = refusal(&st))) {
 		if (!*warned)
-			say(setting, path, why);
+			say(setting, path, why, 0);
 		*warned = true;
 		return false;
 	}
@@ -71,18 +78,36 @@ bool kw_safefile_replace(const char *path, const char *setting, const void *buf,
 		n = snprintf(tmp, sizeof tmp, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
 	else
 		n = snprintf(tmp, sizeof tmp, ".%s.XXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof tmp || (fd = mkostemp(tmp, O_CLOEXEC)) < 0)
+	if (n < 0 || (size_t)n >= sizeof tmp) {
+		if (!*warned)
+			say(setting, path, "is too long", 0);
+		*warned = true;
 		return false;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		/* Most often a directory that does not exist (yet). */
+		if (!*warned)
+			say(setting, path, "cannot be created", errno);
+		*warned = true;
+		return false;
+	}
 	fchmod(fd, 0666 & ~mask);
 	while (done < len) {
 		ssize_t w = kw_real.write(fd, (const char *)buf + done, len - done);
-		if (w <= 0)
+		if (w <= 0) {
+			err = w < 0 ? errno : ENOSPC;
 			break;
+		}
 		done += (size_t)w;
 	}
 	kw_real.close(fd);
 	if (done == len && rename(tmp, path) == 0)
 		return true;
+	if (done == len)
+		err = errno;
 	unlink(tmp);
+	if (!*warned)
+		say(setting, path, "cannot be written", err);
+	*warned = true;
 	return false;
 }

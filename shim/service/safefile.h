@@ -17,8 +17,9 @@ int kw_safefile_append(const char *path, const char *setting);
 
 /* Put len bytes of buf at path in one rename, with the file mode
  * 0666 & ~mask. Returns false when the path is refused (a symbolic link or
- * another user's file: one line on stderr the first time, *warned set) or a
- * write fails. */
+ * another user's file) or cannot be written (a missing directory, a full
+ * disk): one line on stderr naming setting, path and the system error the
+ * first time, then *warned is set and later failures are quiet. */
 bool kw_safefile_replace(const char *path, const char *setting, const void *buf, size_t len,
                          mode_t mask, bool *warned);
 

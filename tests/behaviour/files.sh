@@ -6,7 +6,9 @@
 # keepwarm says so in one line and the program runs as without it. The
 # fs.protected_* sysctls are left as the test finds them (the scratch
 # directory is not sticky, so they do not apply). The stats file's mode
-# follows the program's umask.
+# follows the program's umask. A file that cannot be written (a missing
+# directory) or a configuration file that cannot be read is named, with the
+# system's error, in one line.
 set -uo pipefail
 BUILD_DIR=$(cd "${1:?usage: files.sh BUILD_DIR}" && pwd)
 KW_TMP_NAME=kw-files
@@ -106,6 +108,29 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 else
 	echo "SKIP a file another user owns: planting one needs root and a 'nobody' user (not counted)"
 fi
+
+# ---- files that cannot be written or read say so, once, with the system's error
+run KEEPWARM_TRACE="$D/missing/trace.log" KEEPWARM_STATS="$D/missing/stats.prom"
+rc=$?
+if [ "$rc" -eq 0 ] &&
+	said_once KEEPWARM_TRACE "cannot be opened: No such file or directory" &&
+	said_once KEEPWARM_STATS "cannot be created: No such file or directory" &&
+	[ "$(wc -l <"$KW_TMP/err")" -eq 2 ]; then
+	pass "a trace and a stats path in a missing directory: one line each, naming the variable, path and error; exit 0"
+else
+	fail "missing directory: exit $rc, stderr: $(head -c 400 "$KW_TMP/err")"
+fi
+# A configuration file that is there but cannot be read (a directory here:
+# root reads any file).
+mkdir -p "$KW_TMP/home/.config/keepwarm/keepwarm.conf"
+run HOME="$KW_TMP/home"
+rc=$?
+if [ "$rc" -eq 0 ] && [ "$(grep -c "^keepwarm: configuration file $KW_TMP/home/.config/keepwarm/keepwarm.conf cannot be read: Is a directory; skipped$" "$KW_TMP/err")" -eq 1 ]; then
+	pass "an unreadable configuration file is named with its error, once; exit 0"
+else
+	fail "unreadable configuration file: exit $rc, stderr: $(head -c 300 "$KW_TMP/err")"
+fi
+rm -rf "$KW_TMP/home"
 
 # ---- the ordinary case still works
 rm -f "$D/plain.trace" "$D/plain.prom"
