@@ -9,7 +9,9 @@
  * exit status is the program's. */
 #include "logic/config.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -78,6 +80,35 @@ static const struct setting settings[] = {
 /* getopt_long values: settings[i] is OPT_SETTING + i, clear of characters. */
 enum { OPT_SETTING = 256, OPT_LIBRARY = 1000, OPT_HELP, OPT_VERSION };
 
+/* "  --option VALUE   text", the text wrapped at word boundaries so that no
+ * line passes 80 columns. */
+enum { HELP_LEFT = 29, HELP_WIDTH = 80 };
+
+static void help_entry(FILE *out, const char *left, const char *text)
+{
+	int col = fprintf(out, "  %-*s", HELP_LEFT - 3, left);
+
+	if (col > HELP_LEFT - 1) { /* a long option: its text starts below it */
+		fputc('\n', out);
+		col = 0;
+	}
+	while (*text) {
+		size_t word = strcspn(text, " ");
+		if (col > HELP_LEFT && col + 1 + (int)word > HELP_WIDTH) {
+			fputc('\n', out);
+			col = 0;
+		}
+		if (col < HELP_LEFT)
+			col += fprintf(out, "%*s", HELP_LEFT - col, "");
+		else
+			col += fprintf(out, " ");
+		col += fprintf(out, "%.*s", (int)word, text);
+		text += word;
+		text += strspn(text, " ");
+	}
+	fputc('\n', out);
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -88,20 +119,22 @@ static void usage(FILE *out)
 		const struct setting *s = &settings[i];
 		char left[64];
 
+		char text[256];
+
 		if (s->kind == VALUE_NONE)
 			snprintf(left, sizeof left, "--%s", s->option);
 		else
 			snprintf(left, sizeof left, "--%s %s", s->option, s->metavar);
-		fprintf(out, "  %-26s %s\n  %-26s   (%s)\n", left, s->help, "", s->variable);
+		snprintf(text, sizeof text, "%s (%s)", s->help, s->variable);
+		help_entry(out, left, text);
 	}
+	help_entry(out, "--library PATH", "use this library instead of searching for it");
+	help_entry(out, "-h, --help", "show this help");
+	help_entry(out, "--version", "show the version");
 	fprintf(out,
-	        "  %-26s use this library instead of searching for it\n"
-	        "  %-26s show this help\n"
-	        "  %-26s show the version\n\n"
-	        "Durations: 90s, 500ms, 2m, 1m30s, 1.5s; a bare number means seconds.\n"
+	        "\nDurations: 90s, 500ms, 2m, 1m30s, 1.5s; a bare number means seconds.\n"
 	        "The library is $KEEPWARM_LIBRARY if set, else found next to this program\n"
-	        "(" LIBRARY_NAME ") or in ../lib/keepwarm/ relative to it.\n",
-	        "--library PATH", "-h, --help", "--version");
+	        "(" LIBRARY_NAME ") or in ../lib/keepwarm/ relative to it.\n");
 }
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -192,6 +225,41 @@ static int readable_file(const char *path)
 	return access(path, R_OK) == 0;
 }
 
+/* Why path cannot be preloaded into programs like this launcher, NULL when
+ * it can: an ELF shared object (not a program: no interpreter) of this
+ * launcher's class and machine. */
+static const char *not_a_library(const char *path)
+{
+	static char why[96];
+	unsigned char ident[EI_NIDENT];
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	const char *answer = NULL;
+
+	if (fd < 0)
+		return strerror(errno);
+	if (pread(fd, ident, sizeof ident, 0) != (ssize_t)sizeof ident ||
+	    memcmp(ident, ELFMAG, SELFMAG))
+		answer = "it is not an ELF file";
+	else if (ident[EI_CLASS] != (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32)) {
+		snprintf(why, sizeof why, "it is a %s-bit library and keepwarm runs %zu-bit programs",
+		         ident[EI_CLASS] == ELFCLASS32 ? "32" : "64", 8 * sizeof(void *));
+		answer = why;
+	} else if (sizeof(void *) == 8) { /* the headers of our own class */
+		if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || eh.e_type != ET_DYN)
+			answer = "it is not a shared library";
+		else {
+			for (unsigned i = 0; i < eh.e_phnum && !answer; i++)
+				if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) ==
+				        (ssize_t)sizeof ph && ph.p_type == PT_INTERP)
+					answer = "it is a program, not a shared library";
+		}
+	}
+	close(fd);
+	return answer;
+}
+
 /* The library: --library, else $KEEPWARM_LIBRARY, else next to the real path
  * of this executable (build tree), else <prefix>/lib/keepwarm/ (installed).
  * An explicit choice that does not exist is an error, not a reason to look
@@ -206,6 +274,12 @@ static char *find_library(const char *option_path)
 		if (!readable_file(chosen)) {
 			fprintf(stderr, "keepwarm: cannot read the library %s (from %s): %s\n", chosen,
 			        option_path ? "--library" : "KEEPWARM_LIBRARY", strerror(errno));
+			exit(EXIT_USAGE);
+		}
+		const char *why = not_a_library(chosen);
+		if (why) {
+			fprintf(stderr, "keepwarm: cannot preload %s (from %s): %s\n", chosen,
+			        option_path ? "--library" : "KEEPWARM_LIBRARY", why);
 			exit(EXIT_USAGE);
 		}
 		real = realpath(chosen, NULL);
@@ -306,6 +380,13 @@ int main(int argc, char **argv)
 	/* "+": stop at the first non-option, which is the program; ":": a
 	 * missing value is reported as ':', apart from unknown options. */
 	while ((opt = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+		/* "--trace -- prog" means a missing value, not a file named "--";
+		 * "--trace --stats x" one too. A path that starts with "--" can be
+		 * given as ./--name. */
+		if (optarg && !strncmp(optarg, "--", 2))
+			usage_error("--%s needs a value, and \"%s\" looks like an option or the end of them",
+			            opt == OPT_LIBRARY ? "library" : settings[opt - OPT_SETTING].option,
+			            optarg);
 		if (opt >= OPT_SETTING && opt < OPT_SETTING + (int)NSETTINGS)
 			apply_setting(&settings[opt - OPT_SETTING], optarg);
 		else if (opt == OPT_LIBRARY)

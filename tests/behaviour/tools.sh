@@ -98,6 +98,21 @@ run "$KW" --max-idle
 expect_status "option without its value" 2 "--max-idle"
 run "$KW"
 expect_status "no program" 2 "no program"
+# "--" is never a value: --trace -- prog is a missing value, not a file "--".
+cd "$TMP" && run "$KW" --trace -- true; cd - >/dev/null || exit 1
+expect_status "--trace -- true: a missing value" 2 "--trace needs a value"
+[ ! -e "$TMP/--" ] && pass "--trace -- true leaves no file named --" || fail "a file named -- was made"
+run "$KW" --stats=-- -- true
+expect_status "--stats=--: a missing value" 2 "--stats needs a value"
+run "$KW" --stats --off -- true
+expect_status "--stats --off: an option is not a value" 2 '"--off" looks like an option'
+run "$KW" --library -- true
+expect_status "--library --: a missing value" 2 "--library needs a value"
+# --help fits 80 columns.
+run "$KW" --help
+long=$(awk 'length($0) > 80' "$TMP/out")
+[ "$RC" -eq 0 ] && [ -z "$long" ] && pass "keepwarm --help fits 80 columns" ||
+	fail "keepwarm --help: lines over 80 columns: $long"
 
 # LD_PRELOAD: the library goes first, the old value stays.
 LD_PRELOAD=/nonexistent/other.so run "$KW" -- env
@@ -122,6 +137,17 @@ run "$TMP/lonely/bin/keepwarm" --library "$LIB" -- env
 expect_eq "--library is used" "$(env_value LD_PRELOAD)" "$LIB"
 KEEPWARM_LIBRARY=$TMP/nonexistent.so run "$KW" -- true
 expect_status "KEEPWARM_LIBRARY that does not exist" 2 "$TMP/nonexistent.so"
+# --library must be a shared library keepwarm's programs can load.
+run "$KW" --library /bin/true -- true
+expect_status "--library with a program" 2 "it is a program, not a shared library"
+run "$KW" --library "$FIX/trace.log" -- true
+expect_status "--library with a text file" 2 "it is not an ELF file"
+if [ -r /usr/lib/i386-linux-gnu/libc.so.6 ] || [ -r /lib32/libc.so.6 ]; then
+	lib32=/usr/lib/i386-linux-gnu/libc.so.6
+	[ -r "$lib32" ] || lib32=/lib32/libc.so.6
+	run "$KW" --library "$lib32" -- true
+	expect_status "--library with a 32-bit library" 2 "it is a 32-bit library"
+fi
 
 # Exit statuses.
 run "$KW" -- sh -c 'exit 7'
