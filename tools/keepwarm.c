@@ -53,7 +53,7 @@ static const struct setting settings[] = {
 	{ "max-idle-per-host",  "KEEPWARM_MAX_IDLE_PER_HOST", VALUE_UINT,     "N",
 	  "idle connections kept per address:port (default 20)" },
 	{ "idle-timeout",       "KEEPWARM_IDLE_TIMEOUT",      VALUE_DURATION, "D",
-	  "drop a parked connection idle this long (default 90s)" },
+	  "drop a parked connection idle this long, 0 = no limit (default 90s)" },
 	{ "max-lifetime",       "KEEPWARM_MAX_LIFETIME",      VALUE_DURATION, "D",
 	  "do not reuse connections older than D (default off)" },
 	{ "max-requests",       "KEEPWARM_MAX_REQUESTS",      VALUE_UINT,     "N",

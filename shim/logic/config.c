@@ -116,6 +116,10 @@ int kw_parse_duration_ms(const char *s, uint64_t *out_ms)
 			return -1;
 		first = false;
 	}
+	/* keepwarm counts whole milliseconds: a nonzero value that would be 0
+	 * (off) is refused rather than read as off. */
+	if (total_ns > 0 && total_ns < 1000000)
+		return -1;
 	*out_ms = (uint64_t)(total_ns / 1000000);
 	return 0;
 }
@@ -240,7 +244,7 @@ static const char *expected(enum key_kind kind)
 {
 	static const char *const what[] = {
 		[K_BOOL] = "on or off", [K_UINT] = "a whole number",
-		[K_DURATION] = "a duration (like 90s, 500ms, 2m)",
+		[K_DURATION] = "a duration of 1ms or more, or 0 (like 90s, 500ms, 2m)",
 		[K_PATH] = "a path shorter than 1024 bytes",
 		[K_FRACTION] = "a fraction from 0 to 1",
 		[K_SIZE] = "a size (like 65536, 64KiB, 1MiB)",
@@ -261,6 +265,9 @@ static void apply(struct kw_config *c, const struct key *k, const char *value,
 	switch (k->kind) {
 	case K_BOOL:
 		bad = kw_parse_bool(value, (bool *)field);
+		/* A typo must not switch a control arm on. */
+		if (bad && k->offset == offsetof(struct kw_config, enabled))
+			*(bool *)field = false;
 		break;
 	case K_UINT:
 		bad = kw_parse_uint(value, (unsigned *)field);

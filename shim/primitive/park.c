@@ -16,7 +16,10 @@
  * to tolerate (less a margin) and by the maximum lifetime. */
 static uint64_t expiry(const struct kw_conn *c, uint64_t now, uint64_t patience)
 {
-	uint64_t idle = kw_cfg.idle_timeout_ms, expires;
+	/* 0: no idle limit of our own, as Go's IdleConnTimeout (the server's
+	 * Keep-Alive timeout, what it was seen to tolerate and the lifetime
+	 * still bound it). */
+	uint64_t idle = kw_cfg.idle_timeout_ms ? kw_cfg.idle_timeout_ms : UINT64_MAX / 2, expires;
 
 	if (c->track.ka_timeout_s >= 0) {
 		uint64_t server = (uint64_t)c->track.ka_timeout_s * 1000;

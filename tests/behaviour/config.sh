@@ -56,6 +56,14 @@ else
 	fail "idle timeout traces 3 expire events: $(grep -c 'event=expire' "$KW_TMP/expire.trace")"
 fi
 expect_conns "KEEPWARM_IDLE_TIMEOUT=2m, 150 ms pauses" 1 KEEPWARM_IDLE_TIMEOUT=2m -- $B --requests 4 --sleep-ms 150
+expect_conns "KEEPWARM_IDLE_TIMEOUT=0 (no idle limit), 150 ms pauses" 1 KEEPWARM_IDLE_TIMEOUT=0 -- $B --requests 4 --sleep-ms 150
+expect_conns "KEEPWARM_IDLE_TIMEOUT=500us: refused, the default kept" 1 KEEPWARM_IDLE_TIMEOUT=500us -- $B --requests 4
+grep -q 'keepwarm: KEEPWARM_IDLE_TIMEOUT="500us" is not a duration of 1ms or more, or 0 .*default 90s' "$KW_TMP/stderr" &&
+	pass "a nonzero duration under 1ms is refused in one line, not read as 0" ||
+	fail "KEEPWARM_IDLE_TIMEOUT=500us: $(cat "$KW_TMP/stderr")"
+expect_conns "KEEPWARM=maybe: off (a typo never switches a control arm on)" 10 KEEPWARM=maybe -- $B --requests 10
+grep -q 'keepwarm: KEEPWARM="maybe" is not on or off; using off' "$KW_TMP/stderr" &&
+	pass "KEEPWARM=maybe warns that it is using off" || fail "KEEPWARM=maybe: $(cat "$KW_TMP/stderr")"
 expect_conns "KEEPWARM_MAX_LIFETIME=10ms, 40 ms pauses" 4 KEEPWARM_MAX_LIFETIME=10ms -- $B --requests 4 --sleep-ms 40
 expect_conns "KEEPWARM_TCP_KEEPALIVE=0" 1 KEEPWARM_TCP_KEEPALIVE=0 -- $B --requests 5
 

@@ -83,7 +83,7 @@ for d in 90s 500ms 2m 1m30s 1.5s 10 0; do
 	run "$KW" --idle-timeout "$d" -- true
 	expect_status "--idle-timeout $d accepted" 0
 done
-for d in 5x -1s 1.5.s ms "" 1m30; do
+for d in 5x -1s 1.5.s ms "" 1m30 500us 1ns; do
 	run "$KW" --idle-timeout "$d" -- true
 	expect_status "--idle-timeout '$d' rejected" 2 "--idle-timeout"
 done

@@ -218,13 +218,14 @@ struct bad_var {
 };
 
 static const struct bad_var bad_vars[] = {
-	{ "KEEPWARM", "maybe", { "on", "true", "1", "yes", NULL } },
 	{ "KEEPWARM_MAX_IDLE", "lots", { "100", NULL } },
 	{ "KEEPWARM_MAX_IDLE", "-3", { "100", NULL } },
 	{ "KEEPWARM_MAX_IDLE_PER_HOST", "abc", { "20", NULL } },
 	{ "KEEPWARM_MAX_IDLE_PER_HOST", "4294967297", { "20", NULL } },
 	{ "KEEPWARM_IDLE_TIMEOUT", "soon", { "90000", "90s", "1m30s", NULL } },
 	{ "KEEPWARM_IDLE_TIMEOUT", "-5s", { "90000", "90s", "1m30s", NULL } },
+	{ "KEEPWARM_IDLE_TIMEOUT", "500us", { "90000", "90s", "1m30s", NULL } },
+	{ "KEEPWARM_TCP_KEEPALIVE", "1ns", { "30000", "30s", NULL } },
 	{ "KEEPWARM_MAX_LIFETIME", "forever", { "0", NULL } },
 	{ "KEEPWARM_MAX_REQUESTS", "1e3", { "0", NULL } },
 	{ "KEEPWARM_TCP_KEEPALIVE", "7x", { "30000", "30s", NULL } },
@@ -248,6 +249,20 @@ START_TEST(test_load_malformed)
 		if (strstr(line, v->defaults[k]))
 			has_default = true;
 	ck_assert_msg(has_default, "warning lacks the default (%s): %s", v->defaults[0], line);
+}
+END_TEST
+
+/* A typo in KEEPWARM must not switch a control arm on: it means off. */
+START_TEST(test_load_malformed_switch_is_off)
+{
+	struct kw_config c;
+	env_clear();
+	env_set("KEEPWARM", "maybe");
+	load(&c);
+	ck_assert(!c.enabled);
+	ck_assert_uint_eq(warn_n, 1);
+	ck_assert_msg(strstr(warn_lines[0], "KEEPWARM=\"maybe\"") && strstr(warn_lines[0], "using off"),
+	              "%s", warn_lines[0]);
 }
 END_TEST
 
@@ -295,9 +310,11 @@ static const struct dur_case good_durations[] = {
 	{ "0", 0 },
 	{ "0s", 0 },
 	{ "10", 10000 },
-	{ "250us", 0 },
 	{ "1500us", 1 },
-	{ "999999ns", 0 },
+	{ "1000us", 1 },
+	{ "1000000ns", 1 },
+	{ "0ms", 0 },
+	{ "0.0s", 0 },
 	{ "2000000ns", 2 },
 	{ "1h2m3s4ms", 3723004 },
 	{ "1.9999ms", 1 },
@@ -327,6 +344,8 @@ static const char *const bad_durations[] = {
 	"", "s", "ms", "10x", "-5s", "-0.5s", "1.2.3s", "99999999999999999999h",
 	"10000000000000h", "99999999999999999999", "5 s", "s5", "1s2", "h1", ".", "1..5s",
 	"abc", "0x10s",
+	/* Below a millisecond but not 0: it would read as "off". */
+	"250us", "999999ns", "1ns", "0.5ms", "0.0001s",
 };
 
 START_TEST(test_duration_bad)
@@ -429,6 +448,7 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_load_one_variable, 0, N(one_vars));
 	tcase_add_test(tc, test_trace_long_path_terminated);
 	tcase_add_loop_test(tc, test_load_malformed, 0, N(bad_vars));
+	tcase_add_test(tc, test_load_malformed_switch_is_off);
 	tcase_add_test(tc, test_load_malformed_others_still_parsed);
 	suite_add_tcase(s, tc);
 
