@@ -187,8 +187,9 @@ void kw_note_epoll(struct kw_fd *s, int epfd, int op, const struct epoll_event *
 
 int kw_close(struct kw_fd *s, int fd)
 {
-	int saved = errno;
+	int saved = errno, ret;
 	enum kw_reason why;
+	bool followed;
 
 	if (atomic_load_explicit(&s->kind, memory_order_acquire) == KW_FD_PRIVATE)
 		return kw_ebadf();
@@ -197,8 +198,8 @@ int kw_close(struct kw_fd *s, int fd)
 	kw_report_tick();
 	kw_forkwatch_check();
 	kw_slot_lock(s);
-	if (atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP &&
-	    kw_mode == KW_MODE_REUSE) {
+	followed = atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP;
+	if (followed && kw_mode == KW_MODE_REUSE) {
 		why = kw_park(s, -1, false);
 		if (kw_cfg.drain_bytes &&
 		    (why == KW_REASON_RESPONSE_INCOMPLETE || why == KW_REASON_RESPONSE_PENDING)) {
@@ -211,7 +212,10 @@ int kw_close(struct kw_fd *s, int fd)
 	atomic_store_explicit(&s->kind, KW_FD_NONE, memory_order_release);
 	kw_slot_unlock(s);
 	errno = saved;
-	return kw_real.close(fd);
+	ret = kw_real.close(fd);
+	if (followed)
+		kw_report_closed(); /* keeps errno */
+	return ret;
 }
 
 void kw_claim_number(int fd)

@@ -230,6 +230,8 @@ size_t kw_stats_format(const struct kw_stats *s, const struct kw_stats_labels *l
 	if (size)
 		buf[0] = '\0';
 
+	/* Tells a file of this process group from one left by another run. */
+	emit(&o, "# keepwarm process group %ld\n", l->pgid);
 	emit(&o, "# HELP keepwarm_info keepwarm build and A/B arm of this process.\n"
 	         "# TYPE keepwarm_info gauge\n"
 	         "keepwarm_info{%s,program=\"%s\",version=\"%s\"} 1\n", base, program, l->version);

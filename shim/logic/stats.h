@@ -56,6 +56,7 @@ struct kw_stats_labels {
 	uint64_t start_unix_us;  /* when the process started, wall clock */
 	uint64_t run_us;         /* how long it has run */
 	bool exited;             /* written at its exit */
+	long pgid;               /* its process group: a comment line, not a label */
 };
 
 /* Zero everything. */

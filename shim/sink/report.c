@@ -28,6 +28,9 @@ static char stats_path[KW_TRACE_PATH_MAX + 32];
 static uint64_t interval_ms;
 static mode_t file_mask;     /* the program's umask, read once */
 static bool stats_refused;   /* said once that the stats path is refused */
+static atomic_bool stats_written; /* the file has been written at least once */
+static bool shared_said;     /* said that another process writes the same file */
+static atomic_bool first_write_taken; /* kw_report_closed's one early write */
 static _Atomic uint64_t next_write_ms;
 static uint64_t start_unix_us, start_us; /* the process's start: wall and monotonic clocks */
 static struct kw_stats stats;
@@ -167,6 +170,39 @@ void kw_report_answer(int fd, const struct kw_dest *d, int64_t requests, uint64_
 	errno = saved;
 }
 
+/* A path without %p is one file for every process of the program: when one
+ * that another process of this process group wrote is there (a wrapped
+ * script's curl calls, a forking server; not the last run's), say once that
+ * they replace each other's. */
+static void say_if_shared(void)
+{
+	static const char group[] = "# keepwarm process group ";
+	char head[512], line[1300];
+	const char *p;
+	ssize_t n;
+	long other;
+	int fd;
+
+	if (shared_said || strstr(stats_pattern, "%p"))
+		return;
+	shared_said = true;
+	if ((fd = open(stats_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return;
+	n = kw_real.read(fd, head, sizeof head - 1);
+	kw_real.close(fd);
+	if (n <= 0)
+		return;
+	head[n] = '\0';
+	if (strncmp(head, group, sizeof group - 1) ||
+	    strtol(head + sizeof group - 1, NULL, 10) != (long)getpgrp() ||
+	    !(p = strstr(head, "pid=\"")) || (other = strtol(p + 5, NULL, 10)) == (long)getpid())
+		return;
+	snprintf(line, sizeof line, "keepwarm: KEEPWARM_STATS=%s is also written by process %ld: "
+	         "each process replaces the other's; put %%p in the path for a file per process\n",
+	         stats_path, other);
+	kw_real.write(2, line, strlen(line));
+}
+
 /* Format under the lock, write outside it, rename into place. A process
  * that never followed a connection (the shell, grep and friends in a wrapped
  * script) writes nothing: an A/B comparison counts only processes that did. */
@@ -174,7 +210,7 @@ static void write_stats(bool exiting)
 {
 	struct kw_stats_labels labels = { arm_name, (long)getpid(), program_invocation_short_name,
 	                                  KW_VERSION, start_unix_us, kw_now_us() - start_us,
-	                                  exiting };
+	                                  exiting, (long)getpgrp() };
 	size_t need = 64 * 1024, len = 0;
 	char *buf = NULL;
 	bool bystander;
@@ -200,8 +236,24 @@ static void write_stats(bool exiting)
 		free(buf);
 		return;
 	}
-	kw_safefile_replace(stats_path, "KEEPWARM_STATS", buf, len, file_mask, &stats_refused);
+	if (!atomic_load(&stats_written))
+		say_if_shared();
+	if (kw_safefile_replace(stats_path, "KEEPWARM_STATS", buf, len, file_mask, &stats_refused))
+		atomic_store(&stats_written, true);
 	free(buf);
+}
+
+void kw_report_closed(void)
+{
+	int saved = errno;
+	bool no = false;
+
+	/* The first followed connection's end writes the file at once: a
+	 * process killed before its first interval still leaves one. */
+	if (keep_stats && !atomic_load_explicit(&stats_written, memory_order_relaxed) &&
+	    atomic_compare_exchange_strong(&first_write_taken, &no, true))
+		write_stats(false);
+	errno = saved;
 }
 
 void kw_report_tick(void)
@@ -225,6 +277,9 @@ void kw_report_after_fork_child(void)
 		return;
 	pthread_mutex_init(&stats_lock, NULL);
 	kw_stats_reset(&stats);
+	atomic_store(&stats_written, false);
+	atomic_store(&first_write_taken, false);
+	shared_said = false;
 	expand_stats_path();
 	next_write_ms = interval_ms ? kw_now_ms() + interval_ms : UINT64_MAX;
 }

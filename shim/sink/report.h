@@ -32,6 +32,11 @@ void kw_report(enum kw_event event, int fd, const struct kw_dest *d, enum kw_rea
 void kw_report_answer(int fd, const struct kw_dest *d, int64_t requests, uint64_t request_us,
                       uint64_t wait_us);
 
+/* A followed connection was closed (parked or not): the first one writes
+ * the stats file at once, so that a process killed before its first
+ * interval leaves one. Cheap afterwards. Keeps errno. */
+void kw_report_closed(void);
+
 /* Write the stats file if KEEPWARM_STATS_INTERVAL has passed since the last
  * write. Cheap when it has not. Keeps errno. */
 void kw_report_tick(void);

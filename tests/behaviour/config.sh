@@ -134,6 +134,36 @@ else
 	fail "on arm stats: $(grep -E 'requests_total|dialed|reused|_count' "$KW_TMP/on.prom")"
 fi
 ls "$KW_TMP"/on.prom.tmp.* >/dev/null 2>&1 && fail "stats temp file left behind" || pass "stats written by rename, no temp file left"
+# One path without %p for a script's two clients: the second says, once,
+# that they replace each other's file.
+rm -f "$KW_TMP/shared.prom"
+timeout 60 env LD_PRELOAD="$LIB" KEEPWARM_STATS="$KW_TMP/shared.prom" sh -c \
+	"$B --host 127.0.0.1 --port $SERVER_PORT --requests 2; $B --host 127.0.0.1 --port $SERVER_PORT --requests 2" \
+	>/dev/null 2>"$KW_TMP/stderr"
+if [ "$(grep -c "^keepwarm: KEEPWARM_STATS=$KW_TMP/shared.prom is also written by process [0-9]*: each process replaces the other's; put %p in the path for a file per process$" "$KW_TMP/stderr")" -eq 1 ] &&
+	[ "$(wc -l <"$KW_TMP/stderr")" -eq 1 ]; then
+	pass "a stats path without %p shared by a script's processes: said once"
+else
+	fail "shared stats path: $(cat "$KW_TMP/stderr")"
+fi
+# A process killed before its first interval still leaves its file: it is
+# written when the first followed connection closes.
+cat >"$KW_TMP/killed.py" <<'EOF'
+import http.client, os, signal, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+c.request("GET", "/gen/10")
+c.getresponse().read()
+c.close()
+os.kill(os.getpid(), signal.SIGTERM)
+EOF
+timeout 60 env LD_PRELOAD="$LIB" KEEPWARM_STATS="$KW_TMP/killed.%p.prom" KEEPWARM_STATS_INTERVAL=1h \
+	python3 "$KW_TMP/killed.py" "$SERVER_PORT" 2>/dev/null
+f=$(ls "$KW_TMP"/killed.*.prom 2>/dev/null | head -n 1)
+if [ -n "$f" ] && grep -q '^keepwarm_requests_total{.*} 1$' "$f" && grep -q '^keepwarm_process_exited{.*} 0$' "$f"; then
+	pass "killed by SIGTERM before its first interval: the file written at the first close is there"
+else
+	fail "killed process: no stats file with its request ($(ls "$KW_TMP"/killed.* 2>&1))"
+fi
 
 # Configuration files: the user's file applies, the environment overrides it.
 mkdir -p "$KW_TMP/home/.config/keepwarm"

@@ -19,7 +19,7 @@ static struct kw_dest dest(unsigned port)
 }
 
 static const struct kw_stats_labels labels = { "on", 42, "my prog\"", "0.1.0",
-                                               1795833547120311ULL, 2502338, true };
+                                               1795833547120311ULL, 2502338, true, 4200 };
 
 static char *format(const struct kw_stats *s)
 {
@@ -75,6 +75,7 @@ START_TEST(test_counts_and_text)
 	kw_stats_request(&s, &a, 1500, 12000);    /* <= 0.0025; waited <= 0.025 */
 	kw_stats_request(&s, &a, 20000000, 20000000); /* +Inf */
 	t = format(&s);
+	ck_assert(!strncmp(t, "# keepwarm process group 4200\n", 30)); /* the first line */
 	ck_assert(has_line(t, "keepwarm_info{arm=\"on\",pid=\"42\",program=\"myprog\",version=\"0.1.0\"} 1"));
 	ck_assert(has_line(t, "keepwarm_events_total{arm=\"on\",pid=\"42\",event=\"dialed\"} 1"));
 	ck_assert(has_line(t, "keepwarm_events_total{arm=\"on\",pid=\"42\",event=\"reused\"} 2"));
