@@ -24,9 +24,56 @@
 enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
 static _Atomic int init_state = INIT_NONE;
 
+/* Did the parent process run keepwarm with the same KEEPWARM* environment?
+ * Then it printed the same configuration warnings: a wrapped script's
+ * every command would repeat them. Read-only: /proc/PPID/environ is the
+ * parent's environment at its exec, which is what its keepwarm read. */
+static bool parent_said_it(void)
+{
+	char path[64], env[32 * 1024], *p, *end;
+	size_t mine = 0, theirs = 0;
+	bool preloaded = false;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/environ", (int)getppid());
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = kw_real.read(fd, env, sizeof env - 1);
+	kw_real.close(fd);
+	if (n <= 0 || n == (ssize_t)sizeof env - 1) /* unreadable, or too long to judge */
+		return false;
+	env[n] = '\0';
+	for (p = env, end = env + n; p < end; p += strlen(p) + 1) {
+		if (!strncmp(p, "LD_PRELOAD=", 11) && strstr(p, "libkeepwarm"))
+			preloaded = true;
+		if (strncmp(p, "KEEPWARM", 8))
+			continue;
+		theirs++;
+		const char *eq = strchr(p, '=');
+		char name[128];
+		if (!eq || (size_t)(eq - p) >= sizeof name)
+			return false;
+		memcpy(name, p, (size_t)(eq - p));
+		name[eq - p] = '\0';
+		const char *v = getenv(name);
+		if (!v || strcmp(v, eq + 1))
+			return false;
+	}
+	for (char **e = environ; *e; e++)
+		mine += !strncmp(*e, "KEEPWARM", 8);
+	return preloaded && mine == theirs;
+}
+
+/* Configuration warnings: once per process tree, not once per process. */
 static void warn_stderr(const char *line)
 {
-	(void)kw_real.write(2, line, strlen(line));
+	static int quiet = -1; /* -1: not decided yet */
+
+	if (quiet < 0)
+		quiet = parent_said_it();
+	if (!quiet)
+		(void)kw_real.write(2, line, strlen(line));
 }
 
 static const char *env_lookup(const char *name)
@@ -81,6 +128,7 @@ static void load_config(void)
 	apply_file("/etc/keepwarm.conf");
 	if (home && snprintf(user, sizeof user, "%s/.config/keepwarm/keepwarm.conf", home) < (int)sizeof user)
 		apply_file(user);
+	kw_config_check_env_names(environ, warn_stderr);
 	kw_config_apply_env(&kw_cfg, env_lookup, warn_stderr);
 }
 

@@ -327,6 +327,76 @@ static void warn_at(kw_warn_fn warn, const char *where, const char *what)
 	warn(line);
 }
 
+/* Edit distance of two short names, for "did you mean". */
+static unsigned distance(const char *a, size_t na, const char *b)
+{
+	unsigned row[64], nb = (unsigned)strlen(b);
+
+	if (na >= 63 || nb >= 63)
+		return 99;
+	for (unsigned j = 0; j <= nb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= na; i++) {
+		unsigned diag = row[0], up;
+		row[0] = (unsigned)i;
+		for (unsigned j = 1; j <= nb; j++) {
+			up = row[j];
+			unsigned best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[nb];
+}
+
+/* " (did you mean KEEPWARM_X?)" for the nearest setting within 3 edits, or "". */
+static const char *suggestion(const char *name, size_t len, char *buf, size_t size)
+{
+	const char *best = NULL;
+	unsigned best_d = 4;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		unsigned d = distance(name, len, keys[i].name);
+		if (d < best_d) {
+			best_d = d;
+			best = keys[i].name;
+		}
+	}
+	if (!best)
+		return "";
+	snprintf(buf, size, " (did you mean %s?)", best);
+	return buf;
+}
+
+/* Names only the launcher reads. */
+static const char *const launcher_names[] = { "KEEPWARM_LIBRARY" };
+
+void kw_config_check_env_names(char *const *env, kw_warn_fn warn)
+{
+	for (; env && *env && warn; env++) {
+		const char *entry = *env, *eq = strchr(entry, '=');
+		size_t len = eq ? (size_t)(eq - entry) : strlen(entry);
+		bool known = false;
+		char line[400], hint[80];
+
+		if (strncmp(entry, "KEEPWARM", 8))
+			continue;
+		for (size_t i = 0; i < NKEYS && !known; i++)
+			known = strlen(keys[i].name) == len && !strncmp(keys[i].name, entry, len);
+		for (size_t i = 0; i < sizeof launcher_names / sizeof *launcher_names && !known; i++)
+			known = strlen(launcher_names[i]) == len && !strncmp(launcher_names[i], entry, len);
+		if (known)
+			continue;
+		snprintf(line, sizeof line, "keepwarm: %.*s is not a keepwarm setting%s; ignored\n",
+		         (int)(len < 200 ? len : 200), entry, suggestion(entry, len, hint, sizeof hint));
+		warn(line);
+	}
+}
+
 void kw_config_apply_text(struct kw_config *c, const char *text, const char *origin,
                           kw_warn_fn warn)
 {
@@ -354,6 +424,10 @@ void kw_config_apply_text(struct kw_config *c, const char *text, const char *ori
 			;
 		if (!*key || *key == '#')
 			continue;
+		/* Shell syntax people paste: "export NAME=value". */
+		if (!strncmp(key, "export", 6) && (key[6] == ' ' || key[6] == '\t'))
+			for (key += 6; isspace((unsigned char)*key); key++)
+				;
 		eq = strchr(key, '=');
 		if (!eq) {
 			warn_at(warn, where, "expected KEEPWARM_NAME = value; skipped");
@@ -367,12 +441,18 @@ void kw_config_apply_text(struct kw_config *c, const char *text, const char *ori
 		for (end = value + strlen(value); end > value && isspace((unsigned char)end[-1]); end--)
 			;
 		*end = '\0';
+		/* A value in matching quotes, as a shell would take it: no escapes. */
+		if (end - value >= 2 && (*value == '"' || *value == '\'') && end[-1] == *value) {
+			end[-1] = '\0';
+			value++;
+		}
 		for (size_t i = 0; i < NKEYS; i++)
 			if (!strcmp(keys[i].name, key))
 				k = &keys[i];
 		if (!k) {
-			char what[256];
-			snprintf(what, sizeof what, "unknown setting \"%.200s\"; skipped", key);
+			char what[400], hint[80];
+			snprintf(what, sizeof what, "unknown setting \"%.200s\"%s; skipped", key,
+			         suggestion(key, strlen(key), hint, sizeof hint));
 			warn_at(warn, where, what);
 			continue;
 		}

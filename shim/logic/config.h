@@ -43,8 +43,10 @@ void kw_config_load(struct kw_config *c, kw_getenv_fn getenv_fn, kw_warn_fn warn
 void kw_config_apply_env(struct kw_config *c, kw_getenv_fn getenv_fn, kw_warn_fn warn);
 
 /* A configuration file's text on top of c: lines `KEEPWARM_X = value` (the
- * environment's names; blanks and `#` comments ignored). A malformed line, an
- * unknown key or a bad value warns with "origin:line:" and is skipped. */
+ * environment's names; blanks and `#` comments ignored; an `export ` prefix
+ * and a value in matching single or double quotes are taken as a shell would).
+ * A malformed line, an unknown key (with the nearest setting as a hint) or a
+ * bad value warns with "origin:line:" and is skipped. */
 void kw_config_apply_text(struct kw_config *c, const char *text, const char *origin,
                           kw_warn_fn warn);
 
@@ -65,5 +67,10 @@ int kw_parse_uint(const char *s, unsigned *out);
 
 /* on/off, 1/0, true/false, yes/no (any case). Returns 0 or -1. */
 int kw_parse_bool(const char *s, bool *out);
+
+/* One warning line for every KEEPWARM* name in env (an environ-style list)
+ * that is neither a setting nor a launcher-only name (KEEPWARM_LIBRARY),
+ * with the nearest setting as a hint: a typo is reported, not ignored. */
+void kw_config_check_env_names(char *const *env, kw_warn_fn warn);
 
 #endif

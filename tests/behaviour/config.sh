@@ -78,6 +78,16 @@ fi
 expect_conns "malformed KEEPWARM_MAX_IDLE" 1 KEEPWARM_MAX_IDLE=-3 -- $B --requests 5
 grep -q 'KEEPWARM_MAX_IDLE="-3".*default 100' "$KW_TMP/stderr" && pass "KEEPWARM_MAX_IDLE warning names the default" \
 	|| fail "KEEPWARM_MAX_IDLE warning: $(cat "$KW_TMP/stderr")"
+# A typo in a name is reported with the nearest setting; a script's
+# commands do not repeat what their shell said (once per process tree).
+timeout 60 env LD_PRELOAD="$LIB" KEEPWARM_MAX_IDEL=3 KEEPWARM_IDLE_TIMEOUT=soon KEEPWARM_SAMPLE=2 \
+	KEEPWARM_DRAIN=lots KEEPWARM_REUSE=never sh -c 'true; true' 2>"$KW_TMP/stderr"
+if [ "$(wc -l <"$KW_TMP/stderr")" -eq 5 ] &&
+	grep -q '^keepwarm: KEEPWARM_MAX_IDEL is not a keepwarm setting (did you mean KEEPWARM_MAX_IDLE?); ignored$' "$KW_TMP/stderr"; then
+	pass "5 bad settings under sh -c 'true; true': 5 lines, the unknown name with a hint"
+else
+	fail "bad settings under sh -c: $(wc -l <"$KW_TMP/stderr") lines: $(head -c 600 "$KW_TMP/stderr")"
+fi
 
 # The trace: logfmt, known events, one line per write even from many threads.
 expect_conns "trace to a file, 4 threads" 1-4 KEEPWARM_TRACE="$KW_TMP/t.trace" -- \

@@ -73,6 +73,46 @@ START_TEST(test_file_errors)
 }
 END_TEST
 
+/* Shell habits: an export prefix, values in quotes. */
+START_TEST(test_file_shell_syntax)
+{
+	struct kw_config c;
+	kw_config_defaults(&c);
+	nwarn = 0;
+	kw_config_apply_text(&c, "export KEEPWARM_MAX_IDLE=9\n"
+	                         "\texport\tKEEPWARM_IDLE_TIMEOUT = \"30s\"\n"
+	                         "KEEPWARM_STATS='/tmp/a b.prom'\n"
+	                         "KEEPWARM_TRACE=\"\n" /* one quote: kept as it is */
+	                         "exporter = 1\n",
+	                     "f.conf", collect);
+	ck_assert_uint_eq(c.max_idle, 9);
+	ck_assert_uint_eq(c.idle_timeout_ms, 30000);
+	ck_assert_str_eq(c.stats, "/tmp/a b.prom");
+	ck_assert_str_eq(c.trace, "\"");
+	ck_assert_uint_eq(nwarn, 1);
+	ck_assert_ptr_nonnull(strstr(warnings[0], "f.conf:5: unknown setting \"exporter\""));
+}
+END_TEST
+
+/* Unknown KEEPWARM* names in the environment: one line each, with a hint;
+ * settings, the launcher's own name and other variables pass. */
+START_TEST(test_env_names)
+{
+	char *env[] = { "KEEPWARM_MAX_IDEL=3", "KEEPWARM_MAX_IDLE=3", "KEEPWARM_LIBRARY=/x.so",
+	                "PATH=/bin", "KEEPWARM=on", "KEEPWARM_ZZZZZZZZZZZZ=1", "KEEPWARMTRACE=x", NULL };
+
+	nwarn = 0;
+	kw_config_check_env_names(env, collect);
+	ck_assert_uint_eq(nwarn, 3);
+	ck_assert_str_eq(warnings[0], "keepwarm: KEEPWARM_MAX_IDEL is not a keepwarm setting "
+	                              "(did you mean KEEPWARM_MAX_IDLE?); ignored\n");
+	ck_assert_str_eq(warnings[1], "keepwarm: KEEPWARM_ZZZZZZZZZZZZ is not a keepwarm setting; "
+	                              "ignored\n");
+	ck_assert_str_eq(warnings[2], "keepwarm: KEEPWARMTRACE is not a keepwarm setting "
+	                              "(did you mean KEEPWARM_TRACE?); ignored\n");
+}
+END_TEST
+
 START_TEST(test_env_over_file)
 {
 	struct kw_config c;
@@ -143,6 +183,8 @@ int main(void)
 	tcase_add_test(tc, test_file_text);
 	tcase_add_test(tc, test_file_errors);
 	tcase_add_test(tc, test_env_over_file);
+	tcase_add_test(tc, test_file_shell_syntax);
+	tcase_add_test(tc, test_env_names);
 	tcase_add_test(tc, test_fraction);
 	tcase_add_test(tc, test_long_line_skipped);
 	suite_add_tcase(s, tc);
