@@ -1,6 +1,7 @@
 /* keepwarm - run a program with libkeepwarm.so preloaded.
  *
  *   keepwarm [options] [--] program [args...]
+ *   keepwarm [options] config      the settings in effect, and where each came from
  *
  * Every option sets one KEEPWARM_* variable, validated here with the library's
  * own parsers (config.o) so that a typo fails loudly before the program runs
@@ -113,6 +114,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 	        "usage: keepwarm [options] [--] program [args...]\n"
+	        "       keepwarm [options] config\n"
 	        "Run program with " LIBRARY_NAME " preloaded, so that it reuses its\n"
 	        "HTTP/1.x keep-alive connections.\n\n");
 	for (size_t i = 0; i < NSETTINGS; i++) {
@@ -172,6 +174,9 @@ static char *absolute_path(const char *option, const char *path)
 	return abs;
 }
 
+/* The option that set each setting, for `keepwarm config`. */
+static const char *set_by_option[KW_CONFIG_NKEYS];
+
 /* Validate one option's value and put it in the environment. */
 static void apply_setting(const struct setting *s, const char *arg)
 {
@@ -217,7 +222,60 @@ static void apply_setting(const struct setting *s, const char *arg)
 		perror("keepwarm: setenv");
 		exit(EXIT_USAGE);
 	}
+	if (kw_config_index(s->variable) >= 0)
+		set_by_option[kw_config_index(s->variable)] = s->option;
 	free(value);
+}
+
+/* ---- keepwarm config ---- */
+
+static const char *plain_getenv(const char *name)
+{
+	return getenv(name);
+}
+
+static long read_whole(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -1;
+	while (len < size && (n = read(fd, buf + len, size - len)) > 0)
+		len += (size_t)n;
+	err = errno;
+	close(fd);
+	errno = err;
+	return n < 0 ? -1 : (long)len;
+}
+
+static void warn_line(const char *line)
+{
+	fputs(line, stderr);
+}
+
+/* What the library would read in this environment, read the way it reads
+ * it (kw_config_load_all), one setting per line with where its value came
+ * from, like ssh -G. */
+static int show_config(void)
+{
+	extern char **environ;
+	struct kw_config c;
+	char value[KW_TRACE_PATH_MAX + 8], line[KW_TRACE_PATH_MAX + 64], user[KW_TRACE_PATH_MAX];
+
+	kw_config_load_all(&c, plain_getenv, read_whole, environ, warn_line);
+	for (unsigned i = 0; i < KW_CONFIG_NKEYS; i++) {
+		kw_config_value(&c, i, value, sizeof value);
+		snprintf(line, sizeof line, "%s=%s", kw_config_name(i), value);
+		if (set_by_option[i])
+			printf("%-40s # option --%s\n", line, set_by_option[i]);
+		else
+			printf("%-40s # %s\n", line, c.origin[i]);
+	}
+	printf("# files: /etc/keepwarm.conf, %s\n",
+	       kw_config_user_file(plain_getenv, user, sizeof user) ? user : "(no user file: no HOME)");
+	return 0;
 }
 
 static int readable_file(const char *path)
@@ -404,6 +462,13 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		usage_error("no program to run");
+	/* "keepwarm config" shows the settings; "keepwarm -- config" runs a
+	 * program of that name. */
+	if (!strcmp(argv[optind], "config") && strcmp(argv[optind - 1], "--")) {
+		if (optind + 1 < argc)
+			usage_error("config takes no arguments (options go before it)");
+		return show_config();
+	}
 
 	char *library = find_library(library_option);
 	prepend_preload(library);

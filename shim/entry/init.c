@@ -81,55 +81,34 @@ static const char *env_lookup(const char *name)
 	return secure_getenv(name); /* setuid programs ignore the environment */
 }
 
-/* /etc/keepwarm.conf, then ~/.config/keepwarm/keepwarm.conf: under the
- * environment, which is applied last. */
-static void unreadable(const char *path, int err)
+/* The configuration files, read with the real libc. */
+static long read_file(const char *path, char *buf, size_t size)
 {
-	char line[1200], buf[128];
-
-	snprintf(line, sizeof line, "keepwarm: configuration file %s cannot be read: %s; skipped\n",
-	         path, strerror_r(err, buf, sizeof buf));
-	warn_stderr(line);
-}
-
-static void apply_file(const char *path)
-{
-	char text[64 * 1024];
-	ssize_t n = 0;
 	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
 
-	if (fd < 0) {
-		/* No file is the usual case; one that cannot be read is said. */
-		if (errno != ENOENT && errno != ENOTDIR)
-			unreadable(path, errno);
-		return;
-	}
-	while (len < sizeof text - 1 && (n = kw_real.read(fd, text + len, sizeof text - 1 - len)) > 0)
+	if (fd < 0)
+		return -1;
+	while (len < size && (n = kw_real.read(fd, buf + len, size - len)) > 0)
 		len += (size_t)n;
-	if (n < 0) {
-		unreadable(path, errno);
-		kw_real.close(fd);
-		return;
-	}
+	err = errno;
 	kw_real.close(fd);
-	text[len] = '\0';
-	kw_config_apply_text(&kw_cfg, text, path, warn_stderr);
+	if (n < 0) {
+		errno = err;
+		return -1;
+	}
+	return (long)len;
 }
 
+/* /etc/keepwarm.conf, the user's file, then the environment: each overrides
+ * the one before. */
 static void load_config(void)
 {
-	const char *home = secure_getenv("HOME");
-	char user[1024];
-
 	kw_config_defaults(&kw_cfg);
 	if (getauxval(AT_SECURE))
 		return; /* setuid: neither files nor environment */
-	apply_file("/etc/keepwarm.conf");
-	if (home && snprintf(user, sizeof user, "%s/.config/keepwarm/keepwarm.conf", home) < (int)sizeof user)
-		apply_file(user);
-	kw_config_check_env_names(environ, warn_stderr);
-	kw_config_apply_env(&kw_cfg, env_lookup, warn_stderr);
+	kw_config_load_all(&kw_cfg, env_lookup, read_file, environ, warn_stderr);
 }
 
 /* KEEPWARM_SAMPLE: this process joins the on arm with that probability. */

@@ -2,6 +2,7 @@
 #include "logic/config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@ void kw_config_defaults(struct kw_config *c)
 	c->sample = 1.0;
 	c->upgrade = true;
 	c->drain_bytes = 64 * 1024;
+	for (unsigned i = 0; i < KW_CONFIG_NKEYS; i++)
+		strcpy(c->origin[i], "default");
 }
 
 int kw_parse_uint(const char *s, unsigned *out)
@@ -198,6 +201,7 @@ static const struct key {
 	{ "KEEPWARM_DRAIN", K_SIZE, offsetof(struct kw_config, drain_bytes) },
 	{ "KEEPWARM_REUSE", K_REUSE, offsetof(struct kw_config, reuse_always) },
 };
+_Static_assert(sizeof keys / sizeof keys[0] == KW_CONFIG_NKEYS, "KW_CONFIG_NKEYS");
 
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -255,7 +259,7 @@ static const char *expected(enum key_kind kind)
 
 /* Set one key from its text; on a bad value keep the field and warn. */
 static void apply(struct kw_config *c, const struct key *k, const char *value,
-                  const char *where, kw_warn_fn warn)
+                  const char *where, const char *from, kw_warn_fn warn)
 {
 	char *field = (char *)c + k->offset;
 	struct kw_config dflt;
@@ -291,7 +295,11 @@ static void apply(struct kw_config *c, const struct key *k, const char *value,
 			strcpy(field, value);
 		break;
 	}
-	if (!bad || !warn)
+	if (!bad) {
+		snprintf(c->origin[k - keys], KW_ORIGIN_MAX, "%s", from);
+		return;
+	}
+	if (!warn)
 		return;
 	kw_config_defaults(&dflt);
 	describe(c, k, now, sizeof now);
@@ -307,7 +315,7 @@ void kw_config_apply_env(struct kw_config *c, kw_getenv_fn getenv_fn, kw_warn_fn
 	for (size_t i = 0; i < NKEYS; i++) {
 		const char *v = getenv_fn(keys[i].name);
 		if (v)
-			apply(c, &keys[i], v, "", warn);
+			apply(c, &keys[i], v, "", "environment", warn);
 	}
 }
 
@@ -372,8 +380,8 @@ static const char *suggestion(const char *name, size_t len, char *buf, size_t si
 	return buf;
 }
 
-/* Names only the launcher reads. */
-static const char *const launcher_names[] = { "KEEPWARM_LIBRARY" };
+/* Names read that are not settings: the launcher's library, the user file. */
+static const char *const launcher_names[] = { "KEEPWARM_LIBRARY", "KEEPWARM_CONFIG" };
 
 void kw_config_check_env_names(char *const *env, kw_warn_fn warn)
 {
@@ -456,6 +464,94 @@ void kw_config_apply_text(struct kw_config *c, const char *text, const char *ori
 			warn_at(warn, where, what);
 			continue;
 		}
-		apply(c, k, value, where, warn);
+		char from[KW_ORIGIN_MAX];
+		snprintf(from, sizeof from, "%.140s:%u", origin, lineno);
+		apply(c, k, value, where, from, warn);
 	}
+}
+
+/* ---- every source, in order ---- */
+
+static void apply_file(struct kw_config *c, const char *path, bool named, kw_read_fn read_fn,
+                       kw_warn_fn warn)
+{
+	static char text[64 * 1024]; /* read at start, one thread */
+	char line[1300], why[128];
+	long n = read_fn(path, text, sizeof text - 1);
+
+	if (n < 0) {
+		/* No file is the usual case, unless KEEPWARM_CONFIG named it. */
+		if ((errno == ENOENT || errno == ENOTDIR) && !named)
+			return;
+		if (warn) {
+			snprintf(line, sizeof line, "keepwarm: configuration file %.1100s cannot be read: "
+			         "%s; skipped\n", path, strerror_r(errno, why, sizeof why));
+			warn(line);
+		}
+		return;
+	}
+	text[n] = '\0';
+	kw_config_apply_text(c, text, path, warn);
+}
+
+bool kw_config_user_file(kw_getenv_fn getenv_fn, char *buf, size_t size)
+{
+	const char *named = getenv_fn("KEEPWARM_CONFIG"), *xdg = getenv_fn("XDG_CONFIG_HOME");
+	const char *home = getenv_fn("HOME");
+	int n;
+
+	if (named && *named)
+		n = snprintf(buf, size, "%s", named);
+	else if (xdg && xdg[0] == '/') /* the spec ignores a relative one */
+		n = snprintf(buf, size, "%s/keepwarm/keepwarm.conf", xdg);
+	else if (home && *home)
+		n = snprintf(buf, size, "%s/.config/keepwarm/keepwarm.conf", home);
+	else
+		n = -1;
+	if (n < 0 || (size_t)n >= size) {
+		if (size)
+			buf[0] = '\0';
+		return false;
+	}
+	return true;
+}
+
+void kw_config_load_all(struct kw_config *c, kw_getenv_fn getenv_fn, kw_read_fn read_fn,
+                        char *const *env, kw_warn_fn warn)
+{
+	char user[KW_TRACE_PATH_MAX];
+	const char *named = getenv_fn("KEEPWARM_CONFIG");
+
+	kw_config_defaults(c);
+	apply_file(c, "/etc/keepwarm.conf", false, read_fn, warn);
+	if (kw_config_user_file(getenv_fn, user, sizeof user))
+		apply_file(c, user, named && *named, read_fn, warn);
+	kw_config_check_env_names(env, warn);
+	kw_config_apply_env(c, getenv_fn, warn);
+}
+
+const char *kw_config_name(unsigned i)
+{
+	return i < KW_CONFIG_NKEYS ? keys[i].name : "?";
+}
+
+int kw_config_index(const char *name)
+{
+	for (unsigned i = 0; i < KW_CONFIG_NKEYS; i++)
+		if (!strcmp(keys[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+void kw_config_value(const struct kw_config *c, unsigned i, char *buf, size_t size)
+{
+	if (i >= KW_CONFIG_NKEYS) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	describe(c, &keys[i], buf, size);
+	if (keys[i].kind == K_DURATION && !strcmp(buf, "0 (off)"))
+		snprintf(buf, size, "0");
+	else if (keys[i].kind == K_PATH && !strcmp(buf, "off"))
+		buf[0] = '\0';
 }

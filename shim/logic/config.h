@@ -6,9 +6,12 @@
 #define KW_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define KW_TRACE_PATH_MAX 1024
+#define KW_CONFIG_NKEYS   14   /* settings, KEEPWARM to KEEPWARM_REUSE */
+#define KW_ORIGIN_MAX     160  /* "default", "environment", "FILE:LINE", "option --x" */
 
 struct kw_config {
 	bool     enabled;            /* KEEPWARM=on|off: off = pure passthrough */
@@ -25,10 +28,35 @@ struct kw_config {
 	bool     upgrade;            /* KEEPWARM_UPGRADE: make close-style requests keep-alive */
 	uint64_t drain_bytes;        /* KEEPWARM_DRAIN: read away this much at close, 0 = off */
 	bool     reuse_always;       /* KEEPWARM_REUSE=always (default safe) */
+	char     origin[KW_CONFIG_NKEYS][KW_ORIGIN_MAX]; /* where each value came from */
 };
 
 typedef const char *(*kw_getenv_fn)(const char *name);
 typedef void (*kw_warn_fn)(const char *line);
+/* Read up to size bytes of a file into buf: the length, or -1 with errno. */
+typedef long (*kw_read_fn)(const char *path, char *buf, size_t size);
+
+/* Everything, in the order the library reads it: defaults, /etc/keepwarm.conf,
+ * the user's file (kw_config_user_file), a check of env's KEEPWARM* names,
+ * the environment. A missing file is silent, except one KEEPWARM_CONFIG
+ * names; an unreadable one is said. Both the library and `keepwarm config`
+ * call this, so what the launcher shows is what the library reads. */
+void kw_config_load_all(struct kw_config *c, kw_getenv_fn getenv_fn, kw_read_fn read_fn,
+                        char *const *env, kw_warn_fn warn);
+
+/* The user's configuration file: $KEEPWARM_CONFIG if set, else
+ * $XDG_CONFIG_HOME/keepwarm/keepwarm.conf (an absolute XDG_CONFIG_HOME), else
+ * $HOME/.config/keepwarm/keepwarm.conf. Returns false (buf "") when there is
+ * none to read (no HOME, a path too long). */
+bool kw_config_user_file(kw_getenv_fn getenv_fn, char *buf, size_t size);
+
+/* Setting i (0..KW_CONFIG_NKEYS-1): its name, and its value in c as one
+ * would write it (durations in ms or s, "" for an unset path). */
+const char *kw_config_name(unsigned i);
+void kw_config_value(const struct kw_config *c, unsigned i, char *buf, size_t size);
+
+/* The index of a setting's name, -1 if it is not one. */
+int kw_config_index(const char *name);
 
 /* Fill c with the documented defaults. */
 void kw_config_defaults(struct kw_config *c);

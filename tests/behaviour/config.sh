@@ -183,6 +183,18 @@ expect_conns "user config file (max requests 2)" 3 HOME="$KW_TMP/home" -- $B --r
 grep -q "keepwarm.conf:5: unknown setting \"KEEPWARM_BOGUS\"" "$KW_TMP/stderr" \
 	&& pass "config file error names file and line" || fail "config file error: $(cat "$KW_TMP/stderr")"
 expect_conns "environment overrides config file" 2 HOME="$KW_TMP/home" KEEPWARM_MAX_REQUESTS=3 -- $B --requests 6
+# XDG_CONFIG_HOME moves the user file; KEEPWARM_CONFIG names one instead.
+mkdir -p "$KW_TMP/xdg/keepwarm"
+printf 'export KEEPWARM_MAX_REQUESTS="3"\n' >"$KW_TMP/xdg/keepwarm/keepwarm.conf"
+expect_conns "XDG_CONFIG_HOME's keepwarm/keepwarm.conf is the user file (max requests 3)" 2 \
+	HOME="$KW_TMP/home" XDG_CONFIG_HOME="$KW_TMP/xdg" -- $B --requests 6
+printf 'KEEPWARM_MAX_REQUESTS = 6\n' >"$KW_TMP/named.conf"
+expect_conns "KEEPWARM_CONFIG names the user file (max requests 6)" 1 \
+	HOME="$KW_TMP/home" XDG_CONFIG_HOME="$KW_TMP/xdg" KEEPWARM_CONFIG="$KW_TMP/named.conf" -- $B --requests 6
+expect_conns "KEEPWARM_CONFIG naming a missing file: said, defaults" 1 \
+	HOME="$KW_TMP/home" KEEPWARM_CONFIG="$KW_TMP/missing.conf" -- $B --requests 6
+grep -q "^keepwarm: configuration file $KW_TMP/missing.conf cannot be read: No such file or directory; skipped$" "$KW_TMP/stderr" &&
+	pass "a missing file KEEPWARM_CONFIG names is said" || fail "KEEPWARM_CONFIG missing: $(cat "$KW_TMP/stderr")"
 
 # The server's Keep-Alive header lowers the idle timeout (1 s minus a margin).
 stop_server

@@ -114,6 +114,27 @@ long=$(awk 'length($0) > 80' "$TMP/out")
 [ "$RC" -eq 0 ] && [ -z "$long" ] && pass "keepwarm --help fits 80 columns" ||
 	fail "keepwarm --help: lines over 80 columns: $long"
 
+# keepwarm config: what the library would read, and where each value came from.
+mkdir -p "$TMP/cfg/keepwarm"
+printf 'KEEPWARM_MAX_IDLE = 7\nexport KEEPWARM_IDLE_TIMEOUT="30s"\n' >"$TMP/cfg/keepwarm/keepwarm.conf"
+XDG_CONFIG_HOME=$TMP/cfg KEEPWARM_TRACE=stderr run "$KW" --stats "$TMP/s.prom" --off config
+expect_status "keepwarm config: exit 0" 0
+expect_row "keepwarm config: a default" "KEEPWARM_MAX_IDLE_PER_HOST=20 # default"
+expect_row "keepwarm config: the user file (XDG_CONFIG_HOME) with its line" \
+	"KEEPWARM_IDLE_TIMEOUT=30s # $TMP/cfg/keepwarm/keepwarm.conf:2"
+expect_row "keepwarm config: the environment" "KEEPWARM_TRACE=stderr # environment"
+expect_row "keepwarm config: an option" "KEEPWARM_STATS=$TMP/s.prom # option --stats"
+expect_row "keepwarm config: a flag" "KEEPWARM=off # option --off"
+[ "$(grep -c '^KEEPWARM' "$TMP/out")" -eq 14 ] && pass "keepwarm config: all 14 settings" ||
+	fail "keepwarm config: $(grep -c '^KEEPWARM' "$TMP/out") settings"
+KEEPWARM_CONFIG=$TMP/named.conf run "$KW" config
+expect_status "keepwarm config: KEEPWARM_CONFIG naming a missing file is said" 0 \
+	"configuration file $TMP/named.conf cannot be read: No such file or directory"
+run "$KW" config extra
+expect_status "keepwarm config takes no arguments" 2 "config takes no arguments"
+run "$KW" -- config
+expect_status "keepwarm -- config runs a program named config" 127 "cannot run config"
+
 # LD_PRELOAD: the library goes first, the old value stays.
 LD_PRELOAD=/nonexistent/other.so run "$KW" -- env
 expect_eq "LD_PRELOAD prepended, old value kept" "$(env_value LD_PRELOAD)" "$LIB:/nonexistent/other.so"

@@ -1,6 +1,7 @@
 /* test_config_file.c - unit tests for configuration files and the settings
  * added for A/B tests (KEEPWARM_STATS, KEEPWARM_STATS_INTERVAL, KEEPWARM_SAMPLE). */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -113,6 +114,74 @@ START_TEST(test_env_names)
 }
 END_TEST
 
+/* The user file's place, and every source with its origin. */
+static const char *fake_env[8][2];
+static const char *fake_getenv(const char *name)
+{
+	for (int i = 0; i < 8 && fake_env[i][0]; i++)
+		if (!strcmp(fake_env[i][0], name))
+			return fake_env[i][1];
+	return NULL;
+}
+
+static long fake_read(const char *path, char *buf, size_t size)
+{
+	const char *text = !strcmp(path, "/etc/keepwarm.conf") ? "KEEPWARM_MAX_IDLE = 5\n"
+	                   : !strcmp(path, "/x/keepwarm/keepwarm.conf") ? "\nKEEPWARM_MAX_IDLE = 6\n"
+	                                                                  "KEEPWARM_DRAIN = 1KiB\n"
+	                                                                : NULL;
+	if (!text) {
+		errno = ENOENT;
+		return -1;
+	}
+	snprintf(buf, size, "%s", text);
+	return (long)strlen(buf);
+}
+
+START_TEST(test_user_file_and_origins)
+{
+	char path[256];
+	struct kw_config c;
+	char *env[] = { "KEEPWARM_DRAIN=2KiB", NULL };
+
+	memset(fake_env, 0, sizeof fake_env);
+	ck_assert(!kw_config_user_file(fake_getenv, path, sizeof path));
+	fake_env[0][0] = "HOME", fake_env[0][1] = "/home/u";
+	ck_assert(kw_config_user_file(fake_getenv, path, sizeof path));
+	ck_assert_str_eq(path, "/home/u/.config/keepwarm/keepwarm.conf");
+	fake_env[1][0] = "XDG_CONFIG_HOME", fake_env[1][1] = "relative";
+	kw_config_user_file(fake_getenv, path, sizeof path);
+	ck_assert_str_eq(path, "/home/u/.config/keepwarm/keepwarm.conf"); /* ignored */
+	fake_env[1][1] = "/x";
+	kw_config_user_file(fake_getenv, path, sizeof path);
+	ck_assert_str_eq(path, "/x/keepwarm/keepwarm.conf");
+	fake_env[2][0] = "KEEPWARM_DRAIN", fake_env[2][1] = "2KiB";
+	nwarn = 0;
+	kw_config_load_all(&c, fake_getenv, fake_read, env, collect);
+	ck_assert_uint_eq(nwarn, 0);
+	ck_assert_uint_eq(c.max_idle, 6);
+	ck_assert_str_eq(c.origin[kw_config_index("KEEPWARM_MAX_IDLE")], "/x/keepwarm/keepwarm.conf:2");
+	ck_assert_uint_eq(c.drain_bytes, 2048);
+	ck_assert_str_eq(c.origin[kw_config_index("KEEPWARM_DRAIN")], "environment");
+	ck_assert_str_eq(c.origin[kw_config_index("KEEPWARM_SAMPLE")], "default");
+	/* KEEPWARM_CONFIG wins, and a missing one is said. */
+	fake_env[3][0] = "KEEPWARM_CONFIG", fake_env[3][1] = "/nope.conf";
+	kw_config_user_file(fake_getenv, path, sizeof path);
+	ck_assert_str_eq(path, "/nope.conf");
+	nwarn = 0;
+	kw_config_load_all(&c, fake_getenv, fake_read, env, collect);
+	ck_assert_uint_eq(nwarn, 1);
+	ck_assert_ptr_nonnull(strstr(warnings[0], "configuration file /nope.conf cannot be read"));
+	ck_assert_uint_eq(c.max_idle, 5);
+	char v[64];
+	kw_config_value(&c, (unsigned)kw_config_index("KEEPWARM_MAX_LIFETIME"), v, sizeof v);
+	ck_assert_str_eq(v, "0");
+	kw_config_value(&c, (unsigned)kw_config_index("KEEPWARM_TRACE"), v, sizeof v);
+	ck_assert_str_eq(v, "");
+	ck_assert_int_eq(kw_config_index("KEEPWARM_NOPE"), -1);
+}
+END_TEST
+
 START_TEST(test_env_over_file)
 {
 	struct kw_config c;
@@ -185,6 +254,7 @@ int main(void)
 	tcase_add_test(tc, test_env_over_file);
 	tcase_add_test(tc, test_file_shell_syntax);
 	tcase_add_test(tc, test_env_names);
+	tcase_add_test(tc, test_user_file_and_origins);
 	tcase_add_test(tc, test_fraction);
 	tcase_add_test(tc, test_long_line_skipped);
 	suite_add_tcase(s, tc);
