@@ -10,7 +10,9 @@ BUILD   ?= build
 WARN     = -Wall -Wextra -Werror
 # CFLAGS/LDFLAGS are the user's (optimisation, sanitizers); the rest is required.
 CFLAGS  ?= -O2 -g
-BASE_CFLAGS  = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP
+# The version's one home is the VERSION file (shim/logic/version.h says how).
+KW_VERSION  := $(shell cat VERSION)
+BASE_CFLAGS  = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -DKW_VERSION='"$(KW_VERSION)"'
 SHIM_CFLAGS  = $(BASE_CFLAGS) -fPIC -fvisibility=hidden -Ishim
 SHIM_LDLIBS  = -lhttp_parser -ldl -lpthread
 
@@ -43,6 +45,8 @@ tests: $(UNIT_TESTS) $(BUILD)/kwtestd $(CLIENTS) $(PRELOADS)
 $(BUILD)/shim/%.o: shim/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) -c $< -o $@
+# Objects that print the version are rebuilt when it changes.
+$(BUILD)/shim/sink/report.o: VERSION
 
 $(BUILD)/libkeepwarm.so: $(SHIM_OBJS) shim/wrap/exports.map
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,--version-script=shim/wrap/exports.map -Wl,-z,defs -o $@ $(SHIM_OBJS) $(SHIM_LDLIBS)

@@ -16,27 +16,34 @@ tests: $(TOOLS)
 
 # The launcher validates values with the library's own parsers (config.o),
 # so it accepts exactly what the library accepts.
-$(BUILD)/keepwarm: tools/keepwarm.c $(BUILD)/shim/logic/config.o shim/logic/config.h
+$(BUILD)/keepwarm: tools/keepwarm.c $(BUILD)/shim/logic/config.o shim/logic/config.h VERSION
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -Ishim $(LDFLAGS) -o $@ tools/keepwarm.c $(BUILD)/shim/logic/config.o
 
-$(BUILD)/keepwarm-stat: $(KWSTAT_SRCS) tools/kwstat.h tools/kwstat_reader.h
+$(BUILD)/keepwarm-stat: $(KWSTAT_SRCS) tools/kwstat.h tools/kwstat_reader.h VERSION
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $(KWSTAT_SRCS) -lm
+	$(CC) $(BASE_CFLAGS) -Ishim $(LDFLAGS) -o $@ $(KWSTAT_SRCS) -lm
 
 KW_LIBDIR = $(DESTDIR)$(PREFIX)/lib/keepwarm
 KW_BINDIR = $(DESTDIR)$(PREFIX)/bin
 KW_MANDIR = $(DESTDIR)$(PREFIX)/share/man/man1
+# Where bash-completion looks (it searches $XDG_DATA_DIRS, /usr/local/share too).
+KW_COMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 
 install: lib tools
-	install -d $(KW_LIBDIR) $(KW_BINDIR) $(KW_MANDIR)
+	install -d $(KW_LIBDIR) $(KW_BINDIR) $(KW_MANDIR) $(KW_COMPDIR)
 	install -m 644 $(BUILD)/libkeepwarm.so $(KW_LIBDIR)/libkeepwarm.so
 	install -m 755 $(BUILD)/keepwarm $(KW_BINDIR)/keepwarm
 	install -m 755 $(BUILD)/keepwarm-stat $(KW_BINDIR)/keepwarm-stat
 	install -m 644 docs/keepwarm.1 $(KW_MANDIR)/keepwarm.1
+	install -m 644 docs/keepwarm-stat.1 $(KW_MANDIR)/keepwarm-stat.1
+	install -m 644 tools/completion/keepwarm.bash $(KW_COMPDIR)/keepwarm
+	install -m 644 tools/completion/keepwarm.bash $(KW_COMPDIR)/keepwarm-stat
 
-# The four files; lib/keepwarm/ too when that leaves it empty (it is ours).
+# The files install put there; lib/keepwarm/ too when that leaves it empty
+# (it is ours).
 uninstall:
 	rm -f $(KW_LIBDIR)/libkeepwarm.so $(KW_BINDIR)/keepwarm $(KW_BINDIR)/keepwarm-stat \
-		$(KW_MANDIR)/keepwarm.1
+		$(KW_MANDIR)/keepwarm.1 $(KW_MANDIR)/keepwarm-stat.1 \
+		$(KW_COMPDIR)/keepwarm $(KW_COMPDIR)/keepwarm-stat
 	rmdir $(KW_LIBDIR) 2>/dev/null || true

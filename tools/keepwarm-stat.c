@@ -6,13 +6,13 @@
  *
  * Exit status: 0, 1 for unreadable or malformed input, 2 for usage errors. */
 #include "kwstat.h"
+#include "logic/version.h"
 
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define KEEPWARM_VERSION "0.1.0"
 
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
@@ -561,7 +561,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		puts("keepwarm-stat " KEEPWARM_VERSION);
+		puts("keepwarm-stat " KW_VERSION);
 		return 0;
 	}
 	if (!strcmp(argv[1], "summary"))

@@ -9,6 +9,7 @@
  * is prepended to LD_PRELOAD, then the program replaces this process, so its
  * exit status is the program's. */
 #include "logic/config.h"
+#include "logic/version.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -22,7 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define KEEPWARM_VERSION "0.1.0"
 #define LIBRARY_NAME     "libkeepwarm.so"
 
 enum { EXIT_USAGE = 2, EXIT_CANNOT_EXEC = 126, EXIT_NOT_FOUND = 127 };
@@ -453,7 +453,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if (opt == OPT_VERSION) {
-			puts("keepwarm " KEEPWARM_VERSION);
+			puts("keepwarm " KW_VERSION);
 			return 0;
 		} else if (opt == ':')
 			usage_error("%s needs a value", argv[optind - 1]);

@@ -10,8 +10,8 @@
 #include "logic/catalog.h"
 #include "logic/config.h"
 #include "logic/dest.h"
+#include "logic/version.h"
 
-#define KW_VERSION "0.1.0"
 
 /* Open the trace and prepare the stats file for this process's arm ("on" or
  * "off"); writes the trace's start line. Called once from initialisation. */

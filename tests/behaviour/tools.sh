@@ -49,7 +49,10 @@ expect_row() { # NAME EXPECTED-SQUEEZED-LINE
 # ---------------------------------------------------------------- launcher
 
 run "$KW" --version
-expect_eq "keepwarm --version" "$(cat "$TMP/out")" "keepwarm 0.1.0"
+VERSION=$(cat "$ROOT/VERSION")
+expect_eq "keepwarm --version is the VERSION file's" "$(cat "$TMP/out")" "keepwarm $VERSION"
+expect_eq "the man page's version is the VERSION file's" \
+	"$(sed -n 's/^\.TH KEEPWARM 1 "[^"]*" "keepwarm \([^"]*\)".*/\1/p' "$ROOT/docs/keepwarm.1")" "$VERSION"
 run "$KW" --help
 missing=
 for o in off max-idle max-idle-per-host idle-timeout max-lifetime max-requests tcp-keepalive \
@@ -223,7 +226,7 @@ keep_block() {
 warnings_of() { grep '^warning: ' "$TMP/out"; }
 
 run "$KS" --version
-expect_eq "keepwarm-stat --version" "$(cat "$TMP/out")" "keepwarm-stat 0.1.0"
+expect_eq "keepwarm-stat --version is the VERSION file's" "$(cat "$TMP/out")" "keepwarm-stat $VERSION"
 run "$KS" --help
 grep -q -- '--by-dest' "$TMP/out" && grep -q 'req-p50' "$TMP/out" && pass "keepwarm-stat --help names --by-dest and req-p50" \
 	|| fail "keepwarm-stat --help: $(cat "$TMP/out")"
@@ -500,6 +503,9 @@ on_file=$(ls "$TMP"/stats/on.*.prom 2>/dev/null | head -n 1)
 off_file=$(ls "$TMP"/stats/off.*.prom 2>/dev/null | head -n 1)
 if [ -n "$on_file" ] && [ -n "$off_file" ]; then
 	pass "the library wrote a stats file per process (%p expanded)"
+	grep -q "^keepwarm_info{.*,version=\"$VERSION\"} 1\$" "$on_file" &&
+		pass "the stats file's version label is the VERSION file's" ||
+		fail "stats version label: $(grep keepwarm_info "$on_file")"
 	grep -q '^keepwarm_info{arm="off"' "$off_file" && pass "--sample 0: the process is in the off arm" \
 		|| fail "--sample 0: $(grep keepwarm_info "$off_file")"
 	# Counts only: the percentiles depend on timing.
@@ -525,12 +531,14 @@ fi
 # ------------------------------------------------------ install/uninstall
 
 DEST=$TMP/dest
-INSTALLED="usr/lib/keepwarm/libkeepwarm.so usr/bin/keepwarm usr/bin/keepwarm-stat usr/share/man/man1/keepwarm.1"
+INSTALLED="usr/lib/keepwarm/libkeepwarm.so usr/bin/keepwarm usr/bin/keepwarm-stat usr/share/man/man1/keepwarm.1
+	usr/share/man/man1/keepwarm-stat.1 usr/share/bash-completion/completions/keepwarm
+	usr/share/bash-completion/completions/keepwarm-stat"
 run make -C "$ROOT" --no-print-directory install BUILD="$BUILD_DIR" DESTDIR="$DEST" PREFIX=/usr
 [ "$RC" -eq 0 ] || fail "make install: exit $RC $(tail -c 500 "$TMP/err")"
 missing=
 for f in $INSTALLED; do [ -f "$DEST/$f" ] || missing="$missing $f"; done
-expect_eq "make install puts the four files in place" "${missing:-none missing}" "none missing"
+expect_eq "make install puts the seven files in place" "${missing:-none missing}" "none missing"
 run "$DEST/usr/bin/keepwarm" -- env
 expect_eq "installed launcher finds the installed library" "$(env_value LD_PRELOAD)" \
 	"$DEST/usr/lib/keepwarm/libkeepwarm.so"
@@ -540,7 +548,29 @@ expect_eq "installed launcher: 5 requests on 1 connection (exit $RC)" $(( $(serv
 if command -v man >/dev/null; then
 	run man -l "$DEST/usr/share/man/man1/keepwarm.1"
 	grep -q 'KEEPWARM_SAMPLE' "$TMP/out" && pass "installed man page renders" || fail "man -l: $(cat "$TMP/err")"
+	run man -M "$DEST/usr/share/man" keepwarm-stat
+	grep -q 'KEEPWARM-STAT' "$TMP/out" && pass "man keepwarm-stat works after make install" ||
+		fail "man keepwarm-stat: $(head -c 300 "$TMP/err")"
 fi
+# Completion, as bash-completion would load it: options, subcommands, the
+# program's own words after the program.
+complete_words() { # WORD...: what TAB offers for the last word
+	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); f=_keepwarm
+		[ "$1" = keepwarm-stat ] && f=_keepwarm_stat; $f; printf "%s\n" "${COMPREPLY[@]}"' \
+		_ "$DEST/usr/share/bash-completion/completions/keepwarm" "$@"
+}
+[ "$(complete_words keepwarm --idle)" = "--idle-timeout" ] && pass "completion: keepwarm --idle<TAB>" ||
+	fail "completion keepwarm --idle: $(complete_words keepwarm --idle | tr '\n' ' ')"
+[ "$(complete_words keepwarm --reuse a)" = "always" ] && pass "completion: keepwarm --reuse a<TAB>" ||
+	fail "completion --reuse: $(complete_words keepwarm --reuse a)"
+[ "$(complete_words keepwarm-stat comp)" = "compare" ] && pass "completion: keepwarm-stat comp<TAB>" ||
+	fail "completion keepwarm-stat: $(complete_words keepwarm-stat comp)"
+[ "$(complete_words keepwarm-stat compare --by-d)" = "--by-dest" ] && pass "completion: compare --by-d<TAB>" ||
+	fail "completion compare: $(complete_words keepwarm-stat compare --by-d)"
+# Every option --help lists is offered, and nothing else.
+help_opts=$("$KW" --help | grep -oE '^  (-h, )?--[a-z-]+' | sed 's/.*--/--/' | sort | tr '\n' ' ')
+comp_opts=$(complete_words keepwarm - | grep -v '^--$' | sort | tr '\n' ' ')
+expect_eq "completion offers exactly the options keepwarm --help lists" "$comp_opts" "$help_opts"
 run make -C "$ROOT" --no-print-directory uninstall BUILD="$BUILD_DIR" DESTDIR="$DEST" PREFIX=/usr
 left=$(cd "$DEST" && find . -type f | sort | tr '\n' ' ')
 expect_eq "make uninstall removes them (exit $RC)" "${left:-nothing left}" "nothing left"

@@ -681,8 +681,13 @@ class Bench:
                                  capture_output=True, timeout=10).stdout.decode().strip()
         except (OSError, subprocess.TimeoutExpired):
             rev = ""
-        return "Linux %s, %d CPUs (%s), RLIMIT_NOFILE %d, keepwarm %s, %s" % (
-            platform.release(), os.cpu_count() or 0, cpu, _nofile(), rev or "?",
+        try:
+            with open(os.path.join(ROOT, "VERSION")) as f:
+                version = f.read().strip()
+        except OSError:
+            version = "?"
+        return "Linux %s, %d CPUs (%s), RLIMIT_NOFILE %d, keepwarm %s (%s), %s" % (
+            platform.release(), os.cpu_count() or 0, cpu, _nofile(), version, rev or "?",
             datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
 
     def table(self):
