@@ -7,6 +7,7 @@
  * Exit status: 0, 1 for unreadable or malformed input, 2 for usage errors. */
 #include "kwstat.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -458,10 +459,8 @@ static int plot_sides(const char *path, const struct side s[2])
 	}
 	FILE *out = fopen(path, "w");
 	int failed = !out || kws_plot_svg(out, "keepwarm: latency the program waited", curves, n) < 0;
-	if ((out && fclose(out) != 0) || failed) {
-		perror(path);
-		return -1;
-	}
+	if ((out && fclose(out) != 0) || failed)
+		return kws_error("%s: %s", path, strerror(errno));
 	return 0;
 }
 

@@ -113,9 +113,14 @@ enum kws_accept { KWS_ANY, KWS_STATS_ONLY };
 /* Read path into set: one file (a trace log or a stats file, told apart by
  * content), or with a directory, every regular file in it except hidden ones
  * and the library's "*.tmp.<pid>" files being written (stats files only).
- * Returns 0, or -1 after printing "FILE:LINE: message" (or "FILE: message")
- * on stderr; set then holds whatever was read before the error. */
+ * Returns 0, or -1 after printing "keepwarm-stat: FILE:LINE: message" (or
+ * "keepwarm-stat: FILE: message") on stderr; set then holds whatever was
+ * read before the error. */
 int kws_read_path(struct kws_set *set, const char *path, enum kws_accept accept);
+
+/* Print "keepwarm-stat: " and the message, then a newline, on stderr: every
+ * error of the program starts so. Returns -1. */
+int kws_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The row for (arm, dest), created empty on first use. Exits on ENOMEM. */
 struct kws_row *kws_row(struct kws_set *set, const char *arm, const char *dest);

@@ -1,6 +1,6 @@
 /* kwstat_input.c - read keepwarm stats files (docs/formats.md, "Stats")
  * into a kws_set, and tell them from trace logs (kwstat_trace.c); malformed
- * lines are rejected with "FILE:LINE: message". */
+ * lines are rejected with "keepwarm-stat: FILE:LINE: message". */
 #include "kwstat_reader.h"
 
 #include <ctype.h>
@@ -422,6 +422,18 @@ static int read_stats(struct reader *r, FILE *f, char **buf, size_t *cap)
 
 /* ------------------------------------------------------------------ files */
 
+int kws_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("keepwarm-stat: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
 enum file_kind { FILE_EMPTY, FILE_TRACE, FILE_STATS, FILE_OTHER };
 
 /* A file is told by its first non-blank line; f is left at the start. */
@@ -453,7 +465,7 @@ static int read_file(struct kws_set *set, const char *path, enum kws_accept acce
 	FILE *f = fopen(path, "r");
 
 	if (!f) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		kws_error("%s: %s", path, strerror(errno));
 		return -1;
 	}
 	switch (classify(f, &buf, &cap, &r.line)) {
@@ -466,7 +478,7 @@ static int read_file(struct kws_set *set, const char *path, enum kws_accept acce
 		break;
 	case FILE_EMPTY: /* a trace opened by a process that made no connection */
 		if (accept == KWS_STATS_ONLY)
-			fprintf(stderr, "%s: empty, not a stats file\n", path);
+			kws_error("%s: empty, not a stats file", path);
 		rc = accept == KWS_STATS_ONLY ? -1 : 0;
 		break;
 	default:
@@ -474,7 +486,7 @@ static int read_file(struct kws_set *set, const char *path, enum kws_accept acce
 		break;
 	}
 	if (rc == 0 && ferror(f)) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		kws_error("%s: %s", path, strerror(errno));
 		rc = -1;
 	}
 	free(buf);
@@ -495,14 +507,14 @@ int kws_read_path(struct kws_set *set, const char *path, enum kws_accept accept)
 	int n, rc = 0;
 
 	if (stat(path, &st) < 0) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		kws_error("%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode))
 		return read_file(set, path, accept);
 	n = scandir(path, &names, stats_candidate, alphasort);
 	if (n < 0) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		kws_error("%s: %s", path, strerror(errno));
 		return -1;
 	}
 	size_t before = set->stats_files;
@@ -519,7 +531,7 @@ int kws_read_path(struct kws_set *set, const char *path, enum kws_accept accept)
 	}
 	free(names);
 	if (rc == 0 && set->stats_files == before) {
-		fprintf(stderr, "%s: no stats files in this directory\n", path);
+		kws_error("%s: no stats files in this directory", path);
 		rc = -1;
 	}
 	return rc;

@@ -18,10 +18,11 @@ struct reader {
 };
 
 /* Read the trace log f (at its start) into r->set, buf and cap being
- * getline's; returns 0, or -1 after printing "FILE:LINE: message". */
+ * getline's; returns 0, or -1 after printing "keepwarm-stat: FILE:LINE:
+ * message". */
 int read_trace(struct reader *r, FILE *f, char **buf, size_t *cap);
 
-/* Print "FILE:LINE: message" on stderr; returns -1. */
+/* Print "keepwarm-stat: FILE:LINE: message" on stderr; returns -1. */
 static inline int bad(const struct reader *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -29,7 +30,7 @@ static inline int bad(const struct reader *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s:%lu: ", r->path, r->line);
+	fprintf(stderr, "keepwarm-stat: %s:%lu: ", r->path, r->line);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

@@ -402,7 +402,8 @@ for f in "bad-value.prom:7" "bad-line.prom:4" "bad-label.prom:2" "bad-buckets.pr
          "bad-fine-bucket.prom:3" "bad-fine-fraction.prom:2" "bad-ms.log:4" "bad-request-ms.log:3"; do
 	file=$FIX/malformed/${f%%:*}
 	run "$KS" summary "$file"
-	if [ "$RC" -eq 1 ] && head -n 1 "$TMP/err" | grep -qF "$file:${f#*:}: "; then
+	if [ "$RC" -eq 1 ] && head -n 1 "$TMP/err" | grep -qF "keepwarm-stat: $file:${f#*:}: " &&
+		! grep -qv '^keepwarm-stat: ' "$TMP/err"; then
 		pass "malformed ${f%%:*}: $(head -n 1 "$TMP/err" | sed "s|$FIX/malformed/||")"
 	else
 		fail "malformed $f: exit $RC, stderr: $(cat "$TMP/err")"
@@ -417,7 +418,19 @@ expect_status "compare with one side" 2
 run "$KS" frobnicate
 expect_status "unknown command" 2
 run "$KS" summary "$TMP/nonexistent"
-expect_status "missing file" 1 "$TMP/nonexistent"
+expect_status "missing file" 1 "keepwarm-stat: $TMP/nonexistent: No such file or directory"
+run "$KS" compare "$FIX/stats-on.prom" "$TMP/nonexistent"
+expect_status "compare, missing side" 1 "keepwarm-stat: $TMP/nonexistent: No such file or directory"
+mkdir -p "$TMP/empty-dir"
+run "$KS" compare "$FIX/stats-on.prom" "$TMP/empty-dir"
+expect_status "compare, a directory without stats files" 1 \
+	"keepwarm-stat: $TMP/empty-dir: no stats files in this directory"
+: >"$TMP/empty.prom"
+run "$KS" compare "$FIX/stats-on.prom" "$TMP/empty.prom"
+expect_status "compare, an empty file" 1 "keepwarm-stat: $TMP/empty.prom: empty, not a stats file"
+run "$KS" compare --plot "$TMP/no-such-dir/plot.svg" "$FIX/stats-off.prom" "$FIX/stats-on.prom"
+expect_status "compare --plot into a missing directory" 1 \
+	"keepwarm-stat: $TMP/no-such-dir/plot.svg: No such file or directory"
 
 # ------------------------------------ the stats file the library writes
 
