@@ -206,6 +206,25 @@ expect_eq "keepwarm-stat --version" "$(cat "$TMP/out")" "keepwarm-stat 0.1.0"
 run "$KS" --help
 grep -q -- '--by-dest' "$TMP/out" && grep -q 'req-p50' "$TMP/out" && pass "keepwarm-stat --help names --by-dest and req-p50" \
 	|| fail "keepwarm-stat --help: $(cat "$TMP/out")"
+# Each command explains itself: its usage on stdout, nothing on stderr, exit 0.
+for how in "summary --help" "summary -h" "help summary" "compare --help" "compare -h" "help compare"; do
+	run "$KS" $how
+	cmd=${how#help }
+	cmd=${cmd%% *}
+	case $cmd in
+	summary) want='req-p50' other='--by-dest' ;;
+	*) want='--plot FILE.svg' other='req-p50' ;;
+	esac
+	if [ "$RC" -eq 0 ] && [ ! -s "$TMP/err" ] && head -n 1 "$TMP/out" | grep -q "^usage: keepwarm-stat $cmd " &&
+		grep -qF -- "$want" "$TMP/out" && grep -qF -- '-h, --help' "$TMP/out" && ! grep -qF -- "$other" "$TMP/out"
+	then pass "keepwarm-stat $how: $cmd's usage on stdout, exit 0"
+	else fail "keepwarm-stat $how: exit $RC, stdout: $(head -c 200 "$TMP/out"), stderr: $(head -c 200 "$TMP/err")"; fi
+done
+for how in "--help" "summary --help" "compare --help"; do
+	run "$KS" $how
+	long=$(awk 'length($0) > 80' "$TMP/out")
+	[ -z "$long" ] && pass "keepwarm-stat $how fits 80 columns" || fail "keepwarm-stat $how: over 80 columns: $long"
+done
 
 # summary: lat columns are the wait, req-p50 the request alone.
 run "$KS" summary "$FIX/trace.log"
@@ -411,12 +430,53 @@ for f in "bad-value.prom:7" "bad-line.prom:4" "bad-label.prom:2" "bad-buckets.pr
 done
 run "$KS" compare "$FIX/stats-on.prom" "$FIX/trace.log"
 expect_status "compare rejects a trace log" 1 "$FIX/trace.log:1: "
-run "$KS"
-expect_status "keepwarm-stat without a command" 2
-run "$KS" compare "$FIX/stats-on.prom"
-expect_status "compare with one side" 2
-run "$KS" frobnicate
-expect_status "unknown command" 2
+# Usage errors: exit 2, nothing on stdout, every line of stderr starting
+# "keepwarm-stat: ", the first naming what was wrong.
+expect_usage_error() { # NAME FIRST-LINE ARGS...
+	local name=$1 want=$2
+	shift 2
+	run "$KS" "$@"
+	if [ "$RC" -eq 2 ] && [ ! -s "$TMP/out" ] && [ "$(head -n 1 "$TMP/err")" = "$want" ] &&
+		! grep -qv '^keepwarm-stat: ' "$TMP/err"; then
+		pass "$name: $want"
+	else
+		fail "$name: exit $RC, stderr: $(tr '\n' '|' <"$TMP/err"), expected first line '$want'"
+	fi
+}
+A=$FIX/stats-off.prom
+B=$FIX/stats-on.prom
+expect_usage_error "keepwarm-stat without a command" \
+	"keepwarm-stat: a command is needed: summary or compare"
+expect_usage_error "unknown command" \
+	"keepwarm-stat: unknown command 'frobnicate'; use summary or compare" frobnicate
+expect_usage_error "help for an unknown command" \
+	"keepwarm-stat: unknown command 'frobnicate'; use summary or compare" help frobnicate
+expect_usage_error "an option before the command" \
+	"keepwarm-stat: unknown option '--by-dest'; a command comes first: summary or compare" --by-dest "$A" "$B"
+expect_usage_error "unknown option to compare" \
+	"keepwarm-stat: unknown option '--frob' to compare" compare --frob "$A" "$B"
+expect_usage_error "unknown option to compare, with a value" \
+	"keepwarm-stat: unknown option '--frob' to compare" compare --frob=3 "$A" "$B"
+expect_usage_error "unknown short option to compare" \
+	"keepwarm-stat: unknown option '-x' to compare" compare -x "$A" "$B"
+expect_usage_error "unknown option to summary" \
+	"keepwarm-stat: unknown option '--frob' to summary" summary --frob "$FIX/trace.log"
+expect_usage_error "an ambiguous abbreviation" \
+	"keepwarm-stat: option '--by' of compare is ambiguous: --by-arm or --by-dest" compare --by "$A" "$B"
+expect_usage_error "a value to an option that takes none" \
+	"keepwarm-stat: --by-dest takes no value" compare --by-dest=yes "$A" "$B"
+expect_usage_error "--plot without its value" \
+	"keepwarm-stat: --plot needs a file name" compare "$A" "$B" --plot
+expect_usage_error "--a without its value" "keepwarm-stat: --a needs a path" compare --b "$B" --a
+expect_usage_error "--b without its value" "keepwarm-stat: --b needs a path" compare --a "$A" --b
+expect_usage_error "summary without a file" "keepwarm-stat: summary needs at least one FILE" summary
+expect_usage_error "compare with one side" "keepwarm-stat: compare needs two paths, A and B" compare "$A"
+expect_usage_error "compare --a without --b" \
+	"keepwarm-stat: compare needs --a and --b paths, and nothing else" compare --a "$A"
+expect_usage_error "compare --by-arm with --a" \
+	"keepwarm-stat: compare --by-arm takes paths, and no --a or --b" compare --by-arm --a "$A" "$B"
+grep -qxF "keepwarm-stat: try 'keepwarm-stat compare --help'" "$TMP/err" &&
+	pass "a usage error of compare points at compare --help" || fail "usage error hint: $(cat "$TMP/err")"
 run "$KS" summary "$TMP/nonexistent"
 expect_status "missing file" 1 "keepwarm-stat: $TMP/nonexistent: No such file or directory"
 run "$KS" compare "$FIX/stats-on.prom" "$TMP/nonexistent"
