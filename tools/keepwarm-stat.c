@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define KEEPWARM_VERSION "0.1.0"
 
@@ -583,8 +584,14 @@ static int cmd_compare(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":a:b:h", longopts, NULL)) != -1) {
-		if (opt == OPT_PLOT)
+		if (opt == OPT_PLOT) {
+			/* So that "--plot off on" is refused, not a plot in a file named off. */
+			size_t len = strlen(optarg);
+			if (len <= 4 || strcasecmp(optarg + len - 4, ".svg"))
+				usage_error("compare", "--plot needs a file name ending in .svg, not '%s'",
+				            optarg);
 			plot = optarg;
+		}
 		else if (opt == 'a' || opt == 'b')
 			paths[opt - 'a'][npaths[opt - 'a']++] = optarg;
 		else if (opt == OPT_BY_ARM)

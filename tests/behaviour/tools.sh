@@ -467,6 +467,15 @@ expect_usage_error "a value to an option that takes none" \
 	"keepwarm-stat: --by-dest takes no value" compare --by-dest=yes "$A" "$B"
 expect_usage_error "--plot without its value" \
 	"keepwarm-stat: --plot needs a file name" compare "$A" "$B" --plot
+cd "$TMP" || exit 1
+expect_usage_error "--plot takes only a .svg name" \
+	"keepwarm-stat: --plot needs a file name ending in .svg, not 'off'" compare --plot off "$B"
+[ ! -e "$TMP/off" ] && pass "--plot off: no file named off" || fail "--plot off wrote a file named off"
+cd - >/dev/null || exit 1
+expect_usage_error "--plot=FILE takes only a .svg name" \
+	"keepwarm-stat: --plot needs a file name ending in .svg, not 'plot.png'" compare --plot=plot.png "$A" "$B"
+expect_usage_error "--plot does not take the next option" \
+	"keepwarm-stat: --plot needs a file name ending in .svg, not '--by-dest'" compare --plot --by-dest "$A" "$B"
 expect_usage_error "--a without its value" "keepwarm-stat: --a needs a path" compare --b "$B" --a
 expect_usage_error "--b without its value" "keepwarm-stat: --b needs a path" compare --a "$A" --b
 expect_usage_error "summary without a file" "keepwarm-stat: summary needs at least one FILE" summary
