@@ -35,13 +35,14 @@ static const char summary_about[] =
 	"dialed and reused, reuse ratio, idle time and latency percentiles: lat-p50,\n"
 	"-p90, -p99 of what the program waited (from its connect() or first byte\n"
 	"written), req-p50 of the request alone (first byte written to last byte\n"
-	"read).\n";
+	"read). A FILE of - is standard input.\n";
 
 static const char summary_options[] =
 	"  -h, --help          print this help and exit\n";
 
 static const char compare_about[] =
-	"Two sides, each a stats file or a directory of them, side by side: latency\n"
+	"Two sides, each a stats file or a directory of them (a PATH of - is a stats\n"
+	"file on standard input, for one side at most), side by side: latency\n"
 	"p50/p90/p99 and job time (the run time of the processes added up) with B-A,\n"
 	"the change B/A-1 and its 95% bootstrap interval, then request-only latency,\n"
 	"processes, requests, connections, reuse and errors, then warnings about\n"
@@ -126,6 +127,16 @@ static void option_error(const char *command, const struct option *longopts, cha
 		usage_error(command, "option '%.*s' of %s is ambiguous: %s", len, arg, command, names);
 	}
 	usage_error(command, "unknown option '%.*s' to %s", len, arg, command);
+}
+
+/* How many of paths are "-", standard input, which can be read once. */
+static size_t dashes(char *const paths[], size_t n)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count += !strcmp(paths[i], "-");
+	return count;
 }
 
 /* ------------------------------------------------------------- formatting */
@@ -238,6 +249,8 @@ static int cmd_summary(int argc, char **argv)
 	}
 	if (optind == argc)
 		usage_error("summary", "summary needs at least one FILE");
+	if (dashes(argv + optind, (size_t)(argc - optind)) > 1)
+		usage_error("summary", "standard input (-) can be read once, not for two FILEs");
 	for (int i = optind; i < argc; i++) {
 		if (kws_read_path(&set, argv[i], KWS_ANY) < 0) {
 			kws_set_free(&set);
@@ -620,6 +633,8 @@ static int cmd_compare(int argc, char **argv)
 		paths[1][npaths[1]++] = argv[optind + 1];
 	} else
 		usage_error("compare", "compare needs two paths, A and B");
+	if (dashes(paths[0], npaths[0]) + dashes(paths[1], npaths[1]) > 1)
+		usage_error("compare", "standard input (-) can be read once, for one side at most");
 
 	for (int s = 0; s < 2 && rc == 0; s++)
 		for (size_t i = 0; i < npaths[s] && rc == 0; i++)

@@ -110,9 +110,13 @@ struct kws_set {
 /* Which inputs a caller takes. */
 enum kws_accept { KWS_ANY, KWS_STATS_ONLY };
 
+/* How messages name standard input. */
+#define KWS_STDIN_NAME "(stdin)"
+
 /* Read path into set: one file (a trace log or a stats file, told apart by
- * content), or with a directory, every regular file in it except hidden ones
- * and the library's "*.tmp.<pid>" files being written (stats files only).
+ * content), "-" for standard input (read to its end: give it once), or with
+ * a directory, every regular file in it except hidden ones and the
+ * library's "*.tmp.<pid>" files being written (stats files only).
  * Returns 0, or -1 after printing "keepwarm-stat: FILE:LINE: message" (or
  * "keepwarm-stat: FILE: message") on stderr; set then holds whatever was
  * read before the error. */

@@ -243,8 +243,7 @@ int read_trace(struct reader *r, FILE *f, char **buf, size_t *cap)
 	int rc = 0;
 
 	r->set->trace_files++;
-	for (r->line = 1; getline(buf, cap, f) >= 0; r->line++) {
-		(*buf)[strcspn(*buf, "\n")] = '\0';
+	while (next_line(r, f, buf, cap)) {
 		if (blank(*buf))
 			continue;
 		if ((rc = parse_trace_line(r, *buf, &t)) < 0)

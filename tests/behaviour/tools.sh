@@ -253,6 +253,33 @@ run "$KS" summary "$FIX/stats-off.prom" "$FIX/trace.log"
 expect_row "mixed stats and trace: off arm rows added up, samples in fine buckets" \
 	"127.0.0.1:8080 off 22 22 0 0.000 - - - 5.07ms 14.3ms 34.1ms 3.58ms"
 
+# "-" is standard input, told apart by its content like any file; a pipe
+# (the input is read once, never rewound).
+same_as_file() { # NAME FILE ARGS-WITH-DASH...: stdout the same as with FILE in place of -
+	local name=$1 file=$2 arg with=()
+	shift 2
+	for arg in "$@"; do [ "$arg" = - ] && with+=("$file") || with+=("$arg"); done
+	"$KS" "${with[@]}" >"$TMP/want" 2>&1
+	run "$KS" "$@" < <(cat "$file")
+	if [ "$RC" -eq 0 ] && [ ! -s "$TMP/err" ] && cmp -s "$TMP/out" "$TMP/want"; then pass "$name"
+	else fail "$name: exit $RC, $(head -c 300 "$TMP/err"), diff: $(diff "$TMP/want" "$TMP/out" | head -n 5)"; fi
+}
+same_as_file "summary - reads a trace on standard input" "$FIX/trace.log" summary -
+same_as_file "summary - reads a stats file on standard input" "$FIX/stats-on.prom" summary -
+same_as_file "summary FILE - mixes a file and standard input" "$FIX/trace.log" summary "$FIX/stats-off.prom" -
+same_as_file "compare A -: B on standard input" "$FIX/stats-on.prom" compare "$FIX/stats-off.prom" -
+same_as_file "compare --a - --a FILE --b FILE" "$FIX/coarse-only/stats-off.prom" \
+	compare --a - --a "$FIX/stats-off.prom" --b "$FIX/stats-on.prom"
+run "$KS" compare - "$FIX/stats-on.prom" <"$FIX/stats-off.prom"
+expect_line "compare - B: A on standard input (a regular file)" "latency p50 5.07ms 1.79ms -3.27ms -64.6%"
+run "$KS" compare "$FIX/stats-off.prom" - <"$FIX/trace.log"
+expect_status "compare rejects a trace log on standard input, naming it (stdin)" 1 \
+	"keepwarm-stat: (stdin):1: a trace log, not a stats file"
+run "$KS" compare "$FIX/stats-off.prom" - </dev/null
+expect_status "compare: empty standard input" 1 "keepwarm-stat: (stdin): empty, not a stats file"
+run "$KS" summary - <"$FIX/malformed/bad-ms.log"
+expect_status "a malformed trace on standard input: (stdin):LINE" 1 "keepwarm-stat: (stdin):4: ms=2.48.0"
+
 # compare: two files, one process each (redrawn by request).
 run "$KS" compare "$FIX/stats-off.prom" "$FIX/stats-on.prom" --plot "$TMP/fixtures.svg"
 [ "$RC" -eq 0 ] || fail "compare fixtures: exit $RC $(cat "$TMP/err")"
@@ -478,6 +505,12 @@ expect_usage_error "--plot does not take the next option" \
 	"keepwarm-stat: --plot needs a file name ending in .svg, not '--by-dest'" compare --plot --by-dest "$A" "$B"
 expect_usage_error "--a without its value" "keepwarm-stat: --a needs a path" compare --b "$B" --a
 expect_usage_error "--b without its value" "keepwarm-stat: --b needs a path" compare --a "$A" --b
+expect_usage_error "summary reads standard input once" \
+	"keepwarm-stat: standard input (-) can be read once, not for two FILEs" summary - -
+expect_usage_error "compare reads standard input for one side at most" \
+	"keepwarm-stat: standard input (-) can be read once, for one side at most" compare - -
+expect_usage_error "compare --a - --b -" \
+	"keepwarm-stat: standard input (-) can be read once, for one side at most" compare --a - --b -
 expect_usage_error "summary without a file" "keepwarm-stat: summary needs at least one FILE" summary
 expect_usage_error "compare with one side" "keepwarm-stat: compare needs two paths, A and B" compare "$A"
 expect_usage_error "compare --a without --b" \
