@@ -35,7 +35,9 @@ static const char summary_about[] =
 	"dialed and reused, reuse ratio, idle time and latency percentiles: lat-p50,\n"
 	"-p90, -p99 of what the program waited (from its connect() or first byte\n"
 	"written), req-p50 of the request alone (first byte written to last byte\n"
-	"read). A FILE of - is standard input.\n";
+	"read). A FILE of - is standard input. Lines of a trace log that are not\n"
+	"trace lines (the program's own, in a trace sent to stderr) are skipped, and\n"
+	"counted on stderr.\n";
 
 static const char summary_options[] =
 	"  -h, --help          print this help and exit\n";
@@ -281,6 +283,15 @@ static int cmd_summary(int argc, char **argv)
 		print_row(&total, dest_width, show_arm);
 	if (set.nrows == 0)
 		puts("(no connection to any destination)");
+	fflush(stdout); /* the table first, then what was left out of it */
+	for (size_t i = 0; i < set.nskipped; i++) {
+		const struct kws_skipped *k = &set.skipped[i];
+		if (k->lines == 1)
+			kws_error("%s: skipped 1 line that is not a trace line (line %lu)", k->path, k->first);
+		else
+			kws_error("%s: skipped %zu lines that are not trace lines (first at line %lu)",
+			          k->path, k->lines, k->first);
+	}
 	for (int k = 0; k < KWS_NKINDS; k++)
 		kws_hist_free(&total.latency[k]);
 	kws_hist_free(&total.idle);

@@ -97,14 +97,25 @@ struct kws_proc {
 	size_t                ndests, dests_cap;
 };
 
+/* The lines of one trace log that were not trace lines (did not start with
+ * "ts="): a program's own output mixed into a trace sent to stderr. They
+ * are skipped, and said so once per file. */
+struct kws_skipped {
+	char         *path;
+	size_t        lines;
+	unsigned long first;    /* the line number of the first of them */
+};
+
 struct kws_set {
-	struct kws_row  *rows;
-	size_t           nrows, rows_cap;
-	struct kws_arm  *arms;
-	size_t           narms, arms_cap;
-	struct kws_proc *procs;
-	size_t           nprocs, procs_cap;
-	size_t           stats_files, trace_files;
+	struct kws_row     *rows;
+	size_t              nrows, rows_cap;
+	struct kws_arm     *arms;
+	size_t              narms, arms_cap;
+	struct kws_proc    *procs;
+	size_t              nprocs, procs_cap;
+	struct kws_skipped *skipped;
+	size_t              nskipped, skipped_cap;
+	size_t              stats_files, trace_files;
 };
 
 /* Which inputs a caller takes. */
@@ -123,7 +134,7 @@ enum kws_accept { KWS_ANY, KWS_STATS_ONLY };
 int kws_read_path(struct kws_set *set, const char *path, enum kws_accept accept);
 
 /* Print "keepwarm-stat: " and the message, then a newline, on stderr: every
- * error of the program starts so. Returns -1. */
+ * error (and notice) of the program starts so. Returns -1. */
 int kws_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The row for (arm, dest), created empty on first use. Exits on ENOMEM. */
@@ -139,6 +150,10 @@ struct kws_proc_dest *kws_proc_dest(struct kws_proc *proc, const char *dest);
 void kws_sparse_add(struct kws_sparse *s, int index, double count);
 /* The sum of the counts of s. */
 double kws_sparse_total(const struct kws_sparse *s);
+
+/* Note that lines lines of the trace log path, the first at line first,
+ * were skipped. Exits on ENOMEM. */
+void kws_note_skipped(struct kws_set *set, const char *path, size_t lines, unsigned long first);
 
 /* Free everything set holds and leave it empty. */
 void kws_set_free(struct kws_set *set);

@@ -24,8 +24,9 @@ struct reader {
  * Returns false at the end of f or on a read error (see ferror). */
 bool next_line(struct reader *r, FILE *f, char **buf, size_t *cap);
 
-/* Read the rest of the trace log f into r->set, by next_line; returns 0, or
- * -1 after printing "keepwarm-stat: FILE:LINE: message". */
+/* Read the rest of the trace log f into r->set, by next_line; lines that
+ * do not start with "ts=" are skipped and noted (kws_note_skipped).
+ * Returns 0, or -1 after printing "keepwarm-stat: FILE:LINE: message". */
 int read_trace(struct reader *r, FILE *f, char **buf, size_t *cap);
 
 /* Print "keepwarm-stat: FILE:LINE: message" on stderr; returns -1. */

@@ -253,6 +253,32 @@ run "$KS" summary "$FIX/stats-off.prom" "$FIX/trace.log"
 expect_row "mixed stats and trace: off arm rows added up, samples in fine buckets" \
 	"127.0.0.1:8080 off 22 22 0 0.000 - - - 5.07ms 14.3ms 34.1ms 3.58ms"
 
+# A trace sent to stderr holds the program's own lines: skipped, counted
+# after the table; the rows are trace.log's.
+run "$KS" summary "$FIX/trace-mixed.log"
+"$KS" summary "$FIX/trace.log" >"$TMP/want" 2>/dev/null
+[ "$RC" -eq 0 ] && cmp -s "$TMP/out" "$TMP/want" && pass "trace-mixed.log: the summary of trace.log, exit 0" ||
+	fail "trace-mixed.log: exit $RC, $(head -c 300 "$TMP/err"), diff: $(diff "$TMP/want" "$TMP/out" | head -n 5)"
+expect_eq "trace-mixed.log: the skipped lines counted, on stderr" "$(cat "$TMP/err")" \
+	"keepwarm-stat: $FIX/trace-mixed.log: skipped 5 lines that are not trace lines (first at line 7)"
+run "$KS" summary - "$FIX/stats-on.prom" <"$FIX/trace-mixed.log"
+expect_eq "trace-mixed.log on standard input" "$(cat "$TMP/err")" \
+	"keepwarm-stat: (stdin): skipped 5 lines that are not trace lines (first at line 7)"
+{ cat "$FIX/trace.log"; echo "done."; } >"$TMP/one-foreign.log"
+run "$KS" summary "$TMP/one-foreign.log"
+expect_eq "one foreign line: said in the singular (exit $RC)" "$(cat "$TMP/err")" \
+	"keepwarm-stat: $TMP/one-foreign.log: skipped 1 line that is not a trace line (line 38)"
+{ echo; echo "starting the job"; cat "$FIX/trace.log"; } >"$TMP/foreign-first.log"
+run "$KS" summary "$TMP/foreign-first.log"
+expect_status "a foreign first line: neither a trace nor a stats file" 1 \
+	"keepwarm-stat: $TMP/foreign-first.log:2: neither a trace line (ts=...) nor a stats line"
+{ cat "$FIX/trace-mixed.log"; echo "ts=2026-11-24T02:41:00.000Z pid=100 event=dial fd=x"; } >"$TMP/mixed-bad.log"
+run "$KS" summary "$TMP/mixed-bad.log"
+expect_status "among foreign lines, a malformed trace line is still an error" 1 \
+	"keepwarm-stat: $TMP/mixed-bad.log:44: fd=x is not a whole number"
+[ "$(wc -l <"$TMP/err")" -eq 1 ] && pass "a malformed trace line: no count of skipped lines" ||
+	fail "a malformed trace line: $(cat "$TMP/err")"
+
 # "-" is standard input, told apart by its content like any file; a pipe
 # (the input is read once, never rewound).
 same_as_file() { # NAME FILE ARGS-WITH-DASH...: stdout the same as with FILE in place of -
