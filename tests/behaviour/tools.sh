@@ -642,6 +642,16 @@ else
 	fail "the library wrote no stats files: $(ls "$TMP/stats")"
 fi
 
+# A trace sent to stderr with the program's own lines, piped into summary -.
+"$KW" --trace stderr -- sh -c 'echo starting >&2; "$@"; echo done' sh \
+	"$BLOCKING" --host 127.0.0.1 --port "$SERVER_PORT" --requests 10 2>&1 |
+	"$KS" summary - >"$TMP/out" 2>"$TMP/err"
+RC=${PIPESTATUS[1]}
+expect_eq "keepwarm --trace stderr ... 2>&1 | keepwarm-stat summary - (exit $RC)" "$(counts)" "10 1 9 0.900"
+grep -qxE 'keepwarm-stat: \(stdin\): skipped [0-9]+ lines that are not trace lines \(first at line [0-9]+\)' "$TMP/err" &&
+	pass "the program's own lines in the trace: skipped and counted" ||
+	fail "the program's own lines in the trace: $(cat "$TMP/err")"
+
 # ------------------------------------------------------ install/uninstall
 
 DEST=$TMP/dest
