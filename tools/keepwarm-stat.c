@@ -96,9 +96,9 @@ static void usage_error(const char *command, const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
-/* Values of the long options that have no short one: above any char, so
- * that getopt's optopt tells them from short options. */
-enum { OPT_PLOT = 256, OPT_BY_ARM, OPT_BY_DEST };
+/* Values of long options (but --a and --b, which are -a and -b): above any
+ * char, so that getopt's optopt tells "--help=x" from "-h". */
+enum { OPT_LONG = 256, OPT_PLOT = OPT_LONG, OPT_BY_ARM, OPT_BY_DEST, OPT_HELP };
 
 /* The usage error for what getopt_long just refused (opt '?' or ':'). */
 static void option_error(const char *command, const struct option *longopts, char **argv,
@@ -112,7 +112,7 @@ static void option_error(const char *command, const struct option *longopts, cha
 	if (opt == ':') /* optopt is the option, long or short */
 		usage_error(command, "--%s needs %s", name ? name : "?",
 		            optopt == OPT_PLOT ? "a file name" : "a path");
-	if (optopt >= OPT_PLOT) /* a long option without a value, given one */
+	if (optopt >= OPT_LONG) /* a long option without a value, given one */
 		usage_error(command, "--%s takes no value", name);
 	if (optopt) /* a short option; or "--name" left at argv[optind - 1] */
 		usage_error(command, "unknown option '-%c' to %s", optopt, command);
@@ -232,7 +232,7 @@ static void print_row(const struct kws_row *r, int dest_width, bool show_arm)
 static int cmd_summary(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
+		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kws_set set = { 0 };
@@ -244,7 +244,7 @@ static int cmd_summary(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (opt != 'h')
+		if (opt != 'h' && opt != OPT_HELP)
 			option_error("summary", longopts, argv, opt);
 		command_usage("summary");
 		return 0;
@@ -588,7 +588,7 @@ static int cmd_compare(int argc, char **argv)
 		{ "b", required_argument, NULL, 'b' },
 		{ "by-arm", no_argument, NULL, OPT_BY_ARM },
 		{ "by-dest", no_argument, NULL, OPT_BY_DEST },
-		{ "help", no_argument, NULL, 'h' },
+		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *plot = NULL;
@@ -622,7 +622,7 @@ static int cmd_compare(int argc, char **argv)
 			by_arm = true;
 		else if (opt == OPT_BY_DEST)
 			by_dest = true;
-		else if (opt == 'h') {
+		else if (opt == 'h' || opt == OPT_HELP) {
 			command_usage("compare");
 			free(paths[0]);
 			free(paths[1]);

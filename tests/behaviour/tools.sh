@@ -518,6 +518,7 @@ expect_usage_error "an ambiguous abbreviation" \
 	"keepwarm-stat: option '--by' of compare is ambiguous: --by-arm or --by-dest" compare --by "$A" "$B"
 expect_usage_error "a value to an option that takes none" \
 	"keepwarm-stat: --by-dest takes no value" compare --by-dest=yes "$A" "$B"
+expect_usage_error "--help with a value" "keepwarm-stat: --help takes no value" summary --help=yes
 expect_usage_error "--plot without its value" \
 	"keepwarm-stat: --plot needs a file name" compare "$A" "$B" --plot
 cd "$TMP" || exit 1
