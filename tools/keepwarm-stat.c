@@ -2,16 +2,20 @@
  * the two arms of an A/B run.
  *
  *   keepwarm-stat summary FILE...
- *   keepwarm-stat compare [--by-dest] [--plot OUT.svg] A B
+ *   keepwarm-stat compare [--by-dest] [--plot FILE.svg] A B
+ *   keepwarm-stat help COMMAND
  *
  * Exit status: 0, 1 for unreadable or malformed input, 2 for usage errors. */
 #include "kwstat.h"
 #include "logic/version.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
@@ -19,33 +23,122 @@ enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
 static const double quantiles[] = { 0.5, 0.9, 0.99 };
 #define NQUANTILES (sizeof quantiles / sizeof quantiles[0])
 
-static void usage(FILE *out)
+#define SUMMARY_SYNOPSIS "keepwarm-stat summary FILE...\n"
+#define COMPARE_SYNOPSIS \
+	"keepwarm-stat compare [--by-dest] [--plot FILE.svg] A B\n" \
+	"       keepwarm-stat compare [--by-dest] [--plot FILE.svg] --a PATH --b PATH\n" \
+	"       keepwarm-stat compare [--by-dest] [--plot FILE.svg] --by-arm PATH...\n"
+
+static const char summary_about[] =
+	"Per destination (and arm, when there are several), from trace logs and\n"
+	"stats files in any mix, told apart by their content: requests, connections\n"
+	"dialed and reused, reuse ratio, idle time and latency percentiles: lat-p50,\n"
+	"-p90, -p99 of what the program waited (from its connect() or first byte\n"
+	"written), req-p50 of the request alone (first byte written to last byte\n"
+	"read). A FILE of - is standard input. Lines of a trace log that are not\n"
+	"trace lines (the program's own, in a trace sent to stderr) are skipped, and\n"
+	"counted on stderr.\n";
+
+static const char summary_options[] =
+	"  -h, --help          print this help and exit\n";
+
+static const char compare_about[] =
+	"Two sides, each a stats file or a directory of them (a PATH of - is a stats\n"
+	"file on standard input, for one side at most), side by side: latency\n"
+	"p50/p90/p99 and job time (the run time of the processes added up) with B-A,\n"
+	"the change B/A-1 and its 95% bootstrap interval, then request-only latency,\n"
+	"processes, requests, connections, reuse and errors, then warnings about\n"
+	"what is too thin to tell.\n";
+
+static const char compare_options[] =
+	"  --a PATH, --b PATH  add PATH to side A or B (repeat them for more)\n"
+	"  --by-arm            split the PATHs by their arm label, off (A) against on (B)\n"
+	"  --by-dest           repeat the latency and connection lines per destination\n"
+	"  --plot FILE.svg     draw both sides' latency distributions into FILE.svg\n"
+	"  -h, --help          print this help and exit\n";
+
+/* keepwarm-stat --help: every synopsis, what each command prints and its
+ * options. */
+static void usage(void)
 {
-	fputs("usage: keepwarm-stat summary FILE...\n"
-	      "       keepwarm-stat compare [--by-dest] [--plot OUT.svg] A B\n"
-	      "       keepwarm-stat compare [--by-dest] [--plot OUT.svg] --a PATH... --b PATH...\n"
-	      "       keepwarm-stat compare [--by-dest] [--plot OUT.svg] --by-arm PATH...\n"
-	      "       keepwarm-stat --help | --version\n\n"
-	      "summary: per destination, from trace logs and stats files in any mix:\n"
-	      "  requests, connections dialed and reused, reuse ratio, idle time and\n"
-	      "  latency percentiles: lat-p50, -p90, -p99 of what the program waited\n"
-	      "  (from its connect() or first byte written), req-p50 of the request\n"
-	      "  alone (first byte written to last byte read).\n"
-	      "compare: two sides, each a stats file or a directory of them (or several\n"
-	      "  --a/--b paths; --by-arm splits the given paths by their arm label, off\n"
-	      "  against on), side by side: latency p50/p90/p99 and job time (the run\n"
-	      "  time of the processes added up) with B-A, the change B/A-1 and its 95%\n"
-	      "  bootstrap interval, then request-only latency, processes, requests,\n"
-	      "  connections, reuse and errors, then warnings about what is too thin to\n"
-	      "  tell. --by-dest repeats the latency and connection lines for every\n"
-	      "  destination. --plot draws both sides' latency distributions as SVG.\n",
-	      out);
+	printf("usage: " SUMMARY_SYNOPSIS
+	       "       " COMPARE_SYNOPSIS
+	       "       keepwarm-stat help COMMAND | COMMAND --help\n"
+	       "       keepwarm-stat --help | --version\n\n"
+	       "summary:\n%s%s\ncompare:\n%s%s",
+	       summary_about, summary_options, compare_about, compare_options);
 }
 
-static void usage_error(const char *msg)
+/* keepwarm-stat COMMAND --help. */
+static void command_usage(const char *command)
 {
-	fprintf(stderr, "keepwarm-stat: %s\nTry 'keepwarm-stat --help'.\n", msg);
+	bool summary = !strcmp(command, "summary");
+
+	printf("usage: %s\n%s\noptions:\n%s", summary ? SUMMARY_SYNOPSIS : COMPARE_SYNOPSIS,
+	       summary ? summary_about : compare_about, summary ? summary_options : compare_options);
+}
+
+/* Print the error and where to read more (the command's help when there is
+ * a command), both lines starting "keepwarm-stat: ", and exit 2. */
+static void usage_error(const char *command, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+static void usage_error(const char *command, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("keepwarm-stat: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nkeepwarm-stat: try 'keepwarm-stat %s%s--help'\n", command ? command : "",
+	        command ? " " : "");
 	exit(EXIT_USAGE);
+}
+
+/* Values of long options (but --a and --b, which are -a and -b): above any
+ * char, so that getopt's optopt tells "--help=x" from "-h". */
+enum { OPT_LONG = 256, OPT_PLOT = OPT_LONG, OPT_BY_ARM, OPT_BY_DEST, OPT_HELP };
+
+/* The usage error for what getopt_long just refused (opt '?' or ':'). */
+static void option_error(const char *command, const struct option *longopts, char **argv,
+                         int opt)
+{
+	const char *name = NULL;
+
+	for (const struct option *o = longopts; o->name; o++)
+		if (optopt && o->val == optopt)
+			name = o->name;
+	if (opt == ':') /* optopt is the option, long or short */
+		usage_error(command, "--%s needs %s", name ? name : "?",
+		            optopt == OPT_PLOT ? "a file name" : "a path");
+	if (optopt >= OPT_LONG) /* a long option without a value, given one */
+		usage_error(command, "--%s takes no value", name);
+	if (optopt) /* a short option; or "--name" left at argv[optind - 1] */
+		usage_error(command, "unknown option '-%c' to %s", optopt, command);
+	const char *arg = argv[optind - 1];
+	int len = (int)strcspn(arg, "="), matches = 0;
+	for (const struct option *o = longopts; o->name; o++) /* getopt takes abbreviations */
+		matches += len > 2 && !strncmp(o->name, arg + 2, (size_t)len - 2);
+	if (matches > 1) {
+		char names[128] = "";
+		for (const struct option *o = longopts; o->name; o++)
+			if (!strncmp(o->name, arg + 2, (size_t)len - 2))
+				snprintf(names + strlen(names), sizeof names - strlen(names), "%s--%s",
+				         names[0] ? " or " : "", o->name);
+		usage_error(command, "option '%.*s' of %s is ambiguous: %s", len, arg, command, names);
+	}
+	usage_error(command, "unknown option '%.*s' to %s", len, arg, command);
+}
+
+/* How many of paths are "-", standard input, which can be read once. */
+static size_t dashes(char *const paths[], size_t n)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count += !strcmp(paths[i], "-");
+	return count;
 }
 
 /* ------------------------------------------------------------- formatting */
@@ -138,14 +231,29 @@ static void print_row(const struct kws_row *r, int dest_width, bool show_arm)
 
 static int cmd_summary(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct kws_set set = { 0 };
 	struct kws_row total = { .arm = "", .dest = "total" };
 	int dest_width = (int)strlen("destination");
 	bool show_arm = false;
+	int opt;
 
-	if (argc < 1)
-		usage_error("summary needs at least one file");
-	for (int i = 0; i < argc; i++) {
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (opt != 'h' && opt != OPT_HELP)
+			option_error("summary", longopts, argv, opt);
+		command_usage("summary");
+		return 0;
+	}
+	if (optind == argc)
+		usage_error("summary", "summary needs at least one FILE");
+	if (dashes(argv + optind, (size_t)(argc - optind)) > 1)
+		usage_error("summary", "standard input (-) can be read once, not for two FILEs");
+	for (int i = optind; i < argc; i++) {
 		if (kws_read_path(&set, argv[i], KWS_ANY) < 0) {
 			kws_set_free(&set);
 			return EXIT_INPUT;
@@ -175,6 +283,15 @@ static int cmd_summary(int argc, char **argv)
 		print_row(&total, dest_width, show_arm);
 	if (set.nrows == 0)
 		puts("(no connection to any destination)");
+	fflush(stdout); /* the table first, then what was left out of it */
+	for (size_t i = 0; i < set.nskipped; i++) {
+		const struct kws_skipped *k = &set.skipped[i];
+		if (k->lines == 1)
+			kws_error("%s: skipped 1 line that is not a trace line (line %lu)", k->path, k->first);
+		else
+			kws_error("%s: skipped %zu lines that are not trace lines (first at line %lu)",
+			          k->path, k->lines, k->first);
+	}
 	for (int k = 0; k < KWS_NKINDS; k++)
 		kws_hist_free(&total.latency[k]);
 	kws_hist_free(&total.idle);
@@ -458,21 +575,20 @@ static int plot_sides(const char *path, const struct side s[2])
 	}
 	FILE *out = fopen(path, "w");
 	int failed = !out || kws_plot_svg(out, "keepwarm: latency the program waited", curves, n) < 0;
-	if ((out && fclose(out) != 0) || failed) {
-		perror(path);
-		return -1;
-	}
+	if ((out && fclose(out) != 0) || failed)
+		return kws_error("%s: %s", path, strerror(errno));
 	return 0;
 }
 
 static int cmd_compare(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "plot", required_argument, NULL, 'p' },
+		{ "plot", required_argument, NULL, OPT_PLOT },
 		{ "a", required_argument, NULL, 'a' },
 		{ "b", required_argument, NULL, 'b' },
-		{ "by-arm", no_argument, NULL, 'r' },
-		{ "by-dest", no_argument, NULL, 'd' },
+		{ "by-arm", no_argument, NULL, OPT_BY_ARM },
+		{ "by-dest", no_argument, NULL, OPT_BY_DEST },
+		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *plot = NULL;
@@ -491,33 +607,45 @@ static int cmd_compare(int argc, char **argv)
 	}
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":a:b:", longopts, NULL)) != -1) {
-		if (opt == 'p')
+	while ((opt = getopt_long(argc, argv, ":a:b:h", longopts, NULL)) != -1) {
+		if (opt == OPT_PLOT) {
+			/* So that "--plot off on" is refused, not a plot in a file named off. */
+			size_t len = strlen(optarg);
+			if (len <= 4 || strcasecmp(optarg + len - 4, ".svg"))
+				usage_error("compare", "--plot needs a file name ending in .svg, not '%s'",
+				            optarg);
 			plot = optarg;
+		}
 		else if (opt == 'a' || opt == 'b')
 			paths[opt - 'a'][npaths[opt - 'a']++] = optarg;
-		else if (opt == 'r')
+		else if (opt == OPT_BY_ARM)
 			by_arm = true;
-		else if (opt == 'd')
+		else if (opt == OPT_BY_DEST)
 			by_dest = true;
-		else
-			usage_error(opt == ':' ? "an option of compare needs a value"
-			                       : "unknown option to compare");
+		else if (opt == 'h' || opt == OPT_HELP) {
+			command_usage("compare");
+			free(paths[0]);
+			free(paths[1]);
+			return 0;
+		} else
+			option_error("compare", longopts, argv, opt);
 	}
 	int rest = argc - optind;
 	if (by_arm) {
 		if (npaths[0] || npaths[1] || rest < 1)
-			usage_error("compare --by-arm takes paths, and no --a or --b");
+			usage_error("compare", "compare --by-arm takes paths, and no --a or --b");
 		for (int i = 0; i < rest; i++)
 			paths[0][npaths[0]++] = argv[optind + i];
 	} else if (npaths[0] || npaths[1]) {
 		if (rest || !npaths[0] || !npaths[1])
-			usage_error("compare needs --a and --b paths, and nothing else");
+			usage_error("compare", "compare needs --a and --b paths, and nothing else");
 	} else if (rest == 2) {
 		paths[0][npaths[0]++] = argv[optind];
 		paths[1][npaths[1]++] = argv[optind + 1];
 	} else
-		usage_error("compare needs two paths, A and B");
+		usage_error("compare", "compare needs two paths, A and B");
+	if (dashes(paths[0], npaths[0]) + dashes(paths[1], npaths[1]) > 1)
+		usage_error("compare", "standard input (-) can be read once, for one side at most");
 
 	for (int s = 0; s < 2 && rc == 0; s++)
 		for (size_t i = 0; i < npaths[s] && rc == 0; i++)
@@ -552,22 +680,37 @@ static int cmd_compare(int argc, char **argv)
 	return rc;
 }
 
+static bool is_command(const char *s)
+{
+	return !strcmp(s, "summary") || !strcmp(s, "compare");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		usage_error("a command is needed: summary or compare");
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		usage(stdout);
+		usage_error(NULL, "a command is needed: summary or compare");
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || (!strcmp(cmd, "help") && argc == 2)) {
+		usage();
 		return 0;
 	}
-	if (!strcmp(argv[1], "--version")) {
+	if (!strcmp(cmd, "--version")) {
 		puts("keepwarm-stat " KW_VERSION);
 		return 0;
 	}
-	if (!strcmp(argv[1], "summary"))
-		return cmd_summary(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "compare"))
+	if (!strcmp(cmd, "help")) { /* help COMMAND */
+		if (argc > 3)
+			usage_error(NULL, "help takes one command, not %d", argc - 2);
+		if (!is_command(argv[2]))
+			usage_error(NULL, "unknown command '%s'; use summary or compare", argv[2]);
+		command_usage(argv[2]);
+		return 0;
+	}
+	if (!strcmp(cmd, "summary"))
+		return cmd_summary(argc - 1, argv + 1);
+	if (!strcmp(cmd, "compare"))
 		return cmd_compare(argc - 1, argv + 1);
-	usage_error("unknown command; use summary or compare");
-	return EXIT_USAGE;
+	if (cmd[0] == '-')
+		usage_error(NULL, "unknown option '%s'; a command comes first: summary or compare", cmd);
+	usage_error(NULL, "unknown command '%s'; use summary or compare", cmd);
 }

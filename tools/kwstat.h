@@ -97,25 +97,45 @@ struct kws_proc {
 	size_t                ndests, dests_cap;
 };
 
+/* The lines of one trace log that were not trace lines (did not start with
+ * "ts="): a program's own output mixed into a trace sent to stderr. They
+ * are skipped, and said so once per file. */
+struct kws_skipped {
+	char         *path;
+	size_t        lines;
+	unsigned long first;    /* the line number of the first of them */
+};
+
 struct kws_set {
-	struct kws_row  *rows;
-	size_t           nrows, rows_cap;
-	struct kws_arm  *arms;
-	size_t           narms, arms_cap;
-	struct kws_proc *procs;
-	size_t           nprocs, procs_cap;
-	size_t           stats_files, trace_files;
+	struct kws_row     *rows;
+	size_t              nrows, rows_cap;
+	struct kws_arm     *arms;
+	size_t              narms, arms_cap;
+	struct kws_proc    *procs;
+	size_t              nprocs, procs_cap;
+	struct kws_skipped *skipped;
+	size_t              nskipped, skipped_cap;
+	size_t              stats_files, trace_files;
 };
 
 /* Which inputs a caller takes. */
 enum kws_accept { KWS_ANY, KWS_STATS_ONLY };
 
+/* How messages name standard input. */
+#define KWS_STDIN_NAME "(stdin)"
+
 /* Read path into set: one file (a trace log or a stats file, told apart by
- * content), or with a directory, every regular file in it except hidden ones
- * and the library's "*.tmp.<pid>" files being written (stats files only).
- * Returns 0, or -1 after printing "FILE:LINE: message" (or "FILE: message")
- * on stderr; set then holds whatever was read before the error. */
+ * content), "-" for standard input (read to its end: give it once), or with
+ * a directory, every regular file in it except hidden ones and the
+ * library's "*.tmp.<pid>" files being written (stats files only).
+ * Returns 0, or -1 after printing "keepwarm-stat: FILE:LINE: message" (or
+ * "keepwarm-stat: FILE: message") on stderr; set then holds whatever was
+ * read before the error. */
 int kws_read_path(struct kws_set *set, const char *path, enum kws_accept accept);
+
+/* Print "keepwarm-stat: " and the message, then a newline, on stderr: every
+ * error (and notice) of the program starts so. Returns -1. */
+int kws_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The row for (arm, dest), created empty on first use. Exits on ENOMEM. */
 struct kws_row *kws_row(struct kws_set *set, const char *arm, const char *dest);
@@ -130,6 +150,10 @@ struct kws_proc_dest *kws_proc_dest(struct kws_proc *proc, const char *dest);
 void kws_sparse_add(struct kws_sparse *s, int index, double count);
 /* The sum of the counts of s. */
 double kws_sparse_total(const struct kws_sparse *s);
+
+/* Note that lines lines of the trace log path, the first at line first,
+ * were skipped. Exits on ENOMEM. */
+void kws_note_skipped(struct kws_set *set, const char *path, size_t lines, unsigned long first);
 
 /* Free everything set holds and leave it empty. */
 void kws_set_free(struct kws_set *set);

@@ -121,6 +121,13 @@ double kws_sparse_total(const struct kws_sparse *s)
 	return total;
 }
 
+void kws_note_skipped(struct kws_set *set, const char *path, size_t lines, unsigned long first)
+{
+	if (set->nskipped == set->skipped_cap)
+		set->skipped = grow(set->skipped, &set->skipped_cap, sizeof *set->skipped);
+	set->skipped[set->nskipped++] = (struct kws_skipped){ copy(path), lines, first };
+}
+
 void kws_set_free(struct kws_set *set)
 {
 	for (size_t i = 0; i < set->nrows; i++) {
@@ -140,9 +147,12 @@ void kws_set_free(struct kws_set *set)
 		free(p->dests);
 		free(p->pid);
 	}
+	for (size_t i = 0; i < set->nskipped; i++)
+		free(set->skipped[i].path);
 	free(set->rows);
 	free(set->arms);
 	free(set->procs);
+	free(set->skipped);
 	memset(set, 0, sizeof *set);
 }
 

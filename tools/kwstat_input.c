@@ -1,6 +1,6 @@
 /* kwstat_input.c - read keepwarm stats files (docs/formats.md, "Stats")
  * into a kws_set, and tell them from trace logs (kwstat_trace.c); malformed
- * lines are rejected with "FILE:LINE: message". */
+ * lines are rejected with "keepwarm-stat: FILE:LINE: message". */
 #include "kwstat_reader.h"
 
 #include <ctype.h>
@@ -400,9 +400,8 @@ static int read_stats(struct reader *r, FILE *f, char **buf, size_t *cap)
 
 	r->file = ++r->set->stats_files;
 	r->first_proc = r->set->nprocs;
-	for (r->line = 1; rc == 0 && getline(buf, cap, f) >= 0; r->line++) {
+	while (rc == 0 && next_line(r, f, buf, cap)) {
 		char *line = *buf;
-		line[strcspn(line, "\n")] = '\0';
 		if (blank(line))
 			continue;
 		if (line[0] == '#')
@@ -410,10 +409,8 @@ static int read_stats(struct reader *r, FILE *f, char **buf, size_t *cap)
 		else if ((rc = parse_sample(r, line, &s)) == 0)
 			rc = take_sample(r, &s, &run);
 	}
-	if (rc == 0) {
-		r->line--; /* the last line read */
-		rc = end_bucket_run(r, &run);
-	}
+	if (rc == 0)
+		rc = end_bucket_run(r, &run); /* at the last line read */
 	if (rc == 0)
 		mark_coarse_only(r);
 	free(run.key);
@@ -422,41 +419,58 @@ static int read_stats(struct reader *r, FILE *f, char **buf, size_t *cap)
 
 /* ------------------------------------------------------------------ files */
 
-enum file_kind { FILE_EMPTY, FILE_TRACE, FILE_STATS, FILE_OTHER };
-
-/* A file is told by its first non-blank line; f is left at the start. */
-static enum file_kind classify(FILE *f, char **buf, size_t *cap, unsigned long *line)
+int kws_error(const char *fmt, ...)
 {
-	enum file_kind kind = FILE_EMPTY;
+	va_list ap;
 
-	for (*line = 1; getline(buf, cap, f) >= 0; ++*line) {
-		if ((*buf)[strspn(*buf, " \t\n")] == '\0')
-			continue;
-		if (!strncmp(*buf, "ts=", 3))
-			kind = FILE_TRACE;
-		else if (**buf == '#' || !strncmp(*buf, "keepwarm_", 9))
-			kind = FILE_STATS;
-		else
-			kind = FILE_OTHER;
-		break;
-	}
-	rewind(f);
-	return kind;
+	fputs("keepwarm-stat: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
 }
 
-static int read_file(struct kws_set *set, const char *path, enum kws_accept accept)
+bool next_line(struct reader *r, FILE *f, char **buf, size_t *cap)
 {
-	struct reader r = { .path = path, .set = set };
+	if (r->pending) {
+		r->pending = false;
+		return true;
+	}
+	if (getline(buf, cap, f) < 0)
+		return false;
+	r->line++;
+	(*buf)[strcspn(*buf, "\n")] = '\0';
+	return true;
+}
+
+enum file_kind { FILE_EMPTY, FILE_TRACE, FILE_STATS, FILE_OTHER };
+
+/* A file is told by its first non-blank line, left pending in buf. */
+static enum file_kind classify(struct reader *r, FILE *f, char **buf, size_t *cap)
+{
+	while (next_line(r, f, buf, cap)) {
+		if (blank(*buf))
+			continue;
+		r->pending = true;
+		if (!strncmp(*buf, "ts=", 3))
+			return FILE_TRACE;
+		if (**buf == '#' || !strncmp(*buf, "keepwarm_", 9))
+			return FILE_STATS;
+		return FILE_OTHER;
+	}
+	return FILE_EMPTY;
+}
+
+/* Read the open file f, named name in messages, into set. */
+static int read_stream(struct kws_set *set, FILE *f, const char *name, enum kws_accept accept)
+{
+	struct reader r = { .path = name, .set = set };
 	char *buf = NULL;
 	size_t cap = 0;
 	int rc;
-	FILE *f = fopen(path, "r");
 
-	if (!f) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	switch (classify(f, &buf, &cap, &r.line)) {
+	switch (classify(&r, f, &buf, &cap)) {
 	case FILE_TRACE:
 		rc = accept == KWS_STATS_ONLY ? bad(&r, "a trace log, not a stats file")
 		                              : read_trace(&r, f, &buf, &cap);
@@ -466,18 +480,26 @@ static int read_file(struct kws_set *set, const char *path, enum kws_accept acce
 		break;
 	case FILE_EMPTY: /* a trace opened by a process that made no connection */
 		if (accept == KWS_STATS_ONLY)
-			fprintf(stderr, "%s: empty, not a stats file\n", path);
+			kws_error("%s: empty, not a stats file", name);
 		rc = accept == KWS_STATS_ONLY ? -1 : 0;
 		break;
 	default:
 		rc = bad(&r, "neither a trace line (ts=...) nor a stats line (# HELP, # TYPE, keepwarm_...)");
 		break;
 	}
-	if (rc == 0 && ferror(f)) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		rc = -1;
-	}
+	if (rc == 0 && ferror(f))
+		rc = kws_error("%s: %s", name, strerror(errno));
 	free(buf);
+	return rc;
+}
+
+static int read_file(struct kws_set *set, const char *path, enum kws_accept accept)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return kws_error("%s: %s", path, strerror(errno));
+	int rc = read_stream(set, f, path, accept);
 	fclose(f);
 	return rc;
 }
@@ -494,15 +516,17 @@ int kws_read_path(struct kws_set *set, const char *path, enum kws_accept accept)
 	struct stat st;
 	int n, rc = 0;
 
+	if (!strcmp(path, "-"))
+		return read_stream(set, stdin, KWS_STDIN_NAME, accept);
 	if (stat(path, &st) < 0) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		kws_error("%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode))
 		return read_file(set, path, accept);
 	n = scandir(path, &names, stats_candidate, alphasort);
 	if (n < 0) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		kws_error("%s: %s", path, strerror(errno));
 		return -1;
 	}
 	size_t before = set->stats_files;
@@ -519,7 +543,7 @@ int kws_read_path(struct kws_set *set, const char *path, enum kws_accept accept)
 	}
 	free(names);
 	if (rc == 0 && set->stats_files == before) {
-		fprintf(stderr, "%s: no stats files in this directory\n", path);
+		kws_error("%s: no stats files in this directory", path);
 		rc = -1;
 	}
 	return rc;

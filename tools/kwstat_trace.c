@@ -240,17 +240,28 @@ int read_trace(struct reader *r, FILE *f, char **buf, size_t *cap)
 {
 	struct trace_state st = { 0 };
 	struct trace_line t;
+	size_t foreign = 0;
+	unsigned long first_foreign = 0;
 	int rc = 0;
 
 	r->set->trace_files++;
-	for (r->line = 1; getline(buf, cap, f) >= 0; r->line++) {
-		(*buf)[strcspn(*buf, "\n")] = '\0';
+	while (next_line(r, f, buf, cap)) {
 		if (blank(*buf))
 			continue;
+		/* A trace sent to stderr holds the program's own lines too: they
+		 * are not the library's to check. One that starts like a trace
+		 * line is, and is checked. */
+		if (strncmp(*buf, "ts=", 3)) {
+			if (!foreign++)
+				first_foreign = r->line;
+			continue;
+		}
 		if ((rc = parse_trace_line(r, *buf, &t)) < 0)
 			break;
 		trace_account(r->set, &st, &t);
 	}
+	if (rc == 0 && foreign)
+		kws_note_skipped(r->set, r->path, foreign, first_foreign);
 	map_free(&st.arm_of_pid);
 	map_free(&st.in_use);
 	return rc;

@@ -230,6 +230,25 @@ expect_eq "keepwarm-stat --version is the VERSION file's" "$(cat "$TMP/out")" "k
 run "$KS" --help
 grep -q -- '--by-dest' "$TMP/out" && grep -q 'req-p50' "$TMP/out" && pass "keepwarm-stat --help names --by-dest and req-p50" \
 	|| fail "keepwarm-stat --help: $(cat "$TMP/out")"
+# Each command explains itself: its usage on stdout, nothing on stderr, exit 0.
+for how in "summary --help" "summary -h" "help summary" "compare --help" "compare -h" "help compare"; do
+	run "$KS" $how
+	cmd=${how#help }
+	cmd=${cmd%% *}
+	case $cmd in
+	summary) want='req-p50' other='--by-dest' ;;
+	*) want='--plot FILE.svg' other='req-p50' ;;
+	esac
+	if [ "$RC" -eq 0 ] && [ ! -s "$TMP/err" ] && head -n 1 "$TMP/out" | grep -q "^usage: keepwarm-stat $cmd " &&
+		grep -qF -- "$want" "$TMP/out" && grep -qF -- '-h, --help' "$TMP/out" && ! grep -qF -- "$other" "$TMP/out"
+	then pass "keepwarm-stat $how: $cmd's usage on stdout, exit 0"
+	else fail "keepwarm-stat $how: exit $RC, stdout: $(head -c 200 "$TMP/out"), stderr: $(head -c 200 "$TMP/err")"; fi
+done
+for how in "--help" "summary --help" "compare --help"; do
+	run "$KS" $how
+	long=$(awk 'length($0) > 80' "$TMP/out")
+	[ -z "$long" ] && pass "keepwarm-stat $how fits 80 columns" || fail "keepwarm-stat $how: over 80 columns: $long"
+done
 
 # summary: lat columns are the wait, req-p50 the request alone.
 run "$KS" summary "$FIX/trace.log"
@@ -257,6 +276,59 @@ expect_row "older stats file: total" "total 24 4 20 0.833 29.2ms 87.5ms 220ms - 
 run "$KS" summary "$FIX/stats-off.prom" "$FIX/trace.log"
 expect_row "mixed stats and trace: off arm rows added up, samples in fine buckets" \
 	"127.0.0.1:8080 off 22 22 0 0.000 - - - 5.07ms 14.3ms 34.1ms 3.58ms"
+
+# A trace sent to stderr holds the program's own lines: skipped, counted
+# after the table; the rows are trace.log's.
+run "$KS" summary "$FIX/trace-mixed.log"
+"$KS" summary "$FIX/trace.log" >"$TMP/want" 2>/dev/null
+[ "$RC" -eq 0 ] && cmp -s "$TMP/out" "$TMP/want" && pass "trace-mixed.log: the summary of trace.log, exit 0" ||
+	fail "trace-mixed.log: exit $RC, $(head -c 300 "$TMP/err"), diff: $(diff "$TMP/want" "$TMP/out" | head -n 5)"
+expect_eq "trace-mixed.log: the skipped lines counted, on stderr" "$(cat "$TMP/err")" \
+	"keepwarm-stat: $FIX/trace-mixed.log: skipped 5 lines that are not trace lines (first at line 7)"
+run "$KS" summary - "$FIX/stats-on.prom" <"$FIX/trace-mixed.log"
+expect_eq "trace-mixed.log on standard input" "$(cat "$TMP/err")" \
+	"keepwarm-stat: (stdin): skipped 5 lines that are not trace lines (first at line 7)"
+{ cat "$FIX/trace.log"; echo "done."; } >"$TMP/one-foreign.log"
+run "$KS" summary "$TMP/one-foreign.log"
+expect_eq "one foreign line: said in the singular (exit $RC)" "$(cat "$TMP/err")" \
+	"keepwarm-stat: $TMP/one-foreign.log: skipped 1 line that is not a trace line (line 38)"
+{ echo; echo "starting the job"; cat "$FIX/trace.log"; } >"$TMP/foreign-first.log"
+run "$KS" summary "$TMP/foreign-first.log"
+expect_status "a foreign first line: neither a trace nor a stats file" 1 \
+	"keepwarm-stat: $TMP/foreign-first.log:2: neither a trace line (ts=...) nor a stats line"
+{ cat "$FIX/trace-mixed.log"; echo "ts=2026-11-24T02:41:00.000Z pid=100 event=dial fd=x"; } >"$TMP/mixed-bad.log"
+run "$KS" summary "$TMP/mixed-bad.log"
+expect_status "among foreign lines, a malformed trace line is still an error" 1 \
+	"keepwarm-stat: $TMP/mixed-bad.log:44: fd=x is not a whole number"
+[ "$(wc -l <"$TMP/err")" -eq 1 ] && pass "a malformed trace line: no count of skipped lines" ||
+	fail "a malformed trace line: $(cat "$TMP/err")"
+
+# "-" is standard input, told apart by its content like any file; a pipe
+# (the input is read once, never rewound).
+same_as_file() { # NAME FILE ARGS-WITH-DASH...: stdout the same as with FILE in place of -
+	local name=$1 file=$2 arg with=()
+	shift 2
+	for arg in "$@"; do [ "$arg" = - ] && with+=("$file") || with+=("$arg"); done
+	"$KS" "${with[@]}" >"$TMP/want" 2>&1
+	run "$KS" "$@" < <(cat "$file")
+	if [ "$RC" -eq 0 ] && [ ! -s "$TMP/err" ] && cmp -s "$TMP/out" "$TMP/want"; then pass "$name"
+	else fail "$name: exit $RC, $(head -c 300 "$TMP/err"), diff: $(diff "$TMP/want" "$TMP/out" | head -n 5)"; fi
+}
+same_as_file "summary - reads a trace on standard input" "$FIX/trace.log" summary -
+same_as_file "summary - reads a stats file on standard input" "$FIX/stats-on.prom" summary -
+same_as_file "summary FILE - mixes a file and standard input" "$FIX/trace.log" summary "$FIX/stats-off.prom" -
+same_as_file "compare A -: B on standard input" "$FIX/stats-on.prom" compare "$FIX/stats-off.prom" -
+same_as_file "compare --a - --a FILE --b FILE" "$FIX/coarse-only/stats-off.prom" \
+	compare --a - --a "$FIX/stats-off.prom" --b "$FIX/stats-on.prom"
+run "$KS" compare - "$FIX/stats-on.prom" <"$FIX/stats-off.prom"
+expect_line "compare - B: A on standard input (a regular file)" "latency p50 5.07ms 1.79ms -3.27ms -64.6%"
+run "$KS" compare "$FIX/stats-off.prom" - <"$FIX/trace.log"
+expect_status "compare rejects a trace log on standard input, naming it (stdin)" 1 \
+	"keepwarm-stat: (stdin):1: a trace log, not a stats file"
+run "$KS" compare "$FIX/stats-off.prom" - </dev/null
+expect_status "compare: empty standard input" 1 "keepwarm-stat: (stdin): empty, not a stats file"
+run "$KS" summary - <"$FIX/malformed/bad-ms.log"
+expect_status "a malformed trace on standard input: (stdin):LINE" 1 "keepwarm-stat: (stdin):4: ms=2.48.0"
 
 # compare: two files, one process each (redrawn by request).
 run "$KS" compare "$FIX/stats-off.prom" "$FIX/stats-on.prom" --plot "$TMP/fixtures.svg"
@@ -426,7 +498,8 @@ for f in "bad-value.prom:7" "bad-line.prom:4" "bad-label.prom:2" "bad-buckets.pr
          "bad-fine-bucket.prom:3" "bad-fine-fraction.prom:2" "bad-ms.log:4" "bad-request-ms.log:3"; do
 	file=$FIX/malformed/${f%%:*}
 	run "$KS" summary "$file"
-	if [ "$RC" -eq 1 ] && head -n 1 "$TMP/err" | grep -qF "$file:${f#*:}: "; then
+	if [ "$RC" -eq 1 ] && head -n 1 "$TMP/err" | grep -qF "keepwarm-stat: $file:${f#*:}: " &&
+		! grep -qv '^keepwarm-stat: ' "$TMP/err"; then
 		pass "malformed ${f%%:*}: $(head -n 1 "$TMP/err" | sed "s|$FIX/malformed/||")"
 	else
 		fail "malformed $f: exit $RC, stderr: $(cat "$TMP/err")"
@@ -434,14 +507,83 @@ for f in "bad-value.prom:7" "bad-line.prom:4" "bad-label.prom:2" "bad-buckets.pr
 done
 run "$KS" compare "$FIX/stats-on.prom" "$FIX/trace.log"
 expect_status "compare rejects a trace log" 1 "$FIX/trace.log:1: "
-run "$KS"
-expect_status "keepwarm-stat without a command" 2
-run "$KS" compare "$FIX/stats-on.prom"
-expect_status "compare with one side" 2
-run "$KS" frobnicate
-expect_status "unknown command" 2
+# Usage errors: exit 2, nothing on stdout, every line of stderr starting
+# "keepwarm-stat: ", the first naming what was wrong.
+expect_usage_error() { # NAME FIRST-LINE ARGS...
+	local name=$1 want=$2
+	shift 2
+	run "$KS" "$@"
+	if [ "$RC" -eq 2 ] && [ ! -s "$TMP/out" ] && [ "$(head -n 1 "$TMP/err")" = "$want" ] &&
+		! grep -qv '^keepwarm-stat: ' "$TMP/err"; then
+		pass "$name: $want"
+	else
+		fail "$name: exit $RC, stderr: $(tr '\n' '|' <"$TMP/err"), expected first line '$want'"
+	fi
+}
+A=$FIX/stats-off.prom
+B=$FIX/stats-on.prom
+expect_usage_error "keepwarm-stat without a command" \
+	"keepwarm-stat: a command is needed: summary or compare"
+expect_usage_error "unknown command" \
+	"keepwarm-stat: unknown command 'frobnicate'; use summary or compare" frobnicate
+expect_usage_error "help for an unknown command" \
+	"keepwarm-stat: unknown command 'frobnicate'; use summary or compare" help frobnicate
+expect_usage_error "an option before the command" \
+	"keepwarm-stat: unknown option '--by-dest'; a command comes first: summary or compare" --by-dest "$A" "$B"
+expect_usage_error "unknown option to compare" \
+	"keepwarm-stat: unknown option '--frob' to compare" compare --frob "$A" "$B"
+expect_usage_error "unknown option to compare, with a value" \
+	"keepwarm-stat: unknown option '--frob' to compare" compare --frob=3 "$A" "$B"
+expect_usage_error "unknown short option to compare" \
+	"keepwarm-stat: unknown option '-x' to compare" compare -x "$A" "$B"
+expect_usage_error "unknown option to summary" \
+	"keepwarm-stat: unknown option '--frob' to summary" summary --frob "$FIX/trace.log"
+expect_usage_error "an ambiguous abbreviation" \
+	"keepwarm-stat: option '--by' of compare is ambiguous: --by-arm or --by-dest" compare --by "$A" "$B"
+expect_usage_error "a value to an option that takes none" \
+	"keepwarm-stat: --by-dest takes no value" compare --by-dest=yes "$A" "$B"
+expect_usage_error "--help with a value" "keepwarm-stat: --help takes no value" summary --help=yes
+expect_usage_error "--plot without its value" \
+	"keepwarm-stat: --plot needs a file name" compare "$A" "$B" --plot
+cd "$TMP" || exit 1
+expect_usage_error "--plot takes only a .svg name" \
+	"keepwarm-stat: --plot needs a file name ending in .svg, not 'off'" compare --plot off "$B"
+[ ! -e "$TMP/off" ] && pass "--plot off: no file named off" || fail "--plot off wrote a file named off"
+cd - >/dev/null || exit 1
+expect_usage_error "--plot=FILE takes only a .svg name" \
+	"keepwarm-stat: --plot needs a file name ending in .svg, not 'plot.png'" compare --plot=plot.png "$A" "$B"
+expect_usage_error "--plot does not take the next option" \
+	"keepwarm-stat: --plot needs a file name ending in .svg, not '--by-dest'" compare --plot --by-dest "$A" "$B"
+expect_usage_error "--a without its value" "keepwarm-stat: --a needs a path" compare --b "$B" --a
+expect_usage_error "--b without its value" "keepwarm-stat: --b needs a path" compare --a "$A" --b
+expect_usage_error "summary reads standard input once" \
+	"keepwarm-stat: standard input (-) can be read once, not for two FILEs" summary - -
+expect_usage_error "compare reads standard input for one side at most" \
+	"keepwarm-stat: standard input (-) can be read once, for one side at most" compare - -
+expect_usage_error "compare --a - --b -" \
+	"keepwarm-stat: standard input (-) can be read once, for one side at most" compare --a - --b -
+expect_usage_error "summary without a file" "keepwarm-stat: summary needs at least one FILE" summary
+expect_usage_error "compare with one side" "keepwarm-stat: compare needs two paths, A and B" compare "$A"
+expect_usage_error "compare --a without --b" \
+	"keepwarm-stat: compare needs --a and --b paths, and nothing else" compare --a "$A"
+expect_usage_error "compare --by-arm with --a" \
+	"keepwarm-stat: compare --by-arm takes paths, and no --a or --b" compare --by-arm --a "$A" "$B"
+grep -qxF "keepwarm-stat: try 'keepwarm-stat compare --help'" "$TMP/err" &&
+	pass "a usage error of compare points at compare --help" || fail "usage error hint: $(cat "$TMP/err")"
 run "$KS" summary "$TMP/nonexistent"
-expect_status "missing file" 1 "$TMP/nonexistent"
+expect_status "missing file" 1 "keepwarm-stat: $TMP/nonexistent: No such file or directory"
+run "$KS" compare "$FIX/stats-on.prom" "$TMP/nonexistent"
+expect_status "compare, missing side" 1 "keepwarm-stat: $TMP/nonexistent: No such file or directory"
+mkdir -p "$TMP/empty-dir"
+run "$KS" compare "$FIX/stats-on.prom" "$TMP/empty-dir"
+expect_status "compare, a directory without stats files" 1 \
+	"keepwarm-stat: $TMP/empty-dir: no stats files in this directory"
+: >"$TMP/empty.prom"
+run "$KS" compare "$FIX/stats-on.prom" "$TMP/empty.prom"
+expect_status "compare, an empty file" 1 "keepwarm-stat: $TMP/empty.prom: empty, not a stats file"
+run "$KS" compare --plot "$TMP/no-such-dir/plot.svg" "$FIX/stats-off.prom" "$FIX/stats-on.prom"
+expect_status "compare --plot into a missing directory" 1 \
+	"keepwarm-stat: $TMP/no-such-dir/plot.svg: No such file or directory"
 
 # ------------------------------------ the stats file the library writes
 
@@ -527,6 +669,16 @@ if [ -n "$on_file" ] && [ -n "$off_file" ]; then
 else
 	fail "the library wrote no stats files: $(ls "$TMP/stats")"
 fi
+
+# A trace sent to stderr with the program's own lines, piped into summary -.
+"$KW" --trace stderr -- sh -c 'echo starting >&2; "$@"; echo done' sh \
+	"$BLOCKING" --host 127.0.0.1 --port "$SERVER_PORT" --requests 10 2>&1 |
+	"$KS" summary - >"$TMP/out" 2>"$TMP/err"
+RC=${PIPESTATUS[1]}
+expect_eq "keepwarm --trace stderr ... 2>&1 | keepwarm-stat summary - (exit $RC)" "$(counts)" "10 1 9 0.900"
+grep -qxE 'keepwarm-stat: \(stdin\): skipped [0-9]+ lines that are not trace lines \(first at line [0-9]+\)' "$TMP/err" &&
+	pass "the program's own lines in the trace: skipped and counted" ||
+	fail "the program's own lines in the trace: $(cat "$TMP/err")"
 
 # ------------------------------------------------------ install/uninstall
 
