@@ -95,7 +95,8 @@ check: deps-check
 	@tests/run-all.sh $(BUILD)
 
 demo: deps-demo
-	@$(MAKE) --no-print-directory lib $(BUILD)/kwtestd
+	@$(MAKE) --no-print-directory lib tools $(BUILD)/kwtestd $(BUILD)/bench/delayproxy \
+		$(BUILD)/bench/connectdelay.so
 	@tools/demo.sh $(BUILD)
 
 clean:
