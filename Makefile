@@ -40,7 +40,10 @@ CLIENT_CFLAGS = -O2 -g -D_FORTIFY_SOURCE=2 $(WARN) -std=gnu11 -D_GNU_SOURCE -Ite
 all: lib tests
 lib: $(BUILD)/libkeepwarm.so
 PRELOADS     = $(patsubst tests/preload/%.c,$(BUILD)/preload/%.so,$(wildcard tests/preload/*.c))
-tests: $(UNIT_TESTS) $(BUILD)/kwtestd $(CLIENTS) $(PRELOADS)
+# Libraries loaded with RTLD_DEEPBIND and their driver (tests/behaviour/redirect.sh).
+REDIRECT_TESTS = $(addprefix $(BUILD)/redirect/,libkwdeepdep.so libkwdeep.so libkwfakesock.so \
+                 libkwdeepfake.so deepbind_client)
+tests: $(UNIT_TESTS) $(BUILD)/kwtestd $(CLIENTS) $(PRELOADS) $(REDIRECT_TESTS)
 
 $(BUILD)/shim/%.o: shim/%.c
 	@mkdir -p $(dir $@)
@@ -71,6 +74,22 @@ $(BUILD)/clients/%: tests/clients/%.c $(CLIENT_LIB) tests/clients/client_common.
 	$(CC) $(CLIENT_CFLAGS) -o $@ $< $(CLIENT_LIB)
 
 # Other preload libraries, to test stacking and use before our constructor.
+RT = $(BUILD)/redirect
+$(RT)/libkwdeepdep.so: tests/redirect/kwdeepdep.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -fPIC -shared -o $@ $<
+$(RT)/libkwfakesock.so: tests/redirect/fakesock.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -fPIC -shared -o $@ $<
+$(RT)/libkwdeep.so: tests/redirect/kwdeep.c $(RT)/libkwdeepdep.so
+	$(CC) $(BASE_CFLAGS) -fPIC -shared -o $@ $< -L$(RT) -lkwdeepdep -Wl,-rpath,'$$ORIGIN'
+$(RT)/libkwdeepfake.so: tests/redirect/kwdeep.c $(RT)/libkwfakesock.so $(RT)/libkwdeepdep.so
+	$(CC) $(BASE_CFLAGS) -fPIC -shared -o $@ $< -L$(RT) -lkwfakesock -lkwdeepdep \
+		-Wl,-rpath,'$$ORIGIN'
+$(RT)/deepbind_client: tests/redirect/deepbind_client.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -rdynamic -Wl,-rpath,'$$ORIGIN' -o $@ $< -ldl -pthread
+
 $(BUILD)/preload/%.so: tests/preload/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl

@@ -27,6 +27,33 @@
  * KW_MODE_OFF). */
 bool kw_init(void);
 
+/* ---- reaching every caller (redirect.c) ---- */
+
+/* A name keepwarm wraps and its wrapper. */
+struct kw_wrapped {
+	const char *name;
+	void *fn;
+};
+
+/* The wrappers' table (wrap/, at load): redirect, now, what already bound
+ * past keepwarm in the loaded objects. */
+void kw_redirect_setup(const struct kw_wrapped *table, size_t n);
+
+/* Called by the exported dlopen before anything else: where to jump with
+ * the program's own arguments (libc's dlopen, or keepwarm's that runs a
+ * pass after an RTLD_DEEPBIND load); NULL when dlopen cannot be found. */
+void *kw_redirect_dlopen_route(const char *file, int flags);
+
+/* A pass is owed (an RTLD_DEEPBIND dlopen of a bare name): run it. */
+extern _Atomic bool kw_redirect_due;
+void kw_redirect_catch_up(void);
+static inline void kw_redirect_check(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&kw_redirect_due, memory_order_relaxed), 0) &&
+	    !kw_depth)
+		kw_redirect_catch_up();
+}
+
 /* ---- the byte stream of a followed connection (stream.c) ---- */
 
 /* Before the program's bytes iov go out on a followed socket. Returns true

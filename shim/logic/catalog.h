@@ -43,7 +43,8 @@
 	X(FRESH, "fresh", NONE)                          \
 	X(REPLAY, "replay", REPLAYS)                     \
 	X(LEARN, "learn", NONE)                          \
-	X(REQUEST, "request", NONE)
+	X(REQUEST, "request", NONE)                      \
+	X(REDIRECT, "redirect", NONE)
 
 /* Reasons: X(ID, "name", EVENT it comes with, COUNTER it also adds one to).
  * A connection let go for a reason is traced with that event; a reason that
@@ -118,7 +119,8 @@
 	X(DRAIN_GAVE_UP, "gave-up", DRAIN, NONE)                             \
 	X(REQUEST_NOT_REPLAYABLE, "request-not-replayable", FRESH, NONE)     \
 	X(REPLAY_EOF, "eof", REPLAY, NONE)                                   \
-	X(REPLAY_RESET, "reset", REPLAY, NONE)
+	X(REPLAY_RESET, "reset", REPLAY, NONE)                               \
+	X(OBJECT_UNREADABLE, "object-unreadable", REDIRECT, NONE)
 
 enum kw_counter {
 #define KW_COUNTER_ID(id, name) KW_COUNTER_##id,

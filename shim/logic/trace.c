@@ -61,6 +61,14 @@ size_t kw_trace_format(char *buf, size_t size, uint64_t wall_ms, pid_t pid,
 		             (unsigned long long)(ev->wait_us % 1000),
 		             (unsigned long long)(ev->request_us / 1000),
 		             (unsigned long long)(ev->request_us % 1000));
+	if (ev->object) {
+		len = append(buf, size, len, " object=");
+		for (const char *c = ev->object; *c && len < size - 1; c++)
+			len = *c == ' ' ? append(buf, size, len, "%%20")
+			                : append(buf, size, len, "%c", *c);
+	}
+	if (ev->redirected > 0)
+		len = append(buf, size, len, " redirected=%lld", (long long)ev->redirected);
 	if (size < 2) {
 		buf[0] = '\0';
 		return 0;

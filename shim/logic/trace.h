@@ -25,11 +25,14 @@ struct kw_trace_event {
 	const char *arm;              /* A/B arm, on the start event; may be NULL */
 	bool latency;                 /* a request event: write wait_us and request_us */
 	uint64_t wait_us, request_us; /* its latencies (ms=, request_ms=) */
+	const char *object;           /* a redirect event's loaded object; may be NULL */
+	int64_t redirected;           /* slots it redirected, -1 = omit (0: omit too) */
 };
 
 /* One line: ts=<RFC 3339 UTC, ms> pid=<pid> event=<e> [fd=<n>] [dest=<a:p>]
  * [reason=<r>] [arm=<a>] [idle_ms=<n>] [requests=<n>] [ms=<n.nnn>]
- * [request_ms=<n.nnn>] and a newline. wall_ms is the
+ * [request_ms=<n.nnn>] [object=<path>] [redirected=<n>] and a newline (a space
+ * in the path is written %20). wall_ms is the
  * wall clock in ms since the epoch. Returns the length (truncated to size-1). */
 size_t kw_trace_format(char *buf, size_t size, uint64_t wall_ms, pid_t pid,
                        const struct kw_trace_event *ev);

@@ -76,6 +76,7 @@
 	X(__ppoll_chk, int, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *, size_t)) \
 	X(select, int, (int, fd_set *, fd_set *, fd_set *, struct timeval *))                 \
 	X(pselect, int, (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *)) \
+	X(dlopen, void *, (const char *, int))                                                \
 	/* not wrapped, called by keepwarm itself */                                          \
 	X(socketpair, int, (int, int, int, int[2]))
 

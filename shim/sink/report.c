@@ -170,6 +170,19 @@ void kw_report_answer(int fd, const struct kw_dest *d, int64_t requests, uint64_
 	errno = saved;
 }
 
+void kw_report_redirect(const char *object, int n, enum kw_reason reason)
+{
+	struct kw_trace_event ev = { .event = kw_event_name(KW_EVENT_REDIRECT), .fd = -1,
+	                             .reason = reason ? kw_reason_name(reason) : NULL,
+	                             .idle_ms = -1, .requests = -1, .object = object,
+	                             .redirected = n };
+	int saved = errno;
+
+	if (kw_trace_fd() >= 0)
+		kw_trace_emit(&ev);
+	errno = saved;
+}
+
 /* A path without %p is one file for every process of the program: when one
  * that another process of this process group wrote is there (a wrapped
  * script's curl calls, a forking server; not the last run's), say once that

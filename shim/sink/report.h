@@ -37,6 +37,10 @@ void kw_report_answer(int fd, const struct kw_dest *d, int64_t requests, uint64_
  * interval leaves one. Cheap afterwards. Keeps errno. */
 void kw_report_closed(void);
 
+/* Calls of object were redirected to keepwarm: n slots (trace line), or
+ * (n < 0, reason) it could not be read and was left alone. Keeps errno. */
+void kw_report_redirect(const char *object, int n, enum kw_reason reason);
+
 /* Write the stats file if KEEPWARM_STATS_INTERVAL has passed since the last
  * write. Cheap when it has not. Keeps errno. */
 void kw_report_tick(void);

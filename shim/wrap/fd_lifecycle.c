@@ -16,6 +16,7 @@ KW_EXPORT int close(int fd)
 	struct kw_fd *s = kw_fd_lookup(fd);
 
 	KW_REAL_OR_FAIL(close, -1);
+	kw_redirect_check();
 	if (__builtin_expect(!s, 1))
 		return kw_real.close(fd);
 	return kw_close(s, fd);

@@ -6,6 +6,7 @@ KW_EXPORT int socket(int domain, int type, int protocol)
 	int fd;
 
 	KW_REAL_OR_FAIL(socket, -1);
+	kw_redirect_check();
 	fd = kw_real.socket(domain, type, protocol);
 	if (fd < 0 && (errno == EMFILE || errno == ENFILE) && kw_relieve_fd_pressure())
 		fd = kw_real.socket(domain, type, protocol);
@@ -22,6 +23,7 @@ KW_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct kw_fd *s = kw_fd_lookup(fd);
 
 	KW_REAL_OR_FAIL(connect, -1);
+	kw_redirect_check();
 	if (!s || kw_depth)
 		return kw_real.connect(fd, addr, len);
 	if (kw_is_private(s))

@@ -69,7 +69,7 @@ url() { echo "$BASE?run=$TAG&i=$1"; }
 pause_style() {
 	case "$1" in
 	curl-loop|wget-loop|lynx|w3m) echo proc ;;
-	py-urllib|py-httpclient|py-requests|rb-nethttp|pl-lwp|pl-httptiny|php-fgc) echo inproc ;;
+	py-urllib|py-httpclient|py-requests|rb-nethttp|pl-lwp|pl-httptiny|php-fgc|php-curl) echo inproc ;;
 	curl-multi|wget-list|ab|ab-k|fortified|aria2c) echo seg ;;
 	*) echo "drive.sh: unknown program $1" >&2; exit 2 ;;
 	esac
@@ -270,6 +270,7 @@ drive() { # PROGRAM
 	pl-lwp) drv_script perl "$CLIENTS/pl_lwp.pl" ;;
 	pl-httptiny) drv_script perl "$CLIENTS/pl_httptiny.pl" ;;
 	php-fgc) drv_script php "$CLIENTS/php_fgc.php" ;;
+	php-curl) drv_script php "$CLIENTS/php_curl.php" ;;
 	ab) AB_K=0 run_segments ab_seg ;;
 	ab-k) AB_K=1 run_segments ab_seg ;;
 	fortified) run_segments fortified_seg ;;

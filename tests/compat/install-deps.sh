@@ -21,6 +21,7 @@ PKGS=(
 	ruby                  # net/http
 	perl libwww-perl      # LWP::UserAgent, HTTP::Tiny (perl's own)
 	php-cli               # file_get_contents
+	php-curl              # curl_init: libcurl loaded with RTLD_DEEPBIND
 	aria2                 # aria2c -i
 	lynx w3m              # text browsers, one page per process
 	coreutils             # timeout, sha256sum

@@ -34,7 +34,7 @@ EXPECTED=$HERE/expected.tsv
 PY=/usr/bin/python3
 
 PROGRAMS=(curl-loop curl-multi wget-loop wget-list py-urllib py-httpclient py-requests
-	ab ab-k fortified rb-nethttp pl-lwp pl-httptiny php-fgc aria2c lynx w3m)
+	ab ab-k fortified rb-nethttp pl-lwp pl-httptiny php-fgc php-curl aria2c lynx w3m)
 RESPONSES=(1k 1m chunked 204 304 head post close ka-timeout)
 
 # A clean environment: no inherited shim settings, no proxies.

@@ -72,6 +72,24 @@ START_TEST(test_format_request)
 }
 END_TEST
 
+START_TEST(test_format_redirect)
+{
+	char buf[KW_TRACE_LINE_MAX];
+	struct kw_trace_event ev = {
+		.event = "redirect", .fd = -1, .idle_ms = -1, .requests = -1,
+		.object = "/opt/my lib/libcurl.so.4", .redirected = 21,
+	};
+	ck_assert_str_eq(fmt(buf, sizeof buf, 0, 42, &ev),
+	                 "ts=1970-01-01T00:00:00.000Z pid=42 event=redirect"
+	                 " object=/opt/my%20lib/libcurl.so.4 redirected=21\n");
+	ev.redirected = -1;
+	ev.reason = "object-unreadable";
+	ck_assert_str_eq(fmt(buf, sizeof buf, 0, 42, &ev),
+	                 "ts=1970-01-01T00:00:00.000Z pid=42 event=redirect reason=object-unreadable"
+	                 " object=/opt/my%20lib/libcurl.so.4\n");
+}
+END_TEST
+
 START_TEST(test_format_optional_omitted)
 {
 	char buf[KW_TRACE_LINE_MAX];
@@ -361,6 +379,7 @@ static Suite *trace_suite(void)
 	TCase *tc = tcase_create("format");
 	tcase_add_test(tc, test_format_full);
 	tcase_add_test(tc, test_format_request);
+	tcase_add_test(tc, test_format_redirect);
 	tcase_add_test(tc, test_format_optional_omitted);
 	tcase_add_test(tc, test_format_no_dest);
 	tcase_add_loop_test(tc, test_format_timestamps, 0, N(ts_cases));

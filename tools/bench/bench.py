@@ -595,6 +595,32 @@ class Bench:
                      "%+.2f %% per call" % ((r - 1) * 100), r,
                      "≤ +2 %", "met" if r <= 1.02 else "missed")
 
+        self.startup_row()
+
+    def startup_row(self):
+        """What loading keepwarm costs a program with 50 libraries, its
+        start-up pass over them included: exec to exit of a program that does
+        nothing else, with the library off (KEEPWARM=off: no pass) and on."""
+        argv = [self.prog("libs50/prog")]
+
+        def once(extra):
+            env = self.env(True, extra)
+            def f():
+                t = time.monotonic_ns()
+                subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=RUN_TIMEOUT, cwd=self.tmp)
+                return (time.monotonic_ns() - t) / 1000.0
+            return f
+        res = self.interleave([("off", once({"KEEPWARM": "off"})), ("on", once({}))],
+                              self.c["loop_rounds"] * 2, "scenario 4 start-up")
+        off, on = statistics.median(res["off"]), statistics.median(res["on"])
+        diff = statistics.median(b - a for a, b in zip(res["off"], res["on"]))
+        setup = "exec to exit of a program linked with 50 libraries"
+        self.row("4 start-up", setup, "keepwarm off", off, "us", res["off"], "", None)
+        self.row("4 start-up", setup, "keepwarm on", on, "us", res["on"],
+                 "%+.0f us (the start-up pass and the set-up of the on arm)" % diff, None,
+                 "< 1 ms", "met" if diff < 1000 else "missed")
+
     def _bulk_once(self, argv, env):
         kv = self.run(argv, env)
         return int(kv["bytes"]) / int(kv["elapsed_ns"])  # bytes/ns = GB/s

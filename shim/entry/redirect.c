@@ -1,0 +1,284 @@
+/* redirect.c - reach callers the global symbol scope does not: rewrite the
+ * GOT slots of loaded objects whose references to the names keepwarm wraps
+ * resolved past it, into glibc's libc.so.6 (objects loaded with
+ * RTLD_DEEPBIND bind libc inside their own scope first).
+ *
+ * Which slots: a slot of a wrapped name that holds an address inside the
+ * libc.so.6 this process loaded (compared by load address, so a renamed or
+ * second copy of a library is never touched), and, in an object that has
+ * such a slot, its still lazy slots whose own scope would resolve to that
+ * libc too. A slot already at keepwarm, or at any other definition (the
+ * object's own dependency defining the name, another preloaded library), is
+ * left as it is. Passes run at start and after every RTLD_DEEPBIND dlopen;
+ * they are serialised, pin each object with dlopen(RTLD_NOLOAD) so that a
+ * concurrent dlclose cannot unmap it, and keep no pointer into an object
+ * between passes. */
+#include "entry/entry.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "service/got.h"
+#include "sink/report.h"
+
+#define MAX_OBJECTS 1024
+#define MAX_SLOTS   256 /* wrapped-name slots of one object */
+
+static const struct kw_wrapped *table;
+static size_t table_n;
+static pthread_mutex_t pass_lock = PTHREAD_MUTEX_INITIALIZER;
+_Atomic bool kw_redirect_due;
+
+/* Objects said to be unreadable, so that each is said once. */
+#define MAX_UNREADABLE 64
+static struct { uintptr_t base; char name[64]; } unreadable[MAX_UNREADABLE];
+static unsigned nunreadable;
+
+struct slot {
+	void **at;
+	const struct kw_wrapped *w;
+};
+
+struct collect {
+	struct slot slots[MAX_SLOTS];
+	size_t n;
+};
+
+/* The wrapped names by a hash of their first two characters and length:
+ * a pass looks up every JUMP_SLOT and GLOB_DAT name of every object. */
+#define BUCKETS 256
+static short bucket_head[BUCKETS], bucket_next[128];
+
+static unsigned name_hash(const char *name, size_t len)
+{
+	return ((unsigned char)name[0] * 31u + (len ? (unsigned char)name[1] : 0) * 7u +
+	        (unsigned)len) % BUCKETS;
+}
+
+static void index_table(void)
+{
+	for (unsigned b = 0; b < BUCKETS; b++)
+		bucket_head[b] = -1;
+	for (size_t i = 0; i < table_n && i < 128; i++) {
+		unsigned h = name_hash(table[i].name, strlen(table[i].name));
+		bucket_next[i] = bucket_head[h];
+		bucket_head[h] = (short)i;
+	}
+}
+
+/* The wrapped name, or NULL. */
+static const struct kw_wrapped *wrapped(const char *name)
+{
+	for (short i = bucket_head[name_hash(name, strlen(name))]; i >= 0; i = bucket_next[i])
+		if (!strcmp(table[i].name, name))
+			return &table[i];
+	return NULL;
+}
+
+static void collect_slot(void *arg, const char *name, void **at)
+{
+	struct collect *c = arg;
+	const struct kw_wrapped *w = wrapped(name);
+
+	if (w && c->n < MAX_SLOTS)
+		c->slots[c->n++] = (struct slot){ at, w };
+}
+
+/* The load address of the object holding addr, 0 when none does. */
+static uintptr_t object_of(const void *addr)
+{
+	Dl_info info;
+
+	return addr && dladdr(addr, &info) ? (uintptr_t)info.dli_fbase : 0;
+}
+
+static bool skipped(const struct kw_object *o, uintptr_t libc, uintptr_t self)
+{
+	/* libc and keepwarm themselves, the dynamic linker and the vDSO. */
+	return o->base == libc || o->base == self || strstr(o->name, "/ld-linux") ||
+	       strstr(o->name, "linux-vdso") || strstr(o->name, "linux-gate");
+}
+
+/* The libc.so.6 of this pass, for a quick "is this address in it?". */
+static const struct kw_object *libc_object;
+
+static bool in_libc(const void *addr)
+{
+	return libc_object && kw_got_contains(libc_object, addr);
+}
+
+/* One object: rewrite what resolved past keepwarm. Returns how many slots
+ * changed, or -1 when its dynamic section could not be read. */
+static int redirect_object(const struct kw_object *o, void *handle)
+{
+	static struct collect c; /* under pass_lock */
+	bool bind_now, past = false;
+	int changed = 0;
+
+	c.n = 0;
+	if (kw_got_each(o, collect_slot, &c, &bind_now) < 0)
+		return -1;
+	/* Evidence that the object binds past keepwarm: a resolved slot in libc. */
+	for (size_t i = 0; i < c.n && !past; i++)
+		past = in_libc(*c.slots[i].at);
+	if (!past)
+		return 0;
+	for (size_t i = 0; i < c.n; i++) {
+		void *cur = *c.slots[i].at, *want = c.slots[i].w->fn;
+		bool redirect = false;
+
+		if (cur == want)
+			continue;
+		if (in_libc(cur))
+			redirect = true;
+		else if (!bind_now && handle && kw_got_contains(o, cur))
+			/* Still lazy: where would its own scope bind it? */
+			redirect = in_libc(dlsym(handle, c.slots[i].w->name));
+		if (redirect && kw_got_write(o, c.slots[i].at, want) == 0)
+			changed++;
+	}
+	return changed;
+}
+
+/* Was o already said to be unreadable? Remembers it if not. */
+static bool said_unreadable(const struct kw_object *o)
+{
+	for (unsigned i = 0; i < nunreadable; i++)
+		if (unreadable[i].base == o->base && !strncmp(unreadable[i].name, o->name,
+		                                                sizeof unreadable[i].name - 1))
+			return true;
+	if (nunreadable < MAX_UNREADABLE) {
+		unreadable[nunreadable].base = o->base;
+		size_t len = strnlen(o->name, sizeof unreadable[nunreadable].name - 1);
+		memcpy(unreadable[nunreadable].name, o->name, len);
+		unreadable[nunreadable].name[len] = '\0';
+		nunreadable++;
+	}
+	return false;
+}
+
+/* at_start: in keepwarm's constructor, while ld.so still runs the other
+ * libraries' constructors. Then no object is pinned: dlopen(RTLD_NOLOAD)
+ * would run a constructor not yet run, inside keepwarm (where its calls
+ * pass straight through), and nothing can be unloaded yet anyway. */
+static void pass(bool at_start)
+{
+	static struct kw_object objects[MAX_OBJECTS]; /* under pass_lock */
+	uintptr_t libc = object_of((void *)kw_real.connect);
+	uintptr_t self = object_of((void *)&pass);
+	size_t n;
+
+	if (!table || !libc)
+		return;
+	n = kw_got_objects(objects, MAX_OBJECTS);
+	if (n > MAX_OBJECTS)
+		n = MAX_OBJECTS;
+	libc_object = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (objects[i].base == libc)
+			libc_object = &objects[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct kw_object *o = &objects[i];
+		void *handle = NULL;
+		int changed;
+
+		if (skipped(o, libc, self))
+			continue;
+		if (o->truncated) { /* cannot be pinned by its name: left alone */
+			if (!said_unreadable(o))
+				kw_report_redirect(o->name, -1, KW_REASON_OBJECT_UNREADABLE);
+			continue;
+		}
+		/* Pinned for the pass: a dlclose elsewhere cannot unmap it now.
+		 * The main program ("") is never unloaded. */
+		if (o->name[0] && !at_start &&
+		    !(handle = kw_real.dlopen(o->name, RTLD_NOLOAD | RTLD_LAZY)))
+			continue;
+		changed = redirect_object(o, handle);
+		if (changed > 0)
+			kw_report_redirect(o->name[0] ? o->name : program_invocation_name, changed,
+			                   KW_REASON_NONE);
+		else if (changed < 0 && !said_unreadable(o))
+			kw_report_redirect(o->name[0] ? o->name : program_invocation_name, -1,
+			                   KW_REASON_OBJECT_UNREADABLE);
+		if (handle)
+			dlclose(handle);
+	}
+}
+
+static void run_pass(bool at_start)
+{
+	kw_nocancel_enter();
+	kw_depth++;
+	pthread_mutex_lock(&pass_lock);
+	atomic_store(&kw_redirect_due, false);
+	pass(at_start);
+	pthread_mutex_unlock(&pass_lock);
+	kw_depth--;
+	kw_nocancel_leave();
+}
+
+void kw_redirect_setup(const struct kw_wrapped *t, size_t n)
+{
+	int saved = errno;
+
+	table = t;
+	table_n = n < 128 ? n : 128;
+	index_table();
+	if (kw_init())
+		run_pass(true);
+	errno = saved;
+}
+
+/* dlopen as the program asked, then a pass when it asked for RTLD_DEEPBIND:
+ * only for names the caller's identity cannot change (see route). */
+static void *dlopen_then_pass(const char *file, int flags)
+{
+	void *h = kw_real.dlopen(file, flags);
+	int saved = errno;
+
+	if (h && (flags & RTLD_DEEPBIND) && kw_init() && !kw_depth)
+		run_pass(false);
+	errno = saved;
+	return h;
+}
+
+void *kw_redirect_dlopen_route(const char *file, int flags)
+{
+	int saved = errno;
+	void *to;
+
+	if (kw_real_resolve() < 0 || !kw_real.dlopen) {
+		errno = saved;
+		return NULL;
+	}
+	/* What an earlier bare-name RTLD_DEEPBIND dlopen loaded is complete. */
+	kw_redirect_check();
+	/* libc's dlopen searches with its caller's RUNPATH and expands $ORIGIN
+	 * from the caller: a bare name or one with '$' goes to it untouched
+	 * (jumped to, so the caller is the program's), and the pass waits for
+	 * the next call that reaches keepwarm. A path is the same from anyone. */
+	if (!(flags & RTLD_DEEPBIND) || kw_depth) {
+		to = (void *)kw_real.dlopen;
+	} else if (!file || (strchr(file, '/') && !strchr(file, '$'))) {
+		to = (void *)dlopen_then_pass;
+	} else {
+		if (kw_init())
+			atomic_store(&kw_redirect_due, true);
+		to = (void *)kw_real.dlopen;
+	}
+	errno = saved;
+	return to;
+}
+
+void kw_redirect_catch_up(void)
+{
+	int saved = errno;
+
+	if (!kw_depth)
+		run_pass(false);
+	errno = saved;
+}

@@ -1,0 +1,47 @@
+/* got.h - the GOT entries of the objects loaded in this process: which
+ * slots a JUMP_SLOT or GLOB_DAT relocation of a named symbol fills, and how
+ * to write one (a RELRO page made writable for the moment).
+ *
+ * Mechanics only; entry/redirect.c decides which slots to change. The
+ * caller serialises: two writers to one RELRO page would race on its
+ * protection. */
+#ifndef KW_GOT_H
+#define KW_GOT_H
+
+#include <link.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KW_OBJECT_NAME_MAX 512
+
+/* One loaded ELF object, as dl_iterate_phdr reported it. */
+struct kw_object {
+	char name[KW_OBJECT_NAME_MAX]; /* its path; "" for the main program */
+	bool truncated;                /* the path was longer than name holds */
+	uintptr_t base;                /* load bias */
+	const ElfW(Phdr) *phdr;
+	unsigned phnum;
+};
+
+/* The loaded objects, in load order: at most max in out. Returns how many
+ * there are (more than max when out was too small). */
+size_t kw_got_objects(struct kw_object *out, size_t max);
+
+/* Call fn for every JUMP_SLOT and GLOB_DAT relocation of o with the
+ * symbol's name and the slot it fills; *bind_now tells whether o was bound
+ * at load (DF_BIND_NOW, DF_1_NOW). Returns 0, or -1 when o's dynamic section
+ * cannot be read (no PT_DYNAMIC, no symbol or string table, a relocation
+ * table keepwarm does not know): then fn is never called. */
+int kw_got_each(const struct kw_object *o, void (*fn)(void *arg, const char *name, void **slot),
+                void *arg, bool *bind_now);
+
+/* Is addr inside one of o's loaded segments? */
+bool kw_got_contains(const struct kw_object *o, const void *addr);
+
+/* Store value in slot (a slot kw_got_each reported for o), making its page
+ * writable for the moment when it lies in o's RELRO region. Returns 0, or
+ * -1 when the page's protection could not be changed (the slot is left). */
+int kw_got_write(const struct kw_object *o, void **slot, void *value);
+
+#endif
