@@ -6,7 +6,8 @@
  *                                       the program closes a file in between
  *   deepbind_client fake  LIB PORT N    LIB binds socket/connect/close to its own
  *                                       dependency: prints how often it was called
- *   deepbind_client loop  LIB PORT N    4 threads x 200 dlopen/dlclose, then N requests
+ *   deepbind_client loop  LIB PORT N    4 threads x 200 dlopen/dlclose (LIB unmapped
+ *                                       after them), then N requests
  *
  * Prints "ok which=WHERE" (where LIB's scope binds kwtest_which: "dep" under
  * RTLD_DEEPBIND, "main" if the program's definition won), plus " calls=N"
@@ -33,6 +34,24 @@ static void *open_lib(void)
 	if (!h)
 		fprintf(stderr, "dlopen %s: %s\n", lib, dlerror());
 	return h;
+}
+
+/* Is an object whose path ends in name mapped in this process? */
+static int still_mapped(const char *name)
+{
+	char line[4096];
+	size_t n = strlen(name);
+	FILE *f = fopen("/proc/self/maps", "r");
+	int found = 0;
+
+	while (f && fgets(line, sizeof line, f)) {
+		size_t len = strcspn(line, "\n");
+		if (len >= n && !strncmp(line + len - n, name, n))
+			found = 1;
+	}
+	if (f)
+		fclose(f);
+	return found;
 }
 
 static void *churn(void *arg)
@@ -71,6 +90,10 @@ int main(int argc, char **argv)
 		}
 		if (bad)
 			return fprintf(stderr, "loop: a thread failed\n"), 1;
+		/* Every dlopen was closed: the library is gone, unless something
+		 * (a pin keepwarm forgot to release) still holds it. */
+		if (still_mapped("libkwdeep.so"))
+			return fprintf(stderr, "loop: libkwdeep.so still mapped after its last dlclose\n"), 1;
 	}
 	if (!(h = open_lib()))
 		return 1;
