@@ -42,7 +42,8 @@ check|demo)
 	services=(nginx)
 	if [ "$1" = check ]; then
 		pkgs=(build-essential pkg-config libhttp-parser-dev check libgnutls28-dev nginx
-		      python3 python3-requests curl wget apache2-utils iproute2 procps)
+		      python3 python3-requests curl wget apache2-utils iproute2 procps
+		      openssl libio-socket-ssl-perl liblwp-protocol-https-perl)
 	else
 		pkgs=(build-essential pkg-config libhttp-parser-dev python3)
 	fi
