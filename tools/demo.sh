@@ -38,7 +38,7 @@ export HOME=$KW_TMP/home # no keepwarm.conf of the user's
 mkdir -p "$HOME"
 TMP=$KW_TMP
 PROXY_PID=
-trap 'stop_pid "$PROXY_PID"; stop_server' EXIT
+trap 'stop_pid "$PROXY_PID"; cleanup_lib' EXIT
 
 # wait_port FILE PID: the port a server wrote to FILE, once it is listening.
 wait_port() {

@@ -25,7 +25,7 @@ TMP=$KW_TMP
 RTT_MS=10
 PROXY_PID=
 
-cleanup() { stop_pid "$PROXY_PID"; stop_server; }
+cleanup() { stop_pid "$PROXY_PID"; cleanup_lib; }
 trap cleanup EXIT
 
 MAKE_BUILD=$BUILD_DIR

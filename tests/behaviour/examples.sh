@@ -17,7 +17,7 @@ KS=$BUILD_DIR/keepwarm-stat
 EX=$ROOT/examples
 PY=/usr/bin/python3
 PROXY_PID=
-trap 'stop_pid "$PROXY_PID"; stop_server' EXIT
+trap 'stop_pid "$PROXY_PID"; cleanup_lib' EXIT
 
 MAKE_BUILD=$BUILD_DIR
 case $BUILD_DIR in "$ROOT"/*) MAKE_BUILD=${BUILD_DIR#"$ROOT"/} ;; esac

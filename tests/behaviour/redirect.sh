@@ -18,7 +18,7 @@ LIB=$BUILD_DIR/libkeepwarm.so
 C=$R/deepbind_client
 [ -x "$C" ] || { fail "deepbind_client is built (make tests)"; finish; exit; }
 start_server || { finish; exit; }
-trap stop_server EXIT
+# lib.sh stops the server and removes the scratch directory at exit.
 
 # expect NAME CONNS OUTPUT -- ENV... -- MODE LIB N
 expect() {

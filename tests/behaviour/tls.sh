@@ -17,7 +17,7 @@ KW_TMP_NAME=kw-tls
 . "$(dirname "$0")/../common/lib.sh"
 TMP=$KW_TMP
 . "$(dirname "$0")/../common/nginx.sh"
-trap nginx_stop EXIT
+trap 'nginx_stop; cleanup_lib' EXIT
 clear_shim_env
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
 export no_proxy='*' NO_PROXY='*' HOME=$TMP/home
