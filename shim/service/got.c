@@ -2,7 +2,7 @@
  * RELA targets; glibc's dynamic section, relocated in memory). */
 #include "service/got.h"
 
-#include <elf.h>
+#include <link.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -55,7 +55,7 @@ size_t kw_got_objects(struct kw_object *out, size_t max)
 
 /* glibc relocates the pointers of a dynamic section in memory; an object
  * it did not (the vDSO) still holds offsets from the load bias. */
-static uintptr_t pointer(const struct kw_object *o, ElfW(Addr) p)
+static uintptr_t pointer(const struct kw_object *o, kw_elf_addr p)
 {
 	return p < o->base ? o->base + p : p;
 }
@@ -63,11 +63,11 @@ static uintptr_t pointer(const struct kw_object *o, ElfW(Addr) p)
 int kw_got_each(const struct kw_object *o, void (*fn)(void *arg, const char *name, void **slot),
                 void *arg, bool *bind_now)
 {
-	const ElfW(Dyn) *dyn = NULL;
-	const ElfW(Sym) *symtab = NULL;
+	const kw_elf_dyn *dyn = NULL;
+	const kw_elf_sym *symtab = NULL;
 	const char *strtab = NULL;
-	const ElfW(Rela) *tables[2] = { NULL, NULL };
-	size_t sizes[2] = { 0, 0 }, strsz = 0, relaent = sizeof(ElfW(Rela));
+	const kw_elf_rela *tables[2] = { NULL, NULL };
+	size_t sizes[2] = { 0, 0 }, strsz = 0, relaent = sizeof(kw_elf_rela);
 	long pltrel = DT_RELA;
 
 	*bind_now = false;
@@ -75,18 +75,18 @@ int kw_got_each(const struct kw_object *o, void (*fn)(void *arg, const char *nam
 		return -1;
 	for (unsigned i = 0; i < o->phnum; i++)
 		if (o->phdr[i].p_type == PT_DYNAMIC)
-			dyn = (const ElfW(Dyn) *)(o->base + o->phdr[i].p_vaddr);
+			dyn = (const kw_elf_dyn *)(o->base + o->phdr[i].p_vaddr);
 	if (!dyn)
 		return -1;
-	for (const ElfW(Dyn) *d = dyn; d->d_tag != DT_NULL; d++) {
+	for (const kw_elf_dyn *d = dyn; d->d_tag != DT_NULL; d++) {
 		switch (d->d_tag) {
-		case DT_SYMTAB:   symtab = (const ElfW(Sym) *)pointer(o, d->d_un.d_ptr); break;
+		case DT_SYMTAB:   symtab = (const kw_elf_sym *)pointer(o, d->d_un.d_ptr); break;
 		case DT_STRTAB:   strtab = (const char *)pointer(o, d->d_un.d_ptr); break;
 		case DT_STRSZ:    strsz = d->d_un.d_val; break;
-		case DT_JMPREL:   tables[0] = (const ElfW(Rela) *)pointer(o, d->d_un.d_ptr); break;
+		case DT_JMPREL:   tables[0] = (const kw_elf_rela *)pointer(o, d->d_un.d_ptr); break;
 		case DT_PLTRELSZ: sizes[0] = d->d_un.d_val; break;
 		case DT_PLTREL:   pltrel = (long)d->d_un.d_val; break;
-		case DT_RELA:     tables[1] = (const ElfW(Rela) *)pointer(o, d->d_un.d_ptr); break;
+		case DT_RELA:     tables[1] = (const kw_elf_rela *)pointer(o, d->d_un.d_ptr); break;
 		case DT_RELASZ:   sizes[1] = d->d_un.d_val; break;
 		case DT_RELAENT:  relaent = d->d_un.d_val; break;
 		case DT_FLAGS:    *bind_now |= (d->d_un.d_val & DF_BIND_NOW) != 0; break;
@@ -95,13 +95,13 @@ int kw_got_each(const struct kw_object *o, void (*fn)(void *arg, const char *nam
 		}
 	}
 	/* REL tables (no addend) are not what x86_64 and aarch64 use. */
-	if (!symtab || !strtab || !strsz || pltrel != DT_RELA || relaent != sizeof(ElfW(Rela)))
+	if (!symtab || !strtab || !strsz || pltrel != DT_RELA || relaent != sizeof(kw_elf_rela))
 		return -1;
 	for (int t = 0; t < 2; t++) {
-		for (size_t i = 0; tables[t] && i < sizes[t] / sizeof(ElfW(Rela)); i++) {
-			const ElfW(Rela) *r = &tables[t][i];
-			long type = (long)ELF64_R_TYPE(r->r_info);
-			size_t sym = ELF64_R_SYM(r->r_info);
+		for (size_t i = 0; tables[t] && i < sizes[t] / sizeof(kw_elf_rela); i++) {
+			const kw_elf_rela *r = &tables[t][i];
+			long type = (long)KW_ELF_R_TYPE(r->r_info);
+			size_t sym = KW_ELF_R_SYM(r->r_info);
 			if ((type != KW_R_JUMP_SLOT && type != KW_R_GLOB_DAT) || !sym)
 				continue;
 			if (symtab[sym].st_name >= strsz)
@@ -117,7 +117,7 @@ bool kw_got_contains(const struct kw_object *o, const void *addr)
 	uintptr_t a = (uintptr_t)addr;
 
 	for (unsigned i = 0; i < o->phnum; i++) {
-		const ElfW(Phdr) *p = &o->phdr[i];
+		const kw_elf_phdr *p = &o->phdr[i];
 		if (p->p_type == PT_LOAD && a >= o->base + p->p_vaddr &&
 		    a < o->base + p->p_vaddr + p->p_memsz)
 			return true;
@@ -132,7 +132,7 @@ int kw_got_write(const struct kw_object *o, void **slot, void *value)
 
 	/* ld.so protects the RELRO region's whole pages (its end rounded down). */
 	for (unsigned i = 0; i < o->phnum; i++) {
-		const ElfW(Phdr) *p = &o->phdr[i];
+		const kw_elf_phdr *p = &o->phdr[i];
 		uintptr_t start = (o->base + p->p_vaddr) & ~(page - 1);
 		uintptr_t end = (o->base + p->p_vaddr + p->p_memsz) & ~(page - 1);
 		if (p->p_type == PT_GNU_RELRO && at >= start && at < end)

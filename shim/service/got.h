@@ -8,19 +8,38 @@
 #ifndef KW_GOT_H
 #define KW_GOT_H
 
-#include <link.h>
+#include <elf.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define KW_OBJECT_NAME_MAX 512
 
+/* The ELF types of this process's class (<link.h>'s ElfW, spelled out). */
+#if __SIZEOF_POINTER__ == 8
+typedef Elf64_Phdr kw_elf_phdr;
+typedef Elf64_Dyn  kw_elf_dyn;
+typedef Elf64_Sym  kw_elf_sym;
+typedef Elf64_Rela kw_elf_rela;
+typedef Elf64_Addr kw_elf_addr;
+#define KW_ELF_R_TYPE(i) ELF64_R_TYPE(i)
+#define KW_ELF_R_SYM(i)  ELF64_R_SYM(i)
+#else
+typedef Elf32_Phdr kw_elf_phdr;
+typedef Elf32_Dyn  kw_elf_dyn;
+typedef Elf32_Sym  kw_elf_sym;
+typedef Elf32_Rela kw_elf_rela;
+typedef Elf32_Addr kw_elf_addr;
+#define KW_ELF_R_TYPE(i) ELF32_R_TYPE(i)
+#define KW_ELF_R_SYM(i)  ELF32_R_SYM(i)
+#endif
+
 /* One loaded ELF object, as dl_iterate_phdr reported it. */
 struct kw_object {
 	char name[KW_OBJECT_NAME_MAX]; /* its path; "" for the main program */
 	bool truncated;                /* the path was longer than name holds */
 	uintptr_t base;                /* load bias */
-	const ElfW(Phdr) *phdr;
+	const kw_elf_phdr *phdr;
 	unsigned phnum;
 };
 
