@@ -10,9 +10,9 @@
  * libc too. A slot already at keepwarm, or at any other definition (the
  * object's own dependency defining the name, another preloaded library), is
  * left as it is. Passes run at start and after every RTLD_DEEPBIND dlopen;
- * they are serialised, pin each object with dlopen(RTLD_NOLOAD) so that a
- * concurrent dlclose cannot unmap it, and keep no pointer into an object
- * between passes. */
+ * they are serialised, pin each object (but at start) with
+ * dlopen(RTLD_NOLOAD) so that a concurrent dlclose cannot unmap it, and keep
+ * no pointer into an object between passes. */
 #include "entry/entry.h"
 
 #include <dlfcn.h>
@@ -182,6 +182,7 @@ static void pass(bool at_start)
 			libc_object = &objects[i];
 	for (size_t i = 0; i < n; i++) {
 		const struct kw_object *o = &objects[i];
+		const char *who = o->name[0] ? o->name : program_invocation_name;
 		void *handle = NULL;
 		int changed;
 
@@ -199,11 +200,9 @@ static void pass(bool at_start)
 			continue;
 		changed = redirect_object(o, handle);
 		if (changed > 0)
-			kw_report_redirect(o->name[0] ? o->name : program_invocation_name, changed,
-			                   KW_REASON_NONE);
+			kw_report_redirect(who, changed, KW_REASON_NONE);
 		else if (changed < 0 && !said_unreadable(o))
-			kw_report_redirect(o->name[0] ? o->name : program_invocation_name, -1,
-			                   KW_REASON_OBJECT_UNREADABLE);
+			kw_report_redirect(who, -1, KW_REASON_OBJECT_UNREADABLE);
 		if (handle)
 			dlclose(handle);
 	}
