@@ -40,6 +40,10 @@ keep_block() {
 	cp "$TMP/block" "$TMP/out"
 }
 
+run "$KS" summary --help
+grep -qF 'https://ADDRESS:PORT' "$TMP/out" && pass "summary --help says how a TLS destination is shown" ||
+	fail "summary --help: $(cat "$TMP/out")"
+
 # ------------------------------------------------------------ stats files
 
 run "$KS" summary "$FIX/stats-on.prom"
