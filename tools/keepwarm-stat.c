@@ -35,9 +35,10 @@ static const char summary_about[] =
 	"dialed and reused, reuse ratio, idle time and latency percentiles: lat-p50,\n"
 	"-p90, -p99 of what the program waited (from its connect() or first byte\n"
 	"written), req-p50 of the request alone (first byte written to last byte\n"
-	"read). A FILE of - is standard input. Lines of a trace log that are not\n"
-	"trace lines (the program's own, in a trace sent to stderr) are skipped, and\n"
-	"counted on stderr.\n";
+	"read); a TLS destination is a row of its own, https://ADDRESS:PORT. A FILE\n"
+	"of - is standard input. Lines of a trace log that are not trace lines (the\n"
+	"program's own, in a trace sent to stderr) are skipped, and counted on\n"
+	"stderr.\n";
 
 static const char summary_options[] =
 	"  -h, --help          print this help and exit\n";

@@ -52,7 +52,8 @@ struct kws_hist {
 /* Everything known about one destination in one arm. */
 struct kws_row {
 	char           *arm;      /* "on", "off", ... */
-	char           *dest;     /* "127.0.0.1:8080", "[::1]:80", "other" */
+	char           *dest;     /* "127.0.0.1:8080", "[::1]:80", "other"; a TLS
+	                           * one "https://127.0.0.1:8443" (kws_dest_row) */
 	double          requests; /* answered requests */
 	double          dialed;   /* new connections */
 	double          reused;   /* parked connections handed back */
@@ -139,6 +140,17 @@ int kws_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The row for (arm, dest), created empty on first use. Exits on ENOMEM. */
 struct kws_row *kws_row(struct kws_set *set, const char *arm, const char *dest);
+/* The row for dest as the library writes it (a stats file's dest label, a
+ * trace's dest=) in arm: for a TLS destination (tls="1", tls=1) the row
+ * "https://" dest, so that it is shown, and matched across sides, apart
+ * from a plain destination on the same address and port. */
+struct kws_row *kws_dest_row(struct kws_set *set, const char *arm, const char *dest, bool tls);
+/* Whether a row holds no count and no observation. */
+bool kws_row_empty(const struct kws_row *r);
+/* Remove row i of set, freeing what it holds; later rows move down one, so
+ * no pointer to a row may be held, nor to the removed row's dest string (a
+ * process's dest is one: drop only rows no process has). */
+void kws_drop_row(struct kws_set *set, size_t i);
 /* The totals of an arm, created empty on first use. Exits on ENOMEM. */
 struct kws_arm *kws_arm(struct kws_set *set, const char *name);
 /* The process (arm, pid) of stats file number file, created on first use

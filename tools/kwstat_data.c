@@ -3,6 +3,7 @@
 #include "kwstat.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,48 @@ struct kws_row *kws_row(struct kws_set *set, const char *arm, const char *dest)
 	row->arm = copy(arm);
 	row->dest = copy(dest);
 	return row;
+}
+
+struct kws_row *kws_dest_row(struct kws_set *set, const char *arm, const char *dest, bool tls)
+{
+	static const char scheme[] = "https://";
+	char small[128], *name = small;
+	size_t len = sizeof scheme + strlen(dest);
+
+	if (!tls)
+		return kws_row(set, arm, dest);
+	if (len > sizeof small && !(name = malloc(len))) {
+		perror("keepwarm-stat");
+		exit(1);
+	}
+	snprintf(name, len, "%s%s", scheme, dest);
+	struct kws_row *row = kws_row(set, arm, name);
+	if (name != small)
+		free(name);
+	return row;
+}
+
+bool kws_row_empty(const struct kws_row *r)
+{
+	return r->requests == 0 && r->dialed == 0 && r->reused == 0 &&
+	       kws_hist_total(&r->latency[KWS_WAIT]) == 0 &&
+	       kws_hist_total(&r->latency[KWS_REQUEST_ONLY]) == 0 && kws_hist_total(&r->idle) == 0;
+}
+
+static void free_row(struct kws_row *r)
+{
+	free(r->arm);
+	free(r->dest);
+	for (int k = 0; k < KWS_NKINDS; k++)
+		kws_hist_free(&r->latency[k]);
+	kws_hist_free(&r->idle);
+}
+
+void kws_drop_row(struct kws_set *set, size_t i)
+{
+	free_row(&set->rows[i]);
+	memmove(&set->rows[i], &set->rows[i + 1], (set->nrows - i - 1) * sizeof *set->rows);
+	set->nrows--;
 }
 
 struct kws_arm *kws_arm(struct kws_set *set, const char *name)
@@ -130,13 +173,8 @@ void kws_note_skipped(struct kws_set *set, const char *path, size_t lines, unsig
 
 void kws_set_free(struct kws_set *set)
 {
-	for (size_t i = 0; i < set->nrows; i++) {
-		free(set->rows[i].arm);
-		free(set->rows[i].dest);
-		for (int k = 0; k < KWS_NKINDS; k++)
-			kws_hist_free(&set->rows[i].latency[k]);
-		kws_hist_free(&set->rows[i].idle);
-	}
+	for (size_t i = 0; i < set->nrows; i++)
+		free_row(&set->rows[i]);
 	for (size_t i = 0; i < set->narms; i++)
 		free(set->arms[i].name);
 	for (size_t i = 0; i < set->nprocs; i++) {

@@ -216,6 +216,22 @@ static int take_bucket(const struct reader *r, const struct sample *s, struct bu
 	return i;
 }
 
+/* The row of a per-destination sample: its dest label, and tls="1" for a
+ * TLS destination (no tls label: a plain one). NULL after an error. */
+static struct kws_row *dest_row(const struct reader *r, const struct sample *s, const char *arm)
+{
+	const char *dest, *tls = label(s, "tls");
+
+	if (need_label(r, s, "dest", &dest) < 0)
+		return NULL;
+	if (tls && strcmp(tls, "1")) {
+		bad(r, "%s: tls=\"%s\" is not \"1\" (a TLS destination; plain ones have no tls label)",
+		    s->name, tls);
+		return NULL;
+	}
+	return kws_dest_row(r->set, arm, dest, tls != NULL);
+}
+
 /* The process a sample belongs to, by its pid label. */
 static struct kws_proc *proc_of(const struct reader *r, const struct sample *s, const char *arm)
 {
@@ -226,12 +242,13 @@ static struct kws_proc *proc_of(const struct reader *r, const struct sample *s, 
 /* keepwarm_request_fine_total{...,dest,from,b}: into the row and the process. */
 static int take_fine(const struct reader *r, const struct sample *s, const char *arm)
 {
-	const char *dest, *from, *b;
+	const char *from, *b;
 	char *end;
 	enum kws_kind kind;
+	struct kws_row *row;
 
-	if (need_label(r, s, "dest", &dest) < 0 || need_label(r, s, "from", &from) < 0 ||
-	    need_label(r, s, "b", &b) < 0)
+	if (need_label(r, s, "from", &from) < 0 || need_label(r, s, "b", &b) < 0 ||
+	    !(row = dest_row(r, s, arm)))
 		return -1;
 	errno = 0;
 	long index = strtol(b, &end, 10);
@@ -244,7 +261,6 @@ static int take_fine(const struct reader *r, const struct sample *s, const char 
 		kind = KWS_REQUEST_ONLY;
 	else
 		return 0; /* a latency of a later format */
-	struct kws_row *row = kws_row(r->set, arm, dest);
 	int i = (int)index - KWS_FINE_MIN;
 	row->latency[kind].fine[i] += s->value;
 	kws_sparse_add(&kws_proc_dest(proc_of(r, s, arm), row->dest)->fine[kind], i, s->value);
@@ -260,11 +276,10 @@ static int take_histogram(const struct reader *r, const struct sample *s, const 
 		[KWS_WAIT] = "keepwarm_request_wait_seconds_bucket",
 		[KWS_REQUEST_ONLY] = "keepwarm_request_duration_seconds_bucket",
 	};
-	const char *dest;
+	struct kws_row *row = dest_row(r, s, arm);
 
-	if (need_label(r, s, "dest", &dest) < 0)
+	if (!row)
 		return -1;
-	struct kws_row *row = kws_row(r->set, arm, dest);
 	for (int k = 0; k < KWS_NKINDS; k++) {
 		if (strcmp(s->name, latencies[k]))
 			continue;
@@ -297,7 +312,8 @@ static void take_process(const struct reader *r, const struct sample *s, const c
  * families this version does not know, are left alone. */
 static int take_sample(const struct reader *r, const struct sample *s, struct bucket_run *run)
 {
-	const char *arm = label(s, "arm"), *dest, *what;
+	const char *arm = label(s, "arm"), *what;
+	struct kws_row *row;
 	bool bucket = has_suffix(s->name, "_bucket");
 
 	if (strncmp(s->name, "keepwarm_", 9))
@@ -318,17 +334,15 @@ static int take_sample(const struct reader *r, const struct sample *s, struct bu
 			if (!strcmp(what, kws_event_names[e]))
 				kws_arm(r->set, arm)->events[e] += s->value;
 	} else if (!strcmp(s->name, "keepwarm_requests_total")) {
-		if (need_label(r, s, "dest", &dest) < 0)
+		if (!(row = dest_row(r, s, arm)))
 			return -1;
-		struct kws_row *row = kws_row(r->set, arm, dest);
 		struct kws_proc *p = proc_of(r, s, arm);
 		row->requests += s->value;
 		p->requests += s->value;
 		kws_proc_dest(p, row->dest)->requests += s->value;
 	} else if (!strcmp(s->name, "keepwarm_connections_total")) {
-		if (need_label(r, s, "dest", &dest) < 0 || need_label(r, s, "how", &what) < 0)
+		if (!(row = dest_row(r, s, arm)) || need_label(r, s, "how", &what) < 0)
 			return -1;
-		struct kws_row *row = kws_row(r->set, arm, dest);
 		if (!strcmp(what, "dialed"))
 			row->dialed += s->value;
 		else if (!strcmp(what, "reused"))

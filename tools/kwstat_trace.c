@@ -81,12 +81,19 @@ static void map_free(struct u64map *m)
 struct trace_state {
 	struct u64map arm_of_pid;   /* pid -> index in set->arms */
 	struct u64map in_use;       /* pid<<32|fd -> requests when taken, -1 = none */
+	/* A TLS connection's dial line comes before the library knows it is
+	 * TLS, so it counts in the plain row until the tls line moves it. */
+	struct u64map plain_dial;   /* pid<<32|fd -> the row its dial counted in, -1 = none */
+	struct u64map tls_period;   /* pid<<32|fd -> 1 when its period of use is TLS's */
+	struct u64map moved_from;   /* row index -> 1: a dial left it (kept unless empty) */
+	size_t        first_row;    /* the first row this trace made */
 };
 
 struct trace_line {
 	const char *event, *dest, *arm, *reason;
 	long        pid, fd, idle_ms, requests; /* -1 when absent */
 	double      ms, request_ms;             /* -1 when absent */
+	bool        tls;                        /* tls=1: about a TLS connection */
 };
 
 /* "2026-11-24T02:39:07.123Z" */
@@ -170,6 +177,11 @@ static int parse_trace_line(const struct reader *r, char *line, struct trace_lin
 				return -1;
 		} else if (!strcmp(key, "dest")) {
 			t->dest = value;
+		} else if (!strcmp(key, "tls")) {
+			if (strcmp(value, "1"))
+				return bad(r, "tls=%s is not 1 (a TLS connection; plain ones have no tls=)",
+				           value);
+			t->tls = true;
 		} else if (!strcmp(key, "arm")) {
 			t->arm = value;
 		} else if (!strcmp(key, "reason")) {
@@ -188,13 +200,33 @@ static const char *arm_of(struct kws_set *set, struct trace_state *st, long pid)
 	return idx ? set->arms[*idx].name : "on";
 }
 
+/* The tls line of a connection the library has just tied a TLS session to:
+ * its dial, counted in the plain row of its dest (the library could not know
+ * yet), moves to the TLS row, and so does the period of use it began. */
+static void trace_tls(struct kws_set *set, struct trace_state *st, const struct trace_line *t,
+                      uint64_t conn)
+{
+	long *from = map_find(&st->plain_dial, conn);
+
+	map_put(&st->tls_period, conn, 1);
+	if (!from || *from < 0)
+		return;
+	size_t plain = (size_t)*from;
+	*from = -1; /* moved once */
+	kws_dest_row(set, arm_of(set, st, t->pid), t->dest, true)->dialed++;
+	set->rows[plain].dialed--;
+	map_put(&st->moved_from, (uint64_t)plain, 1);
+}
+
 /* Requests are counted by period of use: the library reports on park,
  * discard and let-go how many requests a connection has served in all, and
  * on reuse how many it had served when parked. So the requests of one period
  * of use (dial or reuse, then park or let go, on one pid and fd) are the end
  * count less the start count. A period whose start is not in the trace (a
  * fork child closing what it inherited) is not counted. The request line of
- * each request gives its latencies, not a count: older traces have none. */
+ * each request gives its latencies, not a count: older traces have none.
+ * Lines about a TLS connection (tls=1) count in the TLS row of their dest;
+ * so does the end of a period a tls line moved there. */
 static void trace_account(struct kws_set *set, struct trace_state *st, const struct trace_line *t)
 {
 	uint64_t conn = (uint64_t)t->pid << 32 | (uint32_t)t->fd;
@@ -208,32 +240,55 @@ static void trace_account(struct kws_set *set, struct trace_state *st, const str
 	}
 	if (!t->dest)
 		return;
-	struct kws_row *row = kws_row(set, arm_of(set, st, t->pid), t->dest);
+	if (!strcmp(e, "tls")) {
+		if (t->fd >= 0)
+			trace_tls(set, st, t, conn);
+		return;
+	}
+	const char *arm = arm_of(set, st, t->pid);
+	struct kws_row *row = kws_dest_row(set, arm, t->dest, t->tls);
 	if (!strcmp(e, "request")) {
 		if (t->ms >= 0)
 			kws_hist_observe(&row->latency[KWS_WAIT], t->ms / 1000.0);
 		if (t->request_ms >= 0)
 			kws_hist_observe(&row->latency[KWS_REQUEST_ONLY], t->request_ms / 1000.0);
-	} else if (!strcmp(e, "dial")) {
-		row->dialed++;
-		if (t->fd >= 0)
-			map_put(&st->in_use, conn, 0);
-	} else if (!strcmp(e, "reuse")) {
-		row->reused++;
-		if (t->idle_ms >= 0)
-			kws_hist_observe(&row->idle, (double)t->idle_ms / 1000.0);
-		if (t->fd >= 0)
-			map_put(&st->in_use, conn, t->requests >= 0 ? t->requests : 0);
+	} else if (!strcmp(e, "dial") || !strcmp(e, "reuse")) {
+		bool dial = e[0] == 'd';
+		if (dial)
+			row->dialed++;
+		else {
+			row->reused++;
+			if (t->idle_ms >= 0)
+				kws_hist_observe(&row->idle, (double)t->idle_ms / 1000.0);
+		}
+		if (t->fd >= 0) {
+			map_put(&st->in_use, conn, dial || t->requests < 0 ? 0 : t->requests);
+			map_put(&st->plain_dial, conn, dial && !t->tls ? (long)(row - set->rows) : -1);
+			map_put(&st->tls_period, conn, t->tls);
+		}
 	} else if (t->fd >= 0 && t->requests >= 0 && t->idle_ms < 0 &&
 	           (!strcmp(e, "park") || !strcmp(e, "discard") || !strcmp(e, "taint") ||
 	            !strcmp(e, "passthrough"))) {
 		/* idle_ms marks lines about parked connections (pool discards). */
-		long *start = map_find(&st->in_use, conn);
+		long *start = map_find(&st->in_use, conn), *tls = map_find(&st->tls_period, conn);
+		if (!t->tls && tls && *tls == 1)
+			row = kws_dest_row(set, arm, t->dest, true);
 		if (start && *start >= 0 && t->requests >= *start)
 			row->requests += (double)(t->requests - *start);
 		if (start)
 			*start = -1;
+		map_put(&st->plain_dial, conn, -1);
+		map_put(&st->tls_period, conn, 0);
 	}
+}
+
+/* The rows this trace made that a dial left for the TLS row and that hold
+ * nothing else go: a TLS destination's address is not a plain one. */
+static void drop_moved_rows(struct kws_set *set, struct trace_state *st)
+{
+	for (size_t i = set->nrows; i-- > st->first_row;)
+		if (map_find(&st->moved_from, (uint64_t)i) && kws_row_empty(&set->rows[i]))
+			kws_drop_row(set, i);
 }
 
 int read_trace(struct reader *r, FILE *f, char **buf, size_t *cap)
@@ -245,6 +300,7 @@ int read_trace(struct reader *r, FILE *f, char **buf, size_t *cap)
 	int rc = 0;
 
 	r->set->trace_files++;
+	st.first_row = r->set->nrows;
 	while (next_line(r, f, buf, cap)) {
 		if (blank(*buf))
 			continue;
@@ -260,9 +316,13 @@ int read_trace(struct reader *r, FILE *f, char **buf, size_t *cap)
 			break;
 		trace_account(r->set, &st, &t);
 	}
+	drop_moved_rows(r->set, &st);
 	if (rc == 0 && foreign)
 		kws_note_skipped(r->set, r->path, foreign, first_foreign);
 	map_free(&st.arm_of_pid);
 	map_free(&st.in_use);
+	map_free(&st.plain_dial);
+	map_free(&st.tls_period);
+	map_free(&st.moved_from);
 	return rc;
 }
