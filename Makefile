@@ -13,7 +13,11 @@ CFLAGS  ?= -O2 -g
 # The version's one home is the VERSION file (shim/logic/version.h says how).
 KW_VERSION  := $(shell cat VERSION)
 BASE_CFLAGS  = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -DKW_VERSION='"$(KW_VERSION)"'
-SHIM_CFLAGS  = $(BASE_CFLAGS) -fPIC -fvisibility=hidden -Ishim
+# Where the system's TLS libraries live (service/tls_real.c knows them by
+# file identity); the GnuTLS and OpenSSL headers give types only, neither
+# library is linked.
+SYSTEM_LIBDIR := /usr/lib/$(shell $(CC) -print-multiarch)
+SHIM_CFLAGS  = $(BASE_CFLAGS) -fPIC -fvisibility=hidden -Ishim -DKW_SYSTEM_LIBDIR='"$(SYSTEM_LIBDIR)"'
 SHIM_LDLIBS  = -lhttp_parser -ldl -lpthread
 
 # The library's levels, lowest first; shim/<level>/ holds each one's files

@@ -41,11 +41,11 @@ check|demo)
 	policy_always=0
 	services=(nginx)
 	if [ "$1" = check ]; then
-		pkgs=(build-essential pkg-config libhttp-parser-dev check libgnutls28-dev nginx
+		pkgs=(build-essential pkg-config libhttp-parser-dev check libgnutls28-dev libssl-dev nginx
 		      python3 python3-requests curl wget apache2-utils iproute2 procps
 		      openssl libio-socket-ssl-perl liblwp-protocol-https-perl)
 	else
-		pkgs=(build-essential pkg-config libhttp-parser-dev python3)
+		pkgs=(build-essential pkg-config libhttp-parser-dev libgnutls28-dev libssl-dev python3)
 	fi
 	;;
 --*)

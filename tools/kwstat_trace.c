@@ -86,6 +86,10 @@ struct trace_state {
 	struct u64map plain_dial;   /* pid<<32|fd -> the row its dial counted in, -1 = none */
 	struct u64map tls_period;   /* pid<<32|fd -> 1 when its period of use is TLS's */
 	struct u64map moved_from;   /* row index -> 1: a dial left it (kept unless empty) */
+	/* A period still open at the trace's end (the program exited with the
+	 * connection open, as wget does) counts what its request lines say. */
+	struct u64map answered;     /* pid<<32|fd -> requests= of its last request line, -1 = none */
+	struct u64map answer_row;   /* pid<<32|fd -> the row of that line */
 	size_t        first_row;    /* the first row this trace made */
 };
 
@@ -224,7 +228,8 @@ static void trace_tls(struct kws_set *set, struct trace_state *st, const struct 
  * of use (dial or reuse, then park or let go, on one pid and fd) are the end
  * count less the start count. A period whose start is not in the trace (a
  * fork child closing what it inherited) is not counted. The request line of
- * each request gives its latencies, not a count: older traces have none.
+ * each request gives its latencies, and its count only for a period still
+ * open at the end of the trace: older traces have none.
  * Lines about a TLS connection (tls=1) count in the TLS row of their dest;
  * so does the end of a period a tls line moved there. */
 static void trace_account(struct kws_set *set, struct trace_state *st, const struct trace_line *t)
@@ -248,6 +253,10 @@ static void trace_account(struct kws_set *set, struct trace_state *st, const str
 	const char *arm = arm_of(set, st, t->pid);
 	struct kws_row *row = kws_dest_row(set, arm, t->dest, t->tls);
 	if (!strcmp(e, "request")) {
+		if (t->fd >= 0 && t->requests >= 0) {
+			map_put(&st->answered, conn, t->requests);
+			map_put(&st->answer_row, conn, (long)(row - set->rows));
+		}
 		if (t->ms >= 0)
 			kws_hist_observe(&row->latency[KWS_WAIT], t->ms / 1000.0);
 		if (t->request_ms >= 0)
@@ -265,6 +274,7 @@ static void trace_account(struct kws_set *set, struct trace_state *st, const str
 			map_put(&st->in_use, conn, dial || t->requests < 0 ? 0 : t->requests);
 			map_put(&st->plain_dial, conn, dial && !t->tls ? (long)(row - set->rows) : -1);
 			map_put(&st->tls_period, conn, t->tls);
+			map_put(&st->answered, conn, -1);
 		}
 	} else if (t->fd >= 0 && t->requests >= 0 && t->idle_ms < 0 &&
 	           (!strcmp(e, "park") || !strcmp(e, "discard") || !strcmp(e, "taint") ||
@@ -279,6 +289,21 @@ static void trace_account(struct kws_set *set, struct trace_state *st, const str
 			*start = -1;
 		map_put(&st->plain_dial, conn, -1);
 		map_put(&st->tls_period, conn, 0);
+		map_put(&st->answered, conn, -1);
+	}
+}
+
+/* The periods of use the trace never saw end: what their request lines
+ * counted. */
+static void count_open_periods(struct kws_set *set, struct trace_state *st)
+{
+	for (size_t i = 0; i < st->in_use.cap; i++) {
+		long start = st->in_use.vals[i], *last, *row;
+		if (!st->in_use.used[i] || start < 0 ||
+		    !(last = map_find(&st->answered, st->in_use.keys[i])) || *last < start ||
+		    !(row = map_find(&st->answer_row, st->in_use.keys[i])))
+			continue;
+		set->rows[*row].requests += (double)(*last - start);
 	}
 }
 
@@ -316,6 +341,7 @@ int read_trace(struct reader *r, FILE *f, char **buf, size_t *cap)
 			break;
 		trace_account(r->set, &st, &t);
 	}
+	count_open_periods(r->set, &st);
 	drop_moved_rows(r->set, &st);
 	if (rc == 0 && foreign)
 		kws_note_skipped(r->set, r->path, foreign, first_foreign);
@@ -324,5 +350,7 @@ int read_trace(struct reader *r, FILE *f, char **buf, size_t *cap)
 	map_free(&st.plain_dial);
 	map_free(&st.tls_period);
 	map_free(&st.moved_from);
+	map_free(&st.answered);
+	map_free(&st.answer_row);
 	return rc;
 }

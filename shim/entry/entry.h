@@ -29,14 +29,18 @@ bool kw_init(void);
 
 /* ---- reaching every caller (redirect.c) ---- */
 
-/* A name keepwarm wraps and its wrapper. */
+/* A name keepwarm wraps and its wrapper; lib is -1 for a libc name (also
+ * exported), else the TLS library (enum kw_tls_lib) whose name it is (never
+ * exported: reached only by redirection). */
 struct kw_wrapped {
 	const char *name;
 	void *fn;
+	int lib;
 };
 
 /* The wrappers' table (wrap/, at load): redirect, now, what already bound
- * past keepwarm in the loaded objects. */
+ * past keepwarm in the loaded objects (libc names; TLS names from the first
+ * socket call on). */
 void kw_redirect_setup(const struct kw_wrapped *table, size_t n);
 
 /* Called by the exported dlopen before anything else: where to jump with
@@ -78,6 +82,50 @@ bool kw_stream_sent(struct kw_fd *s, ssize_t ret, int err, const struct iovec *i
  * be made once more (replayed, as for kw_stream_sent). */
 bool kw_stream_received(struct kw_fd *s, ssize_t *ret, int err, const struct iovec *iov,
                         int iovcnt, size_t asked, int flags);
+
+/* The plaintext of the TLS session tied to followed socket s while s's
+ * kw_conn.gen is gen (entry/tls.c finds s): n bytes the program wrote, or
+ * consumed, feed the tracker; nothing else is done to the connection. */
+void kw_stream_plain_sent(struct kw_fd *s, uint32_t gen, const void *buf, size_t n);
+void kw_stream_plain_received(struct kw_fd *s, uint32_t gen, const void *buf, size_t n);
+
+/* The session over s ends for reason (eof: the server's close_notify, which
+ * ends a response that runs to the end of the connection): let s go. */
+void kw_stream_plain_end(struct kw_fd *s, uint32_t gen, enum kw_reason reason, bool eof);
+
+/* ---- TLS sessions (tls.c) ----
+ * What the TLS wrappers (wrap/tls_gnutls.c, wrap/tls_openssl.c) tell
+ * keepwarm about session h of library lib (enum kw_tls_lib). Each keeps
+ * errno; none changes what the library or the program sees. */
+
+/* A call on h that may write the handshake begins on this thread (ends:
+ * kw_tls_call_leave with outer). Returns false when the call is a second
+ * handshake on h (a renegotiation): then h's socket has been let go. */
+struct kw_tls_call;
+bool kw_tls_handshake_begin(struct kw_tls_call *outer, int lib, const void *h);
+
+/* Any other call on h that moves records begins on this thread. */
+void kw_tls_io_begin(struct kw_tls_call *outer, int lib, const void *h);
+
+/* The handshake of h completed; veto (KW_REASON_NONE, or why h cannot be
+ * followed: an ALPN other than http/1.1) lets its socket go. */
+void kw_tls_handshaken(int lib, const void *h, enum kw_reason veto);
+
+/* The program named h's socket (gnutls_transport_set_int2, SSL_set_fd):
+ * the ClientHello must go out there. fd < 0: the program gave h another
+ * transport (pointer, callbacks, BIO). A change once h is tied to its socket
+ * lets the socket go (tls-transport-changed). */
+void kw_tls_transport(int lib, const void *h, int fd);
+
+/* n > 0 plaintext bytes the program wrote (sent) or consumed on h. */
+void kw_tls_plain(int lib, const void *h, bool sent, const void *buf, size_t n);
+
+/* h's connection cannot be followed further for reason (eof: the server's
+ * close_notify came): let its socket go. */
+void kw_tls_end(int lib, const void *h, enum kw_reason reason, bool eof);
+
+/* The library frees h, or resets it for another connection: forget it. */
+void kw_tls_forget(int lib, const void *h);
 
 /* ---- descriptors (lifecycle.c) ---- */
 

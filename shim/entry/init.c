@@ -18,6 +18,7 @@
 #include "service/forkwatch.h"
 #include "service/listeners.h"
 #include "service/private.h"
+#include "service/tls_sessions.h"
 #include "sink/pool_local.h"
 #include "sink/report.h"
 
@@ -128,12 +129,14 @@ static bool in_on_arm(void)
 /* ---- children, however made (service/forkwatch.c) ---- */
 
 /* In a child: keepwarm's locks afresh, the idle connections it inherited
- * closed, its own counters. */
+ * closed, the parent's TLS sessions not followed (the child must never
+ * write on a session its parent writes on), its own counters. */
 static void after_fork_child(void)
 {
 	kw_fd_after_fork_child();
 	kw_private_child_fork();
 	kw_park_forget_all();
+	kw_tls_sessions_after_fork_child();
 	kw_report_after_fork_child();
 }
 

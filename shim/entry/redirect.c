@@ -1,18 +1,31 @@
 /* redirect.c - reach callers the global symbol scope does not: rewrite the
  * GOT slots of loaded objects whose references to the names keepwarm wraps
- * resolved past it, into glibc's libc.so.6 (objects loaded with
- * RTLD_DEEPBIND bind libc inside their own scope first).
+ * resolved past it: into glibc's libc.so.6 (objects loaded with
+ * RTLD_DEEPBIND bind libc inside their own scope first), and into the
+ * system's TLS libraries (whose names keepwarm never exports: a private
+ * copy of a library must keep its own callers).
  *
- * Which slots: a slot of a wrapped name that holds an address inside the
- * libc.so.6 this process loaded (compared by load address, so a renamed or
- * second copy of a library is never touched), and, in an object that has
+ * Which slots: a slot of a wrapped libc name that holds an address inside
+ * the libc.so.6 this process loaded (compared by load address, so a renamed
+ * or second copy of a library is never touched), and, in an object that has
  * such a slot, its still lazy slots whose own scope would resolve to that
- * libc too. A slot already at keepwarm, or at any other definition (the
+ * libc too. A slot of a wrapped TLS name that holds an address inside the
+ * system's libgnutls.so.30 or libssl.so.3 (known by file identity, see
+ * service/tls_real.c), or is lazy and would resolve there, in any object but
+ * that library. A slot already at keepwarm, or at any other definition (the
  * object's own dependency defining the name, another preloaded library), is
- * left as it is. Passes run at start and after every RTLD_DEEPBIND dlopen;
- * they are serialised, pin each object (but at start) with
- * dlopen(RTLD_NOLOAD) so that a concurrent dlclose cannot unmap it, and keep
- * no pointer into an object between passes. */
+ * left as it is.
+ *
+ * When: at start (libc names only: a TLS library's functions are looked up
+ * with a dlopen, which must not run inside constructors), after every
+ * RTLD_DEEPBIND dlopen of a path, and at the next socket, connect, close or
+ * dlopen after any other dlopen (or after start, when a TLS library was
+ * loaded then): libc's dlopen must see the program as its caller. A pass
+ * looks only at objects it has not seen, unless something was unloaded or a
+ * TLS library's functions were found since; none runs when nothing was
+ * loaded or unloaded. Passes are serialised, pin each object (but at start)
+ * with dlopen(RTLD_NOLOAD) so that a concurrent dlclose cannot unmap it, and
+ * keep no pointer into an object between passes. */
 #include "entry/entry.h"
 
 #include <dlfcn.h>
@@ -22,10 +35,12 @@
 #include <string.h>
 
 #include "service/got.h"
+#include "service/tls_real.h"
 #include "sink/report.h"
 
 #define MAX_OBJECTS 1024
 #define MAX_SLOTS   256 /* wrapped-name slots of one object */
+#define MAX_NAMES   256
 
 static const struct kw_wrapped *table;
 static size_t table_n;
@@ -50,7 +65,7 @@ struct collect {
 /* The wrapped names by a hash of their first two characters and length:
  * a pass looks up every JUMP_SLOT and GLOB_DAT name of every object. */
 #define BUCKETS 256
-static short bucket_head[BUCKETS], bucket_next[128];
+static short bucket_head[BUCKETS], bucket_next[MAX_NAMES];
 
 static unsigned name_hash(const char *name, size_t len)
 {
@@ -62,7 +77,7 @@ static void index_table(void)
 {
 	for (unsigned b = 0; b < BUCKETS; b++)
 		bucket_head[b] = -1;
-	for (size_t i = 0; i < table_n && i < 128; i++) {
+	for (size_t i = 0; i < table_n; i++) {
 		unsigned h = name_hash(table[i].name, strlen(table[i].name));
 		bucket_next[i] = bucket_head[h];
 		bucket_head[h] = (short)i;
@@ -102,12 +117,28 @@ static bool skipped(const struct kw_object *o, uintptr_t libc, uintptr_t self)
 	       strstr(o->name, "linux-vdso") || strstr(o->name, "linux-gate");
 }
 
-/* The libc.so.6 of this pass, for a quick "is this address in it?". */
-static const struct kw_object *libc_object;
+/* The libc.so.6 and the system TLS libraries of this pass. */
+static const struct kw_object *libc_object, *tls_object[KW_TLS_LIBS];
 
 static bool in_libc(const void *addr)
 {
 	return libc_object && kw_got_contains(libc_object, addr);
+}
+
+/* Should slot (of a TLS name) lead to keepwarm? */
+static bool tls_slot_past(const struct kw_object *o, const struct slot *sl, void *handle,
+                          bool bind_now)
+{
+	const struct kw_object *t = tls_object[sl->w->lib];
+	void *cur = *sl->at;
+
+	if (!t || t == o || !kw_tls_real_of(sl->w->lib, sl->w->name))
+		return false;
+	if (kw_got_contains(t, cur))
+		return true;
+	/* Still lazy: where would its own scope bind it? */
+	return !bind_now && handle && kw_got_contains(o, cur) &&
+	       kw_got_contains(t, dlsym(handle, sl->w->name));
 }
 
 /* One object: rewrite what resolved past keepwarm. Returns how many slots
@@ -121,18 +152,20 @@ static int redirect_object(const struct kw_object *o, void *handle)
 	c.n = 0;
 	if (kw_got_each(o, collect_slot, &c, &bind_now) < 0)
 		return -1;
-	/* Evidence that the object binds past keepwarm: a resolved slot in libc. */
+	/* Evidence that the object binds libc past keepwarm: a resolved slot. */
 	for (size_t i = 0; i < c.n && !past; i++)
-		past = in_libc(*c.slots[i].at);
-	if (!past)
-		return 0;
+		past = c.slots[i].w->lib < 0 && in_libc(*c.slots[i].at);
 	for (size_t i = 0; i < c.n; i++) {
 		void *cur = *c.slots[i].at, *want = c.slots[i].w->fn;
 		bool redirect = false;
 
 		if (cur == want)
 			continue;
-		if (in_libc(cur))
+		if (c.slots[i].w->lib >= 0)
+			redirect = tls_slot_past(o, &c.slots[i], handle, bind_now);
+		else if (!past)
+			continue;
+		else if (in_libc(cur))
 			redirect = true;
 		else if (!bind_now && handle && kw_got_contains(o, cur))
 			/* Still lazy: where would its own scope bind it? */
@@ -141,6 +174,26 @@ static int redirect_object(const struct kw_object *o, void *handle)
 			changed++;
 	}
 	return changed;
+}
+
+/* Objects a pass looked at (by load address and program headers), skipped
+ * by the next while nothing was unloaded. */
+static struct { uintptr_t base; const void *phdr; } seen[MAX_OBJECTS];
+static size_t nseen;
+static uint64_t last_adds = UINT64_MAX, last_subs = UINT64_MAX;
+
+static bool was_seen(const struct kw_object *o)
+{
+	for (size_t i = 0; i < nseen; i++)
+		if (seen[i].base == o->base && seen[i].phdr == o->phdr)
+			return true;
+	return false;
+}
+
+static void mark_seen(const struct kw_object *o)
+{
+	if (nseen < MAX_OBJECTS)
+		seen[nseen++] = (typeof(seen[0])){ o->base, o->phdr };
 }
 
 /* Was o already said to be unreadable? Remembers it if not. */
@@ -169,24 +222,49 @@ static void pass(bool at_start)
 	static struct kw_object objects[MAX_OBJECTS]; /* under pass_lock */
 	uintptr_t libc = object_of((void *)kw_real.connect);
 	uintptr_t self = object_of((void *)&pass);
+	bool tls_loaded = false;
+	uint64_t adds, subs;
 	size_t n;
 
 	if (!table || !libc)
 		return;
+	/* The start pass leaves the next one to look at everything. */
+	if (!at_start && kw_got_generation(&adds, &subs)) {
+		if (adds == last_adds && subs == last_subs)
+			return; /* nothing loaded or unloaded since the last pass */
+		if (subs != last_subs)
+			nseen = 0; /* an address may now hold another object */
+		last_adds = adds;
+		last_subs = subs;
+	} else if (!at_start) {
+		nseen = 0;
+	}
 	n = kw_got_objects(objects, MAX_OBJECTS);
 	if (n > MAX_OBJECTS)
 		n = MAX_OBJECTS;
 	libc_object = NULL;
-	for (size_t i = 0; i < n; i++)
+	for (int lib = 0; lib < KW_TLS_LIBS; lib++)
+		tls_object[lib] = NULL;
+	for (size_t i = 0; i < n; i++) {
+		int lib = kw_tls_lib_of(objects[i].name);
 		if (objects[i].base == libc)
 			libc_object = &objects[i];
+		if (lib < 0 || tls_object[lib])
+			continue;
+		tls_object[lib] = &objects[i];
+		tls_loaded = true;
+		/* Its functions, once: from then on every object is looked at
+		 * again for its calls into it. */
+		if (!at_start && !kw_tls_real_ready(lib) && kw_tls_real_resolve(lib, objects[i].name))
+			nseen = 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct kw_object *o = &objects[i];
 		const char *who = o->name[0] ? o->name : program_invocation_name;
 		void *handle = NULL;
 		int changed;
 
-		if (skipped(o, libc, self))
+		if (skipped(o, libc, self) || (!at_start && was_seen(o)))
 			continue;
 		if (o->truncated) { /* cannot be pinned by its name: left alone */
 			if (!said_unreadable(o))
@@ -203,9 +281,14 @@ static void pass(bool at_start)
 			kw_report_redirect(who, changed, KW_REASON_NONE);
 		else if (changed < 0 && !said_unreadable(o))
 			kw_report_redirect(who, -1, KW_REASON_OBJECT_UNREADABLE);
+		if (!at_start)
+			mark_seen(o);
 		if (handle)
 			dlclose(handle);
 	}
+	/* The TLS names wait for a pass after start: the next socket call. */
+	if (at_start && tls_loaded)
+		atomic_store(&kw_redirect_due, true);
 }
 
 static void run_pass(bool at_start)
@@ -225,7 +308,7 @@ void kw_redirect_setup(const struct kw_wrapped *t, size_t n)
 	int saved = errno;
 
 	table = t;
-	table_n = n < 128 ? n : 128;
+	table_n = n < MAX_NAMES ? n : MAX_NAMES;
 	index_table();
 	if (kw_init())
 		run_pass(true);
@@ -260,11 +343,13 @@ void *kw_redirect_dlopen_route(const char *file, int flags)
 	 * from the caller: a bare name or one with '$' goes to it untouched
 	 * (jumped to, so the caller is the program's), and the pass waits for
 	 * the next call that reaches keepwarm. A path is the same from anyone. */
-	if (!(flags & RTLD_DEEPBIND) || kw_depth) {
+	if (kw_depth) {
 		to = (void *)kw_real.dlopen;
-	} else if (!file || (strchr(file, '/') && !strchr(file, '$'))) {
+	} else if ((flags & RTLD_DEEPBIND) && (!file || (strchr(file, '/') && !strchr(file, '$')))) {
 		to = (void *)dlopen_then_pass;
 	} else {
+		/* Anything else waits for the next socket call (a TLS library
+		 * loaded now is used on a socket made after). */
 		if (kw_init())
 			atomic_store(&kw_redirect_due, true);
 		to = (void *)kw_real.dlopen;

@@ -1,8 +1,9 @@
 /* stream.c - the byte stream of a followed connection: what the program
  * sent and received feeds the HTTP tracker, and the close-style and replay
  * features act at the right moments, all through the connection's transport.
- * The fd wrappers are one caller; a TLS layer will be another, feeding
- * plaintext while the socket underneath is followed in watch-only mode. */
+ * The fd wrappers are one caller; the TLS wrappers (through entry/tls.c) are
+ * the other, feeding a session's plaintext while the socket underneath is
+ * followed in watch-only mode from its ClientHello on. */
 #include "entry/entry.h"
 
 #include <errno.h>
@@ -12,7 +13,9 @@
 #include "feature/replay.h"
 #include "logic/upgrade.h"
 #include "primitive/follow.h"
+#include "logic/tlsmap.h"
 #include "service/forkwatch.h"
+#include "service/tls_sessions.h"
 #include "sink/report.h"
 
 static bool soft_error(int err)
@@ -70,6 +73,57 @@ out:
 	return handled;
 }
 
+/* A session let go, or tied to a socket no longer followed (its number's
+ * kind is read without that slot's lock: only whether it is gone). */
+static bool dead_session(const struct kw_tls_session *e, void *arg)
+{
+	struct kw_fd *o;
+
+	(void)arg;
+	return e->state == KW_TLS_GONE ||
+	       (e->state == KW_TLS_BOUND &&
+	        (!(o = kw_fd_lookup(e->fd)) ||
+	         atomic_load_explicit(&o->kind, memory_order_acquire) != KW_FD_HTTP));
+}
+
+/* A ClientHello opens the connection on s: tie s to the TLS session whose
+ * call this thread is inside, and follow s watch-only from now on (its
+ * plaintext comes from the session); without such a session, let it go.
+ * Returns whether s is still followed. */
+static bool tls_hello(struct kw_fd *s)
+{
+	const struct kw_tls_call *call = kw_tls_call_current();
+	struct kw_conn *c = &s->conn;
+	enum kw_reason why = KW_REASON_TLS_UNBOUND;
+
+	if (call && !c->reused) {
+		struct kw_tls_session *e;
+		kw_tls_sessions_lock();
+		e = kw_tls_map_add(&kw_tls_sessions, call->h, call->lib);
+		if (!e && kw_tls_map_sweep(&kw_tls_sessions, dead_session, NULL))
+			e = kw_tls_map_add(&kw_tls_sessions, call->h, call->lib);
+		if (!e) {
+			why = KW_REASON_TLS_TOO_MANY;
+		} else if (e->state == KW_TLS_SEEN && (e->hint_fd < 0 || e->hint_fd == s->fd)) {
+			e->state = KW_TLS_BOUND;
+			e->fd = s->fd;
+			e->gen = c->gen;
+			why = KW_REASON_NONE;
+		} else {
+			e->state = KW_TLS_GONE; /* its socket is another, or it had one */
+		}
+		kw_tls_sessions_unlock();
+	}
+	if (why) {
+		kw_let_go(s, why);
+		return false;
+	}
+	c->watch_only = true;
+	c->dest.tls = 1;
+	kw_report_tls(s->fd, &c->dest, kw_tls_lib_name(call->lib));
+	return true;
+}
+
 bool kw_stream_sent(struct kw_fd *s, ssize_t ret, int err, const struct iovec *iov,
                     int iovcnt, int flags)
 {
@@ -85,6 +139,9 @@ bool kw_stream_sent(struct kw_fd *s, ssize_t ret, int err, const struct iovec *i
 	} else if (flags & MSG_OOB) {
 		kw_let_go(s, KW_REASON_SEND_OOB);
 	} else if (ret > 0) {
+		if (!c->watch_only && !c->meta.wire_sent &&
+		    kw_tls_client_hello(iov, iovcnt, (size_t)ret) && !tls_hello(s))
+			goto out;
 		c->meta.wire_sent += (uint64_t)ret;
 		if (!c->watch_only) {
 			if (kw_report_latency)
@@ -101,6 +158,7 @@ bool kw_stream_sent(struct kw_fd *s, ssize_t ret, int err, const struct iovec *i
 	} else if (ret < 0 && !soft_error(err)) {
 		kw_let_go(s, KW_REASON_WRITE_ERROR);
 	}
+out:
 	kw_slot_unlock(s);
 	errno = err;
 	return retry;
@@ -159,4 +217,69 @@ bool kw_stream_received(struct kw_fd *s, ssize_t *retp, int err, const struct io
 	kw_slot_unlock(s);
 	errno = err;
 	return retry;
+}
+
+/* ---- a TLS session's plaintext ---- */
+
+/* Is s still the socket a session was tied to at generation gen? */
+static bool plain_followed(struct kw_fd *s, uint32_t gen)
+{
+	return kw_slot_unchanged(s, gen) && s->conn.watch_only && s->conn.dest.tls;
+}
+
+void kw_stream_plain_sent(struct kw_fd *s, uint32_t gen, const void *buf, size_t n)
+{
+	struct kw_conn *c = &s->conn;
+	struct iovec iov = { (void *)buf, n };
+	int saved = errno;
+
+	kw_forkwatch_check();
+	kw_slot_lock(s);
+	if (n && plain_followed(s, gen)) {
+		if (kw_report_latency)
+			c->track.now_us = kw_now_us();
+		kw_track_request_iov(&c->track, &iov, 1, n);
+		if (c->track.status == KW_TRACK_LET_GO)
+			kw_let_go(s, c->track.reason);
+	}
+	kw_slot_unlock(s);
+	errno = saved;
+}
+
+void kw_stream_plain_received(struct kw_fd *s, uint32_t gen, const void *buf, size_t n)
+{
+	struct kw_conn *c = &s->conn;
+	struct iovec iov = { (void *)buf, n };
+	int saved = errno;
+
+	kw_forkwatch_check();
+	kw_slot_lock(s);
+	if (n && plain_followed(s, gen)) {
+		c->answered = true;
+		if (kw_report_latency)
+			c->track.now_us = kw_now_us();
+		kw_track_response_iov(&c->track, &iov, 1, n);
+		if (c->track.status == KW_TRACK_LET_GO)
+			kw_let_go(s, c->track.reason);
+	}
+	kw_slot_unlock(s);
+	errno = saved;
+}
+
+void kw_stream_plain_end(struct kw_fd *s, uint32_t gen, enum kw_reason reason, bool eof)
+{
+	int saved = errno;
+
+	kw_forkwatch_check();
+	kw_slot_lock(s);
+	if (plain_followed(s, gen)) {
+		if (eof) {
+			if (kw_report_latency)
+				s->conn.track.now_us = kw_now_us();
+			kw_track_response_eof(&s->conn.track);
+		}
+		kw_let_go(s, reason);
+	}
+	kw_slot_unlock(s);
+	errno = saved;
 }

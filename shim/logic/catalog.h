@@ -44,7 +44,8 @@
 	X(REPLAY, "replay", REPLAYS)                     \
 	X(LEARN, "learn", NONE)                          \
 	X(REQUEST, "request", NONE)                      \
-	X(REDIRECT, "redirect", NONE)
+	X(REDIRECT, "redirect", NONE)                    \
+	X(TLS, "tls", NONE)
 
 /* Reasons: X(ID, "name", EVENT it comes with, COUNTER it also adds one to).
  * A connection let go for a reason is traced with that event; a reason that
@@ -59,6 +60,9 @@
 	X(NOT_INET, "not-inet", PASSTHROUGH, NONE)                           \
 	X(BOUND, "bound", PASSTHROUGH, NONE)                                 \
 	X(PINNED_BY_SOCKOPT, "pinned-by-sockopt", PASSTHROUGH, NONE)         \
+	X(TLS_UNBOUND, "tls-unbound", PASSTHROUGH, NONE)                     \
+	X(TLS_TOO_MANY, "tls-too-many", PASSTHROUGH, NONE)                   \
+	X(TLS_ALPN, "tls-alpn", PASSTHROUGH, NONE)                           \
 	/* the exchange cannot be followed or is not reusable */            \
 	X(MALFORMED_REQUEST, "malformed-request", DISCARD, NONE)             \
 	X(MALFORMED_RESPONSE, "malformed-response", DISCARD, NONE)           \
@@ -73,6 +77,7 @@
 	X(CONNECT_FAILED, "connect-failed", DISCARD, ERRORS)                 \
 	X(REPLACED_BY_DUP, "replaced-by-dup", DISCARD, NONE)                 \
 	X(NO_FD_FOR_EOF, "no-fd-for-eof", DISCARD, NONE)                     \
+	X(TLS_RENEGOTIATION, "tls-renegotiation", DISCARD, NONE)             \
 	/* not parked at close() */                                         \
 	X(NO_REQUEST, "no-request", DISCARD, NONE)                           \
 	X(REQUEST_CLOSE, "request-close", DISCARD, NONE)                     \
@@ -92,6 +97,7 @@
 	X(POOL_FULL, "pool-full", DISCARD, NONE)                             \
 	X(HANDBACK_FAILED, "handback-failed", DISCARD, NONE)                 \
 	X(FD_PRESSURE, "fd-pressure", DISCARD, NONE)                         \
+	X(TLS_NOT_POOLED, "tls-not-pooled", DISCARD, NONE)                   \
 	/* the program made a call keepwarm does not model */               \
 	X(DUP, "dup", TAINT, NONE)                                           \
 	X(SHUTDOWN, "shutdown", TAINT, NONE)                                 \
@@ -109,6 +115,8 @@
 	X(EPOLL_SETS, "epoll-sets", TAINT, NONE)                             \
 	X(FD_PASSED, "fd-passed", TAINT, NONE)                               \
 	X(INHERITED_BY_CHILD, "inherited-by-child", TAINT, NONE)             \
+	X(TLS_TRANSPORT_CHANGED, "tls-transport-changed", TAINT, NONE)       \
+	X(TLS_CALL, "tls-call", TAINT, NONE)                                 \
 	/* details of other events */                                       \
 	X(CLOSED_WHILE_IDLE, "closed-while-idle", STALE, NONE)               \
 	X(CLOSE_REMOVED, "close-removed", UPGRADE, NONE)                     \

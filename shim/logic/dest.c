@@ -50,7 +50,7 @@ socklen_t kw_dest_to_sockaddr(const struct kw_dest *d, struct sockaddr_storage *
 bool kw_dest_equal(const struct kw_dest *a, const struct kw_dest *b)
 {
 	return a->family == b->family && a->port == b->port && a->scope_id == b->scope_id &&
-	       !memcmp(a->addr, b->addr, sizeof a->addr);
+	       a->tls == b->tls && !memcmp(a->addr, b->addr, sizeof a->addr);
 }
 
 uint32_t kw_dest_hash(const struct kw_dest *d)
@@ -58,10 +58,11 @@ uint32_t kw_dest_hash(const struct kw_dest *d)
 	/* FNV-1a over the key's fields (the struct has no padding, but be explicit). */
 	uint32_t h = 2166136261u;
 	const uint8_t *parts[] = { (const uint8_t *)&d->family, (const uint8_t *)&d->port,
-	                           (const uint8_t *)&d->scope_id, d->addr };
-	const size_t sizes[] = { sizeof d->family, sizeof d->port, sizeof d->scope_id, sizeof d->addr };
+	                           (const uint8_t *)&d->scope_id, d->addr, &d->tls };
+	const size_t sizes[] = { sizeof d->family, sizeof d->port, sizeof d->scope_id, sizeof d->addr,
+	                         sizeof d->tls };
 
-	for (size_t p = 0; p < 4; p++)
+	for (size_t p = 0; p < 5; p++)
 		for (size_t i = 0; i < sizes[p]; i++)
 			h = (h ^ parts[p][i]) * 16777619u;
 	return h;

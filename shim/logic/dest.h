@@ -1,4 +1,5 @@
-/* dest.h - a connection's destination: family, address, port (and IPv6 scope).
+/* dest.h - a connection's destination: family, address, port (and IPv6 scope),
+ * and whether its HTTP travels inside TLS.
  * Pure logic, used as the idle table's key. */
 #ifndef KW_DEST_H
 #define KW_DEST_H
@@ -13,6 +14,8 @@ struct kw_dest {
 	uint16_t port;     /* network byte order */
 	uint32_t scope_id; /* IPv6 only, else 0 */
 	uint8_t  addr[16]; /* IPv4 uses the first 4 bytes, the rest stay zero */
+	uint8_t  tls;      /* 1: HTTP inside a TLS session (https), a destination of its own */
+	uint8_t  reserved[3]; /* zero */
 };
 
 /* Fill d from a connect() address. Returns 0, or -1 when the address is not a

@@ -52,6 +52,18 @@ static void observe(struct kw_histogram *h, uint64_t us)
 	h->sum_us += us;
 }
 
+void kw_stats_tls(struct kw_stats *s, const struct kw_dest *d)
+{
+	struct kw_dest plain = *d;
+	struct kw_dest_stats *from;
+
+	plain.tls = 0;
+	from = dest_stats(s, &plain);
+	if (from->dialed)
+		from->dialed--;
+	dest_stats(s, d)->dialed++;
+}
+
 void kw_stats_connection(struct kw_stats *s, const struct kw_dest *d, bool reused,
                          uint64_t idle_us)
 {
@@ -134,42 +146,45 @@ static void histogram(struct out *o, const char *name, const char *base, const c
 
 	for (unsigned b = 0; b < KW_STATS_BUCKETS; b++) {
 		cumulative += h->bucket[b];
-		emit(o, "%s_bucket{%s,dest=\"%s\",le=\"%s\"} %llu\n", name, base, dest,
+		emit(o, "%s_bucket{%s,%s,le=\"%s\"} %llu\n", name, base, dest,
 		     bound_labels[b], (unsigned long long)cumulative);
 	}
-	emit(o, "%s_sum{%s,dest=\"%s\"} %llu.%06llu\n", name, base, dest,
+	emit(o, "%s_sum{%s,%s} %llu.%06llu\n", name, base, dest,
 	     (unsigned long long)(h->sum_us / 1000000), (unsigned long long)(h->sum_us % 1000000));
-	emit(o, "%s_count{%s,dest=\"%s\"} %llu\n", name, base, dest, (unsigned long long)h->count);
+	emit(o, "%s_count{%s,%s} %llu\n", name, base, dest, (unsigned long long)h->count);
 }
 
-/* Call fn for every destination, "other" last. */
+/* Call fn for every destination, "other" last, with its labels:
+ * dest="127.0.0.1:8443", and tls="1" after it for a TLS destination. */
 static void each_dest(struct out *o, const struct kw_stats *s, const char *base,
                       void (*fn)(struct out *, const char *, const char *,
                                  const struct kw_dest_stats *))
 {
-	char name[64];
+	char name[64], labels[96];
 
 	for (unsigned i = 0; i < s->ndests; i++) {
 		kw_dest_format(&s->dests[i].dest, name, sizeof name);
-		fn(o, base, name, &s->dests[i]);
+		snprintf(labels, sizeof labels, "dest=\"%s\"%s", name,
+		         s->dests[i].dest.tls ? ",tls=\"1\"" : "");
+		fn(o, base, labels, &s->dests[i]);
 	}
 	if (s->has_other)
-		fn(o, base, "other", &s->other);
+		fn(o, base, "dest=\"other\"", &s->other);
 }
 
 static void requests_line(struct out *o, const char *base, const char *dest,
                           const struct kw_dest_stats *d)
 {
-	emit(o, "keepwarm_requests_total{%s,dest=\"%s\"} %llu\n", base, dest,
+	emit(o, "keepwarm_requests_total{%s,%s} %llu\n", base, dest,
 	     (unsigned long long)d->requests);
 }
 
 static void connections_lines(struct out *o, const char *base, const char *dest,
                               const struct kw_dest_stats *d)
 {
-	emit(o, "keepwarm_connections_total{%s,dest=\"%s\",how=\"dialed\"} %llu\n", base, dest,
+	emit(o, "keepwarm_connections_total{%s,%s,how=\"dialed\"} %llu\n", base, dest,
 	     (unsigned long long)d->dialed);
-	emit(o, "keepwarm_connections_total{%s,dest=\"%s\",how=\"reused\"} %llu\n", base, dest,
+	emit(o, "keepwarm_connections_total{%s,%s,how=\"reused\"} %llu\n", base, dest,
 	     (unsigned long long)d->reused);
 }
 
@@ -190,7 +205,7 @@ static void fine_series(struct out *o, const char *base, const char *dest, const
 {
 	for (int i = 0; i < KW_FINE_BUCKETS; i++)
 		if (f->bucket[i])
-			emit(o, "keepwarm_request_fine_total{%s,dest=\"%s\",from=\"%s\",b=\"%d\"} %llu\n",
+			emit(o, "keepwarm_request_fine_total{%s,%s,from=\"%s\",b=\"%d\"} %llu\n",
 			     base, dest, from, i + KW_FINE_MIN, (unsigned long long)f->bucket[i]);
 }
 

@@ -69,6 +69,10 @@ void kw_stats_count(struct kw_stats *s, enum kw_counter c);
 void kw_stats_connection(struct kw_stats *s, const struct kw_dest *d, bool reused,
                          uint64_t idle_us);
 
+/* The connection to d.tls's plain twin dialled last carries a TLS session
+ * (known only at its first bytes): its dial counts for the TLS destination d. */
+void kw_stats_tls(struct kw_stats *s, const struct kw_dest *d);
+
 /* A request to d was answered: request_us after its first byte was written,
  * wait_us after the program asked for it (connect() or first byte). */
 void kw_stats_request(struct kw_stats *s, const struct kw_dest *d, uint64_t request_us,

@@ -45,7 +45,7 @@ size_t kw_trace_format(char *buf, size_t size, uint64_t wall_ms, pid_t pid,
 		len = append(buf, size, len, " fd=%d", ev->fd);
 	if (ev->dest) {
 		kw_dest_format(ev->dest, dest, sizeof dest);
-		len = append(buf, size, len, " dest=%s", dest);
+		len = append(buf, size, len, " dest=%s%s", dest, ev->dest->tls ? " tls=1" : "");
 	}
 	if (ev->reason)
 		len = append(buf, size, len, " reason=%s", ev->reason);
@@ -69,6 +69,8 @@ size_t kw_trace_format(char *buf, size_t size, uint64_t wall_ms, pid_t pid,
 	}
 	if (ev->redirected > 0)
 		len = append(buf, size, len, " redirected=%lld", (long long)ev->redirected);
+	if (ev->library)
+		len = append(buf, size, len, " library=%s", ev->library);
 	if (size < 2) {
 		buf[0] = '\0';
 		return 0;

@@ -27,11 +27,12 @@ struct kw_trace_event {
 	uint64_t wait_us, request_us; /* its latencies (ms=, request_ms=) */
 	const char *object;           /* a redirect event's loaded object; may be NULL */
 	int64_t redirected;           /* slots it redirected, -1 = omit (0: omit too) */
+	const char *library;          /* a tls event's library (gnutls, openssl); may be NULL */
 };
 
-/* One line: ts=<RFC 3339 UTC, ms> pid=<pid> event=<e> [fd=<n>] [dest=<a:p>]
- * [reason=<r>] [arm=<a>] [idle_ms=<n>] [requests=<n>] [ms=<n.nnn>]
- * [request_ms=<n.nnn>] [object=<path>] [redirected=<n>] and a newline (a space
+/* One line: ts=<RFC 3339 UTC, ms> pid=<pid> event=<e> [fd=<n>] [dest=<a:p>
+ * [tls=1]] [reason=<r>] [arm=<a>] [idle_ms=<n>] [requests=<n>] [ms=<n.nnn>]
+ * [request_ms=<n.nnn>] [object=<path>] [redirected=<n>] [library=<l>] and a newline (a space
  * in the path is written %20). wall_ms is the
  * wall clock in ms since the epoch. Returns the length (truncated to size-1). */
 size_t kw_trace_format(char *buf, size_t size, uint64_t wall_ms, pid_t pid,

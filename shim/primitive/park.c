@@ -60,6 +60,10 @@ static enum kw_reason unparkable(struct kw_fd *s, int h, bool unused, struct kw_
 	int on = h >= 0 ? h : s->fd;
 	uint64_t patience;
 
+	/* A TLS session's connection is followed, not pooled (yet): its socket
+	 * carries ciphertext only the session can go on with. */
+	if (c->dest.tls)
+		return KW_REASON_TLS_NOT_POOLED;
 	if (why)
 		return why;
 	if (c->park_veto)

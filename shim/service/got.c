@@ -3,6 +3,7 @@
 #include "service/got.h"
 
 #include <link.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -51,6 +52,33 @@ size_t kw_got_objects(struct kw_object *out, size_t max)
 
 	dl_iterate_phdr(remember, &s);
 	return s.n;
+}
+
+struct generation {
+	uint64_t adds, subs;
+	bool known;
+};
+
+static int first_only(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct generation *g = arg;
+
+	if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
+		g->adds = info->dlpi_adds;
+		g->subs = info->dlpi_subs;
+		g->known = true;
+	}
+	return 1; /* the counters are the same in every object's report */
+}
+
+bool kw_got_generation(uint64_t *adds, uint64_t *subs)
+{
+	struct generation g = { 0, 0, false };
+
+	dl_iterate_phdr(first_only, &g);
+	*adds = g.adds;
+	*subs = g.subs;
+	return g.known;
 }
 
 /* glibc relocates the pointers of a dynamic section in memory; an object

@@ -47,6 +47,11 @@ struct kw_object {
  * there are (more than max when out was too small). */
 size_t kw_got_objects(struct kw_object *out, size_t max);
 
+/* How many objects were ever loaded and unloaded in this process (glibc's
+ * dlpi_adds, dlpi_subs): a pass need not run when neither changed. False
+ * when the C library does not tell. */
+bool kw_got_generation(uint64_t *adds, uint64_t *subs);
+
 /* Call fn for every JUMP_SLOT and GLOB_DAT relocation of o with the
  * symbol's name and the slot it fills; *bind_now tells whether o was bound
  * at load (DF_BIND_NOW, DF_1_NOW). Returns 0, or -1 when o's dynamic section

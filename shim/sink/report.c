@@ -170,6 +170,22 @@ void kw_report_answer(int fd, const struct kw_dest *d, int64_t requests, uint64_
 	errno = saved;
 }
 
+void kw_report_tls(int fd, const struct kw_dest *d, const char *library)
+{
+	struct kw_trace_event ev = { .event = kw_event_name(KW_EVENT_TLS), .fd = fd, .dest = d,
+	                             .idle_ms = -1, .requests = -1, .library = library };
+	int saved = errno;
+
+	if (kw_trace_fd() >= 0)
+		kw_trace_emit(&ev);
+	if (keep_stats) {
+		lock_stats();
+		kw_stats_tls(&stats, d);
+		unlock_stats();
+	}
+	errno = saved;
+}
+
 void kw_report_redirect(const char *object, int n, enum kw_reason reason)
 {
 	struct kw_trace_event ev = { .event = kw_event_name(KW_EVENT_REDIRECT), .fd = -1,

@@ -32,6 +32,11 @@ void kw_report(enum kw_event event, int fd, const struct kw_dest *d, enum kw_rea
 void kw_report_answer(int fd, const struct kw_dest *d, int64_t requests, uint64_t request_us,
                       uint64_t wait_us);
 
+/* The connection on the program's fd carries a TLS session of library
+ * ("gnutls", "openssl") that keepwarm follows: its destination is d (TLS).
+ * Trace line; its dial counts for d. Keeps errno. */
+void kw_report_tls(int fd, const struct kw_dest *d, const char *library);
+
 /* A followed connection was closed (parked or not): the first one writes
  * the stats file at once, so that a process killed before its first
  * interval leaves one. Cheap afterwards. Keeps errno. */

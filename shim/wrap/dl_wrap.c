@@ -1,5 +1,6 @@
 /* dl_wrap.c - dlopen, and the table of every wrapped name for the
- * redirection of objects that bind past keepwarm (entry/redirect.c).
+ * redirection of objects that bind past keepwarm (entry/redirect.c): the
+ * exported libc names, and the TLS names that are never exported.
  *
  * dlopen is a jump, not a call: libc's dlopen searches with its caller's
  * RUNPATH and expands $ORIGIN from its caller, so it must see the
@@ -7,6 +8,7 @@
  * kw_redirect_dlopen_route where to go with the program's own arguments. */
 #include <stddef.h>
 
+#include "service/tls_real.h"
 #include "wrap/wrap.h"
 
 #if defined(__x86_64__)
@@ -49,10 +51,25 @@ __asm__(".text\n"
 KW_WRAPPED_NAMES(KW_DECLARE)
 #undef KW_DECLARE
 
+/* The TLS wrappers (tls_gnutls.c, tls_openssl.c): kw_tls_wrap_<name>,
+ * hidden, reached only through redirected slots. */
+#define KW_TLS_DECLARE(name, ret, args) ret kw_tls_wrap_##name args;
+KW_GNUTLS_WRAPPED(KW_TLS_DECLARE)
+KW_OPENSSL_WRAPPED(KW_TLS_DECLARE)
+#undef KW_TLS_DECLARE
+
 static struct kw_wrapped wrapped[] = {
-#define KW_ENTRY(name) { #name, NULL },
+#define KW_ENTRY(name) { #name, NULL, -1 },
 	KW_WRAPPED_NAMES(KW_ENTRY)
 #undef KW_ENTRY
+#define KW_TLS_ENTRY(name, ret, args) { #name, (void *)kw_tls_wrap_##name, LIB },
+#define LIB KW_TLS_GNUTLS
+	KW_GNUTLS_WRAPPED(KW_TLS_ENTRY)
+#undef LIB
+#define LIB KW_TLS_OPENSSL
+	KW_OPENSSL_WRAPPED(KW_TLS_ENTRY)
+#undef LIB
+#undef KW_TLS_ENTRY
 };
 
 __attribute__((constructor)) static void kw_redirect_constructor(void)
@@ -62,5 +79,5 @@ __attribute__((constructor)) static void kw_redirect_constructor(void)
 #define KW_FILL(name) wrapped[i++].fn = (void *)kw_sym_##name;
 	KW_WRAPPED_NAMES(KW_FILL)
 #undef KW_FILL
-	kw_redirect_setup(wrapped, i);
+	kw_redirect_setup(wrapped, sizeof wrapped / sizeof wrapped[0]);
 }

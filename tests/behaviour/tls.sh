@@ -6,8 +6,9 @@
 # connection per request where it can, trusting only that CA. Without and
 # with keepwarm: the same output (one sha256 per body, checked against the
 # files), the same exit status, the same number of connections at nginx
-# (keepwarm does not reuse TLS connections yet), and keepwarm's trace says
-# why each one was passed through (reason=not-http).
+# (keepwarm does not reuse TLS connections yet); keepwarm's trace ties a
+# session to each connection (event=tls) and parks none, and its stats count
+# every request, labelled tls="1".
 set -uo pipefail
 BUILD_DIR=$(cd "${1:?usage: tls.sh BUILD_DIR}" && pwd -P)
 LIB=$BUILD_DIR/libkeepwarm.so
@@ -193,7 +194,9 @@ arm() {
 	OUT=$TMP/$name.$port.$shim.out
 	# shellcheck disable=SC2046 # the URLs are words
 	if [ "$shim" = with ]; then
-		LD_PRELOAD=$LIB KEEPWARM_TRACE=$TMP/$name.$port.trace timeout 120 bash -c \
+		rm -f "$TMP/$name.$port".*.stats
+		LD_PRELOAD=$LIB KEEPWARM_TRACE=$TMP/$name.$port.trace \
+			KEEPWARM_STATS="$TMP/$name.$port.%p.stats" timeout 120 bash -c \
 			"$(declare -f curl_each wget_each); $cmd \"\$@\"" _ "$CA/ca.pem" $(urls "$port") >"$OUT" 2>"$OUT.err"
 	else
 		timeout 120 bash -c "$(declare -f curl_each wget_each); $cmd \"\$@\"" _ \
@@ -223,11 +226,24 @@ for name in py-urllib py-httpclient py-requests php-fgc php-curl rb-nethttp pl-l
 			fail "$name $v: exit $rc0/$RC, connections $c0/$CONNS, output $(cmp -s "$out0" "$TMP/expected" && echo ok || echo wrong)/$(cmp -s "$OUT" "$out0" && echo same || echo differs): $(head -c 300 "$OUT.err")"
 		fi
 		t=$TMP/$name.$port.trace
-		if [ "$(grep -cE ' event=passthrough .*reason=not-http( |$)' "$t" 2>/dev/null)" -ge 1 ] &&
-			! grep -qE ' event=(park|reuse) ' "$t"; then
-			pass "$name $v: keepwarm passed its TLS connections through (reason=not-http), parked none"
+		if [ "$(grep -cE ' event=tls .*tls=1 library=(gnutls|openssl)$' "$t" 2>/dev/null)" -ge 1 ] &&
+			! grep -qE ' event=(park|reuse) |reason=(not-http|tls-unbound)( |$)' "$t"; then
+			pass "$name $v: keepwarm followed its TLS sessions (event=tls), parked none"
 		else
-			fail "$name $v: trace: $(grep -vE 'event=start' "$t" 2>/dev/null | head -n 3 | tr '\n' '|')"
+			fail "$name $v: trace: $(grep -vE 'event=(start|redirect)' "$t" 2>/dev/null | head -n 3 | tr '\n' '|')"
+		fi
+		row=$("$BUILD_DIR/keepwarm-stat" summary "$t" 2>&1 | awk -v d="https://127.0.0.1:$port" '$1 == d { print $2 }')
+		if [ "$row" = "$N" ]; then
+			pass "$name $v: keepwarm-stat summary of its trace shows $N requests to https://127.0.0.1:$port"
+		else
+			fail "$name $v: keepwarm-stat summary: '$row' requests to https://127.0.0.1:$port: $("$BUILD_DIR/keepwarm-stat" summary "$t" 2>&1 | tail -n 3 | tr '\n' '|')"
+		fi
+		got=$(cat "$TMP/$name.$port".*.stats 2>/dev/null |
+			awk '/^keepwarm_requests_total\{.*tls="1"/ { n += $2 } END { print n + 0 }')
+		if [ "$got" -eq "$N" ]; then
+			pass "$name $v: the stats count its $N HTTPS requests (tls=\"1\")"
+		else
+			fail "$name $v: the stats count $got HTTPS requests, not $N"
 		fi
 	done
 done

@@ -129,6 +129,22 @@ run "$KS" summary "$FIX/trace.log" "$FIX/stats-on.prom"
 expect_row "summary, trace and stats: the https:// on rows add up" \
 	"https://127.0.0.1:8443 on 13 2 10 0.833 37.5ms 47.5ms 49.8ms 2.13ms 6.02ms 6.02ms 2.13ms"
 
+# A program that exits with its connection open (wget) ends no period of
+# use: its request lines count, and a period that ended counts once.
+cat >"$TMP/open.log" <<'LOG'
+ts=2026-12-10T09:00:00.001Z pid=702 event=dial fd=4 dest=127.0.0.1:8443
+ts=2026-12-10T09:00:00.002Z pid=702 event=tls fd=4 dest=127.0.0.1:8443 tls=1 library=gnutls
+ts=2026-12-10T09:00:00.003Z pid=702 event=request fd=4 dest=127.0.0.1:8443 tls=1 requests=1 ms=2.000 request_ms=1.000
+ts=2026-12-10T09:00:00.004Z pid=702 event=request fd=4 dest=127.0.0.1:8443 tls=1 requests=2 ms=1.000 request_ms=1.000
+ts=2026-12-10T09:00:00.005Z pid=703 event=dial fd=4 dest=127.0.0.1:8443
+ts=2026-12-10T09:00:00.006Z pid=703 event=tls fd=4 dest=127.0.0.1:8443 tls=1 library=gnutls
+ts=2026-12-10T09:00:00.007Z pid=703 event=request fd=4 dest=127.0.0.1:8443 tls=1 requests=1 ms=2.000 request_ms=1.000
+ts=2026-12-10T09:00:00.008Z pid=703 event=discard fd=4 dest=127.0.0.1:8443 tls=1 reason=tls-not-pooled requests=1
+LOG
+run "$KS" summary "$TMP/open.log"
+expect_row "trace: a period still open at the end counts its request lines" \
+	"https://127.0.0.1:8443 3 2 0 0.000 - - - 2ms 2ms 2ms 1ms"
+
 # The tls line's dial is the one on the same pid and fd: another pid's
 # dial on that fd stays plain.
 cat >"$TMP/two-pids.log" <<'LOG'

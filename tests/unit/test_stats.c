@@ -175,6 +175,33 @@ START_TEST(test_running_process)
 }
 END_TEST
 
+/* A TLS destination is its own, labelled tls="1"; the dial of the plain
+ * twin that turned out to carry TLS moves to it. */
+START_TEST(test_tls_destination)
+{
+	struct kw_stats s;
+	struct kw_dest plain = dest(8443), tls = dest(8443);
+	char *t;
+
+	tls.tls = 1;
+	kw_stats_reset(&s);
+	kw_stats_connection(&s, &plain, false, 0);
+	kw_stats_connection(&s, &plain, false, 0);
+	kw_stats_tls(&s, &tls);
+	kw_stats_request(&s, &tls, 1500, 12000);
+	kw_stats_request(&s, &plain, 400, 400);
+	t = format(&s);
+	ck_assert(has_line(t, "keepwarm_connections_total{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8443\",how=\"dialed\"} 1"));
+	ck_assert(has_line(t, "keepwarm_connections_total{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8443\",tls=\"1\",how=\"dialed\"} 1"));
+	ck_assert(has_line(t, "keepwarm_requests_total{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8443\",tls=\"1\"} 1"));
+	ck_assert(has_line(t, "keepwarm_requests_total{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8443\"} 1"));
+	ck_assert(has_line(t, "keepwarm_request_wait_seconds_bucket{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8443\",tls=\"1\",le=\"0.025\"} 1"));
+	ck_assert(has_line(t, "keepwarm_request_duration_seconds_count{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8443\",tls=\"1\"} 1"));
+	ck_assert_ptr_nonnull(strstr(t, "keepwarm_request_fine_total{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8443\",tls=\"1\",from=\"connect\",b="));
+	free(t);
+}
+END_TEST
+
 START_TEST(test_small_buffer)
 {
 	struct kw_stats s;
@@ -198,6 +225,7 @@ int main(void)
 	tcase_add_test(tc, test_event_names);
 	tcase_add_test(tc, test_counts_and_text);
 	tcase_add_test(tc, test_other_destination);
+	tcase_add_test(tc, test_tls_destination);
 	tcase_add_test(tc, test_small_buffer);
 	tcase_add_test(tc, test_fine_buckets);
 	tcase_add_test(tc, test_running_process);

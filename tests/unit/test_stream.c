@@ -2,8 +2,9 @@
  * an in-memory transport: request upgrade, response head restore,
  * end-of-file at the end of an upgraded response (with the connection parked
  * in the pool), a fresh connection for a request that must not be replayed,
- * one replay after a reused connection ends early, and the watch-only mode,
- * which feeds nothing to the tracker. Linked with the whole shim but its
+ * one replay after a reused connection ends early, the watch-only mode,
+ * which feeds nothing to the tracker, and a TLS session tied to its socket by
+ * its ClientHello, its plaintext fed through the stream. Linked with the whole shim but its
  * wrappers, so nothing here is interposed. */
 #include <check.h>
 #include <errno.h>
@@ -17,7 +18,9 @@
 #include "logic/transport.h"
 #include "logic/trace.h"
 #include "primitive/follow.h"
+#include "primitive/park.h"
 #include "service/private.h"
+#include "service/tls_sessions.h"
 #include "service/transports.h"
 #include "sink/pool.h"
 #include "sink/report.h"
@@ -305,6 +308,18 @@ static void setup(void)
 /* What the program's send-family call does, with the real call done by
  * the in-memory transport: the stream first, then the bytes and their
  * accounting. Returns what the program's call returns. */
+static ssize_t program_sends_n(const char *bytes, size_t n)
+{
+	struct iovec iov = { (void *)bytes, n };
+	ssize_t r;
+
+	if (kw_stream_before_send(s, &iov, 1, 0, &r))
+		return r;
+	r = mem_send(PROGRAM_FD, &iov, 1, 0);
+	ck_assert(!kw_stream_sent(s, r, 0, &iov, 1, 0));
+	return r;
+}
+
 static ssize_t program_sends(const char *bytes)
 {
 	struct iovec iov = { (void *)bytes, strlen(bytes) };
@@ -524,6 +539,150 @@ START_TEST(test_plain_stream_lets_go_of_garbage)
 }
 END_TEST
 
+/* ---- TLS sessions ---- */
+
+/* The start of a ClientHello record: handshake, TLS 1.0 record version, a
+ * length, type 1. */
+static const char hello[] = "\x16\x03\x01\x00\x40\x01\x00\x00\x3c\x03\x03";
+#define HELLO_LEN (sizeof hello - 1)
+static int session; /* its address stands for an SSL * */
+
+/* The program's TLS call on the session: inside it the library sends the
+ * ClientHello on the socket. */
+static void handshake_sends_hello(void)
+{
+	struct kw_tls_call outer;
+	struct iovec iov = { (void *)hello, HELLO_LEN };
+	ssize_t r;
+
+	ck_assert(kw_tls_handshake_begin(&outer, KW_TLS_OPENSSL, &session));
+	ck_assert(!kw_stream_before_send(s, &iov, 1, 0, &r));
+	r = mem_send(PROGRAM_FD, &iov, 1, 0);
+	ck_assert(!kw_stream_sent(s, r, 0, &iov, 1, 0));
+	kw_tls_call_leave(&outer);
+	ck_assert_ptr_null(kw_tls_call_current());
+}
+
+static void plain(bool sent, const char *bytes, size_t from, size_t to)
+{
+	kw_tls_plain(KW_TLS_OPENSSL, &session, sent, bytes + from, to - from);
+}
+
+START_TEST(test_tls_session_feeds_plaintext)
+{
+	static const char cipher[] = "\x17\x03\x03\x00\x20 ciphertext, not HTTP";
+	char buf[512];
+	ssize_t got;
+
+	kw_tls_transport(KW_TLS_OPENSSL, &session, PROGRAM_FD);
+	handshake_sends_hello();
+	ck_assert(c->watch_only);
+	ck_assert_int_eq(c->dest.tls, 1);
+	ck_assert(traced("event=tls fd=700 dest=127.0.0.1:8080 tls=1 library=openssl"));
+	kw_tls_handshaken(KW_TLS_OPENSSL, &session, KW_REASON_NONE);
+
+	/* Ciphertext both ways on the socket: counted, never parsed. */
+	ck_assert_int_eq(program_sends(cipher), (ssize_t)strlen(cipher));
+	memcpy(buf, cipher, strlen(cipher));
+	ck_assert(!program_reads(buf, sizeof buf, (ssize_t)strlen(cipher), &got));
+	ck_assert_uint_eq(c->meta.wire_sent, HELLO_LEN + strlen(cipher));
+	ck_assert_int_eq(c->track.status, KW_TRACK_FOLLOWING);
+
+	/* Plaintext, split as records and reads split it. */
+	plain(true, keepalive_head, 0, 5);
+	plain(true, keepalive_head, 5, strlen(keepalive_head));
+	ck_assert_uint_eq(c->track.requests, 1);
+	plain(false, ka_response, 0, 20);
+	plain(false, ka_response, 20, strlen(ka_response));
+	ck_assert_uint_eq(c->track.responses, 1);
+	plain(true, keepalive_head, 0, strlen(keepalive_head));
+	plain(false, ka_response, 0, strlen(ka_response));
+	ck_assert_uint_eq(c->track.responses, 2);
+	ck_assert_int_eq(atomic_load(&s->kind), KW_FD_HTTP);
+	/* Nothing was changed on the wire: the requests went as the library
+	 * wrote them (here: not at all, the socket saw only ciphertext). */
+	ck_assert_uint_eq(conns[first].out_len, HELLO_LEN + strlen(cipher));
+
+	/* Never parked in this version. */
+	kw_slot_lock(s);
+	ck_assert_int_eq(kw_park(s, -1, false), KW_REASON_TLS_NOT_POOLED);
+	kw_slot_unlock(s);
+
+	/* Forgotten with the session: its plaintext no longer counts. */
+	kw_tls_forget(KW_TLS_OPENSSL, &session);
+	plain(true, keepalive_head, 0, strlen(keepalive_head));
+	ck_assert_uint_eq(c->track.requests, 2);
+}
+END_TEST
+
+START_TEST(test_tls_hello_outside_a_session)
+{
+	/* No TLS call on this thread: a library keepwarm does not reach. */
+	ck_assert_int_eq(program_sends_n(hello, HELLO_LEN), (ssize_t)HELLO_LEN);
+	ck_assert_int_eq(atomic_load(&s->kind), KW_FD_NONE);
+	ck_assert(traced("event=passthrough fd=700 dest=127.0.0.1:8080 reason=tls-unbound"));
+	ck_assert(!traced("event=tls"));
+}
+END_TEST
+
+START_TEST(test_tls_hello_on_another_socket)
+{
+	/* The program named another socket for the session. */
+	kw_tls_transport(KW_TLS_OPENSSL, &session, PROGRAM_FD + 1);
+	handshake_sends_hello();
+	ck_assert_int_eq(atomic_load(&s->kind), KW_FD_NONE);
+	ck_assert(traced("reason=tls-unbound"));
+}
+END_TEST
+
+START_TEST(test_tls_transport_changed)
+{
+	handshake_sends_hello();
+	ck_assert(c->watch_only);
+	kw_tls_transport(KW_TLS_OPENSSL, &session, -1); /* SSL_set_bio, say */
+	ck_assert_int_eq(atomic_load(&s->kind), KW_FD_NONE);
+	ck_assert(traced("event=taint fd=700 dest=127.0.0.1:8080 tls=1 reason=tls-transport-changed"));
+}
+END_TEST
+
+START_TEST(test_tls_close_notify_ends_response)
+{
+	static const char to_eof[] = "HTTP/1.0 200 OK\r\n\r\nall until the end";
+
+	handshake_sends_hello();
+	plain(true, keepalive_head, 0, strlen(keepalive_head));
+	plain(false, to_eof, 0, strlen(to_eof));
+	ck_assert_uint_eq(c->track.responses, 0);
+	kw_tls_end(KW_TLS_OPENSSL, &session, KW_REASON_SERVER_CLOSED, true);
+	ck_assert_uint_eq(c->track.responses, 1);
+	ck_assert_int_eq(atomic_load(&s->kind), KW_FD_NONE);
+	ck_assert(traced("event=discard fd=700 dest=127.0.0.1:8080 tls=1 reason=server-closed requests=1"));
+}
+END_TEST
+
+START_TEST(test_tls_second_handshake_lets_go)
+{
+	struct kw_tls_call outer;
+
+	handshake_sends_hello();
+	kw_tls_handshaken(KW_TLS_GNUTLS, &session, KW_REASON_NONE); /* another library's: no effect */
+	kw_tls_handshaken(KW_TLS_OPENSSL, &session, KW_REASON_NONE);
+	ck_assert(!kw_tls_handshake_begin(&outer, KW_TLS_OPENSSL, &session));
+	kw_tls_call_leave(&outer);
+	ck_assert_int_eq(atomic_load(&s->kind), KW_FD_NONE);
+	ck_assert(traced("reason=tls-renegotiation"));
+}
+END_TEST
+
+START_TEST(test_tls_alpn_veto)
+{
+	handshake_sends_hello();
+	kw_tls_handshaken(KW_TLS_OPENSSL, &session, KW_REASON_TLS_ALPN);
+	ck_assert_int_eq(atomic_load(&s->kind), KW_FD_NONE);
+	ck_assert(traced("event=passthrough fd=700 dest=127.0.0.1:8080 tls=1 reason=tls-alpn"));
+}
+END_TEST
+
 /* No cancellation point inside keepwarm may unwind with one of its locks
  * held: while a lock is held, cancellation is off; the program's state comes
  * back with the last unlock. */
@@ -560,6 +719,13 @@ int main(void)
 	tcase_add_test(tc, test_fresh_for_unsafe_request);
 	tcase_add_test(tc, test_watch_only_feeds_nothing);
 	tcase_add_test(tc, test_plain_stream_lets_go_of_garbage);
+	tcase_add_test(tc, test_tls_session_feeds_plaintext);
+	tcase_add_test(tc, test_tls_hello_outside_a_session);
+	tcase_add_test(tc, test_tls_hello_on_another_socket);
+	tcase_add_test(tc, test_tls_transport_changed);
+	tcase_add_test(tc, test_tls_close_notify_ends_response);
+	tcase_add_test(tc, test_tls_second_handshake_lets_go);
+	tcase_add_test(tc, test_tls_alpn_veto);
 	tcase_add_test(tc, test_locks_keep_cancellation_off);
 	suite_add_tcase(suite, tc);
 	sr = srunner_create(suite);

@@ -116,6 +116,22 @@ START_TEST(test_format_optional_omitted)
 	ck_assert_str_eq(fmt(buf, sizeof buf, 1700000000123ULL, 1, &ev),
 	                 "ts=2023-11-14T22:13:20.123Z pid=1 event=dial fd=3 dest=[::1]:443"
 	                 " requests=0\n");
+	ev.requests = -1;
+
+	/* A TLS destination: tls=1 right after dest; a tls line's library last. */
+	d6.tls = 1;
+	ev.event = "tls";
+	ev.library = "gnutls";
+	ck_assert_str_eq(fmt(buf, sizeof buf, 1700000000123ULL, 1, &ev),
+	                 "ts=2023-11-14T22:13:20.123Z pid=1 event=tls fd=3 dest=[::1]:443 tls=1"
+	                 " library=gnutls\n");
+	ev.library = NULL;
+	ev.event = "discard";
+	ev.reason = "tls-not-pooled";
+	ev.requests = 2;
+	ck_assert_str_eq(fmt(buf, sizeof buf, 1700000000123ULL, 1, &ev),
+	                 "ts=2023-11-14T22:13:20.123Z pid=1 event=discard fd=3 dest=[::1]:443 tls=1"
+	                 " reason=tls-not-pooled requests=2\n");
 }
 END_TEST
 

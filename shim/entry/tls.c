@@ -1,0 +1,139 @@
+/* tls.c - what the TLS wrappers tell keepwarm, turned into the session
+ * table's state and the stream's plaintext calls. Library-neutral: the
+ * wrappers ask their library what only it knows (ALPN, renegotiation). */
+#include "entry/entry.h"
+
+#include <errno.h>
+
+#include "primitive/follow.h"
+#include "service/tls_sessions.h"
+
+/* The socket h is tied to, and its generation, when it is tied to one. */
+static struct kw_fd *bound_socket(int lib, const void *h, uint32_t *gen)
+{
+	struct kw_tls_session *e;
+	struct kw_fd *s = NULL;
+
+	kw_tls_sessions_lock();
+	e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+	if (e && e->state == KW_TLS_BOUND) {
+		s = kw_fd_lookup(e->fd);
+		*gen = e->gen;
+	}
+	kw_tls_sessions_unlock();
+	return s;
+}
+
+/* Never follow h again; let its socket go for reason (if it had one). A
+ * session not tied yet never will be (its ClientHello is still to come). */
+static void give_up(int lib, const void *h, enum kw_reason reason)
+{
+	struct kw_tls_session *e;
+	struct kw_fd *s = NULL;
+	uint32_t gen = 0;
+
+	kw_tls_sessions_lock();
+	e = kw_tls_map_add(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+	if (e) {
+		if (e->state == KW_TLS_BOUND) {
+			s = kw_fd_lookup(e->fd);
+			gen = e->gen;
+		}
+		e->state = KW_TLS_GONE;
+	}
+	kw_tls_sessions_unlock();
+	if (s)
+		kw_stream_plain_end(s, gen, reason, false);
+}
+
+bool kw_tls_handshake_begin(struct kw_tls_call *outer, int lib, const void *h)
+{
+	struct kw_tls_session *e;
+	bool again = false;
+	int saved = errno;
+
+	kw_tls_call_enter(outer, (enum kw_tls_lib)lib, h);
+	kw_tls_sessions_lock();
+	e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+	again = e && e->handshaken && e->state != KW_TLS_GONE;
+	kw_tls_sessions_unlock();
+	if (again)
+		give_up(lib, h, KW_REASON_TLS_RENEGOTIATION);
+	errno = saved;
+	return !again;
+}
+
+void kw_tls_io_begin(struct kw_tls_call *outer, int lib, const void *h)
+{
+	kw_tls_call_enter(outer, (enum kw_tls_lib)lib, h);
+}
+
+void kw_tls_handshaken(int lib, const void *h, enum kw_reason veto)
+{
+	struct kw_tls_session *e;
+	int saved = errno;
+
+	kw_tls_sessions_lock();
+	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)))
+		e->handshaken = true;
+	kw_tls_sessions_unlock();
+	if (veto)
+		give_up(lib, h, veto);
+	errno = saved;
+}
+
+void kw_tls_transport(int lib, const void *h, int fd)
+{
+	struct kw_tls_session *e;
+	bool changed = false;
+	int saved = errno;
+
+	kw_tls_sessions_lock();
+	e = fd >= 0 ? kw_tls_map_add(&kw_tls_sessions, h, (enum kw_tls_lib)lib)
+	            : kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+	if (e && e->state == KW_TLS_BOUND)
+		changed = fd != e->fd;
+	else if (e && e->state == KW_TLS_SEEN)
+		e->hint_fd = fd;
+	kw_tls_sessions_unlock();
+	if (changed)
+		give_up(lib, h, KW_REASON_TLS_TRANSPORT_CHANGED);
+	errno = saved;
+}
+
+void kw_tls_plain(int lib, const void *h, bool sent, const void *buf, size_t n)
+{
+	uint32_t gen;
+	struct kw_fd *s;
+	int saved = errno;
+
+	if ((s = bound_socket(lib, h, &gen))) {
+		if (sent)
+			kw_stream_plain_sent(s, gen, buf, n);
+		else
+			kw_stream_plain_received(s, gen, buf, n);
+	}
+	errno = saved;
+}
+
+void kw_tls_end(int lib, const void *h, enum kw_reason reason, bool eof)
+{
+	uint32_t gen;
+	struct kw_fd *s;
+	int saved = errno;
+
+	if (eof && (s = bound_socket(lib, h, &gen)))
+		kw_stream_plain_end(s, gen, reason, true);
+	give_up(lib, h, reason);
+	errno = saved;
+}
+
+void kw_tls_forget(int lib, const void *h)
+{
+	int saved = errno;
+
+	kw_tls_sessions_lock();
+	kw_tls_map_drop(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+	kw_tls_sessions_unlock();
+	errno = saved;
+}

@@ -1,0 +1,85 @@
+/* tls_real.c - find the system TLS libraries and their functions. */
+#include "service/tls_real.h"
+
+#include <dlfcn.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "service/real.h"
+
+struct kw_tls_real_table kw_tls_real;
+
+#ifndef KW_SYSTEM_LIBDIR
+#define KW_SYSTEM_LIBDIR "/usr/lib/x86_64-linux-gnu"
+#endif
+
+static const char *const system_path[KW_TLS_LIBS] = {
+	KW_SYSTEM_LIBDIR "/libgnutls.so.30",
+	KW_SYSTEM_LIBDIR "/libssl.so.3",
+};
+
+static _Atomic bool ready[KW_TLS_LIBS];
+
+int kw_tls_lib_of(const char *path)
+{
+	struct stat a, b;
+
+	if (!path || !path[0] || !strstr(path, ".so"))
+		return -1;
+	for (int lib = 0; lib < KW_TLS_LIBS; lib++) {
+		/* The cheap test first: a file name that cannot be one of them. */
+		const char *want = strrchr(system_path[lib], '/') + 1;
+		const char *base = strrchr(path, '/');
+		base = base ? base + 1 : path;
+		if (strncmp(base, want, 6))
+			continue;
+		if (stat(path, &a) == 0 && stat(system_path[lib], &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			return lib;
+	}
+	return -1;
+}
+
+bool kw_tls_real_ready(enum kw_tls_lib lib)
+{
+	return (unsigned)lib < KW_TLS_LIBS && atomic_load_explicit(&ready[lib], memory_order_acquire);
+}
+
+bool kw_tls_real_resolve(enum kw_tls_lib lib, const char *path)
+{
+	void *h;
+
+	if ((unsigned)lib >= KW_TLS_LIBS)
+		return false;
+	if (kw_tls_real_ready(lib))
+		return true;
+	/* Kept open: the functions stay mapped for as long as slots lead to
+	 * keepwarm's wrappers, which call them. */
+	if (!kw_real.dlopen || !(h = kw_real.dlopen(path, RTLD_NOLOAD | RTLD_LAZY)))
+		return false;
+#define KW_TLS_LOOKUP(name, ret, args) kw_tls_real.name = (ret(*) args)dlsym(h, #name);
+	if (lib == KW_TLS_GNUTLS) {
+		KW_GNUTLS_WRAPPED(KW_TLS_LOOKUP)
+		KW_GNUTLS_CALLED(KW_TLS_LOOKUP)
+	} else {
+		KW_OPENSSL_WRAPPED(KW_TLS_LOOKUP)
+		KW_OPENSSL_CALLED(KW_TLS_LOOKUP)
+	}
+#undef KW_TLS_LOOKUP
+	atomic_store_explicit(&ready[lib], true, memory_order_release);
+	return true;
+}
+
+void *kw_tls_real_of(enum kw_tls_lib lib, const char *name)
+{
+	if (!kw_tls_real_ready(lib))
+		return NULL;
+#define KW_TLS_MATCH(n, ret, args) if (!strcmp(name, #n)) return (void *)kw_tls_real.n;
+	if (lib == KW_TLS_GNUTLS) {
+		KW_GNUTLS_WRAPPED(KW_TLS_MATCH)
+	} else {
+		KW_OPENSSL_WRAPPED(KW_TLS_MATCH)
+	}
+#undef KW_TLS_MATCH
+	return NULL;
+}

@@ -1,0 +1,99 @@
+/* tls_real.h - the system TLS libraries' own functions, for the TLS
+ * wrappers to call, and which loaded object is a system TLS library.
+ *
+ * keepwarm links neither library: a table is filled from the loaded copy
+ * (dlsym on its handle) when a redirection pass first finds it in the
+ * process, and stays (the handle is kept, so the library stays mapped while
+ * wrappers may call into it). Only the system's copies count, known by file
+ * identity: a private copy (a renamed libssl in a Python wheel) is never
+ * followed. The headers give the types only. */
+#ifndef KW_TLS_REAL_H
+#define KW_TLS_REAL_H
+
+#include <gnutls/gnutls.h>
+#include <openssl/ssl.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "logic/tlsmap.h"
+
+/* The wrapped GnuTLS functions: X(name, return type, parameters). */
+#define KW_GNUTLS_WRAPPED(X)                                                                   \
+	X(gnutls_handshake, int, (gnutls_session_t))                                           \
+	X(gnutls_record_send, ssize_t, (gnutls_session_t, const void *, size_t))               \
+	X(gnutls_record_send2, ssize_t, (gnutls_session_t, const void *, size_t, size_t, unsigned)) \
+	X(gnutls_record_send_range, ssize_t, (gnutls_session_t, const void *, size_t,          \
+	                                      const gnutls_range_st *))                        \
+	X(gnutls_record_recv, ssize_t, (gnutls_session_t, void *, size_t))                     \
+	X(gnutls_record_recv_seq, ssize_t, (gnutls_session_t, void *, size_t, unsigned char *)) \
+	X(gnutls_record_recv_packet, ssize_t, (gnutls_session_t, gnutls_packet_t *))           \
+	X(gnutls_record_send_early_data, ssize_t, (gnutls_session_t, const void *, size_t))    \
+	X(gnutls_reauth, int, (gnutls_session_t, unsigned))                                    \
+	X(gnutls_transport_set_int2, void, (gnutls_session_t, int, int))                       \
+	X(gnutls_transport_set_ptr, void, (gnutls_session_t, gnutls_transport_ptr_t))          \
+	X(gnutls_transport_set_ptr2, void, (gnutls_session_t, gnutls_transport_ptr_t,          \
+	                                    gnutls_transport_ptr_t))                           \
+	X(gnutls_transport_set_push_function, void, (gnutls_session_t, gnutls_push_func))      \
+	X(gnutls_transport_set_vec_push_function, void, (gnutls_session_t, gnutls_vec_push_func)) \
+	X(gnutls_transport_set_pull_function, void, (gnutls_session_t, gnutls_pull_func))      \
+	X(gnutls_deinit, void, (gnutls_session_t))
+
+/* GnuTLS functions keepwarm calls but does not wrap. */
+#define KW_GNUTLS_CALLED(X)                                                                    \
+	X(gnutls_alpn_get_selected_protocol, int, (gnutls_session_t, gnutls_datum_t *))        \
+	X(gnutls_error_is_fatal, int, (int))
+
+#define KW_OPENSSL_WRAPPED(X)                                                                  \
+	X(SSL_set_fd, int, (SSL *, int))                                                       \
+	X(SSL_set_rfd, int, (SSL *, int))                                                      \
+	X(SSL_set_wfd, int, (SSL *, int))                                                      \
+	X(SSL_set_bio, void, (SSL *, BIO *, BIO *))                                            \
+	X(SSL_set0_rbio, void, (SSL *, BIO *))                                                 \
+	X(SSL_set0_wbio, void, (SSL *, BIO *))                                                 \
+	X(SSL_connect, int, (SSL *))                                                           \
+	X(SSL_do_handshake, int, (SSL *))                                                      \
+	X(SSL_read, int, (SSL *, void *, int))                                                 \
+	X(SSL_read_ex, int, (SSL *, void *, size_t, size_t *))                                 \
+	X(SSL_peek, int, (SSL *, void *, int))                                                 \
+	X(SSL_peek_ex, int, (SSL *, void *, size_t, size_t *))                                 \
+	X(SSL_write, int, (SSL *, const void *, int))                                          \
+	X(SSL_write_ex, int, (SSL *, const void *, size_t, size_t *))                          \
+	X(SSL_sendfile, ossl_ssize_t, (SSL *, int, off_t, size_t, int))                        \
+	X(SSL_write_early_data, int, (SSL *, const void *, size_t, size_t *))                  \
+	X(SSL_renegotiate, int, (SSL *))                                                       \
+	X(SSL_renegotiate_abbreviated, int, (SSL *))                                           \
+	X(SSL_clear, int, (SSL *))                                                             \
+	X(SSL_free, void, (SSL *))
+
+#define KW_OPENSSL_CALLED(X)                                                                   \
+	X(SSL_get0_alpn_selected, void, (const SSL *, const unsigned char **, unsigned int *)) \
+	X(SSL_get_error, int, (const SSL *, int))
+
+struct kw_tls_real_table {
+#define KW_TLS_REAL_FIELD(name, ret, args) ret(*name) args;
+	KW_GNUTLS_WRAPPED(KW_TLS_REAL_FIELD)
+	KW_GNUTLS_CALLED(KW_TLS_REAL_FIELD)
+	KW_OPENSSL_WRAPPED(KW_TLS_REAL_FIELD)
+	KW_OPENSSL_CALLED(KW_TLS_REAL_FIELD)
+#undef KW_TLS_REAL_FIELD
+};
+
+extern struct kw_tls_real_table kw_tls_real;
+
+/* Which system TLS library the loaded object at path is (the same file as
+ * the system's libgnutls.so.30 or libssl.so.3), or -1. */
+int kw_tls_lib_of(const char *path);
+
+/* Is lib's table filled (its functions may be called)? */
+bool kw_tls_real_ready(enum kw_tls_lib lib);
+
+/* Fill lib's table from path, an object already loaded (a redirection pass
+ * found it): dlopen(RTLD_NOLOAD), kept. Returns whether the table is ready.
+ * Not from a constructor: that dlopen may run another library's. */
+bool kw_tls_real_resolve(enum kw_tls_lib lib, const char *path);
+
+/* The real function of a wrapped name of lib, or NULL (not resolved, or this
+ * library build lacks it): a slot is redirected only when there is one. */
+void *kw_tls_real_of(enum kw_tls_lib lib, const char *name);
+
+#endif

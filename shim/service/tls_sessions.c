@@ -1,0 +1,48 @@
+/* tls_sessions.c - the table of followed TLS sessions and each thread's call. */
+#include "service/tls_sessions.h"
+
+#include <pthread.h>
+
+#include "service/state.h"
+
+struct kw_tls_map kw_tls_sessions;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread struct kw_tls_call current;
+
+void kw_tls_call_enter(struct kw_tls_call *outer, enum kw_tls_lib lib, const void *h)
+{
+	*outer = current;
+	current.h = h;
+	current.lib = lib;
+}
+
+void kw_tls_call_leave(const struct kw_tls_call *outer)
+{
+	current = *outer;
+}
+
+const struct kw_tls_call *kw_tls_call_current(void)
+{
+	return current.h ? &current : NULL;
+}
+
+void kw_tls_sessions_lock(void)
+{
+	kw_nocancel_enter();
+	kw_depth++;
+	pthread_mutex_lock(&lock);
+}
+
+void kw_tls_sessions_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+	kw_depth--;
+	kw_nocancel_leave();
+}
+
+void kw_tls_sessions_after_fork_child(void)
+{
+	pthread_mutex_init(&lock, NULL);
+	kw_tls_map_clear(&kw_tls_sessions);
+	current.h = NULL;
+}
