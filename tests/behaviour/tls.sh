@@ -67,10 +67,17 @@ nginx_servers() { # PORT13 PORT12
 		ssl_protocols TLSv1.2;
 		root $TMP/www;
 	}
+	server {
+		listen 127.0.0.1:$3 ssl http2;
+		server_name localhost;
+		ssl_certificate $CA/server.pem;
+		ssl_certificate_key $CA/server.key;
+		root $TMP/www;
+	}
 EOF
 }
-nginx_start "$TMP/nginx" 2 || { fail "nginx with TLS started: $(tail -n 5 "$TMP/nginx/nginx.out")"; finish; exit; }
-read -r PORT13 PORT12 <<<"$NGINX_PORTS"
+nginx_start "$TMP/nginx" 3 || { fail "nginx with TLS started: $(tail -n 5 "$TMP/nginx/nginx.out")"; finish; exit; }
+read -r PORT13 PORT12 PORT2 <<<"$NGINX_PORTS"
 
 # The URLs of one run: 1k, 1m, 1k, ... on PORT.
 urls() { for ((i = 0; i < N; i++)); do
@@ -247,6 +254,80 @@ for name in py-urllib py-httpclient py-requests php-fgc php-curl rb-nethttp pl-l
 		fi
 	done
 done
+
+# ---- sessions keepwarm lets go, and a child that writes on its parent's
+# session: the program's output and exit status as without keepwarm, and
+# the trace says why.
+cat >"$TMP/py_asyncio.py" <<'EOF'
+# asyncio's TLS runs over memory BIOs: the program, not the library, sends
+# the records, so no session can be tied to the socket.
+import asyncio, hashlib, ssl, sys
+async def get(port, path):
+    ctx = ssl.create_default_context(cafile=sys.argv[1])
+    r, w = await asyncio.open_connection("127.0.0.1", port, ssl=ctx, server_hostname="localhost")
+    w.write(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    data = await r.read()
+    w.close()
+    return data.split(b"\r\n\r\n", 1)[1]
+print(hashlib.sha256(asyncio.run(get(int(sys.argv[2]), "/1k.bin"))).hexdigest())
+EOF
+cat >"$TMP/py_fork.py" <<'EOF'
+# One request, then a child sends the next on the same TLS session and
+# connection; the parent waits and closes.
+import hashlib, http.client, os, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+c = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[2]), context=ctx)
+c.request("GET", "/1k.bin")
+print(hashlib.sha256(c.getresponse().read()).hexdigest(), flush=True)
+pid = os.fork()
+if pid == 0:
+    c.request("GET", "/1m.bin")
+    print(hashlib.sha256(c.getresponse().read()).hexdigest(), flush=True)
+    os._exit(0)
+_, st = os.waitpid(pid, 0)
+c.close()
+sys.exit(os.waitstatus_to_exitcode(st))
+EOF
+# safety NAME EXPECTED-REASON COMMAND...: with and without keepwarm alike,
+# and the trace has the reason.
+safety() {
+	local name=$1 reason=$2 t=$TMP/$1.trace rc0 rc1
+	shift 2
+	timeout 60 "$@" >"$TMP/$name.without" 2>"$TMP/$name.without.err"
+	rc0=$?
+	rm -f "$TMP/$name".*.stats
+	LD_PRELOAD=$LIB KEEPWARM_TRACE=$t KEEPWARM_STATS="$TMP/$name.%p.stats" timeout 60 "$@" \
+		>"$TMP/$name.with" 2>"$TMP/$name.with.err"
+	rc1=$?
+	if [ "$rc0" -eq 0 ] && [ "$rc1" -eq 0 ] && [ -s "$TMP/$name.with" ] &&
+		cmp -s "$TMP/$name.with" "$TMP/$name.without"; then
+		pass "$name: the same output and exit status with and without keepwarm"
+	else
+		fail "$name: exit $rc0/$rc1, output $(cmp -s "$TMP/$name.with" "$TMP/$name.without" && echo same || echo differs): $(head -c 300 "$TMP/$name.with.err")"
+	fi
+	if [ -z "$reason" ]; then
+		return
+	elif grep -qE " reason=$reason( |$)" "$t" && ! grep -qE ' event=(park|reuse) ' "$t"; then
+		pass "$name: keepwarm let its TLS connection go (reason=$reason)"
+	else
+		fail "$name: no reason=$reason in the trace: $(grep -vE 'event=(start|redirect)' "$t" | head -n 4 | tr '\n' '|')"
+	fi
+}
+safety py-asyncio tls-unbound "$PY" "$TMP/py_asyncio.py" "$CA/ca.pem" "$PORT13"
+if curl -V | grep -qw HTTP2; then
+	safety curl-h2 tls-alpn curl -sf --http2 --cacert "$CA/ca.pem" -o /dev/stdout \
+		"https://127.0.0.1:$PORT2/1k.bin"
+else
+	echo "SKIP curl-h2: this curl has no HTTP/2 (not counted)"
+fi
+safety py-fork "" "$PY" "$TMP/py_fork.py" "$CA/ca.pem" "$PORT13"
+parent=$(awk '/ event=tls /{ sub("pid=", "", $2); print $2; exit }' "$TMP/py-fork.trace")
+if [ -n "$parent" ] && grep -q "pid=$parent event=request .* tls=1 requests=1 " "$TMP/py-fork.trace" &&
+	! grep -E ' event=request ' "$TMP/py-fork.trace" | grep -vq "pid=$parent "; then
+	pass "py-fork: the child's request on its parent's session is not followed (the parent's is)"
+else
+	fail "py-fork: trace: $(grep -E 'event=(request|tls|discard|taint)' "$TMP/py-fork.trace" | head -n 5 | tr '\n' '|')"
+fi
 
 nginx_errors "$TMP/nginx.errors" && fail "nginx error log: $(head -n 3 "$TMP/nginx.errors")" ||
 	pass "nginx's error log has no errors"

@@ -16,7 +16,10 @@
  *             MSG_PEEK-like steps that feed nothing but query the state;
  *   run 5: one byte at a time;
  *   runs 6-9: kw_track_*_iov with random iovec layouts (empty entries,
- *             n shorter than the iovec total, the rest in the next call).
+ *             n shorter than the iovec total, the rest in the next call);
+ *   runs 10-11: TLS record-sized pieces, as a session's plaintext arrives
+ *             (gnutls_record_recv, SSL_read: one record of up to 16 KiB per
+ *             call): whole 16 KiB records, then random sizes up to 16 KiB.
  * Property: no crash, no hang, and the same final observable state (status,
  * kw_track_reusable, kw_track_why_not, requests, responses, Keep-Alive
  * values, answers observed, kw_track_response_left) after every run. Bytes are always copied into
@@ -28,7 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RUNS 10
+#define RUNS 12
+#define TLS_RECORD 16384 /* the largest TLS plaintext record */
 #define MAX_SEGS 8
 
 struct rng { uint64_t s; };
@@ -164,6 +168,17 @@ static void feed_segment(struct kw_track *t, int run, int side, struct rng *r, c
 	if (run == 0) {
 		if (n)
 			feed_copy(t, fn, p, n);
+		return;
+	}
+	if (run >= 10) {
+		while (n) {
+			size_t k = run == 10 || next(r) % 4 == 0 ? TLS_RECORD : 1 + next(r) % TLS_RECORD;
+			if (k > n)
+				k = n;
+			feed_copy(t, fn, p, k);
+			p += k;
+			n -= k;
+		}
 		return;
 	}
 	if (run >= 6) {

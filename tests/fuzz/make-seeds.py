@@ -47,6 +47,12 @@ track("post-chunked", "POST /u HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked
 track("tls", "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", "")
 track("server-first", "", "220 smtp ready\r\n")
 track("partial", G, "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nonly part")
+# Bodies past a TLS record (16 KiB): the record-sized runs cut inside them.
+BIG = "x" * 40000
+track("big-length", G + G, "HTTP/1.1 200 OK\r\nContent-Length: 40000\r\n\r\n" + BIG +
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+track("big-chunked", G, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      "".join("%x\r\n%s\r\n" % (n, "y" * n) for n in (9000, 17000, 300, 16384)) + "0\r\n\r\n")
 track("malformed-after", G + "BOGUS\r\n\r\n", OK)
 
 H = {
