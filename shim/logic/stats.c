@@ -154,8 +154,8 @@ static void histogram(struct out *o, const char *name, const char *base, const c
 	emit(o, "%s_count{%s,%s} %llu\n", name, base, dest, (unsigned long long)h->count);
 }
 
-/* Call fn for every destination, "other" last, with its labels:
- * dest="127.0.0.1:8443", and tls="1" after it for a TLS destination. */
+/* Call fn for every destination that saw something, "other" last, with its
+ * labels: dest="127.0.0.1:8443", and tls="1" after it for a TLS one. */
 static void each_dest(struct out *o, const struct kw_stats *s, const char *base,
                       void (*fn)(struct out *, const char *, const char *,
                                  const struct kw_dest_stats *))
@@ -163,6 +163,10 @@ static void each_dest(struct out *o, const struct kw_stats *s, const char *base,
 	char name[64], labels[96];
 
 	for (unsigned i = 0; i < s->ndests; i++) {
+		const struct kw_dest_stats *d = &s->dests[i];
+		/* A plain destination whose one dial turned out to be TLS's. */
+		if (!d->requests && !d->dialed && !d->reused)
+			continue;
 		kw_dest_format(&s->dests[i].dest, name, sizeof name);
 		snprintf(labels, sizeof labels, "dest=\"%s\"%s", name,
 		         s->dests[i].dest.tls ? ",tls=\"1\"" : "");

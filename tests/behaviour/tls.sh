@@ -329,6 +329,20 @@ else
 	fail "py-fork: trace: $(grep -E 'event=(request|tls|discard|taint)' "$TMP/py-fork.trace" | head -n 5 | tr '\n' '|')"
 fi
 
+# The off arm of an A/B test follows and measures the same, changing nothing.
+rm -f "$TMP"/off.*.stats
+# shellcheck disable=SC2046 # the URLs are words
+KEEPWARM_SAMPLE=0 LD_PRELOAD=$LIB KEEPWARM_STATS="$TMP/off.%p.stats" timeout 120 \
+	"$PY" "$TMP/py_httpclient.py" "$CA/ca.pem" $(urls "$PORT13") >"$TMP/off.out" 2>"$TMP/off.err"
+rc=$?
+got=$(cat "$TMP"/off.*.stats 2>/dev/null |
+	awk '/^keepwarm_requests_total\{arm="off",.*tls="1"/ { n += $2 } END { print n + 0 }')
+if [ "$rc" -eq 0 ] && cmp -s "$TMP/off.out" "$TMP/expected" && [ "$got" -eq "$N" ]; then
+	pass "py-httpclient, off arm: the same bodies, and its stats count its $N HTTPS requests (arm=\"off\", tls=\"1\")"
+else
+	fail "py-httpclient, off arm: exit $rc, $got HTTPS requests counted: $(head -c 300 "$TMP/off.err")"
+fi
+
 nginx_errors "$TMP/nginx.errors" && fail "nginx error log: $(head -n 3 "$TMP/nginx.errors")" ||
 	pass "nginx's error log has no errors"
 finish

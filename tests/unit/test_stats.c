@@ -199,6 +199,16 @@ START_TEST(test_tls_destination)
 	ck_assert(has_line(t, "keepwarm_request_duration_seconds_count{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8443\",tls=\"1\"} 1"));
 	ck_assert_ptr_nonnull(strstr(t, "keepwarm_request_fine_total{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8443\",tls=\"1\",from=\"connect\",b="));
 	free(t);
+
+	/* A plain destination left with nothing is not written. */
+	kw_stats_reset(&s);
+	kw_stats_connection(&s, &plain, false, 0);
+	kw_stats_tls(&s, &tls);
+	t = format(&s);
+	ck_assert_ptr_null(strstr(t, "dest=\"127.0.0.1:8443\",how"));
+	ck_assert_ptr_null(strstr(t, "dest=\"127.0.0.1:8443\"}"));
+	ck_assert(has_line(t, "keepwarm_connections_total{arm=\"on\",pid=\"42\",dest=\"127.0.0.1:8443\",tls=\"1\",how=\"dialed\"} 1"));
+	free(t);
 }
 END_TEST
 
