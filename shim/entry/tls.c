@@ -1,11 +1,13 @@
 /* tls.c - what the TLS wrappers tell keepwarm, turned into the session
  * table's state and the stream's plaintext calls. Library-neutral: the
- * wrappers ask their library what only it knows (ALPN, renegotiation). */
+ * wrappers ask their library what only it knows (ALPN, renegotiation).
+ * Each call first lets the fork detector run: in a child, the table is
+ * emptied before anything is looked up in it. */
 #include "entry/entry.h"
 
 #include <errno.h>
 
-#include "primitive/follow.h"
+#include "service/forkwatch.h"
 #include "service/tls_sessions.h"
 
 /* The socket h is tied to, and its generation, when it is tied to one. */
@@ -51,6 +53,7 @@ bool kw_tls_handshake_begin(struct kw_tls_call *outer, int lib, const void *h)
 	struct kw_tls_session *e;
 	bool again = false;
 	int saved = errno;
+	kw_forkwatch_check(); /* a child forgets its parent's sessions first */
 
 	kw_tls_call_enter(outer, (enum kw_tls_lib)lib, h);
 	kw_tls_sessions_lock();
@@ -72,6 +75,7 @@ void kw_tls_handshaken(int lib, const void *h, enum kw_reason veto)
 {
 	struct kw_tls_session *e;
 	int saved = errno;
+	kw_forkwatch_check(); /* a child forgets its parent's sessions first */
 
 	kw_tls_sessions_lock();
 	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)))
@@ -87,6 +91,7 @@ void kw_tls_transport(int lib, const void *h, int fd)
 	struct kw_tls_session *e;
 	bool changed = false;
 	int saved = errno;
+	kw_forkwatch_check(); /* a child forgets its parent's sessions first */
 
 	kw_tls_sessions_lock();
 	e = fd >= 0 ? kw_tls_map_add(&kw_tls_sessions, h, (enum kw_tls_lib)lib)
@@ -106,6 +111,7 @@ void kw_tls_plain(int lib, const void *h, bool sent, const void *buf, size_t n)
 	uint32_t gen;
 	struct kw_fd *s;
 	int saved = errno;
+	kw_forkwatch_check(); /* a child forgets its parent's sessions first */
 
 	if ((s = bound_socket(lib, h, &gen))) {
 		if (sent)
@@ -121,6 +127,7 @@ void kw_tls_end(int lib, const void *h, enum kw_reason reason, bool eof)
 	uint32_t gen;
 	struct kw_fd *s;
 	int saved = errno;
+	kw_forkwatch_check(); /* a child forgets its parent's sessions first */
 
 	if (eof && (s = bound_socket(lib, h, &gen)))
 		kw_stream_plain_end(s, gen, reason, true);

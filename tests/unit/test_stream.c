@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "entry/entry.h"
@@ -674,6 +675,27 @@ START_TEST(test_tls_second_handshake_lets_go)
 }
 END_TEST
 
+/* A fork child never follows a session its parent follows. */
+START_TEST(test_tls_fork_child_forgets)
+{
+	int status;
+	pid_t pid;
+
+	handshake_sends_hello();
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		plain(true, keepalive_head, 0, strlen(keepalive_head));
+		_exit(c->track.requests == 0 && kw_tls_sessions.n == 0 ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The parent goes on following it. */
+	plain(true, keepalive_head, 0, strlen(keepalive_head));
+	ck_assert_uint_eq(c->track.requests, 1);
+}
+END_TEST
+
 START_TEST(test_tls_alpn_veto)
 {
 	handshake_sends_hello();
@@ -725,6 +747,7 @@ int main(void)
 	tcase_add_test(tc, test_tls_transport_changed);
 	tcase_add_test(tc, test_tls_close_notify_ends_response);
 	tcase_add_test(tc, test_tls_second_handshake_lets_go);
+	tcase_add_test(tc, test_tls_fork_child_forgets);
 	tcase_add_test(tc, test_tls_alpn_veto);
 	tcase_add_test(tc, test_locks_keep_cancellation_off);
 	suite_add_tcase(suite, tc);
