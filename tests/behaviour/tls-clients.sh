@@ -15,8 +15,9 @@
 #   - every client refusing a server its CA file does not vouch for
 # Each pair of runs, without and with keepwarm: exit 0 both, output equal and
 # the bodies' sha256 as expected, the same number of connections at nginx
-# (distinct connection numbers in its access log), and keepwarm loaded (its
-# trace has a start line). A run with keepwarm writes its trace to
+# (distinct connection numbers in its access log; without keepwarm, the
+# number the client's mode makes), keepwarm loaded (its trace has a start
+# line), no sanitizer report. A run with keepwarm writes its trace to
 # $TMP/NAME.trace and its stats to $TMP/NAME.stats ($TMP/NAME.stats.PID in
 # fork mode, one file per process); expect_tls_requests records how many TLS
 # requests each should count.
@@ -150,10 +151,11 @@ run() {
 	CONNS=$(conns_since "$before")
 }
 
-# pair NAME EXPECTED REQUESTS CMD...: without, then with keepwarm.
+# pair NAME EXPECTED REQUESTS CONNECTIONS CMD...: without, then with
+# keepwarm; without it, nginx must see CONNECTIONS connections.
 pair() {
-	local name=$1 expected=$2 reqs=$3 rc0 out0 err0 c0 why=
-	shift 3
+	local name=$1 expected=$2 reqs=$3 conns=$4 rc0 out0 err0 c0 why=
+	shift 4
 	run "$name" without "$reqs" "$@"
 	rc0=$RC out0=$OUT err0=$ERR c0=$CONNS
 	run "$name" with "$reqs" "$@"
@@ -161,6 +163,7 @@ pair() {
 	[ "$rc0" -eq 0 ] && [ "$RC" -eq 0 ] || why="$why exit $rc0/$RC;"
 	cmp -s "$out0" "$expected" || why="$why output without keepwarm wrong;"
 	cmp -s "$OUT" "$out0" || why="$why output differs with keepwarm;"
+	[ "$c0" -eq "$conns" ] || why="$why $c0 connections without keepwarm, not $conns;"
 	[ "$CONNS" -eq "$c0" ] || why="$why connections $c0/$CONNS;"
 	grep -q 'event=start' "$TMP/$name.trace" 2>/dev/null || why="$why no keepwarm trace;"
 	if grep -qE "$REPORT_RE" "$err0" "$ERR"; then why="$why sanitizer report;"; fi
@@ -175,7 +178,7 @@ tls_name() { [ "$1" = "$PORT13" ] && echo tls13 || echo tls12; }
 
 # ---- the GnuTLS and OpenSSL clients: every mode, both connection styles
 clients_all_modes() { # DIR PREFIX
-	local dir=$1 prefix=$2 c m k port name exp reqs
+	local dir=$1 prefix=$2 c m k port name exp reqs conns
 	for c in gnutls openssl; do
 		for m in blocking poll epoll threads fork; do
 			for k in new-conn keep-alive; do
@@ -183,8 +186,14 @@ clients_all_modes() { # DIR PREFIX
 					name=$prefix$c.$m.$k.$(tls_name "$port")
 					exp=$TMP/expected reqs=$N
 					[ "$m" = fork ] && exp=$TMP/expected.fork reqs=$((N + 1))
+					# Keep-alive: one per thread; in fork mode the parent's
+					# first, the child's, the parent's second.
+					conns=$reqs
+					if [ "$k" = keep-alive ]; then
+						case $m in threads) conns=4 ;; fork) conns=3 ;; *) conns=1 ;; esac
+					fi
 					# shellcheck disable=SC2046 # the URLs are words
-					pair "$name" "$exp" "$reqs" "$dir/${c}_client" --ca "$CA/ca.pem" \
+					pair "$name" "$exp" "$reqs" "$conns" "$dir/${c}_client" --ca "$CA/ca.pem" \
 						--mode "$m" "--$k" $(urls "$port")
 				done
 			done
@@ -209,7 +218,7 @@ fi
 for c in openssl gnutls; do
 	for port in "$PORT13" "$PORT12"; do
 		# shellcheck disable=SC2046 # the URLs are words
-		pair "curl-$c.$(tls_name "$port")" "$TMP/expected" "$N" "$T/curl_client-$c" --ca "$CA/ca.pem" $(urls "$port")
+		pair "curl-$c.$(tls_name "$port")" "$TMP/expected" "$N" "$N" "$T/curl_client-$c" --ca "$CA/ca.pem" $(urls "$port")
 	done
 done
 
@@ -260,7 +269,7 @@ if setup "a private copy of libssl with DT_SONAME libssl.kw.3, and privssl.so li
 	for b in plain deepbind; do
 		for port in "$PORT13" "$PORT12"; do
 			# shellcheck disable=SC2046 # the URLs are words
-			pair "privssl.$b.$(tls_name "$port")" "$TMP/expected.two" 2 "$T/privssl_driver" "$CA/ca.pem" \
+			pair "privssl.$b.$(tls_name "$port")" "$TMP/expected.two" 2 2 "$T/privssl_driver" "$CA/ca.pem" \
 				"$PRIV/privssl.so" "$b" $(urls "$port" | head -n 2)
 		done
 	done
