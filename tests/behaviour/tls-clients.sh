@@ -202,18 +202,20 @@ clients_all_modes() { # DIR PREFIX
 }
 clients_all_modes "$T" ""
 
-# ---- libcurl, OpenSSL and GnuTLS flavours
-if ldd "$T/curl_client-openssl" | grep -q 'libcurl\.so\.4 ' && ldd "$T/curl_client-openssl" | grep -q 'libssl\.so\.3' &&
-	[[ $("$T/curl_client-openssl" --backend) == OpenSSL/* ]]; then
-	pass "curl_client-openssl: linked to libcurl.so.4, libssl.so.3 loaded, libcurl says $("$T/curl_client-openssl" --backend)"
+# ---- libcurl, OpenSSL and GnuTLS flavours (ldd's output read whole: grep -q
+# leaving a pipe early would fail the pipeline under pipefail)
+lo=$(ldd "$T/curl_client-openssl") bo=$("$T/curl_client-openssl" --backend)
+if grep -q 'libcurl\.so\.4 ' <<<"$lo" && grep -q 'libssl\.so\.3' <<<"$lo" && [[ $bo == OpenSSL/* ]]; then
+	pass "curl_client-openssl: linked to libcurl.so.4, libssl.so.3 loaded, libcurl says $bo"
 else
-	fail "curl_client-openssl: $(ldd "$T/curl_client-openssl" | grep -E 'curl|ssl|tls' | tr '\n\t' '  ')"
+	fail "curl_client-openssl: libcurl says $bo; $(grep -E 'curl|ssl|tls' <<<"$lo" | tr '\n\t' '  ')"
 fi
-if ldd "$T/curl_client-gnutls" | grep -q 'libcurl-gnutls\.so\.4' && ldd "$T/curl_client-gnutls" | grep -q 'libgnutls\.so' &&
-	! ldd "$T/curl_client-gnutls" | grep -q 'libssl\.so' && [[ $("$T/curl_client-gnutls" --backend) == GnuTLS/* ]]; then
-	pass "curl_client-gnutls: linked to libcurl-gnutls.so.4 and libgnutls, no libssl, libcurl says $("$T/curl_client-gnutls" --backend)"
+lg=$(ldd "$T/curl_client-gnutls") bg=$("$T/curl_client-gnutls" --backend)
+if grep -q 'libcurl-gnutls\.so\.4' <<<"$lg" && grep -q 'libgnutls\.so' <<<"$lg" &&
+	! grep -q 'libssl\.so' <<<"$lg" && [[ $bg == GnuTLS/* ]]; then
+	pass "curl_client-gnutls: linked to libcurl-gnutls.so.4 and libgnutls, no libssl, libcurl says $bg"
 else
-	fail "curl_client-gnutls: $(ldd "$T/curl_client-gnutls" | grep -E 'curl|ssl|tls' | tr '\n\t' '  ')"
+	fail "curl_client-gnutls: libcurl says $bg; $(grep -E 'curl|ssl|tls' <<<"$lg" | tr '\n\t' '  ')"
 fi
 for c in openssl gnutls; do
 	for port in "$PORT13" "$PORT12"; do
@@ -258,13 +260,13 @@ if setup "a private copy of libssl with DT_SONAME libssl.kw.3, and privssl.so li
 	${CC:-cc} -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -fPIC -shared \
 		-o '$PRIV/privssl.so' '$ROOT/tests/tls/privssl.c' '$PRIV/libssl.kw.3' -lcrypto -ldl \
 		-Wl,-rpath,'$PRIV'"; then
-	if readelf -d "$PRIV/libssl.kw.3" | grep -q 'Library soname: \[libssl.kw.3\]' &&
-		readelf -d "$PRIV/privssl.so" | grep -q 'Shared library: \[libssl.kw.3\]' &&
-		! readelf -d "$PRIV/privssl.so" | grep -q 'libssl.so.3' &&
+	dc=$(readelf -d "$PRIV/libssl.kw.3") dp=$(readelf -d "$PRIV/privssl.so")
+	if grep -q 'Library soname: \[libssl.kw.3\]' <<<"$dc" &&
+		grep -q 'Shared library: \[libssl.kw.3\]' <<<"$dp" && ! grep -q 'libssl.so.3' <<<"$dp" &&
 		[ "$(readelf -V "$PRIV/libssl.kw.3" | grep -c OPENSSL_3)" = "$(readelf -V "$SYS_SSL" | grep -c OPENSSL_3)" ]; then
 		pass "the private libssl copy is named libssl.kw.3 with the system's symbol versions; privssl.so needs it, not libssl.so.3"
 	else
-		fail "the private libssl copy: $(readelf -d "$PRIV/privssl.so" | grep NEEDED | tr '\n' ' ')"
+		fail "the private libssl copy: $(grep -E 'NEEDED|SONAME' <<<"$dc$dp" | tr '\n' ' ')"
 	fi
 	for b in plain deepbind; do
 		for port in "$PORT13" "$PORT12"; do
