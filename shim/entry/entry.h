@@ -48,12 +48,15 @@ void kw_redirect_setup(const struct kw_wrapped *table, size_t n);
  * pass after an RTLD_DEEPBIND load); NULL when dlopen cannot be found. */
 void *kw_redirect_dlopen_route(const char *file, int flags);
 
-/* A pass is owed (an RTLD_DEEPBIND dlopen of a bare name): run it. */
-extern _Atomic bool kw_redirect_due;
+/* A pass is owed (a dlopen that returned to the program, or a TLS library
+ * loaded at start) while the passes done lag the passes asked for: run it,
+ * or wait for the one running. */
+extern _Atomic unsigned kw_redirect_asked, kw_redirect_done;
 void kw_redirect_catch_up(void);
 static inline void kw_redirect_check(void)
 {
-	if (__builtin_expect(atomic_load_explicit(&kw_redirect_due, memory_order_relaxed), 0) &&
+	if (__builtin_expect(atomic_load_explicit(&kw_redirect_asked, memory_order_relaxed) !=
+	                     atomic_load_explicit(&kw_redirect_done, memory_order_acquire), 0) &&
 	    !kw_depth)
 		kw_redirect_catch_up();
 }

@@ -136,7 +136,7 @@ static void after_fork_child(void)
 	kw_fd_after_fork_child();
 	kw_private_child_fork();
 	kw_park_forget_all();
-	kw_tls_sessions_after_fork_child();
+	kw_tls_sessions_reset();
 	kw_report_after_fork_child();
 }
 

@@ -45,7 +45,13 @@
 static const struct kw_wrapped *table;
 static size_t table_n;
 static pthread_mutex_t pass_lock = PTHREAD_MUTEX_INITIALIZER;
-_Atomic bool kw_redirect_due;
+_Atomic unsigned kw_redirect_asked, kw_redirect_done;
+
+/* A pass is owed: the next socket call runs it. */
+static void ask_pass(void)
+{
+	atomic_fetch_add_explicit(&kw_redirect_asked, 1, memory_order_release);
+}
 
 /* Objects said to be unreadable, so that each is said once. */
 #define MAX_UNREADABLE 64
@@ -272,9 +278,10 @@ static void pass(bool at_start)
 			continue;
 		}
 		/* Pinned for the pass: a dlclose elsewhere cannot unmap it now.
-		 * The main program ("") is never unloaded. */
-		if (o->name[0] && !at_start &&
-		    !(handle = kw_real.dlopen(o->name, RTLD_NOLOAD | RTLD_LAZY)))
+		 * The main program ("") is never unloaded; its handle is there for
+		 * where its lazy slots would bind. */
+		if (!at_start &&
+		    !(handle = kw_real.dlopen(o->name[0] ? o->name : NULL, RTLD_NOLOAD | RTLD_LAZY)))
 			continue;
 		changed = redirect_object(o, handle);
 		if (changed > 0)
@@ -288,16 +295,24 @@ static void pass(bool at_start)
 	}
 	/* The TLS names wait for a pass after start: the next socket call. */
 	if (at_start && tls_loaded)
-		atomic_store(&kw_redirect_due, true);
+		ask_pass();
 }
 
-static void run_pass(bool at_start)
+/* owed_only: only when a pass is owed. A thread that finds one running
+ * waits for it, and goes on only once the slots are rewritten: its next TLS
+ * call must already reach keepwarm. A request made during a pass stays owed. */
+static void run_pass(bool at_start, bool owed_only)
 {
+	unsigned asked;
+
 	kw_nocancel_enter();
 	kw_depth++;
 	pthread_mutex_lock(&pass_lock);
-	atomic_store(&kw_redirect_due, false);
-	pass(at_start);
+	asked = atomic_load_explicit(&kw_redirect_asked, memory_order_acquire);
+	if (!owed_only || asked != atomic_load_explicit(&kw_redirect_done, memory_order_relaxed)) {
+		pass(at_start);
+		atomic_store_explicit(&kw_redirect_done, asked, memory_order_release);
+	}
 	pthread_mutex_unlock(&pass_lock);
 	kw_depth--;
 	kw_nocancel_leave();
@@ -311,7 +326,7 @@ void kw_redirect_setup(const struct kw_wrapped *t, size_t n)
 	table_n = n < MAX_NAMES ? n : MAX_NAMES;
 	index_table();
 	if (kw_init())
-		run_pass(true);
+		run_pass(true, false);
 	errno = saved;
 }
 
@@ -323,7 +338,7 @@ static void *dlopen_then_pass(const char *file, int flags)
 	int saved = errno;
 
 	if (h && (flags & RTLD_DEEPBIND) && kw_init() && !kw_depth)
-		run_pass(false);
+		run_pass(false, false);
 	errno = saved;
 	return h;
 }
@@ -351,7 +366,7 @@ void *kw_redirect_dlopen_route(const char *file, int flags)
 		/* Anything else waits for the next socket call (a TLS library
 		 * loaded now is used on a socket made after). */
 		if (kw_init())
-			atomic_store(&kw_redirect_due, true);
+			ask_pass();
 		to = (void *)kw_real.dlopen;
 	}
 	errno = saved;
@@ -363,6 +378,6 @@ void kw_redirect_catch_up(void)
 	int saved = errno;
 
 	if (!kw_depth)
-		run_pass(false);
+		run_pass(false, true);
 	errno = saved;
 }

@@ -40,7 +40,7 @@ void kw_tls_sessions_unlock(void)
 	kw_nocancel_leave();
 }
 
-void kw_tls_sessions_after_fork_child(void)
+void kw_tls_sessions_reset(void)
 {
 	pthread_mutex_init(&lock, NULL);
 	kw_tls_map_clear(&kw_tls_sessions);

@@ -34,8 +34,9 @@ extern struct kw_tls_map kw_tls_sessions;
 void kw_tls_sessions_lock(void);
 void kw_tls_sessions_unlock(void);
 
-/* In a fork child: the parent's sessions are not the child's to follow (a
- * lock afresh, the table empty). */
-void kw_tls_sessions_after_fork_child(void);
+/* Forget every session and this thread's call, with a lock afresh: in a
+ * fork child (the parent's sessions are not the child's to follow), and
+ * between unit tests. */
+void kw_tls_sessions_reset(void);
 
 #endif

@@ -66,7 +66,7 @@ sleep 0.1
 
 # Debugging connection behaviour: the trace's first events, then the summary.
 events=$(head -n 8 "$TMP/kw.log" | sed -n 's/.* event=\([a-z]*\).*/\1/p' | tr '\n' ' ')
-[ "$events" = "start dial upgrade request park eof reuse upgrade " ] &&
+[ "$events" = "start redirect dial upgrade request park eof reuse " ] &&
 	pass "kw.log opens as README shows: $events" || fail "kw.log events: $events"
 "$KS" summary "$TMP/kw.log" >"$TMP/summary" 2>&1
 has_row "keepwarm-stat summary kw.log: 20 requests, 1 dialed, 19 reused" "$TMP/summary" \

@@ -1,0 +1,43 @@
+# tls.mk - the C TLS clients (tests/tls/), run by tests/behaviour/tls-clients.sh.
+#   make                  builds $(BUILD)/tls/: the GnuTLS and OpenSSL clients,
+#                         the libcurl client twice (OpenSSL and GnuTLS libcurl)
+#                         and the private-libssl driver
+#   make tls-asan         the GnuTLS and OpenSSL clients under ASan/UBSan, in
+#                         $(BUILD)/tls/asan/ (the test script builds them)
+# The object linked against a private copy of libssl (tests/tls/privssl.c) is
+# built by the test script, against the copy it makes.
+TLS_DIR      = $(BUILD)/tls
+TLS_COMMON   = tests/tls/tls_common.c
+TLS_HDRS     = tests/tls/tls_common.h
+TLS_PROGS    = $(addprefix $(TLS_DIR)/,gnutls_client openssl_client curl_client-openssl \
+               curl_client-gnutls privssl_driver)
+TLS_CFLAGS   = -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -pthread
+TLS_SAN      = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+TLS_LIBS_gnutls_client  = $$(pkg-config --libs gnutls)
+TLS_LIBS_openssl_client = -lssl -lcrypto
+
+.PHONY: tls-asan
+tests: $(TLS_PROGS)
+tls-asan: $(TLS_DIR)/asan/gnutls_client $(TLS_DIR)/asan/openssl_client
+
+$(TLS_DIR)/gnutls_client $(TLS_DIR)/openssl_client: $(TLS_DIR)/%: tests/tls/%.c $(TLS_COMMON) $(TLS_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TLS_CFLAGS) -o $@ $< $(TLS_COMMON) $(TLS_LIBS_$*)
+
+$(TLS_DIR)/asan/gnutls_client $(TLS_DIR)/asan/openssl_client: $(TLS_DIR)/asan/%: tests/tls/%.c $(TLS_COMMON) $(TLS_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TLS_SAN) $(WARN) -std=gnu11 -D_GNU_SOURCE -pthread -o $@ $< $(TLS_COMMON) $(TLS_LIBS_$*)
+
+# The same source and headers (libcurl4-openssl-dev's), two libcurls: the
+# GnuTLS one has no development package of its own that can be installed
+# beside the OpenSSL one.
+$(TLS_DIR)/curl_client-openssl: tests/tls/curl_client.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TLS_CFLAGS) -o $@ $< -lcurl
+$(TLS_DIR)/curl_client-gnutls: tests/tls/curl_client.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TLS_CFLAGS) -o $@ $< -l:libcurl-gnutls.so.4
+
+$(TLS_DIR)/privssl_driver: tests/tls/privssl_driver.c tests/tls/ossl_get.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TLS_CFLAGS) -o $@ $< -lssl -lcrypto -ldl

@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# tls-clients.sh BUILD_DIR - our own C HTTPS clients (tests/tls/, built by
+# make into BUILD_DIR/tls) run exactly as without keepwarm: the programs the
+# TLS steps will be tested with. nginx serves TLS 1.3 and TLS 1.2 (one port
+# each) with a certificate from a private CA generated here; the URLs are a
+# 1 KiB file, a 1 MiB file and a chunked response (SSI on a text file).
+#   - the GnuTLS and OpenSSL clients, every mode (blocking, poll, epoll,
+#     threads, fork) x a new connection per request or keep-alive x TLS 1.3/1.2
+#   - the same two built with ASan/UBSan (make tls-asan), the runtime first
+#     in LD_PRELOAD; no sanitizer report either way
+#   - the libcurl client linked against libcurl4 (OpenSSL) and libcurl3-gnutls
+#   - a program on the system libssl that loads an object linked against a
+#     private, renamed copy of it (as Python wheels bring), plain and
+#     RTLD_DEEPBIND
+#   - every client refusing a server its CA file does not vouch for
+# Each pair of runs, without and with keepwarm: exit 0 both, output equal and
+# the bodies' sha256 as expected, the same number of connections at nginx
+# (distinct connection numbers in its access log; without keepwarm, the
+# number the client's mode makes), keepwarm loaded (its trace has a start
+# line), no sanitizer report. A run with keepwarm writes its trace to
+# $TMP/NAME.trace and its stats to $TMP/NAME.stats ($TMP/NAME.stats.PID in
+# fork mode, one file per process), whose keepwarm_requests_total with
+# tls="1" must count every request the run made.
+set -uo pipefail
+BUILD_DIR=$(cd "${1:?usage: tls-clients.sh BUILD_DIR}" && pwd -P)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
+LIB=$BUILD_DIR/libkeepwarm.so
+T=$BUILD_DIR/tls
+PY=/usr/bin/python3
+N=6
+# shellcheck disable=SC2034 # read by lib.sh
+KW_TMP_NAME=kw-tlsc
+# shellcheck disable=SC1091
+. "$(dirname "$0")/../common/lib.sh"
+TMP=$KW_TMP
+# shellcheck disable=SC1091
+. "$(dirname "$0")/../common/nginx.sh"
+trap 'nginx_stop; cleanup_lib' EXIT
+clear_shim_env
+unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
+export no_proxy='*' NO_PROXY='*' HOME=$TMP/home
+mkdir -p "$HOME"
+SECONDS=0
+
+for f in /usr/bin/openssl /usr/sbin/nginx "$PY" "$LIB" "$T/gnutls_client" "$T/openssl_client" \
+	"$T/curl_client-openssl" "$T/curl_client-gnutls" "$T/privssl_driver"; do
+	[ -x "$f" ] || [ -f "$f" ] || { fail "prerequisite $f present (make builds it)"; finish; exit; }
+done
+
+# ---- a private CA and a server certificate for 127.0.0.1 and localhost;
+# another CA, which signed nothing here
+CA=$TMP/ca
+mkdir -p "$CA"
+setup "a private CA, a server certificate and another CA (openssl)" sh -c "
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout '$CA/ca.key' -out '$CA/ca.pem' \
+		-days 2 -subj '/CN=keepwarm test CA' &&
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout '$CA/other.key' -out '$CA/other.pem' \
+		-days 2 -subj '/CN=keepwarm other CA' &&
+	openssl req -newkey rsa:2048 -nodes -keyout '$CA/server.key' -out '$CA/server.csr' \
+		-subj '/CN=localhost' &&
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >'$CA/ext' &&
+	openssl x509 -req -in '$CA/server.csr' -CA '$CA/ca.pem' -CAkey '$CA/ca.key' \
+		-CAcreateserial -out '$CA/server.pem' -days 2 -extfile '$CA/ext'" ||
+	{ finish; exit; }
+
+# ---- the bodies: URL i is 1k.bin, 1m.bin, chunked/text.txt for i % 3 = 0, 1, 2
+mkdir -p "$TMP/www/chunked"
+head -c 1024 /dev/urandom >"$TMP/www/1k.bin"
+head -c 1048576 /dev/urandom >"$TMP/www/1m.bin"
+# Text without SSI commands, so SSI passes it through, chunked.
+head -c 150000 /dev/urandom | base64 >"$TMP/www/chunked/text.txt"
+FILES=(1k.bin 1m.bin chunked/text.txt)
+for ((i = 0; i < N; i++)); do
+	sha256sum <"$TMP/www/${FILES[i % 3]}" | cut -d' ' -f1
+done >"$TMP/expected"
+# Fork mode: the parent fetches the first URL again after the child.
+{ cat "$TMP/expected"; head -n 1 "$TMP/expected"; } >"$TMP/expected.fork"
+head -n 2 "$TMP/expected" >"$TMP/expected.two"
+
+nginx_servers() { # PORT13 PORT12
+	local p v
+	echo "	default_type application/octet-stream;"
+	for p in "$1:TLSv1.3" "$2:TLSv1.2"; do
+		v=${p#*:}
+		cat <<EOF
+	server {
+		listen 127.0.0.1:${p%%:*} ssl;
+		server_name localhost;
+		ssl_certificate $CA/server.pem;
+		ssl_certificate_key $CA/server.key;
+		ssl_protocols $v;
+		root $TMP/www;
+		location /chunked/ { ssi on; ssi_types *; }
+	}
+EOF
+	done
+}
+nginx_start "$TMP/nginx" 2 || { fail "nginx with TLS started: $(tail -n 5 "$TMP/nginx/nginx.out")"; finish; exit; }
+read -r PORT13 PORT12 <<<"$NGINX_PORTS"
+
+# The URLs of one run on PORT.
+urls() { for ((i = 0; i < N; i++)); do echo "https://127.0.0.1:$1/${FILES[i % 3]}?i=$i"; done; }
+
+if curl -s --cacert "$CA/ca.pem" -D "$TMP/chunked.head" -o /dev/null \
+	"https://127.0.0.1:$PORT13/chunked/text.txt" &&
+	grep -qi '^transfer-encoding: *chunked' "$TMP/chunked.head" &&
+	! grep -qi '^content-length' "$TMP/chunked.head"; then
+	pass "nginx answers /chunked/ with Transfer-Encoding: chunked and no Content-Length"
+else
+	fail "nginx's /chunked/ response is not chunked: $(tr '\r\n' '  ' <"$TMP/chunked.head")"
+fi
+
+# tls_requests NAME: the HTTPS requests keepwarm's stats of the run NAME
+# count (keepwarm_requests_total with tls="1", over $TMP/NAME.stats*).
+tls_requests() {
+	cat "$TMP/$1".stats* 2>/dev/null |
+		awk '/^keepwarm_requests_total\{/ && /tls="1"/ { s += $NF } END { print s + 0 }'
+}
+
+log_lines() { wc -l <"$NGINX_ACCESS"; }
+# Distinct connections in the access log's lines after line $1.
+conns_since() { tail -n "+$(($1 + 1))" "$NGINX_ACCESS" | awk '{ print $1 }' | sort -u | wc -l; }
+REPORT_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: [A-Za-z]*Sanitizer'
+
+# run NAME with|without REQUESTS CMD...: sets RC, OUT, ERR, CONNS. Waits
+# (up to 5 s) for nginx to log REQUESTS more requests.
+PRELOAD=$LIB
+run() {
+	local name=$1 shim=$2 reqs=$3 before stats
+	shift 3
+	before=$(log_lines)
+	OUT=$TMP/$name.$shim.out
+	ERR=$TMP/$name.$shim.err
+	if [ "$shim" = with ]; then
+		stats=$TMP/$name.stats
+		case $name in *.fork.*) stats=$TMP/$name.stats.%p ;; esac
+		timeout 120 env LD_PRELOAD="$PRELOAD" KEEPWARM_TRACE="$TMP/$name.trace" \
+			KEEPWARM_STATS="$stats" "$@" >"$OUT" 2>"$ERR"
+	else
+		timeout 120 "$@" >"$OUT" 2>"$ERR"
+	fi
+	RC=$?
+	for _ in $(seq 50); do
+		[ "$(log_lines)" -ge $((before + reqs)) ] && break
+		sleep 0.1
+	done
+	CONNS=$(conns_since "$before")
+}
+
+# pair NAME EXPECTED REQUESTS CONNECTIONS CMD...: without, then with
+# keepwarm; without it, nginx must see CONNECTIONS connections.
+pair() {
+	local name=$1 expected=$2 reqs=$3 conns=$4 rc0 out0 err0 c0 seen why=
+	shift 4
+	run "$name" without "$reqs" "$@"
+	rc0=$RC out0=$OUT err0=$ERR c0=$CONNS
+	run "$name" with "$reqs" "$@"
+	seen=$(tls_requests "$name")
+	[ "$rc0" -eq 0 ] && [ "$RC" -eq 0 ] || why="$why exit $rc0/$RC;"
+	cmp -s "$out0" "$expected" || why="$why output without keepwarm wrong;"
+	cmp -s "$OUT" "$out0" || why="$why output differs with keepwarm;"
+	[ "$c0" -eq "$conns" ] || why="$why $c0 connections without keepwarm, not $conns;"
+	[ "$CONNS" -eq "$c0" ] || why="$why connections $c0/$CONNS;"
+	grep -q 'event=start' "$TMP/$name.trace" 2>/dev/null || why="$why no keepwarm trace;"
+	[ "$seen" -eq "${TLS_REQS:-$reqs}" ] ||
+		why="$why the stats count $seen HTTPS requests, not ${TLS_REQS:-$reqs} (trace: $(grep -oE 'event=(discard|passthrough|taint) .*reason=[a-z0-9-]+( requests=[0-9]+)?' "$TMP/$name.trace" | sort | uniq -c | tr '\n' '|'));"
+	if grep -qE "$REPORT_RE" "$err0" "$ERR"; then why="$why sanitizer report;"; fi
+	if [ -z "$why" ]; then
+		pass "$name: $(wc -l <"$out0") bodies as expected, exit 0, $c0 connections, with and without keepwarm; $seen HTTPS requests counted"
+	else
+		fail "$name:$why $(cat "$err0" "$ERR" | grep -v '^$' | head -n 4 | tr '\n' '|' | head -c 400)"
+	fi
+}
+
+tls_name() { [ "$1" = "$PORT13" ] && echo tls13 || echo tls12; }
+
+# ---- the GnuTLS and OpenSSL clients: every mode, both connection styles
+clients_all_modes() { # DIR PREFIX
+	local dir=$1 prefix=$2 c m k port name exp reqs conns
+	for c in gnutls openssl; do
+		for m in blocking poll epoll threads fork; do
+			for k in new-conn keep-alive; do
+				for port in "$PORT13" "$PORT12"; do
+					name=$prefix$c.$m.$k.$(tls_name "$port")
+					exp=$TMP/expected reqs=$N
+					[ "$m" = fork ] && exp=$TMP/expected.fork reqs=$((N + 1))
+					# Keep-alive: one per thread; in fork mode the parent's
+					# first, the child's, the parent's second.
+					conns=$reqs
+					if [ "$k" = keep-alive ]; then
+						case $m in threads) conns=4 ;; fork) conns=3 ;; *) conns=1 ;; esac
+					fi
+					# shellcheck disable=SC2046 # the URLs are words
+					pair "$name" "$exp" "$reqs" "$conns" "$dir/${c}_client" --ca "$CA/ca.pem" \
+						--mode "$m" "--$k" $(urls "$port")
+				done
+			done
+		done
+	done
+}
+clients_all_modes "$T" ""
+
+# ---- libcurl, OpenSSL and GnuTLS flavours (ldd's output read whole: grep -q
+# leaving a pipe early would fail the pipeline under pipefail)
+lo=$(ldd "$T/curl_client-openssl") bo=$("$T/curl_client-openssl" --backend)
+if grep -q 'libcurl\.so\.4 ' <<<"$lo" && grep -q 'libssl\.so\.3' <<<"$lo" && [[ $bo == OpenSSL/* ]]; then
+	pass "curl_client-openssl: linked to libcurl.so.4, libssl.so.3 loaded, libcurl says $bo"
+else
+	fail "curl_client-openssl: libcurl says $bo; $(grep -E 'curl|ssl|tls' <<<"$lo" | tr '\n\t' '  ')"
+fi
+lg=$(ldd "$T/curl_client-gnutls") bg=$("$T/curl_client-gnutls" --backend)
+if grep -q 'libcurl-gnutls\.so\.4' <<<"$lg" && grep -q 'libgnutls\.so' <<<"$lg" &&
+	! grep -q 'libssl\.so' <<<"$lg" && [[ $bg == GnuTLS/* ]]; then
+	pass "curl_client-gnutls: linked to libcurl-gnutls.so.4 and libgnutls, no libssl, libcurl says $bg"
+else
+	fail "curl_client-gnutls: libcurl says $bg; $(grep -E 'curl|ssl|tls' <<<"$lg" | tr '\n\t' '  ')"
+fi
+for c in openssl gnutls; do
+	for port in "$PORT13" "$PORT12"; do
+		# shellcheck disable=SC2046 # the URLs are words
+		pair "curl-$c.$(tls_name "$port")" "$TMP/expected" "$N" "$N" "$T/curl_client-$c" --ca "$CA/ca.pem" $(urls "$port")
+	done
+done
+
+# ---- a private copy of libssl beside the system's: the copy's DT_SONAME
+# rewritten in place to a name of the same length, symbol versions untouched
+PRIV=$TMP/priv
+mkdir -p "$PRIV"
+SYS_SSL=/usr/lib/x86_64-linux-gnu/libssl.so.3
+cat >"$TMP/soname.py" <<'EOF'
+import struct, sys
+path, new = sys.argv[1], sys.argv[2].encode()
+b = bytearray(open(path, "rb").read())
+assert b[:4] == b"\x7fELF" and b[4] == 2 and b[5] == 1, "not a 64-bit little-endian ELF file"
+phoff, = struct.unpack_from("<Q", b, 0x20)
+phentsize, phnum = struct.unpack_from("<HH", b, 0x36)
+loads, dyn = [], None
+for i in range(phnum):
+    t, _, off, va, _, filesz, _, _ = struct.unpack_from("<IIQQQQQQ", b, phoff + i * phentsize)
+    if t == 1: loads.append((va, off, filesz))
+    if t == 2: dyn = (off, filesz)
+def file_off(va):
+    return next(o + va - v for v, o, s in loads if v <= va < v + s)
+tags = {}
+for o in range(dyn[0], dyn[0] + dyn[1], 16):
+    tag, val = struct.unpack_from("<qQ", b, o)
+    if tag == 0: break
+    tags.setdefault(tag, val)
+at = file_off(tags[5]) + tags[14]  # DT_STRTAB + DT_SONAME
+old = bytes(b[at:b.index(0, at)])
+assert len(old) == len(new), (old, new)
+b[at:at + len(new)] = new
+open(path, "wb").write(b)
+print(old.decode(), "->", new.decode())
+EOF
+if setup "a private copy of libssl with DT_SONAME libssl.kw.3, and privssl.so linked against it" sh -c "
+	cp '$SYS_SSL' '$PRIV/libssl.kw.3' && '$PY' '$TMP/soname.py' '$PRIV/libssl.kw.3' libssl.kw.3 &&
+	${CC:-cc} -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -fPIC -shared \
+		-o '$PRIV/privssl.so' '$ROOT/tests/tls/privssl.c' '$PRIV/libssl.kw.3' -lcrypto -ldl \
+		-Wl,-rpath,'$PRIV'"; then
+	dc=$(readelf -d "$PRIV/libssl.kw.3") dp=$(readelf -d "$PRIV/privssl.so")
+	if grep -q 'Library soname: \[libssl.kw.3\]' <<<"$dc" &&
+		grep -q 'Shared library: \[libssl.kw.3\]' <<<"$dp" && ! grep -q 'libssl.so.3' <<<"$dp" &&
+		[ "$(readelf -V "$PRIV/libssl.kw.3" | grep -c OPENSSL_3)" = "$(readelf -V "$SYS_SSL" | grep -c OPENSSL_3)" ]; then
+		pass "the private libssl copy is named libssl.kw.3 with the system's symbol versions; privssl.so needs it, not libssl.so.3"
+	else
+		fail "the private libssl copy: $(grep -E 'NEEDED|SONAME' <<<"$dc$dp" | tr '\n' ' ')"
+	fi
+	# Plain dlopen: privssl.so binds the system libssl (the program's, first
+	# in the global scope), and both GETs are followed. RTLD_DEEPBIND: it
+	# binds its own copy, which keepwarm leaves alone (tls-unbound).
+	for b in plain deepbind; do
+		for port in "$PORT13" "$PORT12"; do
+			name=privssl.$b.$(tls_name "$port")
+			TLS_REQS=2
+			[ "$b" = deepbind ] && TLS_REQS=1
+			# shellcheck disable=SC2046 # the URLs are words
+			pair "$name" "$TMP/expected.two" 2 2 "$T/privssl_driver" "$CA/ca.pem" \
+				"$PRIV/privssl.so" "$b" $(urls "$port" | head -n 2)
+			unset TLS_REQS
+			if [ "$b" = plain ] || grep -q ' reason=tls-unbound' "$TMP/$name.trace"; then
+				[ "$b" = plain ] || pass "$name: the private copy's connection is let go (tls-unbound)"
+			else
+				fail "$name: no tls-unbound for the private copy's connection"
+			fi
+		done
+	done
+fi
+
+# ---- the clients under ASan and UBSan. The ASan runtime must be the first
+# object ("ASan runtime does not come first" otherwise): it comes before
+# keepwarm in LD_PRELOAD (ASAN_OPTIONS=verify_asan_link_order=0 works too,
+# but hides the order). Leaks are checked: the clients free what they take.
+if setup "make tls-asan: the GnuTLS and OpenSSL clients with -fsanitize=address,undefined" \
+	env -u MAKEFLAGS -u MFLAGS make --no-print-directory -C "$ROOT" -j2 BUILD="$BUILD_DIR" tls-asan; then
+	PRELOAD="$(gcc -print-file-name=libasan.so) $LIB"
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	clients_all_modes "$T/asan" asan-
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+	PRELOAD=$LIB
+fi
+
+# ---- a server the CA file does not vouch for: refused, with and without
+refuse() { # NAME CMD...
+	local name=$1 rc0 out0
+	shift
+	run "$name" without 0 "$@"
+	rc0=$RC out0=$OUT
+	run "$name" with 0 "$@"
+	if [ "$rc0" -ne 0 ] && [ "$RC" -eq "$rc0" ] && [ ! -s "$out0" ] && [ ! -s "$OUT" ]; then
+		pass "$name: refuses the server (exit $rc0, no body), with and without keepwarm"
+	else
+		fail "$name: exit $rc0/$RC, output $(wc -c <"$out0")/$(wc -c <"$OUT") bytes"
+	fi
+}
+u=$(urls "$PORT13" | head -n 1)
+refuse gnutls.wrong-ca "$T/gnutls_client" --ca "$CA/other.pem" "$u"
+refuse openssl.wrong-ca "$T/openssl_client" --ca "$CA/other.pem" --mode poll "$u"
+refuse curl-openssl.wrong-ca "$T/curl_client-openssl" --ca "$CA/other.pem" "$u"
+refuse curl-gnutls.wrong-ca "$T/curl_client-gnutls" --ca "$CA/other.pem" "$u"
+
+if nginx_errors "$TMP/nginx.errors"; then
+	fail "nginx error log: $(head -n 3 "$TMP/nginx.errors")"
+else
+	pass "nginx's error log has no errors"
+fi
+echo "    | ${SECONDS}s"
+finish

@@ -1,0 +1,197 @@
+/* gnutls_client.c - an HTTPS/1.1 client written directly on GnuTLS, for
+ * keepwarm's TLS tests (usage in tls_common.c). The certificate is checked
+ * against --ca and the URL's host (name or IP address) during the
+ * handshake; SNI is sent for names. */
+#include "tls_common.h"
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static gnutls_certificate_credentials_t cred;
+
+struct gtls {
+	gnutls_session_t s;
+	struct sock *sock;
+};
+
+static void gerr(const char *what, int r)
+{
+	fprintf(stderr, "gnutls-client: %s: %s\n", what, gnutls_strerror(r));
+}
+
+static int g_init(const char *ca)
+{
+	int r = gnutls_global_init();
+
+	if (r < 0 || (r = gnutls_certificate_allocate_credentials(&cred)) < 0) {
+		gerr("init", r);
+		return -1;
+	}
+	/* The private CA only: the system's store is not loaded. */
+	r = gnutls_certificate_set_x509_trust_file(cred, ca, GNUTLS_X509_FMT_PEM);
+	if (r <= 0) {
+		gerr(ca, r < 0 ? r : GNUTLS_E_NO_CERTIFICATE_FOUND);
+		return -1;
+	}
+	return 0;
+}
+
+/* After GNUTLS_E_AGAIN: wait for what the session was doing. */
+static int g_wait(struct gtls *g)
+{
+	return sock_wait(g->sock, gnutls_record_get_direction(g->s));
+}
+
+/* Whether a failed call may be retried (after a wait when it would block).
+ * GNUTLS_E_AGAIN also comes on a blocking socket, after a TLS 1.3 session
+ * ticket is taken in: nothing to wait for then, nor while GnuTLS holds
+ * records already read. */
+static int g_retry(struct gtls *g, int r)
+{
+	if (r == GNUTLS_E_INTERRUPTED)
+		return 1;
+	if (r != GNUTLS_E_AGAIN)
+		return 0;
+	if (!g->sock->nonblock || gnutls_record_check_pending(g->s) > 0)
+		return 1;
+	return g_wait(g) == 0;
+}
+
+static void *g_open(struct sock *sock, const struct url *u)
+{
+	struct gtls *g = calloc(1, sizeof *g);
+	unsigned int status = 0;
+	int r;
+
+	if (!g)
+		return NULL;
+	g->sock = sock;
+	r = gnutls_init(&g->s, GNUTLS_CLIENT | (sock->nonblock ? GNUTLS_NONBLOCK : 0));
+	if (r < 0) {
+		gerr("gnutls_init", r);
+		free(g);
+		return NULL;
+	}
+	if ((r = gnutls_set_default_priority(g->s)) < 0 ||
+	    (r = gnutls_credentials_set(g->s, GNUTLS_CRD_CERTIFICATE, cred)) < 0 ||
+	    (!u->host_is_ip &&
+	     (r = gnutls_server_name_set(g->s, GNUTLS_NAME_DNS, u->host, strlen(u->host))) < 0)) {
+		gerr("session set-up", r);
+		goto fail;
+	}
+	/* The handshake fails unless the chain and the host name check out. */
+	gnutls_session_set_verify_cert(g->s, u->host, 0);
+	gnutls_transport_set_int(g->s, sock->fd);
+	gnutls_handshake_set_timeout(g->s, GNUTLS_DEFAULT_HANDSHAKE_TIMEOUT);
+	for (int i = 0; i < 100000; i++) {
+		r = gnutls_handshake(g->s);
+		if (r >= 0 || (gnutls_error_is_fatal(r) && r != GNUTLS_E_AGAIN) ||
+		    (r == GNUTLS_E_AGAIN && g_wait(g) != 0))
+			break;
+	}
+	if (r < 0) {
+		gerr("handshake", r);
+		if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
+			gnutls_datum_t out;
+
+			status = gnutls_session_get_verify_cert_status(g->s);
+			if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) == 0) {
+				fprintf(stderr, "gnutls-client: %s\n", out.data);
+				gnutls_free(out.data);
+			}
+		}
+		goto fail;
+	}
+	/* Checked again after the handshake, as programs that verify late do. */
+	r = gnutls_certificate_verify_peers3(g->s, u->host, &status);
+	if (r < 0 || status != 0) {
+		fprintf(stderr, "gnutls-client: certificate of %s not verified (status 0x%x)\n", u->host, status);
+		goto fail;
+	}
+	return g;
+fail:
+	gnutls_deinit(g->s);
+	free(g);
+	return NULL;
+}
+
+static ssize_t g_read(void *c, void *buf, size_t n)
+{
+	struct gtls *g = c;
+
+	for (int i = 0; i < 100000; i++) {
+		ssize_t r = gnutls_record_recv(g->s, buf, n);
+
+		if (r >= 0)
+			return r;
+		if (!g_retry(g, (int)r)) {
+			gerr("gnutls_record_recv", (int)r);
+			return -1;
+		}
+	}
+	return -1;
+}
+
+static int g_write(void *c, const void *buf, size_t n)
+{
+	struct gtls *g = c;
+	const char *p = buf;
+
+	for (int i = 0; n > 0 && i < 100000; i++) {
+		/* After GNUTLS_E_AGAIN the same data is passed again. */
+		ssize_t r = gnutls_record_send(g->s, p, n);
+
+		if (r > 0) {
+			p += r;
+			n -= (size_t)r;
+		} else if (!g_retry(g, (int)r)) {
+			gerr("gnutls_record_send", (int)r);
+			return -1;
+		}
+	}
+	return n == 0 ? 0 : -1;
+}
+
+/* close_notify (not waiting for the server's), then the session goes;
+ * the caller closes the socket. */
+static void g_close(void *c)
+{
+	struct gtls *g = c;
+	int r;
+
+	for (int i = 0; i < 1000; i++) {
+		r = gnutls_bye(g->s, GNUTLS_SHUT_WR);
+		if (r >= 0 || !g_retry(g, r))
+			break;
+	}
+	gnutls_deinit(g->s);
+	free(g);
+}
+
+static int g_sha256(const void *buf, size_t n, char hex[65])
+{
+	unsigned char md[32];
+
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, buf, n, md) < 0)
+		return -1;
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct tls_ops ops = {
+		.init = g_init, .open = g_open, .read = g_read,
+		.write = g_write, .close = g_close, .sha256_hex = g_sha256,
+	};
+	int rc = tls_client_main(argc, argv, &ops);
+
+	if (cred)
+		gnutls_certificate_free_credentials(cred);
+	gnutls_global_deinit();
+	return rc;
+}
