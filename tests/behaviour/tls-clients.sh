@@ -150,23 +150,27 @@ run() {
 # pair NAME EXPECTED REQUESTS CONNECTIONS CMD...: without, then with
 # keepwarm; without it, nginx must see CONNECTIONS connections.
 pair() {
-	local name=$1 expected=$2 reqs=$3 conns=$4 rc0 out0 err0 c0 seen why=
+	local name=$1 expected=$2 reqs=$3 conns=$4 rc0 out0 err0 c0 seen summed why=
 	shift 4
 	run "$name" without "$reqs" "$@"
 	rc0=$RC out0=$OUT err0=$ERR c0=$CONNS
 	run "$name" with "$reqs" "$@"
 	seen=$(tls_requests "$name")
+	summed=$("$BUILD_DIR/keepwarm-stat" summary "$TMP/$name.trace" 2>/dev/null |
+		awk '$1 ~ /^https:\/\// { n += $2 } END { print n + 0 }')
 	[ "$rc0" -eq 0 ] && [ "$RC" -eq 0 ] || why="$why exit $rc0/$RC;"
 	cmp -s "$out0" "$expected" || why="$why output without keepwarm wrong;"
 	cmp -s "$OUT" "$out0" || why="$why output differs with keepwarm;"
 	[ "$c0" -eq "$conns" ] || why="$why $c0 connections without keepwarm, not $conns;"
 	[ "$CONNS" -eq "$c0" ] || why="$why connections $c0/$CONNS;"
 	grep -q 'event=start' "$TMP/$name.trace" 2>/dev/null || why="$why no keepwarm trace;"
+	[ "$summed" -eq "${TLS_REQS:-$reqs}" ] ||
+		why="$why keepwarm-stat summary of its trace shows $summed HTTPS requests, not ${TLS_REQS:-$reqs};"
 	[ "$seen" -eq "${TLS_REQS:-$reqs}" ] ||
 		why="$why the stats count $seen HTTPS requests, not ${TLS_REQS:-$reqs} (trace: $(grep -oE 'event=(discard|passthrough|taint) .*reason=[a-z0-9-]+( requests=[0-9]+)?' "$TMP/$name.trace" | sort | uniq -c | tr '\n' '|'));"
 	if grep -qE "$REPORT_RE" "$err0" "$ERR"; then why="$why sanitizer report;"; fi
 	if [ -z "$why" ]; then
-		pass "$name: $(wc -l <"$out0") bodies as expected, exit 0, $c0 connections, with and without keepwarm; $seen HTTPS requests counted"
+		pass "$name: $(wc -l <"$out0") bodies as expected, exit 0, $c0 connections, with and without keepwarm; $seen HTTPS requests in the stats and the trace's summary"
 	else
 		fail "$name:$why $(cat "$err0" "$ERR" | grep -v '^$' | head -n 4 | tr '\n' '|' | head -c 400)"
 	fi
