@@ -26,9 +26,10 @@ static struct kw_fd *bound_socket(int lib, const void *h, uint32_t *gen)
 	return s;
 }
 
-/* Never follow h again; let its socket go for reason (if it had one). A
- * session not tied yet never will be (its ClientHello is still to come). */
-static void give_up(int lib, const void *h, enum kw_reason reason)
+/* Never follow h again; let its socket go for reason (if it had one; eof:
+ * the server's close_notify ends its response). A session not tied yet
+ * never will be (its ClientHello is still to come). */
+static void give_up(int lib, const void *h, enum kw_reason reason, bool eof)
 {
 	struct kw_tls_session *e;
 	struct kw_fd *s = NULL;
@@ -45,7 +46,7 @@ static void give_up(int lib, const void *h, enum kw_reason reason)
 	}
 	kw_tls_sessions_unlock();
 	if (s)
-		kw_stream_plain_end(s, gen, reason, false);
+		kw_stream_plain_end(s, gen, reason, eof);
 }
 
 bool kw_tls_handshake_begin(struct kw_tls_call *outer, int lib, const void *h)
@@ -53,15 +54,15 @@ bool kw_tls_handshake_begin(struct kw_tls_call *outer, int lib, const void *h)
 	struct kw_tls_session *e;
 	bool again = false;
 	int saved = errno;
-	kw_forkwatch_check(); /* a child forgets its parent's sessions first */
 
+	kw_forkwatch_check();
 	kw_tls_call_enter(outer, (enum kw_tls_lib)lib, h);
 	kw_tls_sessions_lock();
 	e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
 	again = e && e->handshaken && e->state != KW_TLS_GONE;
 	kw_tls_sessions_unlock();
 	if (again)
-		give_up(lib, h, KW_REASON_TLS_RENEGOTIATION);
+		give_up(lib, h, KW_REASON_TLS_RENEGOTIATION, false);
 	errno = saved;
 	return !again;
 }
@@ -75,14 +76,14 @@ void kw_tls_handshaken(int lib, const void *h, enum kw_reason veto)
 {
 	struct kw_tls_session *e;
 	int saved = errno;
-	kw_forkwatch_check(); /* a child forgets its parent's sessions first */
 
+	kw_forkwatch_check();
 	kw_tls_sessions_lock();
 	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)))
 		e->handshaken = true;
 	kw_tls_sessions_unlock();
 	if (veto)
-		give_up(lib, h, veto);
+		give_up(lib, h, veto, false);
 	errno = saved;
 }
 
@@ -91,8 +92,8 @@ void kw_tls_transport(int lib, const void *h, int fd)
 	struct kw_tls_session *e;
 	bool changed = false;
 	int saved = errno;
-	kw_forkwatch_check(); /* a child forgets its parent's sessions first */
 
+	kw_forkwatch_check();
 	kw_tls_sessions_lock();
 	e = fd >= 0 ? kw_tls_map_add(&kw_tls_sessions, h, (enum kw_tls_lib)lib)
 	            : kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
@@ -102,7 +103,7 @@ void kw_tls_transport(int lib, const void *h, int fd)
 		e->hint_fd = fd;
 	kw_tls_sessions_unlock();
 	if (changed)
-		give_up(lib, h, KW_REASON_TLS_TRANSPORT_CHANGED);
+		give_up(lib, h, KW_REASON_TLS_TRANSPORT_CHANGED, false);
 	errno = saved;
 }
 
@@ -111,8 +112,8 @@ void kw_tls_plain(int lib, const void *h, bool sent, const void *buf, size_t n)
 	uint32_t gen;
 	struct kw_fd *s;
 	int saved = errno;
-	kw_forkwatch_check(); /* a child forgets its parent's sessions first */
 
+	kw_forkwatch_check();
 	if ((s = bound_socket(lib, h, &gen))) {
 		if (sent)
 			kw_stream_plain_sent(s, gen, buf, n);
@@ -124,14 +125,10 @@ void kw_tls_plain(int lib, const void *h, bool sent, const void *buf, size_t n)
 
 void kw_tls_end(int lib, const void *h, enum kw_reason reason, bool eof)
 {
-	uint32_t gen;
-	struct kw_fd *s;
 	int saved = errno;
-	kw_forkwatch_check(); /* a child forgets its parent's sessions first */
 
-	if (eof && (s = bound_socket(lib, h, &gen)))
-		kw_stream_plain_end(s, gen, reason, true);
-	give_up(lib, h, reason);
+	kw_forkwatch_check();
+	give_up(lib, h, reason, eof);
 	errno = saved;
 }
 
