@@ -227,7 +227,9 @@ static bool plain_followed(struct kw_fd *s, uint32_t gen)
 	return kw_slot_unchanged(s, gen) && s->conn.watch_only && s->conn.dest.tls;
 }
 
-void kw_stream_plain_sent(struct kw_fd *s, uint32_t gen, const void *buf, size_t n)
+/* n plaintext bytes the program wrote (sent) or consumed on the session
+ * over s. */
+static void plain(struct kw_fd *s, uint32_t gen, const void *buf, size_t n, bool sent)
 {
 	struct kw_conn *c = &s->conn;
 	struct iovec iov = { (void *)buf, n };
@@ -238,7 +240,12 @@ void kw_stream_plain_sent(struct kw_fd *s, uint32_t gen, const void *buf, size_t
 	if (n && plain_followed(s, gen)) {
 		if (kw_report_latency)
 			c->track.now_us = kw_now_us();
-		kw_track_request_iov(&c->track, &iov, 1, n);
+		if (sent) {
+			kw_track_request_iov(&c->track, &iov, 1, n);
+		} else {
+			c->answered = true;
+			kw_track_response_iov(&c->track, &iov, 1, n);
+		}
 		if (c->track.status == KW_TRACK_LET_GO)
 			kw_let_go(s, c->track.reason);
 	}
@@ -246,24 +253,14 @@ void kw_stream_plain_sent(struct kw_fd *s, uint32_t gen, const void *buf, size_t
 	errno = saved;
 }
 
+void kw_stream_plain_sent(struct kw_fd *s, uint32_t gen, const void *buf, size_t n)
+{
+	plain(s, gen, buf, n, true);
+}
+
 void kw_stream_plain_received(struct kw_fd *s, uint32_t gen, const void *buf, size_t n)
 {
-	struct kw_conn *c = &s->conn;
-	struct iovec iov = { (void *)buf, n };
-	int saved = errno;
-
-	kw_forkwatch_check();
-	kw_slot_lock(s);
-	if (n && plain_followed(s, gen)) {
-		c->answered = true;
-		if (kw_report_latency)
-			c->track.now_us = kw_now_us();
-		kw_track_response_iov(&c->track, &iov, 1, n);
-		if (c->track.status == KW_TRACK_LET_GO)
-			kw_let_go(s, c->track.reason);
-	}
-	kw_slot_unlock(s);
-	errno = saved;
+	plain(s, gen, buf, n, false);
 }
 
 void kw_stream_plain_end(struct kw_fd *s, uint32_t gen, enum kw_reason reason, bool eof)

@@ -35,6 +35,7 @@ KW_TMP_NAME=kw-tlsc
 TMP=$KW_TMP
 # shellcheck disable=SC1091
 . "$(dirname "$0")/../common/nginx.sh"
+. "$(dirname "$0")/../common/tlsca.sh"
 trap 'nginx_stop; cleanup_lib' EXIT
 clear_shim_env
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
@@ -50,17 +51,7 @@ done
 # ---- a private CA and a server certificate for 127.0.0.1 and localhost;
 # another CA, which signed nothing here
 CA=$TMP/ca
-mkdir -p "$CA"
-setup "a private CA, a server certificate and another CA (openssl)" sh -c "
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout '$CA/ca.key' -out '$CA/ca.pem' \
-		-days 2 -subj '/CN=keepwarm test CA' &&
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout '$CA/other.key' -out '$CA/other.pem' \
-		-days 2 -subj '/CN=keepwarm other CA' &&
-	openssl req -newkey rsa:2048 -nodes -keyout '$CA/server.key' -out '$CA/server.csr' \
-		-subj '/CN=localhost' &&
-	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >'$CA/ext' &&
-	openssl x509 -req -in '$CA/server.csr' -CA '$CA/ca.pem' -CAkey '$CA/ca.key' \
-		-CAcreateserial -out '$CA/server.pem' -days 2 -extfile '$CA/ext'" ||
+setup "a private CA, a server certificate and another CA (openssl)" make_test_ca "$CA" ||
 	{ finish; exit; }
 
 # ---- the bodies: URL i is 1k.bin, 1m.bin, chunked/text.txt for i % 3 = 0, 1, 2
@@ -78,22 +69,9 @@ done >"$TMP/expected"
 head -n 2 "$TMP/expected" >"$TMP/expected.two"
 
 nginx_servers() { # PORT13 PORT12
-	local p v
 	echo "	default_type application/octet-stream;"
-	for p in "$1:TLSv1.3" "$2:TLSv1.2"; do
-		v=${p#*:}
-		cat <<EOF
-	server {
-		listen 127.0.0.1:${p%%:*} ssl;
-		server_name localhost;
-		ssl_certificate $CA/server.pem;
-		ssl_certificate_key $CA/server.key;
-		ssl_protocols $v;
-		root $TMP/www;
-		location /chunked/ { ssi on; ssi_types *; }
-	}
-EOF
-	done
+	tls_server "$1" TLSv1.3 "" "location /chunked/ { ssi on; ssi_types *; }"
+	tls_server "$2" TLSv1.2 "" "location /chunked/ { ssi on; ssi_types *; }"
 }
 nginx_start "$TMP/nginx" 2 || { fail "nginx with TLS started: $(tail -n 5 "$TMP/nginx/nginx.out")"; finish; exit; }
 read -r PORT13 PORT12 <<<"$NGINX_PORTS"

@@ -18,6 +18,7 @@ KW_TMP_NAME=kw-tls
 . "$(dirname "$0")/../common/lib.sh"
 TMP=$KW_TMP
 . "$(dirname "$0")/../common/nginx.sh"
+. "$(dirname "$0")/../common/tlsca.sh"
 trap 'nginx_stop; cleanup_lib' EXIT
 clear_shim_env
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
@@ -30,16 +31,7 @@ done
 
 # ---- a private CA and a server certificate for 127.0.0.1 and localhost
 CA=$TMP/ca
-mkdir -p "$CA"
-setup "a private CA and a server certificate (openssl)" sh -c "
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout '$CA/ca.key' -out '$CA/ca.pem' \
-		-days 2 -subj '/CN=keepwarm test CA' &&
-	openssl req -newkey rsa:2048 -nodes -keyout '$CA/server.key' -out '$CA/server.csr' \
-		-subj '/CN=localhost' &&
-	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >'$CA/ext' &&
-	openssl x509 -req -in '$CA/server.csr' -CA '$CA/ca.pem' -CAkey '$CA/ca.key' \
-		-CAcreateserial -out '$CA/server.pem' -days 2 -extfile '$CA/ext'" ||
-	{ finish; exit; }
+setup "a private CA and a server certificate (openssl)" make_test_ca "$CA" || { finish; exit; }
 
 mkdir -p "$TMP/www"
 head -c 1024 /dev/urandom >"$TMP/www/1k.bin"
@@ -48,33 +40,11 @@ for ((i = 0; i < N; i++)); do
 	if ((i % 2 == 0)); then sha256sum <"$TMP/www/1k.bin"; else sha256sum <"$TMP/www/1m.bin"; fi
 done | cut -d' ' -f1 >"$TMP/expected"
 
-nginx_servers() { # PORT13 PORT12
-	cat <<EOF
-	default_type application/octet-stream;
-	server {
-		listen 127.0.0.1:$1 ssl;
-		server_name localhost;
-		ssl_certificate $CA/server.pem;
-		ssl_certificate_key $CA/server.key;
-		ssl_protocols TLSv1.3;
-		root $TMP/www;
-	}
-	server {
-		listen 127.0.0.1:$2 ssl;
-		server_name localhost;
-		ssl_certificate $CA/server.pem;
-		ssl_certificate_key $CA/server.key;
-		ssl_protocols TLSv1.2;
-		root $TMP/www;
-	}
-	server {
-		listen 127.0.0.1:$3 ssl http2;
-		server_name localhost;
-		ssl_certificate $CA/server.pem;
-		ssl_certificate_key $CA/server.key;
-		root $TMP/www;
-	}
-EOF
+nginx_servers() { # PORT13 PORT12 PORT2
+	echo "	default_type application/octet-stream;"
+	tls_server "$1" TLSv1.3
+	tls_server "$2" TLSv1.2
+	tls_server "$3" "" http2
 }
 nginx_start "$TMP/nginx" 3 || { fail "nginx with TLS started: $(tail -n 5 "$TMP/nginx/nginx.out")"; finish; exit; }
 read -r PORT13 PORT12 PORT2 <<<"$NGINX_PORTS"

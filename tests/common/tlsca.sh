@@ -1,0 +1,40 @@
+# tlsca.sh - sourced by the TLS behaviour tests: a private CA made at test
+# time (openssl), and what nginx needs to serve TLS with it.
+#
+# make_test_ca DIR: DIR/ca.pem (the CA the clients trust), DIR/server.pem and
+# DIR/server.key (a certificate for 127.0.0.1 and localhost it signed), and
+# DIR/other.pem (another CA, which signed nothing here). Returns non-zero
+# when openssl failed; its output goes to DIR/openssl.out.
+make_test_ca() {
+	local d=$1
+	mkdir -p "$d" || return 1
+	{
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" \
+			-days 2 -subj '/CN=keepwarm test CA' &&
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/other.key" -out "$d/other.pem" \
+			-days 2 -subj '/CN=keepwarm other CA' &&
+		openssl req -newkey rsa:2048 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
+			-subj '/CN=localhost' &&
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >"$d/ext" &&
+		openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+			-CAcreateserial -out "$d/server.pem" -days 2 -extfile "$d/ext"
+	} >"$d/openssl.out" 2>&1
+}
+
+# tls_server PORT PROTOCOLS [LISTEN-FLAGS [MORE]]: an nginx server block on
+# 127.0.0.1:PORT with the certificate of make_test_ca $CA, serving $TMP/www
+# (PROTOCOLS: "TLSv1.3", "TLSv1.2", or "" for nginx's default; MORE: more
+# directives for the block).
+tls_server() {
+	cat <<CONF
+	server {
+		listen 127.0.0.1:$1 ssl ${3:-};
+		server_name localhost;
+		ssl_certificate $CA/server.pem;
+		ssl_certificate_key $CA/server.key;
+		${2:+ssl_protocols $2;}
+		root $TMP/www;
+		${4:-}
+	}
+CONF
+}
