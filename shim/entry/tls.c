@@ -16,7 +16,7 @@ static struct kw_fd *bound_socket(int lib, const void *h, uint32_t *gen)
 	struct kw_tls_session *e;
 	struct kw_fd *s = NULL;
 
-	kw_tls_sessions_lock();
+	kw_tls_sessions_lock_shared();
 	e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
 	if (e && e->state == KW_TLS_BOUND) {
 		s = kw_fd_lookup(e->fd);
@@ -57,7 +57,7 @@ bool kw_tls_handshake_begin(struct kw_tls_call *outer, int lib, const void *h)
 
 	kw_forkwatch_check();
 	kw_tls_call_enter(outer, (enum kw_tls_lib)lib, h);
-	kw_tls_sessions_lock();
+	kw_tls_sessions_lock_shared();
 	e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
 	again = e && e->handshaken && e->state != KW_TLS_GONE;
 	kw_tls_sessions_unlock();

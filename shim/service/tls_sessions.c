@@ -6,7 +6,10 @@
 #include "service/state.h"
 
 struct kw_tls_map kw_tls_sessions;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* Read-mostly: every TLS read and write looks its session up. Writers
+ * first, so that a stream of reads never holds a new session back (no
+ * reader takes it twice). */
+static pthread_rwlock_t lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static __thread struct kw_tls_call current;
 
 void kw_tls_call_enter(struct kw_tls_call *outer, enum kw_tls_lib lib, const void *h)
@@ -30,19 +33,26 @@ void kw_tls_sessions_lock(void)
 {
 	kw_nocancel_enter();
 	kw_depth++;
-	pthread_mutex_lock(&lock);
+	pthread_rwlock_wrlock(&lock);
+}
+
+void kw_tls_sessions_lock_shared(void)
+{
+	kw_nocancel_enter();
+	kw_depth++;
+	pthread_rwlock_rdlock(&lock);
 }
 
 void kw_tls_sessions_unlock(void)
 {
-	pthread_mutex_unlock(&lock);
+	pthread_rwlock_unlock(&lock);
 	kw_depth--;
 	kw_nocancel_leave();
 }
 
 void kw_tls_sessions_reset(void)
 {
-	pthread_mutex_init(&lock, NULL);
+	lock = (pthread_rwlock_t)PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 	kw_tls_map_clear(&kw_tls_sessions);
 	current.h = NULL;
 }

@@ -29,9 +29,11 @@ void kw_tls_call_leave(const struct kw_tls_call *outer);
 /* The call this thread is inside, or NULL. */
 const struct kw_tls_call *kw_tls_call_current(void);
 
-/* The table, under kw_tls_sessions_lock (which raises kw_depth). */
+/* The table, under kw_tls_sessions_lock to change it or
+ * kw_tls_sessions_lock_shared to read it (both raise kw_depth; one unlock). */
 extern struct kw_tls_map kw_tls_sessions;
 void kw_tls_sessions_lock(void);
+void kw_tls_sessions_lock_shared(void);
 void kw_tls_sessions_unlock(void);
 
 /* Forget every session and this thread's call, with a lock afresh: in a
