@@ -604,6 +604,8 @@ static int cmd_compare(int argc, char **argv)
 	paths[1] = calloc((size_t)argc + 1, sizeof *paths[1]);
 	if (!paths[0] || !paths[1]) {
 		perror("keepwarm-stat");
+		free(paths[0]);
+		free(paths[1]);
 		return EXIT_INPUT;
 	}
 	optind = 1;
