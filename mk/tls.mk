@@ -1,7 +1,8 @@
 # tls.mk - the C TLS clients (tests/tls/), run by tests/behaviour/tls-clients.sh.
 #   make                  builds $(BUILD)/tls/: the GnuTLS and OpenSSL clients,
 #                         the libcurl client twice (OpenSSL and GnuTLS libcurl)
-#                         and the private-libssl driver
+#                         the private-libssl driver, and route_check (GnuTLS calls
+#                         through keepwarm's trampolines against the library's own)
 #   make tls-asan         the GnuTLS and OpenSSL clients under ASan/UBSan, in
 #                         $(BUILD)/tls/asan/ (the test script builds them)
 # The object linked against a private copy of libssl (tests/tls/privssl.c) is
@@ -10,7 +11,7 @@ TLS_DIR      = $(BUILD)/tls
 TLS_COMMON   = tests/tls/tls_common.c
 TLS_HDRS     = tests/tls/tls_common.h
 TLS_PROGS    = $(addprefix $(TLS_DIR)/,gnutls_client openssl_client curl_client-openssl \
-               curl_client-gnutls privssl_driver)
+               curl_client-gnutls privssl_driver route_check)
 TLS_CFLAGS   = -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -pthread
 TLS_SAN      = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 TLS_LIBS_gnutls_client  = $$(pkg-config --libs gnutls)
@@ -41,3 +42,8 @@ $(TLS_DIR)/curl_client-gnutls: tests/tls/curl_client.c
 $(TLS_DIR)/privssl_driver: tests/tls/privssl_driver.c tests/tls/ossl_get.h
 	@mkdir -p $(dir $@)
 	$(CC) $(TLS_CFLAGS) -o $@ $< -lssl -lcrypto -ldl
+
+# The same questions to a GnuTLS session through the GOT and through dlvsym.
+$(TLS_DIR)/route_check: tests/tls/route_check.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TLS_CFLAGS) -o $@ $< $$(pkg-config --libs gnutls) -ldl

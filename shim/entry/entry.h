@@ -31,11 +31,13 @@ bool kw_init(void);
 
 /* A name keepwarm wraps and its wrapper; lib is -1 for a libc name (also
  * exported), else the TLS library (enum kw_tls_lib) whose name it is (never
- * exported: reached only by redirection). */
+ * exported: reached only by redirection), and real where the library's own
+ * function is found once resolved (a slot is redirected only then). */
 struct kw_wrapped {
 	const char *name;
 	void *fn;
 	int lib;
+	void *const *real;
 };
 
 /* The wrappers' table (wrap/, at load): redirect, now, what already bound
@@ -129,6 +131,16 @@ void kw_tls_end(int lib, const void *h, enum kw_reason reason, bool eof);
 
 /* The library frees h, or resets it for another connection: forget it. */
 void kw_tls_forget(int lib, const void *h);
+
+/* A routed GnuTLS call (service/gnutls_routed.h's function idx, through a
+ * trampoline of wrap/tls_route.c) on session h: the session to make it on
+ * and the library's function to jump to. Takes no lock and keeps errno:
+ * the trampoline runs it before every such call. */
+struct kw_tls_route {
+	const void *h;
+	void *fn;
+};
+struct kw_tls_route kw_tls_route(const void *h, unsigned idx);
 
 /* ---- descriptors (lifecycle.c) ---- */
 

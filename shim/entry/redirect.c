@@ -40,7 +40,7 @@
 
 #define MAX_OBJECTS 1024
 #define MAX_SLOTS   256 /* wrapped-name slots of one object */
-#define MAX_NAMES   256
+#define MAX_NAMES   512
 
 static const struct kw_wrapped *table;
 static size_t table_n;
@@ -138,7 +138,7 @@ static bool tls_slot_past(const struct kw_object *o, const struct slot *sl, void
 	const struct kw_object *t = tls_object[sl->w->lib];
 	void *cur = *sl->at;
 
-	if (!t || t == o || !kw_tls_real_of(sl->w->lib, sl->w->name))
+	if (!t || t == o || !sl->w->real || !*sl->w->real)
 		return false;
 	if (kw_got_contains(t, cur))
 		return true;

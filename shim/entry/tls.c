@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include "service/forkwatch.h"
+#include "service/tls_real.h"
 #include "service/tls_sessions.h"
 
 /* The socket h is tied to, and its generation, when it is tied to one. */
@@ -140,4 +141,10 @@ void kw_tls_forget(int lib, const void *h)
 	kw_tls_map_drop(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
 	kw_tls_sessions_unlock();
 	errno = saved;
+}
+
+struct kw_tls_route kw_tls_route(const void *h, unsigned idx)
+{
+	/* No session is taken over yet: every call goes to its own. */
+	return (struct kw_tls_route){ h, kw_gnutls_routed_real[idx] };
 }

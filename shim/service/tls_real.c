@@ -8,6 +8,7 @@
 #include "service/real.h"
 
 struct kw_tls_real_table kw_tls_real;
+void *kw_gnutls_routed_real[KW_GNUTLS_NROUTED];
 
 #ifndef KW_SYSTEM_LIBDIR
 #define KW_SYSTEM_LIBDIR "/usr/lib/x86_64-linux-gnu"
@@ -61,6 +62,11 @@ bool kw_tls_real_resolve(enum kw_tls_lib lib, const char *path)
 	if (lib == KW_TLS_GNUTLS) {
 		KW_GNUTLS_WRAPPED(KW_TLS_LOOKUP)
 		KW_GNUTLS_CALLED(KW_TLS_LOOKUP)
+		/* The version the list was made with: another one is another
+		 * function, not routed. */
+#define KW_ROUTED_LOOKUP(name, version, i) kw_gnutls_routed_real[i] = dlvsym(h, #name, version);
+		KW_GNUTLS_ROUTED(KW_ROUTED_LOOKUP)
+#undef KW_ROUTED_LOOKUP
 	} else {
 		KW_OPENSSL_WRAPPED(KW_TLS_LOOKUP)
 		KW_OPENSSL_CALLED(KW_TLS_LOOKUP)
@@ -68,18 +74,4 @@ bool kw_tls_real_resolve(enum kw_tls_lib lib, const char *path)
 #undef KW_TLS_LOOKUP
 	atomic_store_explicit(&ready[lib], true, memory_order_release);
 	return true;
-}
-
-void *kw_tls_real_of(enum kw_tls_lib lib, const char *name)
-{
-	if (!kw_tls_real_ready(lib))
-		return NULL;
-#define KW_TLS_MATCH(n, ret, args) if (!strcmp(name, #n)) return (void *)kw_tls_real.n;
-	if (lib == KW_TLS_GNUTLS) {
-		KW_GNUTLS_WRAPPED(KW_TLS_MATCH)
-	} else {
-		KW_OPENSSL_WRAPPED(KW_TLS_MATCH)
-	}
-#undef KW_TLS_MATCH
-	return NULL;
 }

@@ -80,6 +80,12 @@ struct kw_tls_real_table {
 
 extern struct kw_tls_real_table kw_tls_real;
 
+/* The other GnuTLS functions that take a session first (the generated
+ * gnutls_routed.h): reached through trampolines that may route the call to
+ * another session (wrap/tls_route.c), their real addresses by index. */
+#include "service/gnutls_routed.h"
+extern void *kw_gnutls_routed_real[KW_GNUTLS_NROUTED];
+
 /* Which system TLS library the loaded object at path is (the same file as
  * the system's libgnutls.so.30 or libssl.so.3), or -1. */
 int kw_tls_lib_of(const char *path);
@@ -92,8 +98,5 @@ bool kw_tls_real_ready(enum kw_tls_lib lib);
  * Not from a constructor: that dlopen may run another library's. */
 bool kw_tls_real_resolve(enum kw_tls_lib lib, const char *path);
 
-/* The real function of a wrapped name of lib, or NULL (not resolved, or this
- * library build lacks it): a slot is redirected only when there is one. */
-void *kw_tls_real_of(enum kw_tls_lib lib, const char *name);
 
 #endif

@@ -58,11 +58,20 @@ KW_GNUTLS_WRAPPED(KW_TLS_DECLARE)
 KW_OPENSSL_WRAPPED(KW_TLS_DECLARE)
 #undef KW_TLS_DECLARE
 
+/* The trampolines of the other GnuTLS calls that take a session
+ * (tls_route.c), where there are. */
+#ifdef KW_TLS_ROUTES
+#define KW_ROUTE_DECLARE(name, version, i) void kw_tls_route_##name(void);
+KW_GNUTLS_ROUTED(KW_ROUTE_DECLARE)
+#undef KW_ROUTE_DECLARE
+#endif
+
 static struct kw_wrapped wrapped[] = {
-#define KW_ENTRY(name) { #name, NULL, -1 },
+#define KW_ENTRY(name) { #name, NULL, -1, NULL },
 	KW_WRAPPED_NAMES(KW_ENTRY)
 #undef KW_ENTRY
-#define KW_TLS_ENTRY(name, ret, args) { #name, (void *)kw_tls_wrap_##name, LIB },
+#define KW_TLS_ENTRY(name, ret, args) \
+	{ #name, (void *)kw_tls_wrap_##name, LIB, (void *const *)&kw_tls_real.name },
 #define LIB KW_TLS_GNUTLS
 	KW_GNUTLS_WRAPPED(KW_TLS_ENTRY)
 #undef LIB
@@ -70,6 +79,12 @@ static struct kw_wrapped wrapped[] = {
 	KW_OPENSSL_WRAPPED(KW_TLS_ENTRY)
 #undef LIB
 #undef KW_TLS_ENTRY
+#ifdef KW_TLS_ROUTES
+#define KW_ROUTE_ENTRY(name, version, i) \
+	{ #name, (void *)kw_tls_route_##name, KW_TLS_GNUTLS, &kw_gnutls_routed_real[i] },
+	KW_GNUTLS_ROUTED(KW_ROUTE_ENTRY)
+#undef KW_ROUTE_ENTRY
+#endif
 };
 
 __attribute__((constructor)) static void kw_redirect_constructor(void)

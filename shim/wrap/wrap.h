@@ -8,6 +8,12 @@
 
 #define KW_EXPORT __attribute__((visibility("default")))
 
+/* The trampolines of routed TLS calls (tls_route.c) exist on x86_64 only;
+ * elsewhere those calls are left as they are. */
+#if defined(__x86_64__)
+#define KW_TLS_ROUTES 1
+#endif
+
 /* A real function missing (re-entered during our own dlsym): fail the call. */
 #define KW_REAL_OR_FAIL(name, fail)                  \
 	do {                                         \

@@ -4,7 +4,9 @@
 # nothing else changes: the library still binds its other names in its own
 # scope, a second definition of wrapped names in its scope is left alone,
 # dlopen/dlclose from 4 threads at once is safe, an object keepwarm cannot
-# pin is left alone with a trace line, KEEPWARM=off redirects nothing.
+# pin is left alone with a trace line, KEEPWARM=off redirects nothing; the
+# routed GnuTLS calls are what the installed library exports, and no TLS
+# name leaves libkeepwarm.so.
 # Programs: tests/redirect/ (deepbind_client and its libraries); php-curl,
 # the real case, is in the compatibility suite.
 set -uo pipefail
@@ -80,5 +82,17 @@ table=$(grep -oE 'X\([a-z_0-9]+\)' "$(dirname "$0")/../../shim/wrap/dl_wrap.c" |
 	sed 's/X(\(.*\))/\1/' | grep -v '^name$' | sort -u | tr '\n' ' ')
 [ "$exported" = "$table" ] && pass "the redirect table names every exported wrapper" ||
 	fail "exports.map: $exported / dl_wrap.c table: $table"
+
+# The GnuTLS calls routed through trampolines are every function the
+# installed library exports with a session first (tools/gen-tls-calls.py),
+# and none of them leaves the library under its own name.
+if diff=$(python3 "$(dirname "$0")/../../tools/gen-tls-calls.py" --check 2>&1); then
+	pass "shim/service/gnutls_routed.h lists what the installed libgnutls.so.30 exports with a session first ($(grep -c '^	X(' "$(dirname "$0")/../../shim/service/gnutls_routed.h") functions)"
+else
+	fail "gnutls_routed.h is not what tools/gen-tls-calls.py makes of this library: $(echo "$diff" | head -n 5 | tr '\n' '|')"
+fi
+leaked=$(nm -D --defined-only "$BUILD_DIR/libkeepwarm.so" | grep -cE ' (gnutls_|SSL_|kw_tls_)' || true)
+[ "$leaked" -eq 0 ] && pass "no TLS name and no trampoline is exported by libkeepwarm.so" ||
+	fail "libkeepwarm.so exports $leaked TLS names"
 
 finish

@@ -44,7 +44,7 @@ mkdir -p "$HOME"
 SECONDS=0
 
 for f in /usr/bin/openssl /usr/sbin/nginx "$PY" "$LIB" "$T/gnutls_client" "$T/openssl_client" \
-	"$T/curl_client-openssl" "$T/curl_client-gnutls" "$T/privssl_driver"; do
+	"$T/curl_client-openssl" "$T/curl_client-gnutls" "$T/privssl_driver" "$T/route_check"; do
 	[ -x "$f" ] || [ -f "$f" ] || { fail "prerequisite $f present (make builds it)"; finish; exit; }
 done
 
@@ -281,6 +281,23 @@ if setup "make tls-asan: the GnuTLS and OpenSSL clients with -fsanitize=address,
 	unset ASAN_OPTIONS UBSAN_OPTIONS
 	PRELOAD=$LIB
 fi
+
+# ---- every other GnuTLS call on a session goes through keepwarm's
+# trampolines (shim/wrap/tls_route.c): the same answers as the library's
+# own functions, for one to eight arguments.
+for port in "$PORT13" "$PORT12"; do
+	name=route_check.$(tls_name "$port")
+	"$T/route_check" "$CA/ca.pem" "$port" >"$TMP/$name.without" 2>&1
+	rc0=$?
+	LD_PRELOAD=$LIB "$T/route_check" "$CA/ca.pem" "$port" >"$TMP/$name.with" 2>&1
+	rc1=$?
+	if [ "$rc0" -eq 0 ] && [ "$rc1" -eq 0 ] && grep -q 'answers the same.* is in .*libgnutls' "$TMP/$name.without" &&
+		grep -q 'answers the same.* is in .*libkeepwarm.so' "$TMP/$name.with"; then
+		pass "$name: $(grep -o '[0-9]* answers the same' "$TMP/$name.with") through keepwarm's trampolines as from the library"
+	else
+		fail "$name: exit $rc0/$rc1: $(cat "$TMP/$name.without" "$TMP/$name.with" | tr '\n' '|' | head -c 400)"
+	fi
+done
 
 # ---- a server the CA file does not vouch for: refused, with and without
 refuse() { # NAME CMD...
