@@ -5,6 +5,8 @@
 #                         through keepwarm's trampolines against the library's own)
 #   make tls-asan         the GnuTLS and OpenSSL clients under ASan/UBSan, in
 #                         $(BUILD)/tls/asan/ (the test script builds them)
+#   make tls-tsan         the same under TSan, in $(BUILD)/tls/tsan/, and the
+#                         library built with TSan ($(BUILD)/tsan/)
 # The object linked against a private copy of libssl (tests/tls/privssl.c) is
 # built by the test script, against the copy it makes.
 TLS_DIR      = $(BUILD)/tls
@@ -17,9 +19,15 @@ TLS_SAN      = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-
 TLS_LIBS_gnutls_client  = $$(pkg-config --libs gnutls)
 TLS_LIBS_openssl_client = -lssl -lcrypto
 
-.PHONY: tls-asan
+.PHONY: tls-asan tls-tsan
 tests: $(TLS_PROGS)
 tls-asan: $(TLS_DIR)/asan/gnutls_client $(TLS_DIR)/asan/openssl_client
+# Under ThreadSanitizer, beside the library built with it (stress.mk's tsan-lib).
+tls-tsan: $(TLS_DIR)/tsan/gnutls_client $(TLS_DIR)/tsan/openssl_client tsan-lib
+
+$(TLS_DIR)/tsan/gnutls_client $(TLS_DIR)/tsan/openssl_client: $(TLS_DIR)/tsan/%: tests/tls/%.c $(TLS_COMMON) $(TLS_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -fsanitize=thread $(WARN) -std=gnu11 -D_GNU_SOURCE -pthread -o $@ $< $(TLS_COMMON) $(TLS_LIBS_$*)
 
 $(TLS_DIR)/gnutls_client $(TLS_DIR)/openssl_client: $(TLS_DIR)/%: tests/tls/%.c $(TLS_COMMON) $(TLS_HDRS)
 	@mkdir -p $(dir $@)
