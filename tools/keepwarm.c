@@ -75,6 +75,9 @@ static const struct setting settings[] = {
 	  "read away up to SIZE unread response bytes at close, 0 = off (default 64KiB)" },
 	{ "reuse",              "KEEPWARM_REUSE",             VALUE_REUSE,    "safe|always",
 	  "safe: requests that cannot be replayed get fresh connections (default)" },
+	{ "tls-handshake-timeout", "KEEPWARM_TLS_HANDSHAKE_TIMEOUT", VALUE_DURATION, "D",
+	  "end a GnuTLS handshake after D, or the program's own limit if shorter; "
+	  "0 = off (default)" },
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

@@ -122,6 +122,17 @@ void kw_tls_handshaken(int lib, const void *h, enum kw_reason veto);
  * lets the socket go (tls-transport-changed). */
 void kw_tls_transport(int lib, const void *h, int fd);
 
+/* The program set h's pull function (timeout_fn: its pull-timeout one). */
+void kw_tls_note_pull(int lib, const void *h, bool timeout_fn);
+
+/* The program set h's own handshake limit: ms, 0 for none. */
+void kw_tls_note_timeout(int lib, const void *h, unsigned ms);
+
+/* Before h's first handshake call: the limit keepwarm sets on it
+ * (KEEPWARM_TLS_HANDSHAKE_TIMEOUT, when shorter than the program's own and
+ * the session can wait with one), or 0 to leave it as it is. */
+unsigned kw_tls_handshake_limit(int lib, const void *h);
+
 /* n > 0 plaintext bytes the program wrote (sent) or consumed on h. */
 void kw_tls_plain(int lib, const void *h, bool sent, const void *buf, size_t n);
 

@@ -108,6 +108,64 @@ void kw_tls_transport(int lib, const void *h, int fd)
 	errno = saved;
 }
 
+void kw_tls_note_pull(int lib, const void *h, bool timeout_fn)
+{
+	struct kw_tls_session *e;
+	int saved = errno;
+
+	kw_forkwatch_check();
+	kw_tls_sessions_lock();
+	if ((e = kw_tls_map_add(&kw_tls_sessions, h, (enum kw_tls_lib)lib))) {
+		if (timeout_fn)
+			e->own_pull_timeout = true;
+		else
+			e->own_pull = true;
+	}
+	kw_tls_sessions_unlock();
+	errno = saved;
+}
+
+void kw_tls_note_timeout(int lib, const void *h, unsigned ms)
+{
+	struct kw_tls_session *e;
+	int saved = errno;
+
+	kw_forkwatch_check();
+	kw_tls_sessions_lock();
+	if ((e = kw_tls_map_add(&kw_tls_sessions, h, (enum kw_tls_lib)lib)))
+		e->timeout_ms = ms;
+	kw_tls_sessions_unlock();
+	errno = saved;
+}
+
+unsigned kw_tls_handshake_limit(int lib, const void *h)
+{
+	uint64_t limit = kw_cfg.tls_handshake_timeout_ms;
+	struct kw_tls_session *e;
+	unsigned ms = 0;
+	int saved = errno;
+
+	if (!limit)
+		return 0;
+	if (limit > UINT32_MAX - 1)
+		limit = UINT32_MAX - 1;
+	kw_forkwatch_check();
+	kw_tls_sessions_lock();
+	/* Without an entry nothing is known of its pull function: left alone.
+	 * GnuTLS waits for a limit with the pull-timeout function, which the
+	 * default transport has and a pull function of the program's alone
+	 * does not. */
+	e = kw_tls_map_add(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+	if (e && !e->limit_applied) {
+		e->limit_applied = true;
+		if ((!e->own_pull || e->own_pull_timeout) && (!e->timeout_ms || e->timeout_ms > limit))
+			ms = (unsigned)limit;
+	}
+	kw_tls_sessions_unlock();
+	errno = saved;
+	return ms;
+}
+
 void kw_tls_plain(int lib, const void *h, bool sent, const void *buf, size_t n)
 {
 	uint32_t gen;

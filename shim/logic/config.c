@@ -200,6 +200,8 @@ static const struct key {
 	{ "KEEPWARM_UPGRADE", K_BOOL, offsetof(struct kw_config, upgrade) },
 	{ "KEEPWARM_DRAIN", K_SIZE, offsetof(struct kw_config, drain_bytes) },
 	{ "KEEPWARM_REUSE", K_REUSE, offsetof(struct kw_config, reuse_always) },
+	{ "KEEPWARM_TLS_HANDSHAKE_TIMEOUT", K_DURATION,
+	  offsetof(struct kw_config, tls_handshake_timeout_ms) },
 };
 _Static_assert(sizeof keys / sizeof keys[0] == KW_CONFIG_NKEYS, "KW_CONFIG_NKEYS");
 

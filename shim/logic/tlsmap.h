@@ -39,6 +39,11 @@ struct kw_tls_session {
 	int hint_fd;     /* the socket the program named (set_int, SSL_set_fd), or -1 */
 	int fd;          /* BOUND: the program's socket... */
 	uint32_t gen;    /* ...while its kw_conn.gen is this */
+	/* What the program set that a handshake limit depends on. */
+	uint32_t timeout_ms;   /* its own handshake limit (0: none) */
+	bool own_pull;         /* its own pull function... */
+	bool own_pull_timeout; /* ...and pull-timeout function */
+	bool limit_applied;    /* KEEPWARM_TLS_HANDSHAKE_TIMEOUT was looked at */
 };
 
 #define KW_TLS_MAP_SIZE 1024 /* a power of two; 3/4 of it may be used */

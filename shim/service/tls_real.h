@@ -36,6 +36,9 @@
 	X(gnutls_transport_set_push_function, void, (gnutls_session_t, gnutls_push_func))      \
 	X(gnutls_transport_set_vec_push_function, void, (gnutls_session_t, gnutls_vec_push_func)) \
 	X(gnutls_transport_set_pull_function, void, (gnutls_session_t, gnutls_pull_func))      \
+	X(gnutls_transport_set_pull_timeout_function, void, (gnutls_session_t,                 \
+	                                                     gnutls_pull_timeout_func))         \
+	X(gnutls_handshake_set_timeout, void, (gnutls_session_t, unsigned))                    \
 	X(gnutls_deinit, void, (gnutls_session_t))
 
 /* GnuTLS functions keepwarm calls but does not wrap. */

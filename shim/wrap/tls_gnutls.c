@@ -71,6 +71,11 @@ int kw_tls_wrap_gnutls_handshake(gnutls_session_t s)
 	if (kw_depth)
 		return REAL(gnutls_handshake)(s);
 	first = kw_tls_handshake_begin(&outer, LIB, s);
+	if (first) {
+		unsigned limit = kw_tls_handshake_limit(LIB, s);
+		if (limit)
+			REAL(gnutls_handshake_set_timeout)(s, limit);
+	}
 	r = REAL(gnutls_handshake)(s);
 	saved = errno;
 	kw_tls_call_leave(&outer);
@@ -185,8 +190,28 @@ void kw_tls_wrap_gnutls_transport_set_vec_push_function(gnutls_session_t s,
 void kw_tls_wrap_gnutls_transport_set_pull_function(gnutls_session_t s, gnutls_pull_func f)
 {
 	REAL(gnutls_transport_set_pull_function)(s, f);
-	if (!kw_depth)
+	if (!kw_depth) {
 		kw_tls_transport(LIB, s, -1);
+		kw_tls_note_pull(LIB, s, false);
+	}
+}
+
+void kw_tls_wrap_gnutls_transport_set_pull_timeout_function(gnutls_session_t s,
+                                                            gnutls_pull_timeout_func f)
+{
+	REAL(gnutls_transport_set_pull_timeout_function)(s, f);
+	if (!kw_depth)
+		kw_tls_note_pull(LIB, s, true);
+}
+
+/* The program's own handshake limit, for KEEPWARM_TLS_HANDSHAKE_TIMEOUT. */
+void kw_tls_wrap_gnutls_handshake_set_timeout(gnutls_session_t s, unsigned ms)
+{
+	REAL(gnutls_handshake_set_timeout)(s, ms);
+	if (!kw_depth)
+		kw_tls_note_timeout(LIB, s, ms == GNUTLS_INDEFINITE_TIMEOUT ? 0
+		                            /* GnuTLS's DEFAULT_HANDSHAKE_TIMEOUT_MS */
+		                            : ms == GNUTLS_DEFAULT_HANDSHAKE_TIMEOUT ? 40 * 1000 : ms);
 }
 
 void kw_tls_wrap_gnutls_deinit(gnutls_session_t s)

@@ -314,6 +314,56 @@ if setup "make tls-tsan: the GnuTLS and OpenSSL clients and keepwarm with -fsani
 	PRELOAD=$LIB
 fi
 
+# ---- KEEPWARM_TLS_HANDSHAKE_TIMEOUT against a server that accepts and never
+# answers: the program's handshake ends at keepwarm's limit or its own,
+# whichever is shorter; a session GnuTLS cannot wait on with a limit
+# (libcurl's own pull function) and OpenSSL's are left as they are. Exit
+# statuses only: 124 is "still waiting when timeout(1) ended it".
+SILENT_PORT=$(nginx_free_ports 1)
+"$PY" -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64); s.settimeout(1)
+held, end = [], time.time() + 300
+while time.time() < end:
+    try: held.append(s.accept()[0])
+    except socket.timeout: pass
+' "$SILENT_PORT" &
+SILENT_PID=$!
+for _ in $(seq 50); do nginx_port_open "$SILENT_PORT" && break; sleep 0.1; done
+su=https://127.0.0.1:$SILENT_PORT/x
+# limited NAME EXPECTED-RC KNOB [ENV=VALUE...] -- CMD...: KNOB "" is no setting.
+limited() {
+	local name=$1 want=$2 knob=$3 rc envs=()
+	shift 3
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	[ -n "$knob" ] && envs+=("KEEPWARM_TLS_HANDSHAKE_TIMEOUT=$knob")
+	timeout 4 env "${envs[@]}" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		pass "$name: exit $rc$(grep -qi 'timed out' "$TMP/$name.err" && echo ', the handshake timed out')"
+	else
+		fail "$name: exit $rc, not $want: $(head -c 200 "$TMP/$name.err")"
+	fi
+}
+limited "handshake limit: gnutls without keepwarm waits" 124 "" -- \
+	"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking "$su"
+limited "handshake limit: gnutls under keepwarm, no setting, waits the same" 124 "" LD_PRELOAD="$LIB" -- \
+	"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking "$su"
+limited "handshake limit: 300ms ends gnutls' handshake (its own is 40s)" 1 300ms LD_PRELOAD="$LIB" -- \
+	"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking "$su"
+limited "handshake limit: the program's own 300ms wins over 30s" 1 30s LD_PRELOAD="$LIB" \
+	KW_TEST_HANDSHAKE_MS=300 -- "$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking "$su"
+limited "handshake limit: ... as without keepwarm" 1 "" KW_TEST_HANDSHAKE_MS=300 -- \
+	"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking "$su"
+limited "handshake limit: libcurl-gnutls (its own pull function) is left alone" 124 300ms \
+	LD_PRELOAD="$LIB" -- "$T/curl_client-gnutls" --ca "$CA/ca.pem" "$su"
+limited "handshake limit: OpenSSL is left alone" 124 300ms LD_PRELOAD="$LIB" -- \
+	"$T/openssl_client" --ca "$CA/ca.pem" --mode blocking "$su"
+kill "$SILENT_PID" 2>/dev/null
+wait "$SILENT_PID" 2>/dev/null
+
 # ---- every other GnuTLS call on a session goes through keepwarm's
 # trampolines (shim/wrap/tls_route.c): the same answers as the library's
 # own functions, for one to eight arguments.

@@ -154,6 +154,7 @@ static const struct one_var one_vars[] = {
 	{ "KEEPWARM_MAX_REQUESTS", "1000" },
 	{ "KEEPWARM_TCP_KEEPALIVE", "15" },
 	{ "KEEPWARM_TRACE", "stderr" },
+	{ "KEEPWARM_TLS_HANDSHAKE_TIMEOUT", "2.5s" },
 };
 
 START_TEST(test_load_one_variable)
@@ -182,6 +183,8 @@ START_TEST(test_load_one_variable)
 		want.tcp_keepalive_ms = 15000;
 	else if (strcmp(v->name, "KEEPWARM_TRACE") == 0)
 		strcpy(want.trace, "stderr");
+	else if (strcmp(v->name, "KEEPWARM_TLS_HANDSHAKE_TIMEOUT") == 0)
+		want.tls_handshake_timeout_ms = 2500;
 
 	ck_assert_msg(c.enabled == want.enabled, "%s=%s: enabled", v->name, v->value);
 	ck_assert_uint_eq(c.max_idle, want.max_idle);
@@ -191,6 +194,7 @@ START_TEST(test_load_one_variable)
 	ck_assert_uint_eq(c.max_requests, want.max_requests);
 	ck_assert_uint_eq(c.tcp_keepalive_ms, want.tcp_keepalive_ms);
 	ck_assert_str_eq(c.trace, want.trace);
+	ck_assert_uint_eq(c.tls_handshake_timeout_ms, want.tls_handshake_timeout_ms);
 }
 END_TEST
 

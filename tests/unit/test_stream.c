@@ -697,6 +697,28 @@ START_TEST(test_tls_fork_child_forgets)
 }
 END_TEST
 
+/* KEEPWARM_TLS_HANDSHAKE_TIMEOUT: the shorter limit wins; a session that
+ * cannot wait on one is left alone; looked at once per session. */
+START_TEST(test_tls_handshake_limit)
+{
+	static int a, b, c2, d;
+
+	ck_assert_uint_eq(kw_tls_handshake_limit(KW_TLS_GNUTLS, &a), 0); /* off */
+	kw_cfg.tls_handshake_timeout_ms = 300;
+	ck_assert_uint_eq(kw_tls_handshake_limit(KW_TLS_GNUTLS, &a), 300);
+	ck_assert_uint_eq(kw_tls_handshake_limit(KW_TLS_GNUTLS, &a), 0); /* once */
+	kw_tls_note_timeout(KW_TLS_GNUTLS, &b, 200); /* the program's own is shorter */
+	ck_assert_uint_eq(kw_tls_handshake_limit(KW_TLS_GNUTLS, &b), 0);
+	kw_tls_note_timeout(KW_TLS_GNUTLS, &c2, 40000);
+	kw_tls_note_pull(KW_TLS_GNUTLS, &c2, false); /* its own pull function alone */
+	ck_assert_uint_eq(kw_tls_handshake_limit(KW_TLS_GNUTLS, &c2), 0);
+	kw_tls_note_pull(KW_TLS_GNUTLS, &d, false);
+	kw_tls_note_pull(KW_TLS_GNUTLS, &d, true); /* ...and a pull-timeout one */
+	ck_assert_uint_eq(kw_tls_handshake_limit(KW_TLS_GNUTLS, &d), 300);
+	kw_cfg.tls_handshake_timeout_ms = 0;
+}
+END_TEST
+
 START_TEST(test_tls_alpn_veto)
 {
 	handshake_sends_hello();
@@ -749,6 +771,7 @@ int main(void)
 	tcase_add_test(tc, test_tls_close_notify_ends_response);
 	tcase_add_test(tc, test_tls_second_handshake_lets_go);
 	tcase_add_test(tc, test_tls_fork_child_forgets);
+	tcase_add_test(tc, test_tls_handshake_limit);
 	tcase_add_test(tc, test_tls_alpn_veto);
 	tcase_add_test(tc, test_locks_keep_cancellation_off);
 	suite_add_tcase(suite, tc);

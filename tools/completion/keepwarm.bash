@@ -11,7 +11,8 @@ _keepwarm()
 		case ${COMP_WORDS[i]} in
 		--) _keepwarm_command $((i + 1)); return ;;
 		--library|--trace|--stats|--max-idle|--max-idle-per-host|--idle-timeout|\
-		--max-lifetime|--max-requests|--tcp-keepalive|--stats-interval|--sample|--drain|--reuse)
+		--max-lifetime|--max-requests|--tcp-keepalive|--stats-interval|--sample|--drain|--reuse|\
+		--tls-handshake-timeout)
 			((i++)) ;;
 		-*) ;;
 		*) _keepwarm_command "$i"; return ;;
@@ -23,12 +24,13 @@ _keepwarm()
 	--stats) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--reuse) COMPREPLY=($(compgen -W 'safe always' -- "$cur")); return ;;
 	--max-idle|--max-idle-per-host|--idle-timeout|--max-lifetime|--max-requests|\
-	--tcp-keepalive|--stats-interval|--sample|--drain) return ;;
+	--tcp-keepalive|--stats-interval|--sample|--drain|--tls-handshake-timeout) return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '--off --max-idle --max-idle-per-host --idle-timeout
 			--max-lifetime --max-requests --tcp-keepalive --trace --stats --stats-interval
-			--sample --no-upgrade --drain --reuse --library --help --version --' -- "$cur"))
+			--sample --no-upgrade --drain --reuse --tls-handshake-timeout --library --help
+			--version --' -- "$cur"))
 	else
 		COMPREPLY=($(compgen -W config -- "$cur") $(compgen -c -- "$cur"))
 	fi
