@@ -324,14 +324,7 @@ static ssize_t program_sends_n(const char *bytes, size_t n)
 
 static ssize_t program_sends(const char *bytes)
 {
-	struct iovec iov = { (void *)bytes, strlen(bytes) };
-	ssize_t r;
-
-	if (kw_stream_before_send(s, &iov, 1, 0, &r))
-		return r;
-	r = mem_send(PROGRAM_FD, &iov, 1, 0);
-	ck_assert(!kw_stream_sent(s, r, 0, &iov, 1, 0));
-	return r;
+	return program_sends_n(bytes, strlen(bytes));
 }
 
 /* The program reads: ret bytes arrived in buf (of size cap), 0 for
