@@ -38,9 +38,7 @@ TMP=$KW_TMP
 . "$(dirname "$0")/../common/tlsca.sh"
 trap 'nginx_stop; cleanup_lib' EXIT
 clear_shim_env
-unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
-export no_proxy='*' NO_PROXY='*' HOME=$TMP/home
-mkdir -p "$HOME"
+tls_test_env
 SECONDS=0
 
 for f in /usr/bin/openssl /usr/sbin/nginx "$PY" "$LIB" "$T/gnutls_client" "$T/openssl_client" \

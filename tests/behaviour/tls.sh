@@ -21,9 +21,7 @@ TMP=$KW_TMP
 . "$(dirname "$0")/../common/tlsca.sh"
 trap 'nginx_stop; cleanup_lib' EXIT
 clear_shim_env
-unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
-export no_proxy='*' NO_PROXY='*' HOME=$TMP/home
-mkdir -p "$HOME"
+tls_test_env
 
 for f in /usr/bin/openssl /usr/sbin/nginx "$PY"; do
 	[ -x "$f" ] || { fail "prerequisite $f present"; finish; exit; }

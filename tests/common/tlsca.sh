@@ -1,6 +1,15 @@
+# shellcheck shell=bash
 # tlsca.sh - sourced by the TLS behaviour tests: a private CA made at test
 # time (openssl), and what nginx needs to serve TLS with it.
 #
+# tls_test_env: the TLS programs' environment: no proxy, and a HOME of their
+# own in $TMP (no user's trust settings or dotfiles).
+tls_test_env() {
+	unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
+	export no_proxy='*' NO_PROXY='*' HOME=$TMP/home
+	mkdir -p "$HOME"
+}
+
 # make_test_ca DIR: DIR/ca.pem (the CA the clients trust), DIR/server.pem and
 # DIR/server.key (a certificate for 127.0.0.1 and localhost it signed), and
 # DIR/other.pem (another CA, which signed nothing here). Returns non-zero
