@@ -143,10 +143,49 @@ void kw_tls_end(int lib, const void *h, enum kw_reason reason, bool eof);
 /* The library frees h, or resets it for another connection: forget it. */
 void kw_tls_forget(int lib, const void *h);
 
+/* The program gave its TLS library a function that picks a client
+ * certificate or verifies a chain its own way: none of its sessions takes
+ * a parked one over from now on. */
+void kw_tls_refuse_takeovers(void);
+
+/* TLS reuse (GnuTLS). gnutls_init made h with flags: what the program sets
+ * on it is recorded from now on. */
+void kw_tls_born(int lib, const void *h, unsigned flags);
+
+/* h's recorded settings, with the session table locked until
+ * kw_tls_settings_done (called whatever this returns: NULL when h's
+ * settings are not known). */
+struct kw_tls_settings *kw_tls_settings_of(int lib, const void *h);
+void kw_tls_settings_done(void);
+
+/* The session a call on h is made on: the kept session h took over, else
+ * h itself. */
+const void *kw_tls_target(int lib, const void *h);
+
+/* Did h take over a kept session (inside its handshake call)? Then the
+ * handshake succeeds at once. */
+bool kw_tls_taken(int lib, const void *h);
+
+/* The program shuts h down (gnutls_bye, how): true when keepwarm answers
+ * (success, no close_notify sent) because h's connection may be parked. */
+bool kw_tls_bye(int lib, const void *h, int how);
+
+/* A call on h after a bye keepwarm answered: the how the close_notify it
+ * held back was asked with (the caller sends it now; h's socket is let
+ * go), or -1 when none is owed. */
+int kw_tls_bye_owed(int lib, const void *h);
+
+/* The program frees h (gnutls_deinit). True when keepwarm keeps h with its
+ * socket, to park at close (the caller must not free it); false: the
+ * caller frees h (a kept session h had taken over is kept or ended here). */
+bool kw_tls_release(int lib, const void *h);
+
 /* A routed GnuTLS call (service/gnutls_routed.h's function idx, through a
  * trampoline of wrap/tls_route.c) on session h: the session to make it on
- * and the library's function to jump to. Takes no lock and keeps errno:
- * the trampoline runs it before every such call. */
+ * (the kept one h took over, else h) and the library's function to jump
+ * to. Before h's handshake, a call keepwarm neither copies nor compares
+ * marks h foreign (never taken over or parked). Keeps errno: the
+ * trampoline runs it before every such call. */
 struct kw_tls_route {
 	const void *h;
 	void *fn;

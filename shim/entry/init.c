@@ -19,6 +19,7 @@
 #include "service/listeners.h"
 #include "service/private.h"
 #include "service/tls_sessions.h"
+#include "service/tls_transport.h"
 #include "sink/pool_local.h"
 #include "sink/report.h"
 
@@ -135,8 +136,8 @@ static void after_fork_child(void)
 {
 	kw_fd_after_fork_child();
 	kw_private_child_fork();
+	kw_tls_sessions_reset(); /* first: the idle TLS connections' sessions are not ended */
 	kw_park_forget_all();
-	kw_tls_sessions_reset();
 	kw_report_after_fork_child();
 }
 
@@ -188,6 +189,7 @@ bool kw_init(void)
 			unsigned total = kw_cfg.max_idle < cap ? kw_cfg.max_idle : cap;
 			if (kw_pool_local_create(&kw_pool, total, kw_cfg.max_idle_per_host) == 0)
 				kw_mode = on ? KW_MODE_REUSE : KW_MODE_OBSERVE;
+			kw_tls_transport_init();
 		}
 		kw_report_init(&kw_cfg, on ? "on" : "off");
 	}

@@ -19,6 +19,7 @@
 #include "service/listeners.h"
 #include "service/private.h"
 #include "service/tcp.h"
+#include "service/tls_keep.h"
 #include "sink/report.h"
 
 /* ---- following sockets ---- */
@@ -208,6 +209,11 @@ int kw_close(struct kw_fd *s, int fd)
 		}
 		if (why)
 			kw_report(KW_EVENT_DISCARD, fd, &s->conn.dest, why, -1, kw_conn_requests(&s->conn));
+		/* A TLS session keepwarm held for this connection ends with it. */
+		if (why && (s->conn.tls_kept || s->conn.tls_pending))
+			kw_tls_keep_end_ino(s->conn.ino);
+		s->conn.tls_kept = s->conn.tls_pending = false;
+		s->conn.tls = NULL;
 	}
 	atomic_store_explicit(&s->kind, KW_FD_NONE, memory_order_release);
 	kw_slot_unlock(s);

@@ -11,11 +11,13 @@
 
 #include "feature/closestyle.h"
 #include "feature/replay.h"
+#include "feature/tlsreuse.h"
 #include "logic/upgrade.h"
 #include "primitive/follow.h"
 #include "logic/tlsmap.h"
 #include "service/forkwatch.h"
 #include "service/tls_sessions.h"
+#include "service/tls_transport.h"
 #include "sink/report.h"
 
 static bool soft_error(int err)
@@ -51,6 +53,15 @@ bool kw_stream_before_send(struct kw_fd *s, const struct iovec *iov, int iovcnt,
 		return false;
 	kw_forkwatch_check();
 	kw_slot_lock(s);
+	/* Handed back from a parked TLS session: taken over, or undone. */
+	if (atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP && c->tls_pending) {
+		size_t total = 0;
+		for (int i = 0; i < iovcnt; i++)
+			total += iov[i].iov_len;
+		handled = kw_tlsreuse_first_send(s, iov, iovcnt, total, result);
+		saved = errno;
+		goto out;
+	}
 	/* Only the start of a request, on a connection whose bytes we follow. */
 	if (atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_HTTP || c->watch_only ||
 	    c->track.status != KW_TRACK_FOLLOWING || c->track.request_open ||
@@ -80,6 +91,8 @@ static bool dead_session(const struct kw_tls_session *e, void *arg)
 	struct kw_fd *o;
 
 	(void)arg;
+	if (e->live || e->state == KW_TLS_KEPT)
+		return false; /* in use: routed to, or kept with a socket */
 	return e->state == KW_TLS_GONE ||
 	       (e->state == KW_TLS_BOUND &&
 	        (!(o = kw_fd_lookup(e->fd)) ||
@@ -120,7 +133,8 @@ static bool tls_hello(struct kw_fd *s)
 	}
 	c->watch_only = true;
 	c->dest.tls = 1;
-	kw_report_tls(s->fd, &c->dest, kw_tls_lib_name(call->lib));
+	c->tp = kw_tls_transport_table();
+	kw_report_tls(s->fd, &c->dest, kw_tls_lib_name(call->lib), false);
 	return true;
 }
 

@@ -6,8 +6,13 @@
 #include "entry/entry.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "logic/tlspolicy.h"
 #include "service/forkwatch.h"
+#include "service/state.h"
+#include "service/tls_keep.h"
 #include "service/tls_real.h"
 #include "service/tls_sessions.h"
 
@@ -201,8 +206,280 @@ void kw_tls_forget(int lib, const void *h)
 	errno = saved;
 }
 
+/* ---- reuse ---- */
+
+void kw_tls_refuse_takeovers(void)
+{
+	kw_tls_keep_refuse_all = true;
+}
+
+void kw_tls_born(int lib, const void *h, unsigned flags)
+{
+	struct kw_tls_settings *set = malloc(sizeof *set);
+	struct kw_tls_session *e;
+	int saved = errno;
+
+	kw_forkwatch_check();
+	if (set)
+		kw_tls_settings_init(set, flags, true);
+	kw_tls_sessions_lock();
+	/* A new session at an address an old one had (freed behind our back,
+	 * or never seen freed): nothing of the old one holds. */
+	kw_tls_map_drop(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+	if ((e = kw_tls_map_add(&kw_tls_sessions, h, (enum kw_tls_lib)lib)))
+		e->set = set;
+	else
+		free(set);
+	kw_tls_sessions_unlock();
+	errno = saved;
+}
+
+struct kw_tls_settings *kw_tls_settings_of(int lib, const void *h)
+{
+	struct kw_tls_session *e;
+
+	kw_tls_sessions_lock();
+	e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+	return e ? e->set : NULL;
+}
+
+void kw_tls_settings_done(void)
+{
+	kw_tls_sessions_unlock();
+}
+
+const void *kw_tls_target(int lib, const void *h)
+{
+	struct kw_tls_session *e;
+	const void *t = h;
+	int saved = errno;
+
+	kw_tls_sessions_lock_shared();
+	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)) && e->live)
+		t = e->live;
+	kw_tls_sessions_unlock();
+	errno = saved;
+	return t;
+}
+
+bool kw_tls_taken(int lib, const void *h)
+{
+	return kw_tls_target(lib, h) != h;
+}
+
+/* May the connection s (tied to a session at generation gen) be parked if
+ * its session ends now? The socket's side of it: still followed, TLS,
+ * between exchanges, never vetoed, this process's. */
+static bool socket_parkable(struct kw_fd *s, uint32_t gen)
+{
+	const struct kw_conn *c = &s->conn;
+
+	return kw_mode == KW_MODE_REUSE && kw_cfg.tls_reuse && kw_slot_unchanged(s, gen) &&
+	       atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP &&
+	       c->watch_only && c->dest.tls && !c->park_veto && c->owner == kw_pid &&
+	       kw_track_why_not(&c->track) == KW_REASON_NONE;
+}
+
+/* The settings a session's connection is parked with: its own, or those of
+ * the kept session it took over (the connection's first owner). */
+static const struct kw_tls_settings *conn_settings(const struct kw_tls_session *e)
+{
+	const struct kw_tls_session *p;
+
+	if (!e->live)
+		return e->set;
+	p = kw_tls_map_find(&kw_tls_sessions, e->live, (enum kw_tls_lib)e->lib);
+	return p ? p->set : NULL;
+}
+
+bool kw_tls_bye(int lib, const void *h, int how)
+{
+	struct kw_tls_session *e;
+	const struct kw_tls_settings *set;
+	struct kw_fd *s = NULL;
+	uint32_t gen = 0;
+	bool faked = false;
+	int saved = errno;
+
+	kw_forkwatch_check();
+	if (!kw_cfg.tls_reuse || kw_mode != KW_MODE_REUSE)
+		return false;
+	s = bound_socket(lib, h, &gen);
+	if (!s)
+		return false;
+	kw_slot_lock(s);
+	if (socket_parkable(s, gen)) {
+		kw_tls_sessions_lock();
+		e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+		set = e ? conn_settings(e) : NULL;
+		if (e && e->state == KW_TLS_BOUND && e->handshaken && set &&
+		    !kw_tls_settings_parkable(set)) {
+			e->bye_faked = faked = true;
+			e->bye_how = how;
+		}
+		kw_tls_sessions_unlock();
+	}
+	kw_slot_unlock(s);
+	errno = saved;
+	return faked;
+}
+
+int kw_tls_bye_owed(int lib, const void *h)
+{
+	struct kw_tls_session *e;
+	int how = -1, saved = errno;
+
+	kw_tls_sessions_lock_shared();
+	e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+	if (e && e->bye_faked)
+		how = e->bye_how;
+	kw_tls_sessions_unlock();
+	if (how >= 0) {
+		kw_tls_sessions_lock();
+		if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)))
+			e->bye_faked = false;
+		kw_tls_sessions_unlock();
+		give_up(lib, h, KW_REASON_TLS_CALL, false);
+	}
+	errno = saved;
+	return how;
+}
+
+/* End kept session p now (its entry is forgotten). Under the table lock. */
+static void end_kept(int lib, void *p)
+{
+	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)lib);
+
+	kw_tls_map_drop(&kw_tls_sessions, p, (enum kw_tls_lib)lib);
+	if (ops)
+		ops->end(p);
+}
+
+bool kw_tls_release(int lib, const void *h)
+{
+	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)lib);
+	struct kw_tls_session *e, *pe;
+	struct kw_fd *s = NULL;
+	void *live = NULL;
+	uint32_t gen = 0;
+	bool bound = false, kept = false;
+	int saved = errno;
+
+	kw_forkwatch_check();
+	kw_tls_sessions_lock_shared();
+	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib))) {
+		live = e->live;
+		if ((bound = e->state == KW_TLS_BOUND)) {
+			s = kw_fd_lookup(e->fd);
+			gen = e->gen;
+		}
+	}
+	kw_tls_sessions_unlock();
+	if (s && bound && ops) {
+		kw_slot_lock(s);
+		kw_tls_sessions_lock();
+		e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+		if (e && e->live == live && socket_parkable(s, gen)) {
+			void *p = live ? live : (void *)h;
+			pe = live ? kw_tls_map_find(&kw_tls_sessions, p, (enum kw_tls_lib)lib) : e;
+			if (pe && pe->set && !kw_tls_settings_parkable(pe->set) && ops->keep(p, pe->set)) {
+				pe->state = KW_TLS_KEPT;
+				pe->lent = false;
+				pe->ino = s->conn.ino;
+				pe->bye_faked = false;
+				s->conn.tls = p;
+				s->conn.tls_lib = (uint8_t)lib;
+				s->conn.tls_kept = true;
+				kept = true;
+			}
+		}
+		kw_tls_sessions_unlock();
+		kw_slot_unlock(s);
+	}
+	kw_tls_sessions_lock();
+	if (live) {
+		/* h goes (the caller frees it); the session it took over stays
+		 * with the socket, or ends with h. */
+		if (!kept)
+			end_kept(lib, live);
+		kw_tls_map_drop(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+	} else if (!kept) {
+		kw_tls_map_drop(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+	}
+	kw_tls_sessions_unlock();
+	errno = saved;
+	return kept && !live;
+}
+
+/* ---- routed calls ---- */
+
+static const char *const routed_name[KW_GNUTLS_NROUTED] = {
+#define KW_ROUTED_NAME(name, version, i) [i] = #name,
+	KW_GNUTLS_ROUTED(KW_ROUTED_NAME)
+#undef KW_ROUTED_NAME
+};
+
+enum { ROUTED_FOREIGN = 0, ROUTED_HARMLESS, ROUTED_COMPAT };
+
+/* What a routed call made before the handshake means for a takeover:
+ * harmless (it reads, or sets what a takeover copies or does not need),
+ * the compatibility mode (recorded and compared), or foreign. */
+static unsigned char routed_kind(unsigned idx)
+{
+	static unsigned char kind[KW_GNUTLS_NROUTED];
+	static _Atomic bool made;
+
+	if (!atomic_load_explicit(&made, memory_order_acquire)) {
+		static const char *const harmless[] = {
+			"gnutls_session_set_ptr", "gnutls_transport_set_errno",
+			"gnutls_session_set_data", "gnutls_record_check_pending",
+			"gnutls_record_get_direction",
+		};
+		for (unsigned i = 0; i < KW_GNUTLS_NROUTED; i++) {
+			const char *n = routed_name[i];
+			unsigned char k = strstr(n, "_get") || strstr(n, "_is_") ||
+			                  strstr(n, "verify_peers") ? ROUTED_HARMLESS : ROUTED_FOREIGN;
+			for (unsigned j = 0; j < sizeof harmless / sizeof harmless[0]; j++)
+				if (!strcmp(n, harmless[j]))
+					k = ROUTED_HARMLESS;
+			if (!strcmp(n, "gnutls_session_enable_compatibility_mode") ||
+			    !strcmp(n, "gnutls_record_disable_padding"))
+				k = ROUTED_COMPAT;
+			kind[i] = k;
+		}
+		atomic_store_explicit(&made, true, memory_order_release);
+	}
+	return kind[idx];
+}
+
 struct kw_tls_route kw_tls_route(const void *h, unsigned idx)
 {
-	/* No session is taken over yet: every call goes to its own. */
-	return (struct kw_tls_route){ h, kw_gnutls_routed_real[idx] };
+	struct kw_tls_route r = { h, kw_gnutls_routed_real[idx] };
+	struct kw_tls_session *e;
+	bool note = false;
+	int saved = errno;
+
+	if (kw_depth || idx >= KW_GNUTLS_NROUTED)
+		return r;
+	kw_tls_sessions_lock_shared();
+	if ((e = kw_tls_map_find(&kw_tls_sessions, h, KW_TLS_GNUTLS))) {
+		if (e->live)
+			r.h = e->live;
+		else if (e->set && !e->handshaken && routed_kind(idx) != ROUTED_HARMLESS)
+			note = true;
+	}
+	kw_tls_sessions_unlock();
+	if (note) {
+		kw_tls_sessions_lock();
+		e = kw_tls_map_find(&kw_tls_sessions, h, KW_TLS_GNUTLS);
+		if (e && e->set) {
+			if (routed_kind(idx) == ROUTED_COMPAT)
+				e->set->compat = true;
+			else
+				kw_tls_settings_foreign(e->set, KW_REASON_TLS_SETTING);
+		}
+		kw_tls_sessions_unlock();
+	}
+	errno = saved;
+	return r;
 }

@@ -126,6 +126,14 @@
 	X(DRAIN_COMPLETE, "complete", DRAIN, NONE)                           \
 	X(DRAIN_GAVE_UP, "gave-up", DRAIN, NONE)                             \
 	X(REQUEST_NOT_REPLAYABLE, "request-not-replayable", FRESH, NONE)     \
+	X(TLS_NOT_HELLO, "tls-not-hello", FRESH, NONE)                       \
+	X(TLS_SETTING, "tls-setting", FRESH, NONE)                           \
+	X(TLS_CLIENT_AUTH, "tls-client-auth", FRESH, NONE)                   \
+	X(TLS_TRANSPORT_STYLE, "tls-transport-style", FRESH, NONE)           \
+	X(TLS_SERVER_NAME, "tls-server-name", FRESH, NONE)                   \
+	X(TLS_ALPN_OFFER, "tls-alpn-offer", FRESH, NONE)                     \
+	X(TLS_POLICY, "tls-policy", FRESH, NONE)                             \
+	X(TLS_VERIFY, "tls-verify", FRESH, NONE)                             \
 	X(REPLAY_EOF, "eof", REPLAY, NONE)                                   \
 	X(REPLAY_RESET, "reset", REPLAY, NONE)                               \
 	X(OBJECT_UNREADABLE, "object-unreadable", REDIRECT, NONE)

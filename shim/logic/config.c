@@ -202,6 +202,7 @@ static const struct key {
 	{ "KEEPWARM_REUSE", K_REUSE, offsetof(struct kw_config, reuse_always) },
 	{ "KEEPWARM_TLS_HANDSHAKE_TIMEOUT", K_DURATION,
 	  offsetof(struct kw_config, tls_handshake_timeout_ms) },
+	{ "KEEPWARM_TLS_REUSE", K_BOOL, offsetof(struct kw_config, tls_reuse) },
 };
 _Static_assert(sizeof keys / sizeof keys[0] == KW_CONFIG_NKEYS, "KW_CONFIG_NKEYS");
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define KW_TRACE_PATH_MAX 1024
-#define KW_CONFIG_NKEYS   15   /* settings, KEEPWARM to KEEPWARM_TLS_HANDSHAKE_TIMEOUT */
+#define KW_CONFIG_NKEYS   16   /* settings, KEEPWARM to KEEPWARM_TLS_REUSE */
 #define KW_ORIGIN_MAX     160  /* "default", "environment", "FILE:LINE", "option --x" */
 
 struct kw_config {
@@ -30,6 +30,7 @@ struct kw_config {
 	bool     reuse_always;       /* KEEPWARM_REUSE=always (default safe) */
 	uint64_t tls_handshake_timeout_ms; /* KEEPWARM_TLS_HANDSHAKE_TIMEOUT: bound a GnuTLS
 	                              * handshake (the program's own if shorter), 0 = off */
+	bool     tls_reuse;          /* KEEPWARM_TLS_REUSE: park and hand back TLS sessions */
 	char     origin[KW_CONFIG_NKEYS][KW_ORIGIN_MAX]; /* where each value came from */
 };
 

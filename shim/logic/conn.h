@@ -63,6 +63,14 @@ struct kw_conn {
 	                              * request's wait starts there (0 = not measured) */
 	char    *replay;             /* the request bytes sent so far (grows to KW_REPLAY_MAX) */
 	size_t   replay_len, replay_cap;
+	/* TLS reuse: the session keepwarm holds on this connection (a library's
+	 * handle, its lib), when the program let go of its own (kept: parked
+	 * with the socket at close) or when the connection was handed back from
+	 * a parked session (pending: the next session's ClientHello decides). */
+	void    *tls;
+	uint8_t  tls_lib;
+	bool     tls_kept;
+	bool     tls_pending;
 };
 
 #define KW_REPLAY_MAX (64 * 1024)

@@ -1,6 +1,7 @@
 /* tlsmap.c - the ClientHello test and an open-addressed table of sessions. */
 #include "logic/tlsmap.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const char *kw_tls_lib_name(enum kw_tls_lib lib)
@@ -75,6 +76,8 @@ static void remove_at(struct kw_tls_map *m, unsigned i)
 {
 	unsigned j = i;
 
+	free(m->e[i].set);
+	m->e[i].set = NULL;
 	m->e[i].h = NULL;
 	m->n--;
 	for (;;) {
@@ -87,8 +90,17 @@ static void remove_at(struct kw_tls_map *m, unsigned i)
 			continue;
 		m->e[i] = m->e[j];
 		m->e[j].h = NULL;
+		m->e[j].set = NULL;
 		i = j;
 	}
+}
+
+struct kw_tls_session *kw_tls_map_find_kept(struct kw_tls_map *m, ino_t ino)
+{
+	for (unsigned i = 0; ino && i < KW_TLS_MAP_SIZE; i++)
+		if (m->e[i].h && m->e[i].state == KW_TLS_KEPT && m->e[i].ino == ino)
+			return &m->e[i];
+	return NULL;
 }
 
 void kw_tls_map_drop(struct kw_tls_map *m, const void *h, enum kw_tls_lib lib)

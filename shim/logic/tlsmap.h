@@ -9,7 +9,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/uio.h>
+
+#include "logic/tlspolicy.h"
 
 /* The TLS libraries keepwarm follows sessions of. */
 enum kw_tls_lib {
@@ -29,6 +32,7 @@ enum kw_tls_state {
 	KW_TLS_SEEN = 0, /* known (the program named its socket), not tied to one yet */
 	KW_TLS_BOUND,    /* tied to a followed socket: its plaintext is fed */
 	KW_TLS_GONE,     /* let go: never followed again, until the library frees it */
+	KW_TLS_KEPT,     /* the program let go of it; keepwarm keeps it with its socket */
 };
 
 struct kw_tls_session {
@@ -44,6 +48,13 @@ struct kw_tls_session {
 	bool own_pull;         /* its own pull function... */
 	bool own_pull_timeout; /* ...and pull-timeout function */
 	bool limit_applied;    /* KEEPWARM_TLS_HANDSHAKE_TIMEOUT was looked at */
+	/* Reuse. */
+	struct kw_tls_settings *set; /* what the program set (malloc'd; NULL: not known) */
+	void *live;       /* BOUND after a takeover: the kept session its calls go to */
+	bool lent;        /* KEPT: a program's handle works on it now */
+	bool bye_faked;   /* the program's gnutls_bye returned without a close_notify... */
+	int bye_how;      /* ...asked for as this */
+	ino_t ino;        /* KEPT: the socket it runs over */
 };
 
 #define KW_TLS_MAP_SIZE 1024 /* a power of two; 3/4 of it may be used */
@@ -60,14 +71,19 @@ struct kw_tls_session *kw_tls_map_find(struct kw_tls_map *m, const void *h, enum
  * the table is full. */
 struct kw_tls_session *kw_tls_map_add(struct kw_tls_map *m, const void *h, enum kw_tls_lib lib);
 
-/* Forget h (the library freed it, or reset it for another connection). */
+/* The kept session running over the socket with inode ino, or NULL. */
+struct kw_tls_session *kw_tls_map_find_kept(struct kw_tls_map *m, ino_t ino);
+
+/* Forget h (the library freed it, or reset it for another connection); its
+ * settings are freed. */
 void kw_tls_map_drop(struct kw_tls_map *m, const void *h, enum kw_tls_lib lib);
 
 /* Forget every entry for which dead(entry, arg) says so. Returns how many. */
 unsigned kw_tls_map_sweep(struct kw_tls_map *m,
                           bool (*dead)(const struct kw_tls_session *e, void *arg), void *arg);
 
-/* Forget everything. */
+/* Forget everything (settings are not freed: a fork child made by a bare
+ * clone may not call free). */
 void kw_tls_map_clear(struct kw_tls_map *m);
 
 #endif

@@ -1,6 +1,7 @@
 /* follow.c - start and stop following a connection. */
 #include "primitive/follow.h"
 
+#include "service/tls_keep.h"
 #include "sink/report.h"
 
 static void on_answer(void *arg, uint64_t request_us, uint64_t wait_us)
@@ -36,6 +37,20 @@ void kw_let_go(struct kw_fd *s, enum kw_reason reason)
 			kw_report(kw_reason_event(reason), s->fd, &c->dest, reason, -1, kw_conn_requests(c));
 		}
 		return;
+	}
+	/* A connection handed back from a parked TLS session is not the
+	 * program's to have: the handback is undone at its first send
+	 * (feature/tlsreuse.c), which lets it go then. */
+	if (kind == KW_FD_HTTP && c->tls_pending) {
+		if (!s->conn.park_veto)
+			s->conn.park_veto = reason;
+		return;
+	}
+	/* A session keepwarm kept for parking: nobody will park it now. */
+	if (c->tls_kept) {
+		s->conn.tls_kept = false;
+		s->conn.tls = NULL;
+		kw_tls_keep_end_ino(c->ino);
 	}
 	atomic_store_explicit(&s->kind, KW_FD_NONE, memory_order_release);
 	kw_report(kw_reason_event(reason), s->fd, kind != KW_FD_SOCKET ? &c->dest : NULL, reason, -1,

@@ -6,17 +6,23 @@
 #include "primitive/patience.h"
 #include "service/private.h"
 #include "service/state.h"
+#include "service/tcp.h"
+#include "service/tls_sessions.h"
+#include "service/tls_transport.h"
 #include "sink/report.h"
 
-/* The next parked connection for c's key, -1 when none is left. */
-static int take(struct kw_conn *c, struct kw_idle_meta *m)
+/* The next parked connection for c's destination over transport kind, -1
+ * when none is left. */
+static int take(struct kw_conn *c, enum kw_transport_kind kind, struct kw_idle_meta *m)
 {
 	struct kw_pool_drops dropped;
 	uint64_t now = kw_now_ms();
 	struct kw_key key;
 	int h;
+	struct kw_dest d = c->dest;
 
-	kw_key_make(&key, &c->dest, c->tp->kind, kw_conn_opts_hash(c));
+	d.tls = kind == KW_TRANSPORT_TLS; /* as the session's connection was parked */
+	kw_key_make(&key, &d, kind, kw_conn_opts_hash(c));
 	kw_private_lock();
 	h = kw_pool.ops->take(kw_pool.self, &key, now, m, &dropped);
 	kw_private_unlock();
@@ -24,16 +30,48 @@ static int take(struct kw_conn *c, struct kw_idle_meta *m)
 	return h;
 }
 
+/* The kept TLS session over the parked socket h (its inode), for c. */
+static bool kept_session(struct kw_conn *c, int h)
+{
+	ino_t ino = kw_tcp_inode(h);
+	struct kw_tls_session *e;
+
+	kw_tls_sessions_lock_shared();
+	if ((e = kw_tls_map_find_kept(&kw_tls_sessions, ino)) && !e->lent) {
+		c->tls = (void *)e->h;
+		c->tls_lib = e->lib;
+	}
+	kw_tls_sessions_unlock();
+	return e && c->tls;
+}
+
 bool kw_handback(struct kw_fd *s)
 {
 	struct kw_conn *c = &s->conn;
 	const struct kw_transport *tp = c->tp;
+	/* Plain first; then a parked TLS session (the program's next
+	 * ClientHello decides whether its session may take it over). */
+	enum kw_transport_kind kind = KW_TRANSPORT_PLAIN;
 	struct kw_idle_meta m;
 	int parked;
 
-	while ((parked = take(c, &m)) >= 0) {
-		uint64_t idle = kw_now_ms() - m.parked_ms;
+	for (;;) {
+		uint64_t idle;
 		uint32_t touched = c->meta.touched;
+
+		if ((parked = take(c, kind, &m)) < 0) {
+			if (kind == KW_TRANSPORT_TLS || !kw_cfg.tls_reuse)
+				break;
+			kind = KW_TRANSPORT_TLS;
+			tp = kw_tls_transport_table();
+			continue;
+		}
+		idle = kw_now_ms() - m.parked_ms;
+		c->tls = NULL;
+		if (kind == KW_TRANSPORT_TLS && !kept_session(c, parked)) {
+			tp->close(parked);
+			continue;
+		}
 
 		if (!tp->alive(parked)) {
 			kw_report(KW_EVENT_STALE, parked, &c->dest, KW_REASON_CLOSED_WHILE_IDLE,
@@ -43,11 +81,15 @@ bool kw_handback(struct kw_fd *s)
 			continue;
 		}
 		if (tp->install(c, s->fd, parked, KW_INSTALL_HANDBACK, m.conn.touched | touched) < 0) {
+			c->tls = NULL;
 			kw_report(KW_EVENT_DISCARD, parked, &c->dest, KW_REASON_HANDBACK_FAILED,
 			          (int64_t)idle, m.conn.requests);
 			return false;
 		}
 		c->reused = true;
+		c->tp = tp;
+		c->tls_pending = kind == KW_TRANSPORT_TLS;
+		c->dest.tls = c->tls_pending; /* until its next ClientHello says otherwise */
 		c->meta = m.conn;
 		c->meta.touched = m.conn.touched | touched;
 		c->parked_idle_ms = idle;
@@ -56,5 +98,6 @@ bool kw_handback(struct kw_fd *s)
 		          m.conn.requests);
 		return true;
 	}
+	c->tls = NULL;
 	return false;
 }

@@ -60,10 +60,13 @@ static enum kw_reason unparkable(struct kw_fd *s, int h, bool unused, struct kw_
 	int on = h >= 0 ? h : s->fd;
 	uint64_t patience;
 
-	/* A TLS session's connection is followed, not pooled (yet): its socket
-	 * carries ciphertext only the session can go on with. */
-	if (c->dest.tls)
+	/* A TLS session's connection is pooled only with its session, which
+	 * keepwarm keeps once the program let go of it (a connection handed
+	 * back from one and not taken over goes back whole). */
+	if (c->dest.tls && !c->tls_kept && !c->tls_pending)
 		return KW_REASON_TLS_NOT_POOLED;
+	if (c->tls_pending && !unused)
+		why = KW_REASON_NONE;
 	if (why)
 		return why;
 	if (c->park_veto)

@@ -10,6 +10,7 @@
 #ifndef KW_TLS_REAL_H
 #define KW_TLS_REAL_H
 
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <openssl/ssl.h>
 #include <stdatomic.h>
@@ -39,12 +40,44 @@
 	X(gnutls_transport_set_pull_timeout_function, void, (gnutls_session_t,                 \
 	                                                     gnutls_pull_timeout_func))         \
 	X(gnutls_handshake_set_timeout, void, (gnutls_session_t, unsigned))                    \
+	X(gnutls_transport_set_errno_function, void, (gnutls_session_t, gnutls_errno_func))    \
+	X(gnutls_init, int, (gnutls_session_t *, unsigned))                                    \
+	X(gnutls_bye, int, (gnutls_session_t, gnutls_close_request_t))                         \
+	X(gnutls_credentials_set, int, (gnutls_session_t, gnutls_credentials_type_t, void *))  \
+	X(gnutls_server_name_set, int, (gnutls_session_t, gnutls_server_name_type_t,           \
+	                                const void *, size_t))                                 \
+	X(gnutls_alpn_set_protocols, int, (gnutls_session_t, const gnutls_datum_t *, unsigned, \
+	                                   unsigned))                                          \
+	X(gnutls_priority_set, int, (gnutls_session_t, gnutls_priority_t))                     \
+	X(gnutls_priority_set_direct, int, (gnutls_session_t, const char *, const char **))    \
+	X(gnutls_set_default_priority, int, (gnutls_session_t))                                \
+	X(gnutls_set_default_priority_append, int, (gnutls_session_t, const char *,            \
+	                                            const char **, unsigned))                  \
+	X(gnutls_session_set_verify_cert, void, (gnutls_session_t, const char *, unsigned))    \
+	X(gnutls_certificate_set_retrieve_function, void, (gnutls_certificate_credentials_t,   \
+	                                           gnutls_certificate_retrieve_function *))    \
+	X(gnutls_certificate_set_retrieve_function2, void, (gnutls_certificate_credentials_t,  \
+	                                            gnutls_certificate_retrieve_function2 *))  \
+	X(gnutls_certificate_set_retrieve_function3, void, (gnutls_certificate_credentials_t,  \
+	                                            gnutls_certificate_retrieve_function3 *))  \
+	X(gnutls_certificate_set_verify_function, void, (gnutls_certificate_credentials_t,     \
+	                                          gnutls_certificate_verify_function *))       \
 	X(gnutls_deinit, void, (gnutls_session_t))
 
 /* GnuTLS functions keepwarm calls but does not wrap. */
 #define KW_GNUTLS_CALLED(X)                                                                    \
 	X(gnutls_alpn_get_selected_protocol, int, (gnutls_session_t, gnutls_datum_t *))        \
-	X(gnutls_error_is_fatal, int, (int))
+	X(gnutls_error_is_fatal, int, (int))                                                   \
+	X(gnutls_session_set_ptr, void, (gnutls_session_t, void *))                            \
+	X(gnutls_session_get_ptr, void *, (gnutls_session_t))                                  \
+	X(gnutls_session_enable_compatibility_mode, void, (gnutls_session_t))                  \
+	X(gnutls_certificate_verify_peers, int, (gnutls_session_t, gnutls_typed_vdata_st *,    \
+	                                         unsigned, unsigned *))                        \
+	X(gnutls_certificate_get_ours, const gnutls_datum_t *, (gnutls_session_t))             \
+	X(gnutls_certificate_get_crt_raw, int, (gnutls_certificate_credentials_t, unsigned,    \
+	                                        unsigned, gnutls_datum_t *))                   \
+	X(gnutls_certificate_allocate_credentials, int, (gnutls_certificate_credentials_t *))  \
+	X(gnutls_record_check_pending, size_t, (gnutls_session_t))
 
 #define KW_OPENSSL_WRAPPED(X)                                                                  \
 	X(SSL_set_fd, int, (SSL *, int))                                                       \

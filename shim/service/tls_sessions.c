@@ -50,9 +50,21 @@ void kw_tls_sessions_unlock(void)
 	kw_nocancel_leave();
 }
 
+static bool not_in_use(const struct kw_tls_session *e, void *arg)
+{
+	(void)arg;
+	return !e->live;
+}
+
 void kw_tls_sessions_reset(void)
 {
 	lock = (pthread_rwlock_t)PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
-	kw_tls_map_clear(&kw_tls_sessions);
+	/* A session of the program's that took over a kept one goes on
+	 * working on it (never followed or parked here); nothing else is
+	 * kept: the parent's idle sessions are not the child's to end. */
+	kw_tls_map_sweep(&kw_tls_sessions, not_in_use, NULL);
+	for (unsigned i = 0; i < KW_TLS_MAP_SIZE; i++)
+		if (kw_tls_sessions.e[i].h)
+			kw_tls_sessions.e[i].state = KW_TLS_GONE;
 	current.h = NULL;
 }

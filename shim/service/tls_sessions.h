@@ -37,8 +37,9 @@ void kw_tls_sessions_lock_shared(void);
 void kw_tls_sessions_unlock(void);
 
 /* Forget every session and this thread's call, with a lock afresh: in a
- * fork child (the parent's sessions are not the child's to follow), and
- * between unit tests. */
+ * fork child (the parent's sessions are not the child's to follow or
+ * park), and between unit tests. A program's session that took over a kept
+ * one still reaches it (not followed). */
 void kw_tls_sessions_reset(void);
 
 #endif

@@ -170,7 +170,7 @@ void kw_report_answer(int fd, const struct kw_dest *d, int64_t requests, uint64_
 	errno = saved;
 }
 
-void kw_report_tls(int fd, const struct kw_dest *d, const char *library)
+void kw_report_tls(int fd, const struct kw_dest *d, const char *library, bool reused)
 {
 	struct kw_trace_event ev = { .event = kw_event_name(KW_EVENT_TLS), .fd = fd, .dest = d,
 	                             .idle_ms = -1, .requests = -1, .library = library };
@@ -180,7 +180,8 @@ void kw_report_tls(int fd, const struct kw_dest *d, const char *library)
 		kw_trace_emit(&ev);
 	if (keep_stats) {
 		lock_stats();
-		kw_stats_tls(&stats, d);
+		if (!reused)
+			kw_stats_tls(&stats, d);
 		unlock_stats();
 	}
 	errno = saved;

@@ -34,8 +34,9 @@ void kw_report_answer(int fd, const struct kw_dest *d, int64_t requests, uint64_
 
 /* The connection on the program's fd carries a TLS session of library
  * ("gnutls", "openssl") that keepwarm follows: its destination is d (TLS).
- * Trace line; its dial counts for d. Keeps errno. */
-void kw_report_tls(int fd, const struct kw_dest *d, const char *library);
+ * Trace line; its dial counts for d (reused: a parked session taken over,
+ * whose reuse counted for d at the handback). Keeps errno. */
+void kw_report_tls(int fd, const struct kw_dest *d, const char *library, bool reused);
 
 /* A followed connection was closed (parked or not): the first one writes
  * the stats file at once, so that a process killed before its first

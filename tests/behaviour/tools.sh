@@ -56,7 +56,7 @@ expect_eq "the man page's version is the VERSION file's" \
 run "$KW" --help
 missing=
 for o in off max-idle max-idle-per-host idle-timeout max-lifetime max-requests tcp-keepalive \
-         trace stats stats-interval sample tls-handshake-timeout library help version; do
+         trace stats stats-interval sample tls-handshake-timeout tls-reuse library help version; do
 	grep -q -- "--$o\b" "$TMP/out" || missing="$missing --$o"
 done
 [ "$RC" -eq 0 ] && [ -z "$missing" ] && pass "keepwarm --help lists every option" \
@@ -66,13 +66,13 @@ done
 cd "$TMP"
 run "$KW" --off --max-idle 7 --max-idle-per-host 3 --idle-timeout 1m30s --max-lifetime 2m \
 	--max-requests 50 --tcp-keepalive 0 --trace rel.trace --stats "stats.%p.prom" \
-	--stats-interval 500ms --sample 0.25 --tls-handshake-timeout 10s -- env
+	--stats-interval 500ms --sample 0.25 --tls-handshake-timeout 10s --tls-reuse -- env
 cd - >/dev/null
 for pair in KEEPWARM=off KEEPWARM_MAX_IDLE=7 KEEPWARM_MAX_IDLE_PER_HOST=3 \
             KEEPWARM_IDLE_TIMEOUT=1m30s KEEPWARM_MAX_LIFETIME=2m KEEPWARM_MAX_REQUESTS=50 \
             KEEPWARM_TCP_KEEPALIVE=0 "KEEPWARM_TRACE=$TMP/rel.trace" \
             "KEEPWARM_STATS=$TMP/stats.%p.prom" KEEPWARM_STATS_INTERVAL=500ms KEEPWARM_SAMPLE=0.25 \
-            KEEPWARM_TLS_HANDSHAKE_TIMEOUT=10s \
+            KEEPWARM_TLS_HANDSHAKE_TIMEOUT=10s KEEPWARM_TLS_REUSE=on \
             "LD_PRELOAD=$LIB"; do
 	expect_eq "option sets ${pair%%=*}" "$(env_value "${pair%%=*}")" "${pair#*=}"
 done
@@ -129,7 +129,7 @@ expect_row "keepwarm config: the user file (XDG_CONFIG_HOME) with its line" \
 expect_row "keepwarm config: the environment" "KEEPWARM_TRACE=stderr # environment"
 expect_row "keepwarm config: an option" "KEEPWARM_STATS=$TMP/s.prom # option --stats"
 expect_row "keepwarm config: a flag" "KEEPWARM=off # option --off"
-[ "$(grep -c '^KEEPWARM' "$TMP/out")" -eq 15 ] && pass "keepwarm config: all 15 settings" ||
+[ "$(grep -c '^KEEPWARM' "$TMP/out")" -eq 16 ] && pass "keepwarm config: all 16 settings" ||
 	fail "keepwarm config: $(grep -c '^KEEPWARM' "$TMP/out") settings"
 KEEPWARM_CONFIG=$TMP/named.conf run "$KW" config
 expect_status "keepwarm config: KEEPWARM_CONFIG naming a missing file is said" 0 \

@@ -1,7 +1,17 @@
 /* gnutls_client.c - an HTTPS/1.1 client written directly on GnuTLS, for
  * keepwarm's TLS tests (usage in tls_common.c). The certificate is checked
  * against --ca and the URL's host (name or IP address) during the
- * handshake; SNI is sent for names. */
+ * handshake; SNI is sent for names. The environment picks other styles:
+ *   KW_TEST_GNUTLS_TRANSPORT=pushpull  push/pull functions and a pointer
+ *                                      of its own (as libcurl), not the fd
+ *   KW_TEST_GNUTLS_VERIFY=late         no in-handshake verification, only
+ *                                      gnutls_certificate_verify_peers3 after
+ *   KW_TEST_GNUTLS_TEARDOWN=deinit     no gnutls_bye (as wget)
+ * and, for every session after the process's first one (a takeover's
+ * negative cases): KW_TEST_SECOND_CA (another trust file, in credentials
+ * of their own), KW_TEST_SECOND_CLIENT_CERT=CERT:KEY (in those
+ * credentials), KW_TEST_SECOND_SNI, KW_TEST_SECOND_VERIFY_HOST,
+ * KW_TEST_SECOND_ALPN, KW_TEST_SECOND_PRIO (a priority string). */
 #include "tls_common.h"
 
 #include <gnutls/crypto.h>
@@ -9,9 +19,53 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
-static gnutls_certificate_credentials_t cred;
+static gnutls_certificate_credentials_t cred, cred2;
+static int sessions; /* made so far (threads: roughly; the tests that care are single) */
 
+static const char *second(const char *name)
+{
+	return sessions > 1 ? getenv(name) : NULL;
+}
+
+static ssize_t push_fn(gnutls_transport_ptr_t p, const void *data, size_t n)
+{
+	return send(((struct sock *)p)->fd, data, n, MSG_NOSIGNAL);
+}
+
+static ssize_t pull_fn(gnutls_transport_ptr_t p, void *data, size_t n)
+{
+	return recv(((struct sock *)p)->fd, data, n, 0);
+}
+
+/* Credentials for the sessions after the first (KW_TEST_SECOND_CA). */
+static gnutls_certificate_credentials_t second_cred(void)
+{
+	const char *ca = second("KW_TEST_SECOND_CA"), *cc = second("KW_TEST_SECOND_CLIENT_CERT");
+	char cert[512], *key;
+
+	if (!ca && !cc)
+		return cred;
+	if (cred2)
+		return cred2;
+	if (gnutls_certificate_allocate_credentials(&cred2) < 0)
+		return NULL;
+	if (ca && gnutls_certificate_set_x509_trust_file(cred2, ca, GNUTLS_X509_FMT_PEM) <= 0)
+		return NULL;
+	if (cc) {
+		snprintf(cert, sizeof cert, "%s", cc);
+		if (!(key = strchr(cert, ':')))
+			return NULL;
+		*key++ = '\0';
+		if (!ca && gnutls_certificate_set_x509_trust_file(cred2, getenv("KW_TEST_CA"),
+		                                                  GNUTLS_X509_FMT_PEM) <= 0)
+			return NULL;
+		if (gnutls_certificate_set_x509_key_file(cred2, cert, key, GNUTLS_X509_FMT_PEM) < 0)
+			return NULL;
+	}
+	return cred2;
+}
 struct gtls {
 	gnutls_session_t s;
 	struct sock *sock;
@@ -68,23 +122,52 @@ static void *g_open(struct sock *sock, const struct url *u)
 
 	if (!g)
 		return NULL;
+	const char *sni, *vhost, *alpn, *prio;
+	const char *style = getenv("KW_TEST_GNUTLS_TRANSPORT"), *verify = getenv("KW_TEST_GNUTLS_VERIFY");
+	gnutls_certificate_credentials_t cr;
+
 	g->sock = sock;
+	sessions++;
+	sni = second("KW_TEST_SECOND_SNI");
+	vhost = second("KW_TEST_SECOND_VERIFY_HOST");
+	alpn = second("KW_TEST_SECOND_ALPN");
+	prio = second("KW_TEST_SECOND_PRIO");
+	if (!(cr = second_cred())) {
+		gerr("second credentials", GNUTLS_E_INVALID_REQUEST);
+		free(g);
+		return NULL;
+	}
+	if (!sni && !u->host_is_ip)
+		sni = u->host;
 	r = gnutls_init(&g->s, GNUTLS_CLIENT | (sock->nonblock ? GNUTLS_NONBLOCK : 0));
 	if (r < 0) {
 		gerr("gnutls_init", r);
 		free(g);
 		return NULL;
 	}
-	if ((r = gnutls_set_default_priority(g->s)) < 0 ||
-	    (r = gnutls_credentials_set(g->s, GNUTLS_CRD_CERTIFICATE, cred)) < 0 ||
-	    (!u->host_is_ip &&
-	     (r = gnutls_server_name_set(g->s, GNUTLS_NAME_DNS, u->host, strlen(u->host))) < 0)) {
+	if ((r = prio ? gnutls_priority_set_direct(g->s, prio, NULL) : gnutls_set_default_priority(g->s)) < 0 ||
+	    (r = gnutls_credentials_set(g->s, GNUTLS_CRD_CERTIFICATE, cr)) < 0 ||
+	    (sni && (r = gnutls_server_name_set(g->s, GNUTLS_NAME_DNS, sni, strlen(sni))) < 0)) {
 		gerr("session set-up", r);
 		goto fail;
 	}
+	if (alpn) {
+		gnutls_datum_t p = { (unsigned char *)alpn, (unsigned)strlen(alpn) };
+		if ((r = gnutls_alpn_set_protocols(g->s, &p, 1, 0)) < 0) {
+			gerr("alpn", r);
+			goto fail;
+		}
+	}
 	/* The handshake fails unless the chain and the host name check out. */
-	gnutls_session_set_verify_cert(g->s, u->host, 0);
-	gnutls_transport_set_int(g->s, sock->fd);
+	if (!verify || strcmp(verify, "late"))
+		gnutls_session_set_verify_cert(g->s, vhost ? vhost : u->host, 0);
+	if (style && !strcmp(style, "pushpull")) {
+		gnutls_transport_set_ptr(g->s, sock);
+		gnutls_transport_set_push_function(g->s, push_fn);
+		gnutls_transport_set_pull_function(g->s, pull_fn);
+	} else {
+		gnutls_transport_set_int(g->s, sock->fd);
+	}
 	/* The library's default limit (40 s), or KW_TEST_HANDSHAKE_MS: a test
 	 * of which limit wins, the program's or keepwarm's. */
 	gnutls_handshake_set_timeout(g->s, getenv("KW_TEST_HANDSHAKE_MS")
@@ -110,7 +193,7 @@ static void *g_open(struct sock *sock, const struct url *u)
 		goto fail;
 	}
 	/* Checked again after the handshake, as programs that verify late do. */
-	r = gnutls_certificate_verify_peers3(g->s, u->host, &status);
+	r = gnutls_certificate_verify_peers3(g->s, vhost ? vhost : u->host, &status);
 	if (r < 0 || status != 0) {
 		fprintf(stderr, "gnutls-client: certificate of %s not verified (status 0x%x)\n", u->host, status);
 		goto fail;
@@ -166,7 +249,9 @@ static void g_close(void *c)
 	struct gtls *g = c;
 	int r;
 
-	for (int i = 0; i < 1000; i++) {
+	const char *teardown = getenv("KW_TEST_GNUTLS_TEARDOWN");
+
+	for (int i = 0; !(teardown && !strcmp(teardown, "deinit")) && i < 1000; i++) {
 		r = gnutls_bye(g->s, GNUTLS_SHUT_WR);
 		if (r >= 0 || !g_retry(g, r))
 			break;
@@ -196,6 +281,8 @@ int main(int argc, char **argv)
 
 	if (cred)
 		gnutls_certificate_free_credentials(cred);
+	if (cred2)
+		gnutls_certificate_free_credentials(cred2);
 	gnutls_global_deinit();
 	return rc;
 }

@@ -2,7 +2,14 @@
  * (tls_common.h): arguments, TCP, waits, HTTP/1.1 and the five modes.
  *
  *   CLIENT --ca FILE [--mode blocking|poll|epoll|threads|fork]
- *          [--new-conn|--keep-alive] URL...
+ *          [--new-conn|--fresh|--keep-alive] URL...
+ *
+ * --new-conn: a connection per request, asking for Connection: close;
+ * --fresh: a connection per request, closed after a keep-alive response
+ * (as a program that opens one per request and just closes it). The
+ * environment's KW_TEST_CLOSE_FIRST=1 closes the socket before the TLS
+ * session is shut down and freed. The TLS halves read more KW_TEST_*
+ * variables (their files say which).
  *
  * Prints one sha256 per body in URL order (fork mode: the first URL's again
  * at the end) and exits 0; any error is one line on stderr and exit 1. */
@@ -32,7 +39,7 @@
 
 static const struct tls_ops *ops;
 static enum io_mode mode = IO_BLOCKING;
-static int new_conn;
+static int new_conn; /* 1: --new-conn, 2: --fresh */
 
 static void err(const char *fmt, ...)
 {
@@ -202,8 +209,13 @@ static void conn_close(struct conn *c)
 {
 	if (!c)
 		return;
-	ops->close(c->tls);
-	close(c->s.fd);
+	if (getenv("KW_TEST_CLOSE_FIRST")) {
+		close(c->s.fd);
+		ops->close(c->tls);
+	} else {
+		ops->close(c->tls);
+		close(c->s.fd);
+	}
 	if (c->s.epfd >= 0)
 		close(c->s.epfd);
 	free(c);
@@ -417,12 +429,12 @@ static int fetch_list(const struct url *u, int n, char (*hex)[65], struct conn *
 		}
 		if (!c && !(c = conn_open(&u[i])))
 			return -1;
-		last = new_conn || (i == n - 1 ? keep == NULL : !same_dest(&u[i], &u[i + 1]));
+		last = new_conn == 1 || (i == n - 1 ? keep == NULL : !same_dest(&u[i], &u[i + 1]));
 		if (fetch_one(c, &u[i], last, hex[i]) != 0) {
 			conn_close(c);
 			return -1;
 		}
-		if (last) {
+		if (last || (new_conn == 2 && (i < n - 1 || !keep))) {
 			conn_close(c);
 			c = NULL;
 		}
@@ -535,7 +547,7 @@ static int run_fork(const struct url *u, int n, char (*hex)[65])
 static int usage(void)
 {
 	fprintf(stderr, "usage: CLIENT --ca FILE [--mode blocking|poll|epoll|threads|fork] "
-			"[--new-conn|--keep-alive] https://HOST:PORT/PATH...\n");
+			"[--new-conn|--fresh|--keep-alive] https://HOST:PORT/PATH...\n");
 	return 2;
 }
 
@@ -562,6 +574,8 @@ int tls_client_main(int argc, char **argv, const struct tls_ops *o)
 			mode = (enum io_mode)m;
 		} else if (strcmp(argv[i], "--new-conn") == 0) {
 			new_conn = 1;
+		} else if (strcmp(argv[i], "--fresh") == 0) {
+			new_conn = 2;
 		} else if (strcmp(argv[i], "--keep-alive") == 0) {
 			new_conn = 0;
 		} else {

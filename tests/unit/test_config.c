@@ -155,6 +155,7 @@ static const struct one_var one_vars[] = {
 	{ "KEEPWARM_TCP_KEEPALIVE", "15" },
 	{ "KEEPWARM_TRACE", "stderr" },
 	{ "KEEPWARM_TLS_HANDSHAKE_TIMEOUT", "2.5s" },
+	{ "KEEPWARM_TLS_REUSE", "on" },
 };
 
 START_TEST(test_load_one_variable)
@@ -185,6 +186,8 @@ START_TEST(test_load_one_variable)
 		strcpy(want.trace, "stderr");
 	else if (strcmp(v->name, "KEEPWARM_TLS_HANDSHAKE_TIMEOUT") == 0)
 		want.tls_handshake_timeout_ms = 2500;
+	else if (strcmp(v->name, "KEEPWARM_TLS_REUSE") == 0)
+		want.tls_reuse = true;
 
 	ck_assert_msg(c.enabled == want.enabled, "%s=%s: enabled", v->name, v->value);
 	ck_assert_uint_eq(c.max_idle, want.max_idle);
@@ -195,6 +198,7 @@ START_TEST(test_load_one_variable)
 	ck_assert_uint_eq(c.tcp_keepalive_ms, want.tcp_keepalive_ms);
 	ck_assert_str_eq(c.trace, want.trace);
 	ck_assert_uint_eq(c.tls_handshake_timeout_ms, want.tls_handshake_timeout_ms);
+	ck_assert(c.tls_reuse == want.tls_reuse);
 }
 END_TEST
 

@@ -1,0 +1,123 @@
+/* tlsreuse.c - take a parked TLS session over, or undo its handback. */
+#include "feature/tlsreuse.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "logic/tlsmap.h"
+#include "primitive/follow.h"
+#include "primitive/park.h"
+#include "service/real.h"
+#include "service/state.h"
+#include "service/tcp.h"
+#include "service/tls_keep.h"
+#include "service/tls_sessions.h"
+#include "sink/report.h"
+
+/* The thread's session (inside its handshake call) takes over the kept
+ * session on s: KW_REASON_NONE, or why not. */
+static enum kw_reason take_over(struct kw_fd *s, const struct kw_tls_call *call)
+{
+	struct kw_conn *c = &s->conn;
+	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)c->tls_lib);
+	struct kw_tls_session *ne, *pe;
+	enum kw_reason why = KW_REASON_TLS_NOT_HELLO;
+
+	if (!ops)
+		return why;
+	kw_tls_sessions_lock();
+	ne = kw_tls_map_find(&kw_tls_sessions, call->h, call->lib);
+	pe = kw_tls_map_find(&kw_tls_sessions, c->tls, (enum kw_tls_lib)c->tls_lib);
+	if (ne && pe && pe->state == KW_TLS_KEPT && !pe->lent && ne->state == KW_TLS_SEEN &&
+	    !ne->live && !ne->handshaken && (ne->hint_fd < 0 || ne->hint_fd == s->fd)) {
+		why = ne->set && pe->set ? ops->attach(c->tls, pe->set, call->h, ne->set)
+		                         : KW_REASON_TLS_SETTING;
+		/* (attach may have moved nothing in the table: no entry was added) */
+		if (!why) {
+			ne->state = KW_TLS_BOUND;
+			ne->fd = s->fd;
+			ne->gen = c->gen;
+			ne->live = c->tls;
+			pe->lent = true;
+		}
+	}
+	kw_tls_sessions_unlock();
+	return why;
+}
+
+/* Called by the transport before the unused connection leaves the
+ * descriptor: back to the pool with its session, or closed (and the
+ * session ended) when it cannot be parked. */
+static void park_unused(void *arg, int h)
+{
+	(void)kw_park(arg, h, true);
+}
+
+/* Undo the handback on s for why: a fresh connection on the program's
+ * number, still connecting. Returns whether the send is answered here. */
+static bool undo(struct kw_fd *s, enum kw_reason why, ssize_t *result)
+{
+	struct kw_conn *c = &s->conn;
+	const struct kw_transport *tp = c->tp;
+	enum kw_reason veto = c->park_veto;
+	bool in_progress, blocking = tp->blocking(s->fd);
+	int nfd = tp->dial(c, s->fd, &in_progress);
+
+	c->park_veto = KW_REASON_NONE;
+	if (nfd < 0 || tp->replace(c, s->fd, nfd, park_unused, s) < 0) {
+		/* No fresh connection to be had: the program's descriptor reads
+		 * as closed by the server, which its handshake reports. */
+		if (nfd >= 0)
+			tp->close(nfd);
+		c->tls_pending = false;
+		if (!tp->end_with_eof(c, s->fd, park_unused, s)) {
+			kw_tls_keep_end_ino(c->ino);
+			kw_real.shutdown(s->fd, SHUT_RDWR); /* its bytes must never reach the session */
+		}
+		c->tls = NULL;
+		c->dest.tls = 0;
+		kw_let_go(s, why);
+		*result = -1;
+		errno = ECONNRESET; /* as a connection the server dropped (no SIGPIPE) */
+		return true;
+	}
+	c->tls_pending = false;
+	c->tls = NULL;
+	c->reused = false;
+	c->tp = &kw_tcp_transport;
+	c->dest.tls = 0; /* its own ClientHello ties it to a session again */
+	c->meta.requests = 0;
+	kw_conn_dialled(c, kw_now_ms());
+	kw_follow(s);
+	kw_report(KW_EVENT_FRESH, s->fd, &c->dest, why, -1, -1);
+	if (veto) {
+		/* What the program did before its first send lets it go now. */
+		kw_let_go(s, veto);
+	}
+	if (!in_progress || blocking)
+		return false; /* a blocking send waits for the connection, as after connect() */
+	*result = -1;
+	errno = EAGAIN; /* writable once connected */
+	return true;
+}
+
+bool kw_tlsreuse_first_send(struct kw_fd *s, const struct iovec *iov, int iovcnt, size_t len,
+                            ssize_t *result)
+{
+	struct kw_conn *c = &s->conn;
+	const struct kw_tls_call *call = kw_tls_call_current();
+	enum kw_reason why = c->park_veto;
+
+	if (!why && (!call || call->lib != c->tls_lib || !kw_tls_client_hello(iov, iovcnt, len)))
+		why = KW_REASON_TLS_NOT_HELLO;
+	if (!why)
+		why = take_over(s, call);
+	if (why)
+		return undo(s, why, result);
+	c->tls_pending = false;
+	c->watch_only = true;
+	kw_report_tls(s->fd, &c->dest, kw_tls_lib_name(call->lib), true);
+	*result = -1;
+	errno = EAGAIN;
+	return true;
+}

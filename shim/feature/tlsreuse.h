@@ -1,0 +1,28 @@
+/* tlsreuse.h - a parked TLS session taken over by the program's next
+ * session to the same server, or the handback undone. At connect() a
+ * connection parked with its TLS session is handed back like a plain one
+ * (primitive/handback.c: s->conn.tls_pending); the program's first send on
+ * it decides. Expects the slot lock. */
+#ifndef KW_TLSREUSE_H
+#define KW_TLSREUSE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "service/fdtable.h"
+
+/* The first bytes the program sends on s (tls_pending). When they are a
+ * ClientHello from inside the handshake call of a session keepwarm follows
+ * and the takeover rules pass (service/tls_keep.h), that session takes the
+ * parked one over: the ClientHello is never sent, the send fails with
+ * EAGAIN (*result -1) so the library returns from its handshake at once,
+ * and the handshake wrapper reports success. Otherwise the handback is
+ * undone: a fresh connection takes the program's number (the parked one
+ * goes back to the pool; traced fresh with the rule's reason) and the bytes
+ * go there; *result -1/EAGAIN while it connects under a non-blocking
+ * socket. Returns whether the send is answered here. */
+bool kw_tlsreuse_first_send(struct kw_fd *s, const struct iovec *iov, int iovcnt, size_t len,
+                            ssize_t *result);
+
+#endif

@@ -1,0 +1,171 @@
+/* gnutls_keep.c - what keepwarm does itself to a GnuTLS session it keeps
+ * (service/tls_keep.h). */
+#include "service/tls_keep.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "service/real.h"
+#include "service/state.h"
+#include "service/tls_real.h"
+#include "service/tls_sessions.h"
+
+#define REAL(name) kw_tls_real.name
+
+bool kw_tls_keep_refuse_all;
+
+/* Certificate credentials with nothing in them: what a kept session holds
+ * in place of the program's (which the program may free once it let go). */
+static gnutls_certificate_credentials_t empty_cred;
+
+/* A kept session's transport while nobody else's is on it: the real libc
+ * on the descriptor in its pointer. */
+static ssize_t own_push(gnutls_transport_ptr_t p, const void *data, size_t len)
+{
+	return kw_real.send((int)(intptr_t)p, data, len, MSG_NOSIGNAL);
+}
+
+static ssize_t own_pull(gnutls_transport_ptr_t p, void *data, size_t len)
+{
+	return kw_real.recv((int)(intptr_t)p, data, len, 0);
+}
+
+static int own_pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
+{
+	struct pollfd pfd = { .fd = (int)(intptr_t)p, .events = POLLIN };
+	return kw_real.poll(&pfd, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+}
+
+static ssize_t own_vec_push(gnutls_transport_ptr_t p, const giovec_t *iov, int n)
+{
+	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n };
+	return kw_real.sendmsg((int)(intptr_t)p, &m, MSG_NOSIGNAL);
+}
+
+static bool have_empty_cred(void)
+{
+	/* Made once, by the first thread that keeps a session (under the
+	 * session table's lock, which every caller holds). */
+	if (!empty_cred && REAL(gnutls_certificate_allocate_credentials)(&empty_cred) < 0)
+		empty_cred = NULL;
+	return empty_cred != NULL;
+}
+
+/* Put the transport of settings t on p: the library's functions stay
+ * where t has none of its own (they were never replaced on p either:
+ * both sessions had the same kind). */
+static void put_transport(gnutls_session_t p, const struct kw_tls_settings *t)
+{
+	if (t->own & KW_TLS_OWN_PUSH)
+		REAL(gnutls_transport_set_push_function)(p, (gnutls_push_func)t->push);
+	if (t->own & KW_TLS_OWN_VEC_PUSH)
+		REAL(gnutls_transport_set_vec_push_function)(p, (gnutls_vec_push_func)t->vec_push);
+	if (t->own & KW_TLS_OWN_PULL)
+		REAL(gnutls_transport_set_pull_function)(p, (gnutls_pull_func)t->pull);
+	if (t->own & KW_TLS_OWN_PULL_TIMEOUT)
+		REAL(gnutls_transport_set_pull_timeout_function)(p, (gnutls_pull_timeout_func)t->pull_timeout);
+	REAL(gnutls_transport_set_ptr2)(p, t->recv_ptr, t->send_ptr);
+}
+
+static bool g_keep(void *pv, const struct kw_tls_settings *set)
+{
+	gnutls_session_t p = pv;
+	struct kw_tls_settings mine;
+
+	if (!have_empty_cred() || REAL(gnutls_certificate_get_ours)(p))
+		return false; /* it authenticated as a client: never lent */
+	REAL(gnutls_credentials_set)(p, GNUTLS_CRD_CERTIFICATE, empty_cred);
+	REAL(gnutls_session_set_ptr)(p, NULL);
+	kw_tls_settings_init(&mine, 0, true);
+	mine.own = set->own;
+	mine.push = (kw_tls_fn)own_push;
+	mine.vec_push = (kw_tls_fn)own_vec_push;
+	mine.pull = (kw_tls_fn)own_pull;
+	mine.pull_timeout = (kw_tls_fn)own_pull_timeout;
+	put_transport(p, &mine); /* pointers -1 until someone's are put there */
+	return true;
+}
+
+/* Does p's peer chain verify under credentials cred for host, with the
+ * key purpose a web server's certificate must allow? The library's own
+ * check (gnutls_certificate_verify_peers): the credentials' trust list,
+ * verify flags and depth, and p's own added flags (the same priorities and
+ * in-handshake settings as the new session's, which the rules hold). */
+static bool verifies(gnutls_session_t p, void *cred, const char *host)
+{
+	gnutls_typed_vdata_st data[2];
+	unsigned n = 0, status = 0;
+	int r;
+
+	if (host) {
+		data[n].type = GNUTLS_DT_DNS_HOSTNAME;
+		data[n].data = (unsigned char *)host;
+		data[n].size = 0;
+		n++;
+	}
+	data[n].type = GNUTLS_DT_KEY_PURPOSE_OID;
+	data[n].data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER;
+	data[n].size = 0;
+	n++;
+	REAL(gnutls_credentials_set)(p, GNUTLS_CRD_CERTIFICATE, cred);
+	r = REAL(gnutls_certificate_verify_peers)(p, data, n, &status);
+	if (r < 0 || status) {
+		REAL(gnutls_credentials_set)(p, GNUTLS_CRD_CERTIFICATE, empty_cred);
+		return false;
+	}
+	return true;
+}
+
+static enum kw_reason g_attach(void *pv, const struct kw_tls_settings *pset, const void *nv,
+                               const struct kw_tls_settings *nset)
+{
+	gnutls_session_t p = pv, n = (gnutls_session_t)nv;
+	gnutls_datum_t own_cert;
+	enum kw_reason why;
+
+	if ((why = kw_tls_settings_match(pset, nset)))
+		return why;
+	if (kw_tls_keep_refuse_all ||
+	    REAL(gnutls_certificate_get_crt_raw)((gnutls_certificate_credentials_t)nset->cert_cred, 0, 0, &own_cert) >= 0)
+		return KW_REASON_TLS_CLIENT_AUTH; /* it would offer a certificate of its own */
+	if (!verifies(p, (void *)nset->cert_cred, kw_tls_settings_host(nset)))
+		return KW_REASON_TLS_VERIFY;
+	put_transport(p, nset);
+	REAL(gnutls_session_set_ptr)(p, REAL(gnutls_session_get_ptr)(n));
+	return KW_REASON_NONE;
+}
+
+static void g_end(void *p)
+{
+	REAL(gnutls_deinit)(p);
+}
+
+static const struct kw_tls_keep_ops gnutls_ops = {
+	.keep = g_keep, .attach = g_attach, .end = g_end,
+};
+
+const struct kw_tls_keep_ops *kw_tls_keep_ops(enum kw_tls_lib lib)
+{
+	return lib == KW_TLS_GNUTLS && kw_tls_real_ready(lib) ? &gnutls_ops : NULL;
+}
+
+void kw_tls_keep_end_ino(ino_t ino)
+{
+	const struct kw_tls_keep_ops *ops = NULL;
+	struct kw_tls_session *e;
+	void *p = NULL;
+	int saved = errno;
+
+	kw_tls_sessions_lock();
+	if ((e = kw_tls_map_find_kept(&kw_tls_sessions, ino))) {
+		p = (void *)e->h;
+		ops = kw_tls_keep_ops((enum kw_tls_lib)e->lib);
+		kw_tls_map_drop(&kw_tls_sessions, e->h, (enum kw_tls_lib)e->lib);
+	}
+	if (p && ops)
+		ops->end(p);
+	kw_tls_sessions_unlock();
+	errno = saved;
+}

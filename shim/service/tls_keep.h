@@ -1,0 +1,49 @@
+/* tls_keep.h - what keepwarm does itself to a TLS session it keeps: take it
+ * from the program that let go of it, lend it to another session of the
+ * program's (a takeover), end it. One table per library; GnuTLS's is
+ * service/gnutls_keep.c. Every call here runs with kw_depth raised, so the
+ * library's own I/O on a kept session reaches the real libc.
+ *
+ * A kept session is known by the socket it runs over (its inode), in the
+ * session table (service/tls_sessions.h) as state KW_TLS_KEPT. */
+#ifndef KW_TLS_KEEP_H
+#define KW_TLS_KEEP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "logic/catalog.h"
+#include "logic/tlsmap.h"
+#include "logic/tlspolicy.h"
+
+struct kw_tls_keep_ops {
+	/* The program let go of session p (set up as set): from now on p holds
+	 * nothing of the program's (its credentials, transport functions and
+	 * pointers, session pointer are keepwarm's). False when that cannot be
+	 * done: p is then not kept. */
+	bool (*keep)(void *p, const struct kw_tls_settings *set);
+	/* May the program's new session n (set up as nset) go on with kept
+	 * session p (set up as pset)? The rules of kw_tls_settings_match, then
+	 * what needs the library: no client certificate on either side, and p's
+	 * peer chain verifying under n's credentials for n's host name
+	 * (tls-verify). On KW_REASON_NONE p carries n's credentials, transport
+	 * and session pointer; otherwise p is as before. */
+	enum kw_reason (*attach)(void *p, const struct kw_tls_settings *pset, const void *n,
+	                         const struct kw_tls_settings *nset);
+	/* End p: freed, no close_notify (the socket is the caller's). */
+	void (*end)(void *p);
+};
+
+/* lib's operations, or NULL when keepwarm does not keep its sessions. */
+const struct kw_tls_keep_ops *kw_tls_keep_ops(enum kw_tls_lib lib);
+
+/* Did the process ever give the library a function that picks a client
+ * certificate or verifies a chain its own way (credentials-level, so not
+ * tied to one session)? Such a process takes nothing over. */
+extern bool kw_tls_keep_refuse_all;
+
+/* The kept session over the socket with inode ino is no longer needed (its
+ * connection closes): forget and end it. Takes the session table's lock. */
+void kw_tls_keep_end_ino(ino_t ino);
+
+#endif
