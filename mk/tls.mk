@@ -3,6 +3,8 @@
 #                         the libcurl client twice (OpenSSL and GnuTLS libcurl)
 #                         the private-libssl driver, and route_check (GnuTLS calls
 #                         through keepwarm's trampolines against the library's own)
+#                         and tls_server (a GnuTLS HTTPS server that can send
+#                         tickets, KeyUpdates or close_notify on idle connections)
 #   make tls-asan         the GnuTLS and OpenSSL clients under ASan/UBSan, in
 #                         $(BUILD)/tls/asan/ (the test script builds them)
 #   make tls-tsan         the same under TSan, in $(BUILD)/tls/tsan/, and the
@@ -13,7 +15,7 @@ TLS_DIR      = $(BUILD)/tls
 TLS_COMMON   = tests/tls/tls_common.c
 TLS_HDRS     = tests/tls/tls_common.h
 TLS_PROGS    = $(addprefix $(TLS_DIR)/,gnutls_client openssl_client curl_client-openssl \
-               curl_client-gnutls privssl_driver route_check)
+               curl_client-gnutls privssl_driver route_check tls_server)
 TLS_CFLAGS   = -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -pthread
 TLS_SAN      = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 TLS_LIBS_gnutls_client  = $$(pkg-config --libs gnutls)
@@ -55,3 +57,8 @@ $(TLS_DIR)/privssl_driver: tests/tls/privssl_driver.c tests/tls/ossl_get.h
 $(TLS_DIR)/route_check: tests/tls/route_check.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TLS_CFLAGS) -o $@ $< $$(pkg-config --libs gnutls) -ldl
+
+# The HTTPS server the clients can be pointed at instead of nginx.
+$(TLS_DIR)/tls_server: tests/tls/tls_server.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TLS_CFLAGS) -o $@ $< $$(pkg-config --libs gnutls)

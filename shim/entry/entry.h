@@ -175,6 +175,22 @@ bool kw_tls_bye(int lib, const void *h, int how);
  * go), or -1 when none is owed. */
 int kw_tls_bye_owed(int lib, const void *h);
 
+/* Before the program's plaintext send (buf, n) on h: the session it goes
+ * on. When h took over a kept session and this is its first request: the
+ * kept one if the request could be sent again (KEEPWARM_REUSE=safe), else
+ * h itself after its own handshake on a fresh connection (*err: that
+ * handshake's error, 0 when it succeeded). */
+const void *kw_tls_before_send(int lib, const void *h, const void *buf, size_t n, int *err);
+
+/* A record call on h failed as a reused connection the server closed does,
+ * before any response byte: may its request be sent again? */
+bool kw_tls_replay_worthy(int lib, const void *h);
+
+/* Then send it again: h's own handshake on a fresh connection and the
+ * request's bytes on it (traced replay). 0 when the program's call can be
+ * made again on h; a library error, or -1 when nothing was done. */
+int kw_tls_replay(int lib, const void *h);
+
 /* The program frees h (gnutls_deinit). True when keepwarm keeps h with its
  * socket, to park at close (the caller must not free it); false: the
  * caller frees h (a kept session h had taken over is kept or ended here). */

@@ -256,6 +256,10 @@ static void plain(struct kw_fd *s, uint32_t gen, const void *buf, size_t n, bool
 			c->track.now_us = kw_now_us();
 		if (sent) {
 			kw_track_request_iov(&c->track, &iov, 1, n);
+			/* The first request on a session that took over a kept one,
+			 * for a replay (entry/tls.c). */
+			if (c->replayable && !c->answered && !c->replayed)
+				kw_conn_keep_replay(c, buf, n);
 		} else {
 			c->answered = true;
 			kw_track_response_iov(&c->track, &iov, 1, n);

@@ -9,12 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feature/tlsreuse.h"
 #include "logic/tlspolicy.h"
+#include "logic/upgrade.h"
+#include "primitive/follow.h"
 #include "service/forkwatch.h"
 #include "service/state.h"
 #include "service/tls_keep.h"
 #include "service/tls_real.h"
 #include "service/tls_sessions.h"
+#include "sink/report.h"
 
 /* The socket h is tied to, and its generation, when it is tied to one. */
 static struct kw_fd *bound_socket(int lib, const void *h, uint32_t *gen)
@@ -409,6 +413,166 @@ bool kw_tls_release(int lib, const void *h)
 	kw_tls_sessions_unlock();
 	errno = saved;
 	return kept && !live;
+}
+
+/* h took over a kept session on s (slot lock held), which it leaves now
+ * for a fresh connection (stale: the kept one failed): its route goes, and
+ * it is a session of its own again, its handshake still to run. False when
+ * the connection could not be changed. */
+static bool leave_kept(int lib, const void *h, struct kw_fd *s, bool stale, enum kw_reason why)
+{
+	struct kw_tls_session *e;
+
+	if (!kw_tlsreuse_untake(s, stale, why))
+		return false;
+	kw_tls_sessions_lock();
+	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib))) {
+		e->live = NULL;
+		e->state = KW_TLS_SEEN;
+		e->handshaken = false;
+		e->fd = -1;
+	}
+	kw_tls_sessions_unlock();
+	return true;
+}
+
+/* h's own handshake on the fresh connection on fd, inside a call on h (its
+ * ClientHello ties h to the socket on the way out). 0 or the library's
+ * error. */
+static int own_handshake(int lib, const void *h, int fd)
+{
+	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)lib);
+	struct kw_tls_call outer;
+	struct kw_tls_session *e;
+	int r;
+
+	kw_tls_call_enter(&outer, (enum kw_tls_lib)lib, h);
+	r = ops->handshake((void *)h, fd, KW_REDIAL_TIMEOUT_MS);
+	kw_tls_call_leave(&outer);
+	if (r == 0) {
+		kw_tls_sessions_lock();
+		if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)))
+			e->handshaken = true;
+		kw_tls_sessions_unlock();
+	}
+	return r;
+}
+
+/* The slot of the socket h is tied to, locked, when h took over a kept
+ * session there (and its generation); NULL otherwise. */
+static struct kw_fd *lent_socket(int lib, const void *h, uint32_t *gen)
+{
+	struct kw_tls_session *e;
+	struct kw_fd *s = NULL;
+
+	kw_tls_sessions_lock_shared();
+	e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+	if (e && e->live && e->state == KW_TLS_BOUND) {
+		s = kw_fd_lookup(e->fd);
+		*gen = e->gen;
+	}
+	kw_tls_sessions_unlock();
+	if (s) {
+		kw_slot_lock(s);
+		if (!kw_slot_unchanged(s, *gen) || !s->conn.reused || !s->conn.tls) {
+			kw_slot_unlock(s);
+			s = NULL;
+		}
+	}
+	return s;
+}
+
+const void *kw_tls_before_send(int lib, const void *h, const void *buf, size_t n, int *err)
+{
+	const void *t = kw_tls_target(lib, h);
+	enum kw_head_status st;
+	struct kw_head head;
+	struct kw_fd *s;
+	uint32_t gen;
+	bool left;
+	int fd, saved = errno;
+
+	*err = 0;
+	if (t == h || kw_cfg.reuse_always || !(s = lent_socket(lib, h, &gen)))
+		return t;
+	/* The first request on the kept session decides, as on a plain
+	 * handback: one that could not be sent again never travels there. */
+	if (s->conn.track.requests || s->conn.track.request_open || s->conn.replayable ||
+	    s->conn.answered) {
+		kw_slot_unlock(s);
+		return t;
+	}
+	st = kw_head_parse(buf, n < KW_HEAD_MAX ? n : KW_HEAD_MAX, &head);
+	if (kw_head_replayable(st, &head, KW_REPLAY_MAX)) {
+		s->conn.replayable = true;
+		kw_slot_unlock(s);
+		return t;
+	}
+	left = leave_kept(lib, h, s, false, KW_REASON_REQUEST_NOT_REPLAYABLE);
+	fd = s->fd;
+	kw_slot_unlock(s);
+	if (!left)
+		return t; /* keep the reused one rather than fail */
+	*err = own_handshake(lib, h, fd);
+	errno = saved;
+	return h;
+}
+
+bool kw_tls_replay_worthy(int lib, const void *h)
+{
+	struct kw_fd *s;
+	uint32_t gen;
+	bool worthy;
+
+	if (!(s = lent_socket(lib, h, &gen)))
+		return false;
+	worthy = !s->conn.answered && s->conn.replayable && !s->conn.replayed && s->conn.replay_len;
+	kw_slot_unlock(s);
+	return worthy;
+}
+
+int kw_tls_replay(int lib, const void *h)
+{
+	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)lib);
+	uint64_t idle_ms = 0;
+	struct kw_fd *s;
+	uint32_t gen;
+	char *copy = NULL;
+	size_t len = 0;
+	int fd, r = -1, saved = errno;
+
+	if (!ops || !(s = lent_socket(lib, h, &gen)))
+		return -1;
+	if (!s->conn.answered && s->conn.replayable && !s->conn.replayed && s->conn.replay_len &&
+	    (copy = malloc(len = s->conn.replay_len))) {
+		memcpy(copy, s->conn.replay, len);
+		idle_ms = s->conn.parked_idle_ms;
+		if (!leave_kept(lib, h, s, true, KW_REASON_REPLAY_EOF)) {
+			free(copy);
+			copy = NULL;
+		}
+	}
+	fd = s->fd;
+	gen = s->conn.gen;
+	kw_slot_unlock(s);
+	if (!copy)
+		return -1;
+	/* Its own handshake, then the request again: the program never sees
+	 * the failure (its session is one of its own now). */
+	r = own_handshake(lib, h, fd);
+	if (r == 0)
+		r = ops->send_all((void *)h, fd, copy, len, KW_REDIAL_TIMEOUT_MS);
+	if (r == 0 && (s = bound_socket(lib, h, &gen))) {
+		kw_slot_lock(s);
+		s->conn.replayed = true;
+		s->conn.replay_len = 0;
+		kw_slot_unlock(s);
+		kw_stream_plain_sent(s, gen, copy, len);
+		kw_report(KW_EVENT_REPLAY, fd, &s->conn.dest, KW_REASON_REPLAY_EOF, (int64_t)idle_ms, -1);
+	}
+	free(copy);
+	errno = saved;
+	return r;
 }
 
 /* ---- routed calls ---- */

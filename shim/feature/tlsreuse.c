@@ -64,11 +64,10 @@ static bool undo(struct kw_fd *s, enum kw_reason why, ssize_t *result)
 	int nfd = tp->dial(c, s->fd, &in_progress);
 
 	c->park_veto = KW_REASON_NONE;
+	/* (replace consumes nfd whatever it returns) */
 	if (nfd < 0 || tp->replace(c, s->fd, nfd, park_unused, s) < 0) {
 		/* No fresh connection to be had: the program's descriptor reads
 		 * as closed by the server, which its handshake reports. */
-		if (nfd >= 0)
-			tp->close(nfd);
 		c->tls_pending = false;
 		if (!tp->end_with_eof(c, s->fd, park_unused, s)) {
 			kw_tls_keep_end_ino(c->ino);
@@ -119,5 +118,70 @@ bool kw_tlsreuse_first_send(struct kw_fd *s, const struct iovec *iov, int iovcnt
 	kw_report_tls(s->fd, &c->dest, kw_tls_lib_name(call->lib), true);
 	*result = -1;
 	errno = EAGAIN;
+	return true;
+}
+
+/* The taken-over session's connection, set aside by replace: healthy, back
+ * to the pool as a kept session nobody holds (its program's settings taken
+ * off again); stale, closed (its session ends with it). */
+struct set_aside {
+	struct kw_fd *s;
+	bool stale;
+};
+
+static void set_aside_lent(void *arg, int h)
+{
+	struct set_aside *a = arg;
+	struct kw_conn *c = &a->s->conn;
+	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)c->tls_lib);
+	struct kw_tls_session *pe;
+	bool keep = false;
+
+	kw_tls_sessions_lock();
+	pe = kw_tls_map_find(&kw_tls_sessions, c->tls, (enum kw_tls_lib)c->tls_lib);
+	if (pe) {
+		pe->lent = false;
+		keep = !a->stale && ops && pe->set && ops->keep(c->tls, pe->set);
+	}
+	kw_tls_sessions_unlock();
+	if (!keep) {
+		c->tp->close(h); /* the kept session ends with its socket */
+		return;
+	}
+	c->tls_pending = true; /* parked whole, as a handback nobody took */
+	(void)kw_park(a->s, h, true);
+	c->tls_pending = false;
+}
+
+bool kw_tlsreuse_untake(struct kw_fd *s, bool stale, enum kw_reason why)
+{
+	struct kw_conn *c = &s->conn;
+	const struct kw_transport *tp = c->tp;
+	struct set_aside a = { s, stale };
+	bool in_progress;
+	int nfd;
+
+	if (!c->reused || !c->tls)
+		return false;
+	/* A fresh connection, connected before the session's own handshake
+	 * goes out on it (the library may not wait for it otherwise). */
+	if ((nfd = tp->dial(c, s->fd, &in_progress)) < 0)
+		return false;
+	if (in_progress && !tp->connected(nfd, KW_REDIAL_TIMEOUT_MS)) {
+		tp->close(nfd);
+		return false;
+	}
+	if (tp->replace(c, s->fd, nfd, set_aside_lent, &a) < 0)
+		return false;
+	c->tls = NULL;
+	c->reused = false;
+	c->watch_only = false;
+	c->tp = &kw_tcp_transport;
+	c->dest.tls = 0; /* the session's own ClientHello ties it again */
+	c->meta.requests = 0;
+	kw_conn_dialled(c, kw_now_ms());
+	kw_follow(s);
+	if (!stale)
+		kw_report(KW_EVENT_FRESH, s->fd, &c->dest, why, -1, -1);
 	return true;
 }

@@ -25,4 +25,13 @@
 bool kw_tlsreuse_first_send(struct kw_fd *s, const struct iovec *iov, int iovcnt, size_t len,
                             ssize_t *result);
 
+/* The session that took over the kept session on s goes on with a
+ * connection of its own instead: a fresh one to the same destination takes
+ * the program's number (connected: waited for, up to KW_REDIAL_TIMEOUT_MS),
+ * and the kept session goes back to the pool (stale: ends with its
+ * connection). Traced fresh for why (unless stale: the caller traces the
+ * replay). The caller then runs the session's own handshake on it, and
+ * frees the session's route. False when nothing changed. */
+bool kw_tlsreuse_untake(struct kw_fd *s, bool stale, enum kw_reason why);
+
 #endif

@@ -3,6 +3,7 @@
 #include "service/tls_keep.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -137,18 +138,106 @@ static enum kw_reason g_attach(void *pv, const struct kw_tls_settings *pset, con
 	return KW_REASON_NONE;
 }
 
+static bool g_tidy(void *pv, int h)
+{
+	gnutls_session_t p = pv;
+	struct pollfd pfd = { .fd = h, .events = POLLIN | POLLRDHUP };
+	void *fd = (void *)(intptr_t)h;
+	char buf[256];
+	bool healthy = false;
+	int fl = kw_real.fcntl(h, F_GETFL);
+
+	/* The library's own read, which never waits: records are taken in
+	 * until none is left (GNUTLS_E_AGAIN). */
+	if (fl < 0 || kw_real.fcntl(h, F_SETFL, fl | O_NONBLOCK) < 0)
+		return false;
+	REAL(gnutls_transport_set_ptr2)(p, fd, fd);
+	for (int i = 0; i < 16; i++) {
+		ssize_t r = REAL(gnutls_record_recv)(p, buf, sizeof buf);
+		if (r == GNUTLS_E_INTERRUPTED)
+			continue;
+		healthy = r == GNUTLS_E_AGAIN;
+		break;
+	}
+	REAL(gnutls_transport_set_ptr2)(p, (void *)(intptr_t)-1, (void *)(intptr_t)-1);
+	kw_real.fcntl(h, F_SETFL, fl);
+	return healthy && kw_real.poll(&pfd, 1, 0) == 0;
+}
+
+/* After GNUTLS_E_AGAIN: wait for what n was doing, up to the deadline. */
+static bool g_wait(gnutls_session_t n, int fd, uint64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd };
+	uint64_t now = kw_now_ms();
+
+	pfd.events = REAL(gnutls_record_get_direction)(n) ? POLLOUT : POLLIN;
+	return now < deadline && kw_real.poll(&pfd, 1, (int)(deadline - now)) == 1;
+}
+
+static int g_handshake(void *nv, int fd, int ms)
+{
+	gnutls_session_t n = nv;
+	uint64_t deadline = kw_now_ms() + (uint64_t)ms;
+
+	for (int i = 0; i < 10000; i++) {
+		int r = REAL(gnutls_handshake)(n);
+		if (r == 0 || (r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED))
+			return r;
+		if (r == GNUTLS_E_AGAIN && !g_wait(n, fd, deadline))
+			return GNUTLS_E_TIMEDOUT;
+	}
+	return GNUTLS_E_TIMEDOUT;
+}
+
+static int g_send_all(void *nv, int fd, const void *buf, size_t len, int ms)
+{
+	gnutls_session_t n = nv;
+	uint64_t deadline = kw_now_ms() + (uint64_t)ms;
+	const char *p = buf;
+
+	for (int i = 0; len && i < 10000; i++) {
+		ssize_t r = REAL(gnutls_record_send)(n, p, len);
+		if (r > 0) {
+			p += r;
+			len -= (size_t)r;
+		} else if (r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED) {
+			return (int)r;
+		} else if (r == GNUTLS_E_AGAIN && !g_wait(n, fd, deadline)) {
+			return GNUTLS_E_TIMEDOUT;
+		}
+	}
+	return len ? GNUTLS_E_TIMEDOUT : 0;
+}
+
 static void g_end(void *p)
 {
 	REAL(gnutls_deinit)(p);
 }
 
 static const struct kw_tls_keep_ops gnutls_ops = {
-	.keep = g_keep, .attach = g_attach, .end = g_end,
+	.keep = g_keep, .attach = g_attach, .tidy = g_tidy, .handshake = g_handshake,
+	.send_all = g_send_all, .end = g_end,
 };
 
 const struct kw_tls_keep_ops *kw_tls_keep_ops(enum kw_tls_lib lib)
 {
 	return lib == KW_TLS_GNUTLS && kw_tls_real_ready(lib) ? &gnutls_ops : NULL;
+}
+
+bool kw_tls_keep_tidy(int h, ino_t ino)
+{
+	const struct kw_tls_keep_ops *ops;
+	struct kw_tls_session *e;
+	bool healthy = false;
+	int saved = errno;
+
+	kw_tls_sessions_lock();
+	if ((e = kw_tls_map_find_kept(&kw_tls_sessions, ino)) && !e->lent &&
+	    (ops = kw_tls_keep_ops((enum kw_tls_lib)e->lib)))
+		healthy = ops->tidy((void *)e->h, h);
+	kw_tls_sessions_unlock();
+	errno = saved;
+	return healthy;
 }
 
 void kw_tls_keep_end_ino(ino_t ino)

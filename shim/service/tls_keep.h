@@ -30,6 +30,21 @@ struct kw_tls_keep_ops {
 	 * and session pointer; otherwise p is as before. */
 	enum kw_reason (*attach)(void *p, const struct kw_tls_settings *pset, const void *n,
 	                         const struct kw_tls_settings *nset);
+	/* Kept session p on the parked socket h has records waiting: take in
+	 * what only keeps the session going (TLS 1.3 session tickets; a key
+	 * update, answered when asked for). True when that was all and the
+	 * connection is still healthy; false on application data, a
+	 * close_notify or other alert, a renegotiation or post-handshake
+	 * authentication request, an error, or the socket's end. */
+	bool (*tidy)(void *p, int h);
+	/* Session n's own handshake, on the descriptor fd its transport
+	 * leads to (a blocking loop: waits up to ms for each step). 0, or the
+	 * library's error. Not with kw_depth raised: the ClientHello must tie
+	 * n to its socket on the way out. */
+	int (*handshake)(void *n, int fd, int ms);
+	/* Send all len bytes of plaintext on n (waits as handshake does):
+	 * 0, or the library's error. */
+	int (*send_all)(void *n, int fd, const void *buf, size_t len, int ms);
 	/* End p: freed, no close_notify (the socket is the caller's). */
 	void (*end)(void *p);
 };
@@ -45,5 +60,10 @@ extern bool kw_tls_keep_refuse_all;
 /* The kept session over the socket with inode ino is no longer needed (its
  * connection closes): forget and end it. Takes the session table's lock. */
 void kw_tls_keep_end_ino(ino_t ino);
+
+/* The parked socket h, with records waiting: tidy its kept session (not
+ * lent to anyone). False when there is none or it is not healthy. Takes
+ * the session table's lock. */
+bool kw_tls_keep_tidy(int h, ino_t ino);
 
 #endif

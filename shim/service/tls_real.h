@@ -77,7 +77,8 @@
 	X(gnutls_certificate_get_crt_raw, int, (gnutls_certificate_credentials_t, unsigned,    \
 	                                        unsigned, gnutls_datum_t *))                   \
 	X(gnutls_certificate_allocate_credentials, int, (gnutls_certificate_credentials_t *))  \
-	X(gnutls_record_check_pending, size_t, (gnutls_session_t))
+	X(gnutls_record_check_pending, size_t, (gnutls_session_t))                            \
+	X(gnutls_record_get_direction, int, (gnutls_session_t))
 
 #define KW_OPENSSL_WRAPPED(X)                                                                  \
 	X(SSL_set_fd, int, (SSL *, int))                                                       \

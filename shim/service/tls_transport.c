@@ -10,6 +10,14 @@
 static struct kw_transport tls;
 static _Atomic bool made;
 
+/* Idle and healthy: nothing to read, or only records that keep the
+ * session going (a TLS 1.3 server sends session tickets and key updates
+ * on an idle connection), which its kept session takes in. */
+static bool tls_alive(int h)
+{
+	return kw_tcp_transport.alive(h) || kw_tls_keep_tidy(h, kw_tcp_inode(h));
+}
+
 static void tls_close(int h)
 {
 	kw_tls_keep_end_ino(kw_tcp_inode(h));
@@ -29,6 +37,7 @@ void kw_tls_transport_init(void)
 	tls.name = "tls";
 	tls.kind = KW_TRANSPORT_TLS;
 	tls.close = tls_close;
+	tls.alive = tls_alive;
 	atomic_store_explicit(&made, true, memory_order_release);
 	kw_transport_register(&tls);
 }

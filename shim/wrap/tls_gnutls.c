@@ -110,48 +110,79 @@ int kw_tls_wrap_gnutls_handshake(gnutls_session_t s)
 	return r;
 }
 
+/* A record call's failure that a server closing a reused connection
+ * gives, before any response byte. */
+static bool stale_failure(ssize_t r)
+{
+	return r == 0 || r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_PULL_ERROR ||
+	       r == GNUTLS_E_PUSH_ERROR;
+}
+
+/* The session a send of n bytes of data on s goes on: the first request
+ * on a taken-over session may move s to a connection of its own first
+ * (*err then holds its handshake's error). */
+static gnutls_session_t send_target(gnutls_session_t s, const void *data, size_t n, int *err)
+{
+	return (gnutls_session_t)kw_tls_before_send(LIB, s, data, n, err);
+}
+
 /* Record I/O: inside a call on s (a handshake still to finish happens
- * there too), then what moved. */
-#define RECORD_CALL(name, after, data, ...)                                  \
+ * there too), then what moved. A reused connection that fails before its
+ * first response byte is replayed once (kw_tls_replay) and the call made
+ * again, on s's own session. */
+#define RECORD_CALL(name, sending, after, data, n, ...)                      \
 	struct kw_tls_call outer;                                            \
 	gnutls_session_t t;                                                  \
 	ssize_t r;                                                           \
+	int err = 0;                                                         \
 	if (kw_depth)                                                        \
 		return REAL(name)(s, __VA_ARGS__);                           \
 	bye_owed(s);                                                         \
-	t = TARGET(s);                                                       \
+	t = sending ? send_target(s, data, n, &err) : TARGET(s);             \
+	if (err)                                                             \
+		return err;                                                  \
 	kw_tls_io_begin(&outer, LIB, s);                                     \
 	r = REAL(name)(t, __VA_ARGS__);                                      \
 	kw_tls_call_leave(&outer);                                           \
+	if (t != s && (r < 0 || !sending) && stale_failure(r) && kw_tls_replay_worthy(LIB, s)) { \
+		int again = kw_tls_replay(LIB, s);                           \
+		if (again == 0) {                                            \
+			kw_tls_io_begin(&outer, LIB, s);                     \
+			r = REAL(name)(s, __VA_ARGS__);                      \
+			kw_tls_call_leave(&outer);                           \
+		} else if (again < -1) {                                     \
+			r = again;                                           \
+		}                                                            \
+	}                                                                    \
 	after(s, data, r);                                                   \
 	return r
 
 ssize_t kw_tls_wrap_gnutls_record_send(gnutls_session_t s, const void *data, size_t n)
 {
-	RECORD_CALL(gnutls_record_send, after_send, data, data, n);
+	RECORD_CALL(gnutls_record_send, true, after_send, data, n, data, n);
 }
 
 ssize_t kw_tls_wrap_gnutls_record_send2(gnutls_session_t s, const void *data, size_t n,
                                         size_t pad, unsigned flags)
 {
-	RECORD_CALL(gnutls_record_send2, after_send, data, data, n, pad, flags);
+	RECORD_CALL(gnutls_record_send2, true, after_send, data, n, data, n, pad, flags);
 }
 
 ssize_t kw_tls_wrap_gnutls_record_send_range(gnutls_session_t s, const void *data, size_t n,
                                              const gnutls_range_st *range)
 {
-	RECORD_CALL(gnutls_record_send_range, after_send, data, data, n, range);
+	RECORD_CALL(gnutls_record_send_range, true, after_send, data, n, data, n, range);
 }
 
 ssize_t kw_tls_wrap_gnutls_record_recv(gnutls_session_t s, void *data, size_t n)
 {
-	RECORD_CALL(gnutls_record_recv, after_recv, data, data, n);
+	RECORD_CALL(gnutls_record_recv, false, after_recv, data, n, data, n);
 }
 
 ssize_t kw_tls_wrap_gnutls_record_recv_seq(gnutls_session_t s, void *data, size_t n,
                                            unsigned char *seq)
 {
-	RECORD_CALL(gnutls_record_recv_seq, after_recv, data, data, n, seq);
+	RECORD_CALL(gnutls_record_recv_seq, false, after_recv, data, n, data, n, seq);
 }
 
 /* Calls whose bytes keepwarm does not see: the session is let go first. */

@@ -8,8 +8,11 @@
  * --fresh: a connection per request, closed after a keep-alive response
  * (as a program that opens one per request and just closes it). The
  * environment's KW_TEST_CLOSE_FIRST=1 closes the socket before the TLS
- * session is shut down and freed. The TLS halves read more KW_TEST_*
- * variables (their files say which).
+ * session is shut down and freed; KW_TEST_PAUSE_MS=N sleeps N milliseconds
+ * before every request of the process after its first (before its
+ * connection is opened, if it needs one: a server's keep-alive timeout can
+ * pass meanwhile). The TLS halves read more KW_TEST_* variables (their
+ * files say which).
  *
  * Prints one sha256 per body in URL order (fork mode: the first URL's again
  * at the end) and exits 0; any error is one line on stderr and exit 1. */
@@ -30,6 +33,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define IO_TIMEOUT_MS 20000 /* a stalled test fails instead of hanging */
@@ -365,10 +369,14 @@ static int fetch_one(struct conn *c, const struct url *u, int last, char hex[65]
 	unsigned long long clen = 0;
 	struct body b = { 0 };
 
+	/* KW_TEST_POST=1: a POST with a small body (not replayable). */
+	int post = getenv("KW_TEST_POST") != NULL;
+
 	n = snprintf(req, sizeof req,
-		     "GET %s HTTP/1.1\r\nHost: %s%s%s\r\nUser-Agent: kw-tls-client\r\nAccept: */*\r\n%s\r\n",
-		     u->path, u->host, strcmp(u->port, "443") ? ":" : "",
-		     strcmp(u->port, "443") ? u->port : "", last ? "Connection: close\r\n" : "");
+		     "%s %s HTTP/1.1\r\nHost: %s%s%s\r\nUser-Agent: kw-tls-client\r\nAccept: */*\r\n%s%s\r\n%s",
+		     post ? "POST" : "GET", u->path, u->host, strcmp(u->port, "443") ? ":" : "",
+		     strcmp(u->port, "443") ? u->port : "", last ? "Connection: close\r\n" : "",
+		     post ? "Content-Length: 4\r\n" : "", post ? "x=1\n" : "");
 	if (n < 0 || (size_t)n >= sizeof req || ops->write(c->tls, req, (size_t)n) != 0) {
 		err("sending the request for %s failed", u->path);
 		return -1;
@@ -413,6 +421,23 @@ static int fetch_one(struct conn *c, const struct url *u, int last, char hex[65]
 	return ret;
 }
 
+/* KW_TEST_PAUSE_MS: the pause before every request after the process's
+ * first (threads count together; a fork child counts on from its parent). */
+static void pause_before_request(void)
+{
+	static int requests;
+	const char *ms = getenv("KW_TEST_PAUSE_MS");
+	long n = ms ? strtol(ms, NULL, 10) : 0;
+	struct timespec ts;
+
+	if (__atomic_fetch_add(&requests, 1, __ATOMIC_RELAXED) == 0 || n <= 0)
+		return;
+	ts.tv_sec = n / 1000;
+	ts.tv_nsec = n % 1000 * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 /* Fetch n URLs: a connection each (--new-conn), or one per run of URLs to
  * the same place. keep != NULL: the last connection stays open (no
  * Connection: close) and is handed back. */
@@ -427,6 +452,7 @@ static int fetch_list(const struct url *u, int n, char (*hex)[65], struct conn *
 			conn_close(c);
 			c = NULL;
 		}
+		pause_before_request();
 		if (!c && !(c = conn_open(&u[i])))
 			return -1;
 		last = new_conn == 1 || (i == n - 1 ? keep == NULL : !same_dest(&u[i], &u[i + 1]));

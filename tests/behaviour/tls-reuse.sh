@@ -1,0 +1,408 @@
+#!/usr/bin/env bash
+# tls-reuse.sh BUILD_DIR - TLS connection reuse for GnuTLS programs
+# (KEEPWARM_TLS_REUSE=on): a session's clean connection is parked at
+# gnutls_deinit and close and handed to the program's next session to the
+# same server, whose ClientHello decides: a takeover (its handshake succeeds
+# at once; trace event=reuse, no event=fresh) or, when the takeover rules
+# refuse, a fresh connection and the library's own handshake (event=fresh
+# with the reason). nginx serves TLS 1.3 and TLS 1.2 (one port each) and,
+# on a third port, TLS 1.3 with keepalive_timeout 1s; the certificate comes
+# from a private CA generated here; the URLs are a 1 KiB file, a 1 MiB file
+# and a chunked response (SSI on a text file), in turn.
+#   - our GnuTLS client with --fresh (a session and a connection per
+#     request, closed after a keep-alive response), blocking, poll and
+#     epoll, TLS 1.3 and 1.2, in three styles (the socket as transport;
+#     push/pull functions; no gnutls_bye and verification after the
+#     handshake only): one connection at nginx for six requests
+#   - the same in threads and fork mode: fewer connections, some reuse
+#   - libcurl3-gnutls (an easy handle per URL), by address and by name (SNI)
+#   - the negative matrix: the first session verifies the server and is
+#     parked, the later ones differ (KW_TEST_SECOND_*: SNI, trust file,
+#     verified host name, ALPN, priorities, a client certificate; with
+#     late verification, host name and trust file): no takeover, the fresh
+#     reason in the trace, and the program sees what it sees without
+#     keepwarm, success or the same failure
+#   - the socket closed before the session (KW_TEST_CLOSE_FIRST) and the
+#     switch off: every TLS connection closed (tls-not-pooled)
+#   - parked connections the server closes while they wait (its keep-alive
+#     timeout passes, KW_TEST_PAUSE_MS): never handed to the program
+#   - the client built with ASan/UBSan (make tls-asan): no sanitizer report
+# Each pair of runs, without and with keepwarm (the same KW_TEST_* settings):
+# the same exit status (the one the case expects), byte-identical stdout
+# (the bodies' sha256, as expected when the run succeeds) and stderr,
+# keepwarm loaded (its trace has a start line). Then what keepwarm did: the
+# connections nginx saw (distinct connection numbers in its access log,
+# which has a line per request: a connection whose handshake failed has
+# none), the trace's reuse, fresh, park and discard lines, and the stats
+# ($TMP/NAME.stats, $TMP/NAME.stats.PID in fork mode). A run with keepwarm
+# writes its trace to $TMP/NAME.trace.
+set -uo pipefail
+BUILD_DIR=$(cd "${1:?usage: tls-reuse.sh BUILD_DIR}" && pwd -P)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
+LIB=$BUILD_DIR/libkeepwarm.so
+T=$BUILD_DIR/tls
+N=6
+# shellcheck disable=SC2034 # read by lib.sh
+KW_TMP_NAME=kw-tlsr
+# shellcheck disable=SC1091
+. "$(dirname "$0")/../common/lib.sh"
+TMP=$KW_TMP
+# shellcheck disable=SC1091
+. "$(dirname "$0")/../common/nginx.sh"
+# shellcheck disable=SC1091
+. "$(dirname "$0")/../common/tlsca.sh"
+trap 'nginx_stop; cleanup_lib' EXIT
+clear_shim_env
+tls_test_env
+SECONDS=0
+
+for f in /usr/bin/openssl /usr/sbin/nginx /usr/bin/curl "$LIB" "$T/gnutls_client" "$T/curl_client-gnutls"; do
+	[ -x "$f" ] || [ -f "$f" ] || { fail "prerequisite $f present (make builds it)"; finish; exit; }
+done
+
+# ---- a private CA and a server certificate for 127.0.0.1 and localhost;
+# another CA, which signed nothing here
+CA=$TMP/ca
+setup "a private CA, a server certificate and another CA (openssl)" make_test_ca "$CA" ||
+	{ finish; exit; }
+
+# ---- the bodies: URL i is 1k.bin, 1m.bin, chunked/text.txt for i % 3 = 0, 1, 2
+mkdir -p "$TMP/www/chunked"
+head -c 1024 /dev/urandom >"$TMP/www/1k.bin"
+head -c 1048576 /dev/urandom >"$TMP/www/1m.bin"
+# Text without SSI commands, so SSI passes it through, chunked.
+head -c 150000 /dev/urandom | base64 >"$TMP/www/chunked/text.txt"
+FILES=(1k.bin 1m.bin chunked/text.txt)
+for ((i = 0; i < N; i++)); do
+	sha256sum <"$TMP/www/${FILES[i % 3]}" | cut -d' ' -f1
+done >"$TMP/expected"
+# Fork mode: the parent fetches the first URL again after the child.
+{ cat "$TMP/expected"; head -n 1 "$TMP/expected"; } >"$TMP/expected.fork"
+head -n 4 "$TMP/expected" >"$TMP/expected.four"
+
+nginx_servers() { # PORT13 PORT12 PORTKA
+	echo "	default_type application/octet-stream;"
+	tls_server "$1" TLSv1.3 "" "location /chunked/ { ssi on; ssi_types *; }"
+	tls_server "$2" TLSv1.2 "" "location /chunked/ { ssi on; ssi_types *; }"
+	# An idle connection is closed after a second (with a close_notify).
+	tls_server "$3" TLSv1.3 "" "keepalive_timeout 1s; location /chunked/ { ssi on; ssi_types *; }"
+}
+nginx_start "$TMP/nginx" 3 || { fail "nginx with TLS started: $(tail -n 5 "$TMP/nginx/nginx.out")"; finish; exit; }
+read -r PORT13 PORT12 PORTKA <<<"$NGINX_PORTS"
+
+# The URLs of one run on PORT (HOST: 127.0.0.1 unless set; COUNT: $N).
+urls() {
+	for ((i = 0; i < ${COUNT:-$N}; i++)); do
+		echo "https://${HOST:-127.0.0.1}:$1/${FILES[i % 3]}?i=$i"
+	done
+}
+
+if curl -s --cacert "$CA/ca.pem" -D "$TMP/chunked.head" -o /dev/null \
+	"https://127.0.0.1:$PORT13/chunked/text.txt" &&
+	grep -qi '^transfer-encoding: *chunked' "$TMP/chunked.head" &&
+	! grep -qi '^content-length' "$TMP/chunked.head"; then
+	pass "nginx answers /chunked/ with Transfer-Encoding: chunked and no Content-Length"
+else
+	fail "nginx's /chunked/ response is not chunked: $(tr '\r\n' '  ' <"$TMP/chunked.head")"
+fi
+
+log_lines() { wc -l <"$NGINX_ACCESS"; }
+# Distinct connections in the access log's lines after line $1.
+conns_since() { tail -n "+$(($1 + 1))" "$NGINX_ACCESS" | awk '{ print $1 }' | sort -u | wc -l; }
+REPORT_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: [A-Za-z]*Sanitizer'
+has_report() { grep -qE "$REPORT_RE" "$@"; }
+
+# ev NAME EVENT [REASON]: the lines of event EVENT (with that reason) in
+# the trace of the run NAME. EVENT may be a regular expression (park.* tls=1).
+ev() {
+	cat "$TMP/$1.trace" 2>/dev/null | grep -cE " event=$2( |\$)${3:+.* reason=$3( |\$)}" || true
+}
+# stat_sum NAME METRIC-REGEX: the sum of the matching series with tls="1"
+# over the run's stats files.
+stat_sum() {
+	cat "$TMP/$1".stats* 2>/dev/null |
+		awk -v re="$2" '$0 ~ re && /tls="1"/ { s += $NF } END { print s + 0 }'
+}
+# The events and reasons of a trace, counted, on one line.
+trace_summary() {
+	grep -oE 'event=[a-z]+( .* reason=[a-z0-9-]+)?' "$TMP/$1.trace" 2>/dev/null |
+		sed -E 's/ .* reason=/ reason=/' | sort | uniq -c | awk '{ $1 = $1; print }' | tr '\n' '|'
+}
+
+# run NAME with|without REQUESTS [VAR=VALUE...] -- CMD...: sets RC, OUT,
+# ERR, CONNS. Waits (up to 5 s) for nginx to log REQUESTS more requests.
+# With keepwarm: $PRELOAD, $REUSE_ENV (KEEPWARM_TLS_REUSE=on), its trace
+# and stats files.
+PRELOAD=$LIB
+REUSE_ENV=(KEEPWARM_TLS_REUSE=on)
+run() {
+	local name=$1 shim=$2 reqs=$3 before stats envs=()
+	shift 3
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	before=$(log_lines)
+	OUT=$TMP/$name.$shim.out
+	ERR=$TMP/$name.$shim.err
+	if [ "$shim" = with ]; then
+		stats=$TMP/$name.stats
+		case $name in *.fork.*) stats=$TMP/$name.stats.%p ;; esac
+		timeout 120 env LD_PRELOAD="$PRELOAD" "${REUSE_ENV[@]}" KEEPWARM_TRACE="$TMP/$name.trace" \
+			KEEPWARM_STATS="$stats" "${envs[@]}" "$@" >"$OUT" 2>"$ERR"
+	else
+		timeout 120 env "${envs[@]}" "$@" >"$OUT" 2>"$ERR"
+	fi
+	RC=$?
+	for _ in $(seq 50); do
+		[ "$(log_lines)" -ge $((before + reqs)) ] && break
+		sleep 0.1
+	done
+	CONNS=$(conns_since "$before")
+}
+
+# pair NAME EXPECTED ok|fail REQUESTS [VAR=VALUE...] -- CMD...: without,
+# then with keepwarm; one check that the program sees the same: exit 0
+# (ok) or non-zero (fail) both times and the same status, stdout (EXPECTED
+# when ok) and stderr byte for byte, keepwarm's trace started, no sanitizer
+# report. Sets C0 and C1 (connections without and with), and REQS.
+pair() {
+	local name=$1 expected=$2 want=$3 rc0 out0 err0 why=
+	REQS=$4
+	shift 4
+	run "$name" without "$REQS" "$@"
+	rc0=$RC out0=$OUT err0=$ERR C0=$CONNS
+	run "$name" with "$REQS" "$@"
+	C1=$CONNS
+	if [ "$want" = ok ]; then
+		[ "$rc0" -eq 0 ] || why="$why exit $rc0 without keepwarm, not 0;"
+		cmp -s "$out0" "$expected" || why="$why output without keepwarm not the expected sha256s;"
+	else
+		[ "$rc0" -ne 0 ] && [ "$rc0" -ne 124 ] || why="$why exit $rc0 without keepwarm, not a failure;"
+	fi
+	[ "$RC" -eq "$rc0" ] || why="$why exit $rc0 without keepwarm, $RC with;"
+	cmp -s "$OUT" "$out0" || why="$why stdout differs with keepwarm;"
+	cmp -s "$ERR" "$err0" || why="$why stderr differs with keepwarm;"
+	grep -q 'event=start' "$TMP/$name.trace" 2>/dev/null || why="$why no keepwarm trace;"
+	if has_report "$err0" "$ERR"; then why="$why sanitizer report;"; fi
+	if [ -z "$why" ]; then
+		if [ "$want" = ok ]; then
+			pass "$name: exit 0 and the $(wc -l <"$out0") expected bodies, stderr the same, with and without keepwarm"
+		else
+			pass "$name: exit $rc0 with and without keepwarm, the same stdout ($(wc -l <"$out0") lines) and stderr ($(head -n 1 "$err0" | head -c 100))"
+		fi
+	else
+		fail "$name:$why $(cat "$err0" "$ERR" | grep -v '^$' | head -n 4 | tr '\n' '|' | head -c 400)"
+	fi
+}
+
+# The second check of a pair, what keepwarm did: expect records one
+# condition (WHAT GOT -eq|-le|-ge WANT); verdict NAME SUMMARY passes when
+# all held, else fails with them and the trace.
+why=
+expect() {
+	local op=$3
+	case $op in -eq) op='=' ;; -le) op='<=' ;; -ge) op='>=' ;; esac
+	[ "${2:-x}" "$3" "$4" ] 2>/dev/null || why="$why $1 ${2:-none}, want $op $4;"
+}
+verdict() {
+	if [ -z "$why" ]; then
+		pass "$1: $2"
+	else
+		fail "$1:$why trace: $(trace_summary "$1")"
+		sed -E 's/^ts=[^ ]+ //; s/ ms=[0-9.]+ request_ms=[0-9.]+//' "$TMP/$1.trace" 2>/dev/null |
+			grep -v ' event=start' | head -n 40 | sed 's/^/    /'
+	fi
+	why=
+}
+
+# takeovers NAME CONNS0: six requests on one connection, five takeovers, no
+# fresh connection; nginx saw CONNS0 without keepwarm; the stats agree.
+takeovers() {
+	local name=$1
+	expect "connections without keepwarm" "$C0" -eq "$2"
+	expect "connections with keepwarm" "$C1" -eq 1
+	expect "reuse lines" "$(ev "$name" reuse)" -eq $((N - 1))
+	expect "fresh lines" "$(ev "$name" fresh)" -eq 0
+	expect "HTTPS requests in the stats" "$(stat_sum "$name" '^keepwarm_requests_total[{]')" -eq "$N"
+	expect "reused connections in the stats" \
+		"$(stat_sum "$name" '^keepwarm_connections_total[{].*how="reused"')" -eq $((N - 1))
+	verdict "$name" "1 connection with keepwarm ($C0 without), $((N - 1)) takeovers, no fresh connection, the stats agree"
+}
+
+tls_name() { [ "$1" = "$PORT13" ] && echo tls13 || echo tls12; }
+
+# ---- 1. the GnuTLS client, a session per request: every later session
+# takes the first one's connection over
+STYLES=(default pushpull deinit-late)
+style_env() {
+	case $1 in
+	default) ;;
+	pushpull) echo KW_TEST_GNUTLS_TRANSPORT=pushpull ;;
+	deinit-late) echo KW_TEST_GNUTLS_TEARDOWN=deinit KW_TEST_GNUTLS_VERIFY=late ;;
+	esac
+}
+# positive DIR PREFIX STYLE...: case 1 for the client in DIR.
+positive() {
+	local dir=$1 prefix=$2 s m port name
+	shift 2
+	for s in "$@"; do
+		for m in blocking poll epoll; do
+			for port in "$PORT13" "$PORT12"; do
+				name=${prefix}gnutls.$s.$m.$(tls_name "$port")
+				# shellcheck disable=SC2046 # the settings and the URLs are words
+				pair "$name" "$TMP/expected" ok "$N" $(style_env "$s") -- \
+					"$dir/gnutls_client" --ca "$CA/ca.pem" --mode "$m" --fresh $(urls "$port")
+				takeovers "$name" "$N"
+			done
+		done
+	done
+}
+positive "$T" "" "${STYLES[@]}"
+
+# ---- 2. threads (four, each a session per request) and fork (the parent's
+# first request, the child's five, the parent's again): fewer connections
+for m in threads fork; do
+	for port in "$PORT13" "$PORT12"; do
+		name=gnutls.$m.$(tls_name "$port")
+		exp=$TMP/expected reqs=$N
+		[ "$m" = fork ] && exp=$TMP/expected.fork reqs=$((N + 1))
+		# shellcheck disable=SC2046 # the URLs are words
+		pair "$name" "$exp" ok "$reqs" -- "$T/gnutls_client" --ca "$CA/ca.pem" --mode "$m" --fresh $(urls "$port")
+		expect "connections without keepwarm" "$C0" -eq "$reqs"
+		expect "connections with keepwarm" "$C1" -le "$C0"
+		expect "reuse lines" "$(ev "$name" reuse)" -ge 1
+		expect "HTTPS requests in the stats" "$(stat_sum "$name" '^keepwarm_requests_total[{]')" -eq "$reqs"
+		verdict "$name" "$C1 connections with keepwarm ($C0 without), $(ev "$name" reuse) takeovers, the stats count $reqs HTTPS requests"
+	done
+done
+
+# ---- 3. libcurl3-gnutls, a new easy handle per URL, by address and by name
+for h in 127.0.0.1 localhost; do
+	for port in "$PORT13" "$PORT12"; do
+		[ "$h" = localhost ] && [ "$port" = "$PORT12" ] && continue
+		name=curl-gnutls.$(tls_name "$port")
+		[ "$h" = localhost ] && name=$name.sni-localhost
+		# shellcheck disable=SC2046 # the URLs are words
+		pair "$name" "$TMP/expected" ok "$N" -- "$T/curl_client-gnutls" --ca "$CA/ca.pem" $(HOST=$h urls "$port")
+		takeovers "$name" "$N"
+	done
+done
+
+# ---- 4. the negative matrix: the first session verifies the server and is
+# parked; the later ones (KW_TEST_SECOND_*) differ, so no takeover. The
+# failures are the second session's handshake or verification: nginx logs
+# the first session's request alone, with keepwarm and without.
+# negative NAME PORT ok|fail FRESH-REASON FRESH-COUNT CONNS VAR=VALUE...:
+# FRESH-COUNT fresh lines, all with FRESH-REASON; CONNS connections at
+# nginx, with keepwarm and without.
+negative() {
+	local name=$1 port=$2 want=$3 reason=$4 count=$5 conns=$6 reqs=$N
+	shift 6
+	[ "$want" = fail ] && reqs=1
+	# shellcheck disable=SC2046 # the URLs are words
+	pair "$name" "$TMP/expected" "$want" "$reqs" "$@" -- \
+		"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking --fresh $(urls "$port")
+	expect "connections without keepwarm" "$C0" -eq "$conns"
+	expect "connections with keepwarm" "$C1" -eq "$conns"
+	expect "fresh lines" "$(ev "$name" fresh)" -eq "$count"
+	expect "fresh lines with reason=$reason" "$(ev "$name" fresh "$reason")" -eq "$count"
+	verdict "$name" "$count fresh connection(s), reason=$reason; $conns connection(s) at nginx with and without keepwarm"
+}
+for port in "$PORT13" "$PORT12"; do
+	v=$(tls_name "$port")
+	# Another SNI: its own connection, which the later sessions take over.
+	negative "neg.sni.$v" "$port" ok tls-server-name 1 2 KW_TEST_SECOND_SNI=other.example
+	negative "neg.ca.$v" "$port" fail tls-verify 1 1 "KW_TEST_SECOND_CA=$CA/other.pem"
+	negative "neg.verify-host.$v" "$port" fail tls-policy 1 1 KW_TEST_SECOND_VERIFY_HOST=wrong.example
+	negative "neg.alpn-h2.$v" "$port" fail tls-alpn-offer 1 1 KW_TEST_SECOND_ALPN=h2
+	# No TLS 1.3: refused by the TLS 1.3 listener, TLS 1.2 from the other.
+	if [ "$port" = "$PORT13" ]; then
+		negative "neg.prio-no-tls13.$v" "$port" fail tls-policy 1 1 KW_TEST_SECOND_PRIO=NORMAL:-VERS-TLS1.3
+	else
+		negative "neg.prio-no-tls13.$v" "$port" ok tls-policy 1 2 KW_TEST_SECOND_PRIO=NORMAL:-VERS-TLS1.3
+	fi
+	# A client certificate: never taken over, never handed over.
+	negative "neg.client-cert.$v" "$port" ok tls-client-auth $((N - 1)) "$N" "KW_TEST_CA=$CA/ca.pem" \
+		"KW_TEST_SECOND_CLIENT_CERT=$CA/server.pem:$CA/server.key"
+	# Late verification (gnutls_certificate_verify_peers3 after the
+	# handshake): nothing set on the session says which host it wants, so
+	# the connection is taken over, and the program's own check of the
+	# kept session's real chain refuses the wrong name.
+	name=neg.late.verify-host.$v
+	# shellcheck disable=SC2046 # the URLs are words
+	pair "$name" "$TMP/expected" fail 1 KW_TEST_GNUTLS_VERIFY=late KW_TEST_SECOND_VERIFY_HOST=wrong.example -- \
+		"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking --fresh $(urls "$port")
+	expect "connections without keepwarm" "$C0" -eq 1
+	expect "connections with keepwarm" "$C1" -eq 1
+	expect "reuse lines" "$(ev "$name" reuse)" -eq 1
+	expect "fresh lines" "$(ev "$name" fresh)" -eq 0
+	verdict "$name" "taken over, then refused by the program's own late check, as without keepwarm"
+	negative "neg.late.ca.$v" "$port" fail tls-verify 1 1 KW_TEST_GNUTLS_VERIFY=late "KW_TEST_SECOND_CA=$CA/other.pem"
+done
+
+# ---- 5. the socket closed before the session is shut down and freed:
+# nothing to keep the session for, every connection closed
+for port in "$PORT13" "$PORT12"; do
+	name=close-first.$(tls_name "$port")
+	# shellcheck disable=SC2046 # the URLs are words
+	pair "$name" "$TMP/expected" ok "$N" KW_TEST_CLOSE_FIRST=1 -- \
+		"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking --fresh $(urls "$port")
+	expect "connections without keepwarm" "$C0" -eq "$N"
+	expect "connections with keepwarm" "$C1" -eq "$N"
+	expect "park lines with tls=1" "$(ev "$name" 'park .*tls=1')" -eq 0
+	expect "reuse lines" "$(ev "$name" reuse)" -eq 0
+	expect "discard lines with reason=tls-not-pooled" "$(ev "$name" discard tls-not-pooled)" -eq $((N - 1))
+	verdict "$name" "$N connections with and without keepwarm, $((N - 1)) closed as tls-not-pooled, none parked"
+done
+
+# ---- 6. KEEPWARM_TLS_REUSE unset: TLS followed and measured, never parked
+REUSE_ENV=()
+for port in "$PORT13" "$PORT12"; do
+	name=reuse-off.$(tls_name "$port")
+	# shellcheck disable=SC2046 # the URLs are words
+	pair "$name" "$TMP/expected" ok "$N" -- \
+		"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking --fresh $(urls "$port")
+	expect "connections without keepwarm" "$C0" -eq "$N"
+	expect "connections with keepwarm" "$C1" -eq "$N"
+	expect "park lines with tls=1" "$(ev "$name" 'park .*tls=1')" -eq 0
+	expect "reuse lines" "$(ev "$name" reuse)" -eq 0
+	expect "discard lines with reason=tls-not-pooled" "$(ev "$name" discard tls-not-pooled)" -eq $((N - 1))
+	expect "HTTPS requests in the stats" "$(stat_sum "$name" '^keepwarm_requests_total[{]')" -eq "$N"
+	verdict "$name" "$N connections with and without keepwarm, $((N - 1)) closed as tls-not-pooled, none parked"
+done
+REUSE_ENV=(KEEPWARM_TLS_REUSE=on)
+
+# ---- 7. stale: 1.5 s before every request after the first, longer than
+# the server's keep-alive timeout (1 s), so every parked connection has been
+# closed by the server (close_notify and FIN) when the next session wants it
+name=stale.keepalive-timeout
+# shellcheck disable=SC2046 # the URLs are words
+pair "$name" "$TMP/expected.four" ok 4 KW_TEST_PAUSE_MS=1500 -- \
+	"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking --fresh $(COUNT=4 urls "$PORTKA")
+expect "connections without keepwarm" "$C0" -eq 4
+expect "connections with keepwarm" "$C1" -eq 4
+expect "reuse lines" "$(ev "$name" reuse)" -eq 0
+expect "bytes on the client's stderr" "$(wc -c <"$TMP/$name.with.err")" -eq 0
+expect "errors in the stats" \
+	"$(cat "$TMP/$name.stats" 2>/dev/null | awk '/^keepwarm_events_total[{].*event="errors"/ { print $NF }')" -eq 0
+expect "HTTPS requests in the stats" "$(stat_sum "$name" '^keepwarm_requests_total[{]')" -eq 4
+verdict "$name" "4 requests on 4 connections with and without keepwarm, no dead connection handed back ($(ev "$name" stale) stale), 0 errors"
+
+# ---- 8. case 1's default style with the client built with ASan and UBSan,
+# the runtime first in LD_PRELOAD (before keepwarm)
+if setup "make tls-asan: the GnuTLS client with -fsanitize=address,undefined" \
+	env -u MAKEFLAGS -u MFLAGS make --no-print-directory -C "$ROOT" -j2 BUILD="$BUILD_DIR" tls-asan &&
+	[ -x "$T/asan/gnutls_client" ]; then
+	PRELOAD="$(gcc -print-file-name=libasan.so) $LIB"
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	positive "$T/asan" asan- default
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+	PRELOAD=$LIB
+fi
+
+if nginx_errors "$TMP/nginx.errors"; then
+	fail "nginx error log: $(head -n 3 "$TMP/nginx.errors")"
+else
+	pass "nginx's error log has no errors"
+fi
+echo "    | ${SECONDS}s"
+finish
