@@ -166,6 +166,10 @@ const void *kw_tls_target(int lib, const void *h);
  * handshake succeeds at once. */
 bool kw_tls_taken(int lib, const void *h);
 
+/* Is h a zombie (its connection parked when the program closed the
+ * socket first)? Its record calls then fail as on a closed descriptor. */
+bool kw_tls_zombie(int lib, const void *h);
+
 /* The program shuts h down (gnutls_bye, how): true when keepwarm answers
  * (success, no close_notify sent) because h's connection may be parked. */
 bool kw_tls_bye(int lib, const void *h, int how);
@@ -190,6 +194,13 @@ bool kw_tls_replay_worthy(int lib, const void *h);
  * request's bytes on it (traced replay). 0 when the program's call can be
  * made again on h; a library error, or -1 when nothing was done. */
 int kw_tls_replay(int lib, const void *h);
+
+/* close() of the followed TLS connection s (slot lock held) while the
+ * program's session on it is still open (closed before gnutls_deinit, or
+ * never freed): when it could be parked, keepwarm keeps the session with
+ * the socket now, and the program's handle turns into a zombie whose calls
+ * go to a session that never connects. True when kept. */
+bool kw_tls_close_first(struct kw_fd *s);
 
 /* The program frees h (gnutls_deinit). True when keepwarm keeps h with its
  * socket, to park at close (the caller must not free it); false: the

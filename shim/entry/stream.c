@@ -91,8 +91,8 @@ static bool dead_session(const struct kw_tls_session *e, void *arg)
 	struct kw_fd *o;
 
 	(void)arg;
-	if (e->live || e->state == KW_TLS_KEPT)
-		return false; /* in use: routed to, or kept with a socket */
+	if (e->live || e->zombie || e->state == KW_TLS_KEPT)
+		return false; /* in use: routed to, kept with a socket, or still the program's */
 	return e->state == KW_TLS_GONE ||
 	       (e->state == KW_TLS_BOUND &&
 	        (!(o = kw_fd_lookup(e->fd)) ||
@@ -133,6 +133,8 @@ static bool tls_hello(struct kw_fd *s)
 	}
 	c->watch_only = true;
 	c->dest.tls = 1;
+	c->tls_handle = call->h;
+	c->tls_lib = (uint8_t)call->lib;
 	c->tp = kw_tls_transport_table();
 	kw_report_tls(s->fd, &c->dest, kw_tls_lib_name(call->lib), false);
 	return true;

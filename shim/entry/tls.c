@@ -212,6 +212,8 @@ void kw_tls_forget(int lib, const void *h)
 
 /* ---- reuse ---- */
 
+static const void *zombie_target(int lib, const void *h);
+
 void kw_tls_refuse_takeovers(void)
 {
 	kw_tls_keep_refuse_all = true;
@@ -259,7 +261,9 @@ const void *kw_tls_target(int lib, const void *h)
 	int saved = errno;
 
 	kw_tls_sessions_lock_shared();
-	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)) && e->live)
+	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)) && e->zombie)
+		t = zombie_target(lib, h);
+	else if (e && e->live)
 		t = e->live;
 	kw_tls_sessions_unlock();
 	errno = saved;
@@ -269,6 +273,19 @@ const void *kw_tls_target(int lib, const void *h)
 bool kw_tls_taken(int lib, const void *h)
 {
 	return kw_tls_target(lib, h) != h;
+}
+
+bool kw_tls_zombie(int lib, const void *h)
+{
+	struct kw_tls_session *e;
+	bool z;
+	int saved = errno;
+
+	kw_tls_sessions_lock_shared();
+	z = (e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)) && e->zombie;
+	kw_tls_sessions_unlock();
+	errno = saved;
+	return z;
 }
 
 /* May the connection s (tied to a session at generation gen) be parked if
@@ -349,14 +366,67 @@ int kw_tls_bye_owed(int lib, const void *h)
 	return how;
 }
 
-/* End kept session p now (its entry is forgotten). Under the table lock. */
+/* End kept session p now (its entry is forgotten), unless the program
+ * still holds it (a zombie: then when it frees it). Under the table lock. */
 static void end_kept(int lib, void *p)
 {
 	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)lib);
+	struct kw_tls_session *e = kw_tls_map_find(&kw_tls_sessions, p, (enum kw_tls_lib)lib);
 
+	if (e && e->zombie) {
+		e->state = KW_TLS_GONE;
+		e->lent = false;
+		e->ino = 0;
+		return;
+	}
 	kw_tls_map_drop(&kw_tls_sessions, p, (enum kw_tls_lib)lib);
 	if (ops)
 		ops->end(p);
+}
+
+/* The session a zombie's calls go to. Under the table lock. */
+static const void *zombie_target(int lib, const void *h)
+{
+	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)lib);
+	const void *d = ops ? ops->dead() : NULL;
+
+	return d ? d : h;
+}
+
+bool kw_tls_close_first(struct kw_fd *s)
+{
+	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)s->conn.tls_lib);
+	struct kw_conn *c = &s->conn;
+	struct kw_tls_session *e, *pe;
+	bool kept = false;
+	int saved = errno;
+
+	if (!ops || !c->tls_handle || c->tls_kept || c->tls_pending ||
+	    !socket_parkable(s, c->gen))
+		return false;
+	kw_tls_sessions_lock();
+	e = kw_tls_map_find(&kw_tls_sessions, c->tls_handle, (enum kw_tls_lib)c->tls_lib);
+	if (e && e->state == KW_TLS_BOUND && e->fd == s->fd && e->gen == c->gen && e->handshaken &&
+	    !e->bye_faked && ops->dead()) {
+		void *p = e->live ? e->live : (void *)e->h;
+		pe = e->live ? kw_tls_map_find(&kw_tls_sessions, p, (enum kw_tls_lib)c->tls_lib) : e;
+		if (pe && pe->set && !kw_tls_settings_parkable(pe->set) && ops->keep(p, pe->set)) {
+			/* The program's handle goes on as a zombie; the
+			 * connection and its session are parked. */
+			e->zombie = true;
+			e->live = NULL;
+			pe->state = KW_TLS_KEPT;
+			pe->lent = false;
+			pe->ino = c->ino;
+			c->tls = p;
+			c->tls_kept = true;
+			c->tls_handle = NULL;
+			kept = true;
+		}
+	}
+	kw_tls_sessions_unlock();
+	errno = saved;
+	return kept;
 }
 
 bool kw_tls_release(int lib, const void *h)
@@ -370,6 +440,21 @@ bool kw_tls_release(int lib, const void *h)
 	int saved = errno;
 
 	kw_forkwatch_check();
+	kw_tls_sessions_lock();
+	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)) && e->zombie) {
+		/* Its connection was parked at close: a kept session stays
+		 * keepwarm's; one keepwarm ended already, or a handle that had
+		 * taken another over, is the caller's to free. */
+		kept = e->state == KW_TLS_KEPT;
+		if (kept)
+			e->zombie = false;
+		else
+			kw_tls_map_drop(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+		kw_tls_sessions_unlock();
+		errno = saved;
+		return kept;
+	}
+	kw_tls_sessions_unlock();
 	kw_tls_sessions_lock_shared();
 	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib))) {
 		live = e->live;
@@ -391,6 +476,7 @@ bool kw_tls_release(int lib, const void *h)
 				pe->lent = false;
 				pe->ino = s->conn.ino;
 				pe->bye_faked = false;
+				s->conn.tls_handle = NULL;
 				s->conn.tls = p;
 				s->conn.tls_lib = (uint8_t)lib;
 				s->conn.tls_kept = true;
@@ -585,6 +671,30 @@ static const char *const routed_name[KW_GNUTLS_NROUTED] = {
 
 enum { ROUTED_FOREIGN = 0, ROUTED_HARMLESS, ROUTED_COMPAT };
 
+/* Calls that would write on a zombie's (dead) session: they fail as on a
+ * closed descriptor instead. */
+static bool routed_writes(unsigned idx)
+{
+	static const char *const writes[] = {
+		"gnutls_alert_send", "gnutls_alert_send_appropriate", "gnutls_handshake_write",
+		"gnutls_heartbeat_ping", "gnutls_heartbeat_pong", "gnutls_record_uncork",
+		"gnutls_rehandshake", "gnutls_session_key_update", "gnutls_session_ticket_send",
+	};
+
+	for (unsigned j = 0; j < sizeof writes / sizeof writes[0]; j++)
+		if (!strcmp(routed_name[idx], writes[j]))
+			return true;
+	return false;
+}
+
+/* What those calls return on a zombie: GnuTLS's error for a push that
+ * failed (the program closed the socket). */
+static int zombie_write(void)
+{
+	errno = EBADF;
+	return GNUTLS_E_PUSH_ERROR;
+}
+
 /* What a routed call made before the handshake means for a takeover:
  * harmless (it reads, or sets what a takeover copies or does not need),
  * the compatibility mode (recorded and compared), or foreign. */
@@ -627,7 +737,11 @@ struct kw_tls_route kw_tls_route(const void *h, unsigned idx)
 		return r;
 	kw_tls_sessions_lock_shared();
 	if ((e = kw_tls_map_find(&kw_tls_sessions, h, KW_TLS_GNUTLS))) {
-		if (e->live)
+		if (e->zombie && routed_writes(idx))
+			r.fn = (void *)zombie_write;
+		else if (e->zombie)
+			r.h = zombie_target(KW_TLS_GNUTLS, h);
+		else if (e->live)
 			r.h = e->live;
 		else if (e->set && !e->handshaken && routed_kind(idx) != ROUTED_HARMLESS)
 			note = true;

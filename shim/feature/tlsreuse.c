@@ -114,6 +114,7 @@ bool kw_tlsreuse_first_send(struct kw_fd *s, const struct iovec *iov, int iovcnt
 	if (why)
 		return undo(s, why, result);
 	c->tls_pending = false;
+	c->tls_handle = call->h;
 	c->watch_only = true;
 	kw_report_tls(s->fd, &c->dest, kw_tls_lib_name(call->lib), true);
 	*result = -1;

@@ -28,6 +28,7 @@ void kw_conn_reset(struct kw_conn *c, pid_t owner, ino_t ino, const struct kw_tr
 	c->parked_idle_ms = 0;
 	c->replay_len = 0; /* the buffer is kept for the next connection on this number */
 	c->tls = NULL;
+	c->tls_handle = NULL;
 	c->tls_lib = 0;
 	c->tls_kept = false;
 	c->tls_pending = false;

@@ -68,6 +68,7 @@ struct kw_conn {
 	 * with the socket at close) or when the connection was handed back from
 	 * a parked session (pending: the next session's ClientHello decides). */
 	void    *tls;
+	const void *tls_handle;      /* the program's session tied to it (its own handle) */
 	uint8_t  tls_lib;
 	bool     tls_kept;
 	bool     tls_pending;

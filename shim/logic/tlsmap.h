@@ -52,6 +52,10 @@ struct kw_tls_session {
 	struct kw_tls_settings *set; /* what the program set (malloc'd; NULL: not known) */
 	void *live;       /* BOUND after a takeover: the kept session its calls go to */
 	bool lent;        /* KEPT: a program's handle works on it now */
+	/* The program closed the socket before freeing this handle: its calls
+	 * go to a dead session until it does (a kept session's memory is not
+	 * freed before, so no new session gets its address). */
+	bool zombie;
 	bool bye_faked;   /* the program's gnutls_bye returned without a close_notify... */
 	int bye_how;      /* ...asked for as this */
 	ino_t ino;        /* KEPT: the socket it runs over */

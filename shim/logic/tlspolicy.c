@@ -95,10 +95,15 @@ enum kw_reason kw_tls_settings_parkable(const struct kw_tls_settings *s)
 enum kw_reason kw_tls_settings_match(const struct kw_tls_settings *p,
                                      const struct kw_tls_settings *n)
 {
-	enum kw_reason why;
-
-	if ((why = kw_tls_settings_parkable(p)) || (why = kw_tls_settings_parkable(n)))
-		return why;
+	/* Each rule on both sides before the next rule. */
+	if (!p->born || !n->born)
+		return KW_REASON_TLS_SETTING;
+	if (p->foreign || n->foreign)
+		return p->foreign ? p->foreign : n->foreign;
+	if (p->other_cred || n->other_cred)
+		return KW_REASON_TLS_CLIENT_AUTH;
+	if ((p->own | n->own) & KW_TLS_OWN_ERRNO)
+		return KW_REASON_TLS_TRANSPORT_STYLE;
 	/* Descriptors stay descriptors and functions stay functions: the
 	 * library's defaults cannot be put back once replaced. */
 	if (p->own != n->own)

@@ -209,6 +209,16 @@ static int g_send_all(void *nv, int fd, const void *buf, size_t len, int ms)
 	return len ? GNUTLS_E_TIMEDOUT : 0;
 }
 
+static void *g_dead(void)
+{
+	static gnutls_session_t dead;
+
+	/* Under the session table's lock, as every caller holds it. */
+	if (!dead && REAL(gnutls_init)(&dead, GNUTLS_CLIENT) < 0)
+		dead = NULL;
+	return dead;
+}
+
 static void g_end(void *p)
 {
 	REAL(gnutls_deinit)(p);
@@ -216,7 +226,7 @@ static void g_end(void *p)
 
 static const struct kw_tls_keep_ops gnutls_ops = {
 	.keep = g_keep, .attach = g_attach, .tidy = g_tidy, .handshake = g_handshake,
-	.send_all = g_send_all, .end = g_end,
+	.send_all = g_send_all, .dead = g_dead, .end = g_end,
 };
 
 const struct kw_tls_keep_ops *kw_tls_keep_ops(enum kw_tls_lib lib)
@@ -248,7 +258,11 @@ void kw_tls_keep_end_ino(ino_t ino)
 	int saved = errno;
 
 	kw_tls_sessions_lock();
-	if ((e = kw_tls_map_find_kept(&kw_tls_sessions, ino))) {
+	if ((e = kw_tls_map_find_kept(&kw_tls_sessions, ino)) && e->zombie) {
+		/* The program still holds it: freed when it frees it. */
+		e->state = KW_TLS_GONE;
+		e->ino = 0;
+	} else if (e) {
 		p = (void *)e->h;
 		ops = kw_tls_keep_ops((enum kw_tls_lib)e->lib);
 		kw_tls_map_drop(&kw_tls_sessions, e->h, (enum kw_tls_lib)e->lib);

@@ -45,6 +45,10 @@ struct kw_tls_keep_ops {
 	/* Send all len bytes of plaintext on n (waits as handshake does):
 	 * 0, or the library's error. */
 	int (*send_all)(void *n, int fd, const void *buf, size_t len, int ms);
+	/* A session that never connects, for the calls of a program's handle
+	 * whose connection keepwarm took (a zombie): made once; NULL when it
+	 * cannot be. */
+	void *(*dead)(void);
 	/* End p: freed, no close_notify (the socket is the caller's). */
 	void (*end)(void *p);
 };

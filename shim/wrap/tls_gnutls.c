@@ -63,6 +63,15 @@ static enum kw_reason alpn_veto(gnutls_session_t s)
 	return p.size == 8 && !memcmp(p.data, "http/1.1", 8) ? KW_REASON_NONE : KW_REASON_TLS_ALPN;
 }
 
+/* A record call on a zombie (the program closed its socket first, and
+ * keepwarm parked the connection): what the library says when the
+ * descriptor is closed. */
+static ssize_t zombie_io(bool sending)
+{
+	errno = EBADF;
+	return sending ? GNUTLS_E_PUSH_ERROR : GNUTLS_E_PULL_ERROR;
+}
+
 /* The session a call on s is made on (the kept one s took over, or s). */
 #define TARGET(s) ((gnutls_session_t)kw_tls_target(LIB, s))
 
@@ -87,6 +96,8 @@ int kw_tls_wrap_gnutls_handshake(gnutls_session_t s)
 
 	if (kw_depth)
 		return REAL(gnutls_handshake)(s);
+	if (kw_tls_zombie(LIB, s))
+		return (int)zombie_io(true);
 	bye_owed(s);
 	t = TARGET(s);
 	first = kw_tls_handshake_begin(&outer, LIB, s);
@@ -137,6 +148,8 @@ static gnutls_session_t send_target(gnutls_session_t s, const void *data, size_t
 	int err = 0;                                                         \
 	if (kw_depth)                                                        \
 		return REAL(name)(s, __VA_ARGS__);                           \
+	if (kw_tls_zombie(LIB, s))                                           \
+		return zombie_io(sending);                                   \
 	bye_owed(s);                                                         \
 	t = sending ? send_target(s, data, n, &err) : TARGET(s);             \
 	if (err)                                                             \
@@ -489,6 +502,8 @@ int kw_tls_wrap_gnutls_bye(gnutls_session_t s, gnutls_close_request_t how)
 {
 	if (kw_depth)
 		return REAL(gnutls_bye)(s, how);
+	if (kw_tls_zombie(LIB, s))
+		return (int)zombie_io(true); /* its close_notify cannot go out */
 	/* A clean connection that may be parked: no close_notify, and what a
 	 * bye that sent one returns. */
 	if (kw_tls_bye(LIB, s, (int)how))

@@ -291,37 +291,37 @@ done
 # parked; the later ones (KW_TEST_SECOND_*) differ, so no takeover. The
 # failures are the second session's handshake or verification: nginx logs
 # the first session's request alone, with keepwarm and without.
-# negative NAME PORT ok|fail FRESH-REASON FRESH-COUNT CONNS VAR=VALUE...:
-# FRESH-COUNT fresh lines, all with FRESH-REASON; CONNS connections at
-# nginx, with keepwarm and without.
+# negative NAME PORT ok|fail FRESH-REASON FRESH-COUNT CONNS0 CONNS1
+# VAR=VALUE...: FRESH-COUNT fresh lines, all with FRESH-REASON; CONNS0
+# connections at nginx without keepwarm, CONNS1 with.
 negative() {
-	local name=$1 port=$2 want=$3 reason=$4 count=$5 conns=$6 reqs=$N
-	shift 6
+	local name=$1 port=$2 want=$3 reason=$4 count=$5 conns0=$6 conns1=$7 reqs=$N
+	shift 7
 	[ "$want" = fail ] && reqs=1
 	# shellcheck disable=SC2046 # the URLs are words
 	pair "$name" "$TMP/expected" "$want" "$reqs" "$@" -- \
 		"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking --fresh $(urls "$port")
-	expect "connections without keepwarm" "$C0" -eq "$conns"
-	expect "connections with keepwarm" "$C1" -eq "$conns"
+	expect "connections without keepwarm" "$C0" -eq "$conns0"
+	expect "connections with keepwarm" "$C1" -eq "$conns1"
 	expect "fresh lines" "$(ev "$name" fresh)" -eq "$count"
 	expect "fresh lines with reason=$reason" "$(ev "$name" fresh "$reason")" -eq "$count"
-	verdict "$name" "$count fresh connection(s), reason=$reason; $conns connection(s) at nginx with and without keepwarm"
+	verdict "$name" "$count fresh connection(s), reason=$reason; $conns1 connection(s) at nginx with keepwarm, $conns0 without"
 }
 for port in "$PORT13" "$PORT12"; do
 	v=$(tls_name "$port")
 	# Another SNI: its own connection, which the later sessions take over.
-	negative "neg.sni.$v" "$port" ok tls-server-name 1 2 KW_TEST_SECOND_SNI=other.example
-	negative "neg.ca.$v" "$port" fail tls-verify 1 1 "KW_TEST_SECOND_CA=$CA/other.pem"
-	negative "neg.verify-host.$v" "$port" fail tls-policy 1 1 KW_TEST_SECOND_VERIFY_HOST=wrong.example
-	negative "neg.alpn-h2.$v" "$port" fail tls-alpn-offer 1 1 KW_TEST_SECOND_ALPN=h2
+	negative "neg.sni.$v" "$port" ok tls-server-name 1 "$N" 2 KW_TEST_SECOND_SNI=other.example
+	negative "neg.ca.$v" "$port" fail tls-verify 1 1 1 "KW_TEST_SECOND_CA=$CA/other.pem"
+	negative "neg.verify-host.$v" "$port" fail tls-policy 1 1 1 KW_TEST_SECOND_VERIFY_HOST=wrong.example
+	negative "neg.alpn-h2.$v" "$port" fail tls-alpn-offer 1 1 1 KW_TEST_SECOND_ALPN=h2
 	# No TLS 1.3: refused by the TLS 1.3 listener, TLS 1.2 from the other.
 	if [ "$port" = "$PORT13" ]; then
-		negative "neg.prio-no-tls13.$v" "$port" fail tls-policy 1 1 KW_TEST_SECOND_PRIO=NORMAL:-VERS-TLS1.3
+		negative "neg.prio-no-tls13.$v" "$port" fail tls-policy 1 1 1 KW_TEST_SECOND_PRIO=NORMAL:-VERS-TLS1.3
 	else
-		negative "neg.prio-no-tls13.$v" "$port" ok tls-policy 1 2 KW_TEST_SECOND_PRIO=NORMAL:-VERS-TLS1.3
+		negative "neg.prio-no-tls13.$v" "$port" ok tls-policy 1 "$N" 2 KW_TEST_SECOND_PRIO=NORMAL:-VERS-TLS1.3
 	fi
 	# A client certificate: never taken over, never handed over.
-	negative "neg.client-cert.$v" "$port" ok tls-client-auth $((N - 1)) "$N" "KW_TEST_CA=$CA/ca.pem" \
+	negative "neg.client-cert.$v" "$port" ok tls-client-auth $((N - 1)) "$N" "$N" "KW_TEST_CA=$CA/ca.pem" \
 		"KW_TEST_SECOND_CLIENT_CERT=$CA/server.pem:$CA/server.key"
 	# Late verification (gnutls_certificate_verify_peers3 after the
 	# handshake): nothing set on the session says which host it wants, so
@@ -336,7 +336,7 @@ for port in "$PORT13" "$PORT12"; do
 	expect "reuse lines" "$(ev "$name" reuse)" -eq 1
 	expect "fresh lines" "$(ev "$name" fresh)" -eq 0
 	verdict "$name" "taken over, then refused by the program's own late check, as without keepwarm"
-	negative "neg.late.ca.$v" "$port" fail tls-verify 1 1 KW_TEST_GNUTLS_VERIFY=late "KW_TEST_SECOND_CA=$CA/other.pem"
+	negative "neg.late.ca.$v" "$port" fail tls-verify 1 1 1 KW_TEST_GNUTLS_VERIFY=late "KW_TEST_SECOND_CA=$CA/other.pem"
 done
 
 # ---- 5. the socket closed before the session is shut down and freed:

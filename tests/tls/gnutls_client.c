@@ -3,7 +3,9 @@
  * against --ca and the URL's host (name or IP address) during the
  * handshake; SNI is sent for names. The environment picks other styles:
  *   KW_TEST_GNUTLS_TRANSPORT=pushpull  push/pull functions and a pointer
- *                                      of its own (as libcurl), not the fd
+ *                                      of its own (as libcurl), not the fd,
+ *                                      and a pull-timeout function (the
+ *                                      blocking handshake's waits)
  *   KW_TEST_GNUTLS_VERIFY=late         no in-handshake verification, only
  *                                      gnutls_certificate_verify_peers3 after
  *   KW_TEST_GNUTLS_TEARDOWN=deinit     no gnutls_bye (as wget)
@@ -16,6 +18,8 @@
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +41,20 @@ static ssize_t push_fn(gnutls_transport_ptr_t p, const void *data, size_t n)
 static ssize_t pull_fn(gnutls_transport_ptr_t p, void *data, size_t n)
 {
 	return recv(((struct sock *)p)->fd, data, n, 0);
+}
+
+/* Whether bytes can be read within ms: GnuTLS waits so in a blocking
+ * handshake with a timeout, and would otherwise take the pointer for a
+ * descriptor. >0 readable, 0 timed out, -1 error. */
+static int pull_timeout_fn(gnutls_transport_ptr_t p, unsigned int ms)
+{
+	struct pollfd pfd = { .fd = ((struct sock *)p)->fd, .events = POLLIN };
+	int r;
+
+	do
+		r = poll(&pfd, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+	while (r < 0 && errno == EINTR);
+	return r;
 }
 
 /* Credentials for the sessions after the first (KW_TEST_SECOND_CA). */
@@ -165,6 +183,7 @@ static void *g_open(struct sock *sock, const struct url *u)
 		gnutls_transport_set_ptr(g->s, sock);
 		gnutls_transport_set_push_function(g->s, push_fn);
 		gnutls_transport_set_pull_function(g->s, pull_fn);
+		gnutls_transport_set_pull_timeout_function(g->s, pull_timeout_fn);
 	} else {
 		gnutls_transport_set_int(g->s, sock->fd);
 	}

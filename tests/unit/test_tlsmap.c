@@ -123,45 +123,48 @@ START_TEST(test_sweep)
 }
 END_TEST
 
-/* Only kept sessions are found by their socket's inode, wherever they sit in
- * their run; inode 0 is no socket. */
-START_TEST(test_find_kept)
+/* Only kept sessions are found by their socket's inode; inode 0 is no socket. */
+static void check_kept(unsigned from)
 {
-	struct kw_tls_session *e;
-	unsigned i;
+	for (unsigned k = from; k < 20; k++) {
+		struct kw_tls_session *e = kw_tls_map_find_kept(&m, 1000 + k);
 
-	kw_tls_map_clear(&m);
-	for (i = 0; i < 40; i++) {
-		e = kw_tls_map_add(&m, handle(i), KW_TLS_GNUTLS);
-		e->state = i % 4 ? KW_TLS_BOUND : KW_TLS_KEPT;
-		e->ino = 1000 + i % 20; /* each inode twice: once kept, once not, or neither */
-	}
-	kw_tls_map_add(&m, handle(40), KW_TLS_GNUTLS)->state = KW_TLS_KEPT; /* ino 0 */
-	ck_assert_ptr_null(kw_tls_map_find_kept(&m, 0));
-	for (i = 0; i < 20; i++) {
-		e = kw_tls_map_find_kept(&m, 1000 + i);
-		if (i % 4) {
+		if (k % 2) {
 			ck_assert_ptr_null(e);
 			continue;
 		}
-		ck_assert_ptr_nonnull(e);
+		ck_assert_ptr_eq(e, kw_tls_map_find(&m, handle(2 * k), KW_TLS_GNUTLS));
 		ck_assert_int_eq(e->state, KW_TLS_KEPT);
-		ck_assert_uint_eq(e->ino, 1000 + i);
+		ck_assert_uint_eq(e->ino, 1000 + k);
 	}
+}
+
+START_TEST(test_find_kept)
+{
+	struct kw_tls_session *e;
+
+	kw_tls_map_clear(&m);
+	/* Entries 2k and 2k+1 run over inode 1000+k: for k even one is kept,
+	 * the other gone; for k odd one is bound, the other gone. */
+	for (unsigned i = 0; i < 40; i++) {
+		e = kw_tls_map_add(&m, handle(i), KW_TLS_GNUTLS);
+		e->state = i % 2 ? KW_TLS_GONE : i % 4 ? KW_TLS_BOUND : KW_TLS_KEPT;
+		e->ino = 1000 + i / 2;
+	}
+	kw_tls_map_add(&m, handle(40), KW_TLS_GNUTLS)->state = KW_TLS_KEPT; /* ino 0 */
+	ck_assert_ptr_null(kw_tls_map_find_kept(&m, 0));
 	ck_assert_ptr_null(kw_tls_map_find_kept(&m, 999));
+	ck_assert_ptr_null(kw_tls_map_find_kept(&m, 1020));
+	check_kept(0);
 	/* Dropped, it is no longer found; the others still are. */
 	kw_tls_map_drop(&m, handle(0), KW_TLS_GNUTLS);
-	ck_assert_ptr_eq(kw_tls_map_find_kept(&m, 1000), kw_tls_map_find(&m, handle(20), KW_TLS_GNUTLS));
-	kw_tls_map_drop(&m, handle(20), KW_TLS_GNUTLS);
 	ck_assert_ptr_null(kw_tls_map_find_kept(&m, 1000));
-	e = kw_tls_map_find(&m, handle(24), KW_TLS_GNUTLS);
-	e->state = KW_TLS_GONE;
-	ck_assert_ptr_eq(kw_tls_map_find_kept(&m, 1004), kw_tls_map_find(&m, handle(4), KW_TLS_GNUTLS));
-	kw_tls_map_drop(&m, handle(4), KW_TLS_GNUTLS);
-	ck_assert_ptr_null(kw_tls_map_find_kept(&m, 1004));
-	ck_assert_ptr_nonnull(kw_tls_map_find_kept(&m, 1008));
+	check_kept(1);
+	e = kw_tls_map_find(&m, handle(1), KW_TLS_GNUTLS);
+	e->state = KW_TLS_KEPT;
+	ck_assert_ptr_eq(kw_tls_map_find_kept(&m, 1000), e);
 	kw_tls_map_clear(&m);
-	ck_assert_ptr_null(kw_tls_map_find_kept(&m, 1008));
+	ck_assert_ptr_null(kw_tls_map_find_kept(&m, 1002));
 }
 END_TEST
 
@@ -197,8 +200,12 @@ START_TEST(test_drop_frees_set)
 		ck_assert_ptr_nonnull(e->set);
 		ck_assert_uint_eq(e->set->init_flags, i);
 	}
-	for (i = 1; i < N; i += 2)
-		i % 3 ? left++ : swept++;
+	for (i = 1; i < N; i += 2) {
+		if (i % 3)
+			left++;
+		else
+			swept++;
+	}
 	ck_assert_uint_eq(kw_tls_map_sweep(&m, gone, NULL), swept);
 	ck_assert_uint_eq(m.n, left);
 	for (i = 1; i < N; i += 2) {
@@ -213,9 +220,11 @@ START_TEST(test_drop_frees_set)
 	ck_assert_uint_eq(m.n, 0);
 	for (i = 0; i < KW_TLS_MAP_SIZE; i++)
 		ck_assert_ptr_null(m.e[i].set);
+	/* left sets went; a few may stay in malloc's per-thread cache. (Under
+	 * ASan or valgrind, glibc's malloc is not the one used, nor counted.) */
 #if !defined(__SANITIZE_ADDRESS__)
-	/* left sets went; a few may stay in malloc's per-thread cache. */
-	ck_assert_uint_ge(full - emptied, (left - 16) * sizeof(struct kw_tls_settings));
+	if (full)
+		ck_assert_uint_ge(full, emptied + (left - 16) * sizeof(struct kw_tls_settings));
 #else
 	(void)full;
 	(void)emptied;

@@ -268,6 +268,15 @@ START_TEST(test_order)
 	n.other_cred = true;
 	kw_tls_settings_foreign(&n, KW_REASON_TLS_SETTING);
 	ck_assert_int_eq(match(), KW_REASON_TLS_SETTING);
+	/* Each rule on both sides before the next. */
+	pair();
+	p.other_cred = true;
+	n.born = false;
+	ck_assert_int_eq(match(), KW_REASON_TLS_SETTING);
+	pair();
+	p.own = n.own = KW_TLS_OWN_ERRNO;
+	n.other_cred = true;
+	ck_assert_int_eq(match(), KW_REASON_TLS_CLIENT_AUTH);
 }
 END_TEST
 
