@@ -289,6 +289,14 @@ size_t kw_stats_format(const struct kw_stats *s, const struct kw_stats_labels *l
 	         "or start to this write while it runs.\n"
 	         "# TYPE keepwarm_process_run_seconds gauge\n");
 	seconds(&o, "keepwarm_process_run_seconds", base, l->run_us);
+	emit(&o, "# HELP keepwarm_tls_parked TLS sessions parked with their connections now.\n"
+	         "# TYPE keepwarm_tls_parked gauge\n"
+	         "keepwarm_tls_parked{%s} %llu\n", base, (unsigned long long)l->tls_parked);
+	emit(&o, "# HELP keepwarm_tls_parked_bytes Memory the parked TLS sessions hold (an "
+	         "estimate: what freeing one released, on average).\n"
+	         "# TYPE keepwarm_tls_parked_bytes gauge\n"
+	         "keepwarm_tls_parked_bytes{%s} %llu\n", base,
+	     (unsigned long long)l->tls_parked_bytes);
 	emit(&o, "# HELP keepwarm_process_exited 1 in the file written at exit, 0 in one written "
 	         "on schedule while the process runs.\n"
 	         "# TYPE keepwarm_process_exited gauge\n"

@@ -57,6 +57,8 @@ struct kw_stats_labels {
 	uint64_t run_us;         /* how long it has run */
 	bool exited;             /* written at its exit */
 	long pgid;               /* its process group: a comment line, not a label */
+	uint64_t tls_parked;     /* TLS sessions keepwarm keeps parked now... */
+	uint64_t tls_parked_bytes; /* ...and the memory they hold (an estimate) */
 };
 
 /* Zero everything. */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -152,16 +153,19 @@ static bool g_tidy(void *pv, int h)
 	if (fl < 0 || kw_real.fcntl(h, F_SETFL, fl | O_NONBLOCK) < 0)
 		return false;
 	REAL(gnutls_transport_set_ptr2)(p, fd, fd);
-	for (int i = 0; i < 16; i++) {
+	for (int i = 0; i < 32; i++) {
 		ssize_t r = REAL(gnutls_record_recv)(p, buf, sizeof buf);
 		if (r == GNUTLS_E_INTERRUPTED)
 			continue;
+		/* Nothing left to take in (more may be arriving: look again). */
 		healthy = r == GNUTLS_E_AGAIN;
-		break;
+		if (!healthy || kw_real.poll(&pfd, 1, 0) == 0)
+			break;
+		healthy = false;
 	}
 	REAL(gnutls_transport_set_ptr2)(p, (void *)(intptr_t)-1, (void *)(intptr_t)-1);
 	kw_real.fcntl(h, F_SETFL, fl);
-	return healthy && kw_real.poll(&pfd, 1, 0) == 0;
+	return healthy;
 }
 
 /* After GNUTLS_E_AGAIN: wait for what n was doing, up to the deadline. */
@@ -219,9 +223,38 @@ static void *g_dead(void)
 	return dead;
 }
 
+/* What ending a kept session released, on average (bytes; an estimate,
+ * as other threads allocate meanwhile), and how many were measured. */
+static uint64_t ended_bytes, ended;
+
 static void g_end(void *p)
 {
+	struct mallinfo2 before = mallinfo2(), after;
+
 	REAL(gnutls_deinit)(p);
+	after = mallinfo2();
+	/* Under the session table's lock, as every caller holds it. */
+	if (before.uordblks > after.uordblks && ended < UINT32_MAX) {
+		ended_bytes += before.uordblks - after.uordblks;
+		ended++;
+	}
+}
+
+void kw_tls_keep_census(uint64_t *parked, uint64_t *bytes)
+{
+	uint64_t n = 0;
+
+	*parked = *bytes = 0;
+	if (!kw_tls_real_ready(KW_TLS_GNUTLS) && !kw_tls_real_ready(KW_TLS_OPENSSL))
+		return;
+	kw_tls_sessions_lock_shared();
+	for (unsigned i = 0; i < KW_TLS_MAP_SIZE; i++)
+		if (kw_tls_sessions.e[i].h && kw_tls_sessions.e[i].state == KW_TLS_KEPT &&
+		    !kw_tls_sessions.e[i].lent)
+			n++;
+	*parked = n;
+	*bytes = ended ? n * (ended_bytes / ended) : 0;
+	kw_tls_sessions_unlock();
 }
 
 static const struct kw_tls_keep_ops gnutls_ops = {

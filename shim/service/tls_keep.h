@@ -65,6 +65,11 @@ extern bool kw_tls_keep_refuse_all;
  * connection closes): forget and end it. Takes the session table's lock. */
 void kw_tls_keep_end_ino(ino_t ino);
 
+/* How many kept sessions are parked now (not lent to a program's session)
+ * and an estimate of the memory they hold: their number times what ending
+ * one released, on average (0 until one ended). Takes the table's lock. */
+void kw_tls_keep_census(uint64_t *parked, uint64_t *bytes);
+
 /* The parked socket h, with records waiting: tidy its kept session (not
  * lent to anyone). False when there is none or it is not healthy. Takes
  * the session table's lock. */

@@ -3,7 +3,9 @@
 
 #include <stdatomic.h>
 
+#include "logic/conn.h"
 #include "service/tcp.h"
+#include "service/tcpinfo.h"
 #include "service/tls_keep.h"
 #include "service/transports.h"
 
@@ -16,6 +18,27 @@ static _Atomic bool made;
 static bool tls_alive(int h)
 {
 	return kw_tcp_transport.alive(h) || kw_tls_keep_tidy(h, kw_tcp_inode(h));
+}
+
+/* At park: TCP's judgement, but a TLS 1.3 server sends session tickets
+ * and key updates right after a response, which the kept session takes in
+ * itself (its own reads and its key update's answer are I/O keepwarm's
+ * counters do not show). Then the connection must be open, every byte read,
+ * nothing left to send. */
+static enum kw_reason tls_settled(const struct kw_conn *c, int fd)
+{
+	enum kw_reason why = kw_tcp_transport.settled(c, fd);
+	struct kw_tcp_counters k;
+
+	if (why == KW_REASON_NONE || !c->tls_kept ||
+	    (why != KW_REASON_UNREAD_BYTES && why != KW_REASON_UNSEEN_IO &&
+	     why != KW_REASON_UNACKED))
+		return why;
+	if (why == KW_REASON_UNREAD_BYTES && !kw_tls_keep_tidy(fd, c->ino))
+		return why;
+	if (!kw_tcp_counters(fd, &k))
+		return why;
+	return k.established && !k.notsent ? KW_REASON_NONE : KW_REASON_SERVER_CLOSED;
 }
 
 static void tls_close(int h)
@@ -38,6 +61,7 @@ void kw_tls_transport_init(void)
 	tls.kind = KW_TRANSPORT_TLS;
 	tls.close = tls_close;
 	tls.alive = tls_alive;
+	tls.settled = tls_settled;
 	atomic_store_explicit(&made, true, memory_order_release);
 	kw_transport_register(&tls);
 }

@@ -18,6 +18,7 @@
 #include "service/real.h"
 #include "service/safefile.h"
 #include "service/state.h"
+#include "service/tls_keep.h"
 
 bool kw_report_latency;
 static bool keep_stats; /* KEEPWARM_STATS is set */
@@ -240,7 +241,7 @@ static void write_stats(bool exiting)
 {
 	struct kw_stats_labels labels = { arm_name, (long)getpid(), program_invocation_short_name,
 	                                  KW_VERSION, start_unix_us, kw_now_us() - start_us,
-	                                  exiting, (long)getpgrp() };
+	                                  exiting, (long)getpgrp(), 0, 0 };
 	size_t need = 64 * 1024, len = 0;
 	char *buf = NULL;
 	bool bystander;
@@ -250,6 +251,7 @@ static void write_stats(bool exiting)
 		if (!grown)
 			break;
 		buf = grown;
+		kw_tls_keep_census(&labels.tls_parked, &labels.tls_parked_bytes);
 		lock_stats();
 		bystander = !stats.events[KW_COUNTER_DIALED] && !stats.events[KW_COUNTER_REUSED];
 		len = bystander ? 0 : kw_stats_format(&stats, &labels, buf, need);

@@ -19,7 +19,7 @@ static struct kw_dest dest(unsigned port)
 }
 
 static const struct kw_stats_labels labels = { "on", 42, "my prog\"", "0.1.0",
-                                               1795833547120311ULL, 2502338, true, 4200 };
+                                               1795833547120311ULL, 2502338, true, 4200, 3, 150000 };
 
 static char *format(const struct kw_stats *s)
 {
@@ -112,6 +112,8 @@ START_TEST(test_counts_and_text)
 	ck_assert(has_line(t, "keepwarm_process_start_time_seconds{arm=\"on\",pid=\"42\"} 1795833547.120311"));
 	ck_assert(has_line(t, "keepwarm_process_run_seconds{arm=\"on\",pid=\"42\"} 2.502338"));
 	ck_assert(has_line(t, "keepwarm_process_exited{arm=\"on\",pid=\"42\"} 1"));
+	ck_assert(has_line(t, "keepwarm_tls_parked{arm=\"on\",pid=\"42\"} 3"));
+	ck_assert(has_line(t, "keepwarm_tls_parked_bytes{arm=\"on\",pid=\"42\"} 150000"));
 	free(t);
 }
 END_TEST
