@@ -26,11 +26,11 @@
 #include <sys/socket.h>
 
 static gnutls_certificate_credentials_t cred, cred2;
-static int sessions; /* made so far (threads: roughly; the tests that care are single) */
+static int sessions; /* made so far (atomic: threads mode) */
 
 static const char *second(const char *name)
 {
-	return sessions > 1 ? getenv(name) : NULL;
+	return __atomic_load_n(&sessions, __ATOMIC_RELAXED) > 1 ? getenv(name) : NULL;
 }
 
 static ssize_t push_fn(gnutls_transport_ptr_t p, const void *data, size_t n)
@@ -145,7 +145,7 @@ static void *g_open(struct sock *sock, const struct url *u)
 	gnutls_certificate_credentials_t cr;
 
 	g->sock = sock;
-	sessions++;
+	__atomic_add_fetch(&sessions, 1, __ATOMIC_RELAXED);
 	sni = second("KW_TEST_SECOND_SNI");
 	vhost = second("KW_TEST_SECOND_VERIFY_HOST");
 	alpn = second("KW_TEST_SECOND_ALPN");
