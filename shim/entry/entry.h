@@ -90,9 +90,12 @@ bool kw_stream_received(struct kw_fd *s, ssize_t *ret, int err, const struct iov
 
 /* The plaintext of the TLS session tied to followed socket s while s's
  * kw_conn.gen is gen (entry/tls.c finds s): n bytes the program wrote, or
- * consumed, feed the tracker; nothing else is done to the connection. */
+ * consumed, feed the tracker. Of an upgraded close-style request's
+ * response (TLS reuse): the head is put back to what the program asked for
+ * in buf (returns the bytes it gets), and at its end the connection parks
+ * with its session while the program's descriptor reads end-of-file. */
 void kw_stream_plain_sent(struct kw_fd *s, uint32_t gen, const void *buf, size_t n);
-void kw_stream_plain_received(struct kw_fd *s, uint32_t gen, const void *buf, size_t n);
+size_t kw_stream_plain_received(struct kw_fd *s, uint32_t gen, void *buf, size_t n);
 
 /* The session over s ends for reason (eof: the server's close_notify, which
  * ends a response that runs to the end of the connection): let s go. */
@@ -133,8 +136,10 @@ void kw_tls_note_timeout(int lib, const void *h, unsigned ms);
  * the session can wait with one), or 0 to leave it as it is. */
 unsigned kw_tls_handshake_limit(int lib, const void *h);
 
-/* n > 0 plaintext bytes the program wrote (sent) or consumed on h. */
-void kw_tls_plain(int lib, const void *h, bool sent, const void *buf, size_t n);
+/* n > 0 plaintext bytes the program wrote (sent) or consumed on h: how
+ * many it gets of those it read (fewer when the head of an upgraded
+ * response was put back to what a close-style request gets, in buf). */
+size_t kw_tls_plain(int lib, const void *h, bool sent, void *buf, size_t n);
 
 /* h's connection cannot be followed further for reason (eof: the server's
  * close_notify came): let its socket go. */
@@ -166,9 +171,12 @@ const void *kw_tls_target(int lib, const void *h);
  * handshake succeeds at once. */
 bool kw_tls_taken(int lib, const void *h);
 
-/* Is h a zombie (its connection parked when the program closed the
- * socket first)? Its record calls then fail as on a closed descriptor. */
-bool kw_tls_zombie(int lib, const void *h);
+/* Is h a zombie? 1: its connection was parked when the program closed the
+ * socket first (its record calls fail as on a closed descriptor); 2: its
+ * upgraded response ended and its connection was parked (reads return
+ * end-of-file, bye succeeds, writes fail as after the server's close); 0:
+ * neither. */
+int kw_tls_zombie(int lib, const void *h);
 
 /* The program shuts h down (gnutls_bye, how): true when keepwarm answers
  * (success, no close_notify sent) because h's connection may be parked. */
@@ -182,9 +190,13 @@ int kw_tls_bye_owed(int lib, const void *h);
 /* Before the program's plaintext send (buf, n) on h: the session it goes
  * on. When h took over a kept session and this is its first request: the
  * kept one if the request could be sent again (KEEPWARM_REUSE=safe), else
- * h itself after its own handshake on a fresh connection (*err: that
- * handshake's error, 0 when it succeeded). */
-const void *kw_tls_before_send(int lib, const void *h, const void *buf, size_t n, int *err);
+ * h itself after its own handshake on a fresh connection (*answer: that
+ * handshake's error, if it failed). A close-style request head (with TLS
+ * reuse and KEEPWARM_UPGRADE on) is sent here as keep-alive, with the rest
+ * of buf: *answer is then the program's byte count, or the library's
+ * error. *answer 0: the caller makes the send itself. */
+const void *kw_tls_before_send(int lib, const void *h, const void *buf, size_t n,
+                               ssize_t *answer);
 
 /* A record call on h failed as a reused connection the server closed does,
  * before any response byte: may its request be sent again? */
@@ -194,13 +206,6 @@ bool kw_tls_replay_worthy(int lib, const void *h);
  * request's bytes on it (traced replay). 0 when the program's call can be
  * made again on h; a library error, or -1 when nothing was done. */
 int kw_tls_replay(int lib, const void *h);
-
-/* close() of the followed TLS connection s (slot lock held) while the
- * program's session on it is still open (closed before gnutls_deinit, or
- * never freed): when it could be parked, keepwarm keeps the session with
- * the socket now, and the program's handle turns into a zombie whose calls
- * go to a session that never connects. True when kept. */
-bool kw_tls_close_first(struct kw_fd *s);
 
 /* The program frees h (gnutls_deinit). True when keepwarm keeps h with its
  * socket, to park at close (the caller must not free it); false: the

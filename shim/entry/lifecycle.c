@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "feature/closestyle.h"
+#include "feature/tlsreuse.h"
 #include "primitive/follow.h"
 #include "primitive/handback.h"
 #include "primitive/park.h"
@@ -202,7 +203,7 @@ int kw_close(struct kw_fd *s, int fd)
 	followed = atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP;
 	if (followed && kw_mode == KW_MODE_REUSE) {
 		if (s->conn.dest.tls && !s->conn.tls_kept && !s->conn.tls_pending)
-			(void)kw_tls_close_first(s);
+			(void)kw_tlsreuse_keep_now(s, false);
 		why = kw_park(s, -1, false);
 		if (kw_cfg.drain_bytes &&
 		    (why == KW_REASON_RESPONSE_INCOMPLETE || why == KW_REASON_RESPONSE_PENDING)) {

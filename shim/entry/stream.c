@@ -244,15 +244,18 @@ static bool plain_followed(struct kw_fd *s, uint32_t gen)
 }
 
 /* n plaintext bytes the program wrote (sent) or consumed on the session
- * over s. */
-static void plain(struct kw_fd *s, uint32_t gen, const void *buf, size_t n, bool sent)
+ * over s: how many it gets of those it read (an upgraded response's head
+ * put back to what a close-style request gets, in buf). */
+static size_t plain(struct kw_fd *s, uint32_t gen, void *buf, size_t n, bool sent)
 {
 	struct kw_conn *c = &s->conn;
-	struct iovec iov = { (void *)buf, n };
+	struct iovec iov = { buf, n };
+	bool starts_response;
 	int saved = errno;
 
 	kw_forkwatch_check();
 	kw_slot_lock(s);
+	starts_response = !c->track.response_open;
 	if (n && plain_followed(s, gen)) {
 		if (kw_report_latency)
 			c->track.now_us = kw_now_us();
@@ -265,22 +268,32 @@ static void plain(struct kw_fd *s, uint32_t gen, const void *buf, size_t n, bool
 		} else {
 			c->answered = true;
 			kw_track_response_iov(&c->track, &iov, 1, n);
+			if (c->restore_close && starts_response && kw_cfg.upgrade)
+				n = (size_t)kw_closestyle_restore(c, &iov, (ssize_t)n);
+			/* An upgraded response ends here: the connection parks with
+			 * its session, and the program reads end-of-file next, as
+			 * after the server's close. */
+			if (c->eof_after_response && kw_track_reusable(&c->track) &&
+			    kw_tlsreuse_keep_now(s, true))
+				(void)kw_closestyle_eof_check(s);
 		}
-		if (c->track.status == KW_TRACK_LET_GO)
+		if (atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP &&
+		    c->track.status == KW_TRACK_LET_GO)
 			kw_let_go(s, c->track.reason);
 	}
 	kw_slot_unlock(s);
 	errno = saved;
+	return n;
 }
 
 void kw_stream_plain_sent(struct kw_fd *s, uint32_t gen, const void *buf, size_t n)
 {
-	plain(s, gen, buf, n, true);
+	(void)plain(s, gen, (void *)buf, n, true);
 }
 
-void kw_stream_plain_received(struct kw_fd *s, uint32_t gen, const void *buf, size_t n)
+size_t kw_stream_plain_received(struct kw_fd *s, uint32_t gen, void *buf, size_t n)
 {
-	plain(s, gen, buf, n, false);
+	return plain(s, gen, buf, n, false);
 }
 
 void kw_stream_plain_end(struct kw_fd *s, uint32_t gen, enum kw_reason reason, bool eof)

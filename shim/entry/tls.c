@@ -175,7 +175,7 @@ unsigned kw_tls_handshake_limit(int lib, const void *h)
 	return ms;
 }
 
-void kw_tls_plain(int lib, const void *h, bool sent, const void *buf, size_t n)
+size_t kw_tls_plain(int lib, const void *h, bool sent, void *buf, size_t n)
 {
 	uint32_t gen;
 	struct kw_fd *s;
@@ -186,9 +186,10 @@ void kw_tls_plain(int lib, const void *h, bool sent, const void *buf, size_t n)
 		if (sent)
 			kw_stream_plain_sent(s, gen, buf, n);
 		else
-			kw_stream_plain_received(s, gen, buf, n);
+			n = kw_stream_plain_received(s, gen, buf, n);
 	}
 	errno = saved;
+	return n;
 }
 
 void kw_tls_end(int lib, const void *h, enum kw_reason reason, bool eof)
@@ -275,30 +276,17 @@ bool kw_tls_taken(int lib, const void *h)
 	return kw_tls_target(lib, h) != h;
 }
 
-bool kw_tls_zombie(int lib, const void *h)
+int kw_tls_zombie(int lib, const void *h)
 {
 	struct kw_tls_session *e;
-	bool z;
-	int saved = errno;
+	int z = 0, saved = errno;
 
 	kw_tls_sessions_lock_shared();
-	z = (e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)) && e->zombie;
+	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)) && e->zombie)
+		z = e->zombie_eof ? 2 : 1;
 	kw_tls_sessions_unlock();
 	errno = saved;
 	return z;
-}
-
-/* May the connection s (tied to a session at generation gen) be parked if
- * its session ends now? The socket's side of it: still followed, TLS,
- * between exchanges, never vetoed, this process's. */
-static bool socket_parkable(struct kw_fd *s, uint32_t gen)
-{
-	const struct kw_conn *c = &s->conn;
-
-	return kw_mode == KW_MODE_REUSE && kw_cfg.tls_reuse && kw_slot_unchanged(s, gen) &&
-	       atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP &&
-	       c->watch_only && c->dest.tls && !c->park_veto && c->owner == kw_pid &&
-	       kw_track_why_not(&c->track) == KW_REASON_NONE;
 }
 
 /* The settings a session's connection is parked with: its own, or those of
@@ -329,7 +317,7 @@ bool kw_tls_bye(int lib, const void *h, int how)
 	if (!s)
 		return false;
 	kw_slot_lock(s);
-	if (socket_parkable(s, gen)) {
+	if (kw_tlsreuse_parkable(s, gen)) {
 		kw_tls_sessions_lock();
 		e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
 		set = e ? conn_settings(e) : NULL;
@@ -393,41 +381,6 @@ static const void *zombie_target(int lib, const void *h)
 	return d ? d : h;
 }
 
-bool kw_tls_close_first(struct kw_fd *s)
-{
-	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)s->conn.tls_lib);
-	struct kw_conn *c = &s->conn;
-	struct kw_tls_session *e, *pe;
-	bool kept = false;
-	int saved = errno;
-
-	if (!ops || !c->tls_handle || c->tls_kept || c->tls_pending ||
-	    !socket_parkable(s, c->gen))
-		return false;
-	kw_tls_sessions_lock();
-	e = kw_tls_map_find(&kw_tls_sessions, c->tls_handle, (enum kw_tls_lib)c->tls_lib);
-	if (e && e->state == KW_TLS_BOUND && e->fd == s->fd && e->gen == c->gen && e->handshaken &&
-	    !e->bye_faked && ops->dead()) {
-		void *p = e->live ? e->live : (void *)e->h;
-		pe = e->live ? kw_tls_map_find(&kw_tls_sessions, p, (enum kw_tls_lib)c->tls_lib) : e;
-		if (pe && pe->set && !kw_tls_settings_parkable(pe->set) && ops->keep(p, pe->set)) {
-			/* The program's handle goes on as a zombie; the
-			 * connection and its session are parked. */
-			e->zombie = true;
-			e->live = NULL;
-			pe->state = KW_TLS_KEPT;
-			pe->lent = false;
-			pe->ino = c->ino;
-			c->tls = p;
-			c->tls_kept = true;
-			c->tls_handle = NULL;
-			kept = true;
-		}
-	}
-	kw_tls_sessions_unlock();
-	errno = saved;
-	return kept;
-}
 
 bool kw_tls_release(int lib, const void *h)
 {
@@ -468,7 +421,7 @@ bool kw_tls_release(int lib, const void *h)
 		kw_slot_lock(s);
 		kw_tls_sessions_lock();
 		e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
-		if (e && e->live == live && socket_parkable(s, gen)) {
+		if (e && e->live == live && kw_tlsreuse_parkable(s, gen)) {
 			void *p = live ? live : (void *)h;
 			pe = live ? kw_tls_map_find(&kw_tls_sessions, p, (enum kw_tls_lib)lib) : e;
 			if (pe && pe->set && !kw_tls_settings_parkable(pe->set) && ops->keep(p, pe->set)) {
@@ -568,17 +521,99 @@ static struct kw_fd *lent_socket(int lib, const void *h, uint32_t *gen)
 	return s;
 }
 
-const void *kw_tls_before_send(int lib, const void *h, const void *buf, size_t n, int *err)
+static const void *first_request(int lib, const void *h, const void *t, const void *buf,
+                                 size_t n, ssize_t *answer);
+
+/* A close-style request head at the start of buf (n bytes) on h, on a
+ * connection that may be parked: sent as keep-alive on t, with the rest of
+ * buf (traced upgrade), and *answer says how many of the program's bytes
+ * went out (or the library's error). Nothing done when it is not such a
+ * head. */
+static void upgrade(int lib, const void *h, const void *t, const void *buf, size_t n,
+                    ssize_t *answer)
+{
+	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)lib);
+	char out[KW_HEAD_MAX + 64];
+	struct kw_head head;
+	struct kw_conn *c;
+	struct kw_fd *s;
+	uint32_t gen;
+	size_t len;
+	int fd, r;
+
+	if (!ops || !(s = bound_socket(lib, h, &gen)))
+		return;
+	c = &s->conn;
+	kw_slot_lock(s);
+	if (!kw_slot_unchanged(s, gen) || !c->watch_only || !c->dest.tls ||
+	    atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_HTTP ||
+	    c->track.status != KW_TRACK_FOLLOWING || c->track.request_open ||
+	    kw_head_parse(buf, n < KW_HEAD_MAX ? n : KW_HEAD_MAX, &head) != KW_HEAD_OK ||
+	    !head.close_style || !(len = kw_head_upgrade(buf, &head, out, sizeof out))) {
+		kw_slot_unlock(s);
+		return;
+	}
+	/* Followed as sent before it goes, so a reader thread that gets the
+	 * response first finds the request, and the head to put back. */
+	if (kw_report_latency)
+		c->track.now_us = kw_now_us();
+	kw_track_request(&c->track, out, len);
+	if (c->replayable && !c->answered && !c->replayed)
+		kw_conn_keep_replay(c, out, len);
+	c->eof_after_response = true;
+	c->restore_close = true;
+	fd = s->fd;
+	kw_slot_unlock(s);
+	r = ops->send_all((void *)t, fd, out, len, KW_REDIAL_TIMEOUT_MS);
+	if (r == 0 && n > head.len)
+		r = ops->send_all((void *)t, fd, (const char *)buf + head.len, n - head.len,
+		                  KW_REDIAL_TIMEOUT_MS);
+	kw_slot_lock(s);
+	if (kw_slot_unchanged(s, gen)) {
+		if (r) {
+			kw_let_go(s, KW_REASON_WRITE_ERROR);
+		} else {
+			if (n > head.len) {
+				kw_track_request(&c->track, (const char *)buf + head.len, n - head.len);
+				if (c->replayable && !c->answered && !c->replayed)
+					kw_conn_keep_replay(c, (const char *)buf + head.len, n - head.len);
+			}
+			kw_report(KW_EVENT_UPGRADE, fd, &c->dest,
+			          head.minor == 0 ? KW_REASON_HTTP10_KEEP_ALIVE : KW_REASON_CLOSE_REMOVED,
+			          -1, -1);
+		}
+	}
+	kw_slot_unlock(s);
+	*answer = r ? r : (ssize_t)n;
+}
+
+const void *kw_tls_before_send(int lib, const void *h, const void *buf, size_t n, ssize_t *answer)
 {
 	const void *t = kw_tls_target(lib, h);
+	int saved = errno;
+
+	*answer = 0;
+	t = first_request(lib, h, t, buf, n, answer);
+	if (!*answer && kw_cfg.upgrade && kw_cfg.tls_reuse && kw_mode == KW_MODE_REUSE)
+		upgrade(lib, h, t, buf, n, answer);
+	errno = saved;
+	return t;
+}
+
+/* The first request on a kept session h took over (target t) decides, as
+ * on a plain handback: one that could not be sent again never travels
+ * there; h then runs its own handshake on a fresh connection (*answer: its
+ * error). Returns the session the request goes on. */
+static const void *first_request(int lib, const void *h, const void *t, const void *buf,
+                                 size_t n, ssize_t *answer)
+{
 	enum kw_head_status st;
 	struct kw_head head;
 	struct kw_fd *s;
 	uint32_t gen;
 	bool left;
-	int fd, saved = errno;
+	int fd;
 
-	*err = 0;
 	if (t == h || kw_cfg.reuse_always || !(s = lent_socket(lib, h, &gen)))
 		return t;
 	/* The first request on the kept session decides, as on a plain
@@ -599,8 +634,7 @@ const void *kw_tls_before_send(int lib, const void *h, const void *buf, size_t n
 	kw_slot_unlock(s);
 	if (!left)
 		return t; /* keep the reused one rather than fail */
-	*err = own_handshake(lib, h, fd);
-	errno = saved;
+	*answer = own_handshake(lib, h, fd);
 	return h;
 }
 

@@ -5,8 +5,10 @@
 #include <sys/socket.h>
 
 #include "logic/tlsmap.h"
+#include "logic/tlspolicy.h"
 #include "primitive/follow.h"
 #include "primitive/park.h"
+#include "service/forkwatch.h"
 #include "service/real.h"
 #include "service/state.h"
 #include "service/tcp.h"
@@ -185,4 +187,52 @@ bool kw_tlsreuse_untake(struct kw_fd *s, bool stale, enum kw_reason why)
 	if (!stale)
 		kw_report(KW_EVENT_FRESH, s->fd, &c->dest, why, -1, -1);
 	return true;
+}
+
+bool kw_tlsreuse_parkable(struct kw_fd *s, uint32_t gen)
+{
+	const struct kw_conn *c = &s->conn;
+
+	return kw_mode == KW_MODE_REUSE && kw_cfg.tls_reuse && kw_slot_unchanged(s, gen) &&
+	       atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP &&
+	       c->watch_only && c->dest.tls && !c->park_veto && c->owner == kw_pid &&
+	       kw_track_why_not(&c->track) == KW_REASON_NONE;
+}
+
+bool kw_tlsreuse_keep_now(struct kw_fd *s, bool eof)
+{
+	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)s->conn.tls_lib);
+	struct kw_conn *c = &s->conn;
+	struct kw_tls_session *e, *pe;
+	bool kept = false;
+	int saved = errno;
+
+	if (!ops || !c->tls_handle || c->tls_kept || c->tls_pending ||
+	    !kw_tlsreuse_parkable(s, c->gen))
+		return false;
+	kw_tls_sessions_lock();
+	e = kw_tls_map_find(&kw_tls_sessions, c->tls_handle, (enum kw_tls_lib)c->tls_lib);
+	if (e && e->state == KW_TLS_BOUND && e->fd == s->fd && e->gen == c->gen && e->handshaken &&
+	    ops->dead()) {
+		void *p = e->live ? e->live : (void *)e->h;
+		pe = e->live ? kw_tls_map_find(&kw_tls_sessions, p, (enum kw_tls_lib)c->tls_lib) : e;
+		if (pe && pe->set && !kw_tls_settings_parkable(pe->set) && ops->keep(p, pe->set)) {
+			/* The program's handle goes on as a zombie; the
+			 * connection and its session are parked. */
+			e->zombie = true;
+			e->zombie_eof = eof;
+			e->bye_faked = false;
+			e->live = NULL;
+			pe->state = KW_TLS_KEPT;
+			pe->lent = false;
+			pe->ino = c->ino;
+			c->tls = p;
+			c->tls_kept = true;
+			c->tls_handle = NULL;
+			kept = true;
+		}
+	}
+	kw_tls_sessions_unlock();
+	errno = saved;
+	return kept;
 }

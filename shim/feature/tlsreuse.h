@@ -34,4 +34,17 @@ bool kw_tlsreuse_first_send(struct kw_fd *s, const struct iovec *iov, int iovcnt
  * frees the session's route. False when nothing changed. */
 bool kw_tlsreuse_untake(struct kw_fd *s, bool stale, enum kw_reason why);
 
+/* May s's connection (tied to a session at generation gen; slot lock
+ * held) be parked if its session ends now? Still followed, TLS, between
+ * exchanges, never vetoed, this process's, and TLS reuse on. */
+bool kw_tlsreuse_parkable(struct kw_fd *s, uint32_t gen);
+
+/* Keep the session of s's connection for parking now, while the program
+ * still holds its handle: at close() before gnutls_deinit (eof false), or
+ * at the end of an upgraded close-style response (eof true). The handle
+ * becomes a zombie: its record calls and bye fail as on a closed
+ * descriptor, or (eof) read end-of-file and shut down cleanly, as after the
+ * server's close. True when kept (s->conn.tls_kept). */
+bool kw_tlsreuse_keep_now(struct kw_fd *s, bool eof);
+
 #endif

@@ -56,6 +56,7 @@ struct kw_tls_session {
 	 * go to a dead session until it does (a kept session's memory is not
 	 * freed before, so no new session gets its address). */
 	bool zombie;
+	bool zombie_eof; /* ...that reads end-of-file (an upgraded response ended) */
 	bool bye_faked;   /* the program's gnutls_bye returned without a close_notify... */
 	int bye_how;      /* ...asked for as this */
 	ino_t ino;        /* KEPT: the socket it runs over */

@@ -27,28 +27,32 @@ static void after_error(gnutls_session_t s, ssize_t r, bool sending)
 		kw_tls_end(LIB, s, sending ? KW_REASON_WRITE_ERROR : KW_REASON_READ_ERROR, !sending);
 }
 
-static void after_send(gnutls_session_t s, const void *data, ssize_t r)
+static ssize_t after_send(gnutls_session_t s, const void *data, ssize_t r)
 {
 	int saved = errno;
 
 	if (r > 0)
-		kw_tls_plain(LIB, s, true, data, (size_t)r);
+		kw_tls_plain(LIB, s, true, (void *)data, (size_t)r);
 	else if (r < 0)
 		after_error(s, r, true);
 	errno = saved;
+	return r;
 }
 
-static void after_recv(gnutls_session_t s, const void *data, ssize_t r)
+/* What the program gets of r bytes read into data (fewer when the head of
+ * an upgraded response is put back to what a close-style request gets). */
+static ssize_t after_recv(gnutls_session_t s, void *data, ssize_t r)
 {
 	int saved = errno;
 
 	if (r > 0)
-		kw_tls_plain(LIB, s, false, data, (size_t)r);
+		r = (ssize_t)kw_tls_plain(LIB, s, false, data, (size_t)r);
 	else if (r == 0)
 		kw_tls_end(LIB, s, KW_REASON_SERVER_CLOSED, true); /* close_notify */
 	else
 		after_error(s, r, false);
 	errno = saved;
+	return r;
 }
 
 /* Why a completed handshake cannot be followed: an ALPN other than
@@ -66,8 +70,14 @@ static enum kw_reason alpn_veto(gnutls_session_t s)
 /* A record call on a zombie (the program closed its socket first, and
  * keepwarm parked the connection): what the library says when the
  * descriptor is closed. */
-static ssize_t zombie_io(bool sending)
+static ssize_t zombie_io(int zombie, bool sending)
 {
+	if (zombie == 2) { /* after the server's close, as the program expects */
+		if (!sending)
+			return 0;
+		errno = EPIPE;
+		return GNUTLS_E_PUSH_ERROR;
+	}
 	errno = EBADF;
 	return sending ? GNUTLS_E_PUSH_ERROR : GNUTLS_E_PULL_ERROR;
 }
@@ -97,7 +107,7 @@ int kw_tls_wrap_gnutls_handshake(gnutls_session_t s)
 	if (kw_depth)
 		return REAL(gnutls_handshake)(s);
 	if (kw_tls_zombie(LIB, s))
-		return (int)zombie_io(true);
+		return (int)zombie_io(1, true);
 	bye_owed(s);
 	t = TARGET(s);
 	first = kw_tls_handshake_begin(&outer, LIB, s);
@@ -130,11 +140,13 @@ static bool stale_failure(ssize_t r)
 }
 
 /* The session a send of n bytes of data on s goes on: the first request
- * on a taken-over session may move s to a connection of its own first
- * (*err then holds its handshake's error). */
-static gnutls_session_t send_target(gnutls_session_t s, const void *data, size_t n, int *err)
+ * on a taken-over session may move s to a connection of its own first,
+ * and a close-style head is sent here as keep-alive (*answer then holds
+ * what the program's call returns: kw_tls_before_send). */
+static gnutls_session_t send_target(gnutls_session_t s, const void *data, size_t n,
+                                    ssize_t *answer)
 {
-	return (gnutls_session_t)kw_tls_before_send(LIB, s, data, n, err);
+	return (gnutls_session_t)kw_tls_before_send(LIB, s, data, n, answer);
 }
 
 /* Record I/O: inside a call on s (a handshake still to finish happens
@@ -144,16 +156,16 @@ static gnutls_session_t send_target(gnutls_session_t s, const void *data, size_t
 #define RECORD_CALL(name, sending, after, data, n, ...)                      \
 	struct kw_tls_call outer;                                            \
 	gnutls_session_t t;                                                  \
-	ssize_t r;                                                           \
-	int err = 0;                                                         \
+	ssize_t r, answer = 0;                                               \
+	int zombie;                                                          \
 	if (kw_depth)                                                        \
 		return REAL(name)(s, __VA_ARGS__);                           \
-	if (kw_tls_zombie(LIB, s))                                           \
-		return zombie_io(sending);                                   \
+	if ((zombie = kw_tls_zombie(LIB, s)))                                \
+		return zombie_io(zombie, sending);                           \
 	bye_owed(s);                                                         \
-	t = sending ? send_target(s, data, n, &err) : TARGET(s);             \
-	if (err)                                                             \
-		return err;                                                  \
+	t = sending ? send_target(s, data, n, &answer) : TARGET(s);          \
+	if (answer)                                                          \
+		return answer;                                               \
 	kw_tls_io_begin(&outer, LIB, s);                                     \
 	r = REAL(name)(t, __VA_ARGS__);                                      \
 	kw_tls_call_leave(&outer);                                           \
@@ -167,8 +179,7 @@ static gnutls_session_t send_target(gnutls_session_t s, const void *data, size_t
 			r = again;                                           \
 		}                                                            \
 	}                                                                    \
-	after(s, data, r);                                                   \
-	return r
+	return after(s, data, r)
 
 ssize_t kw_tls_wrap_gnutls_record_send(gnutls_session_t s, const void *data, size_t n)
 {
@@ -500,10 +511,14 @@ REFUSE_ALL(gnutls_certificate_set_verify_function, gnutls_certificate_verify_fun
 
 int kw_tls_wrap_gnutls_bye(gnutls_session_t s, gnutls_close_request_t how)
 {
+	int zombie;
+
 	if (kw_depth)
 		return REAL(gnutls_bye)(s, how);
-	if (kw_tls_zombie(LIB, s))
-		return (int)zombie_io(true); /* its close_notify cannot go out */
+	if ((zombie = kw_tls_zombie(LIB, s)))
+		/* After an upgraded response: a clean shutdown; after the
+		 * program's close: its close_notify cannot go out. */
+		return zombie == 2 ? GNUTLS_E_SUCCESS : (int)zombie_io(1, true);
 	/* A clean connection that may be parked: no close_notify, and what a
 	 * bye that sent one returns. */
 	if (kw_tls_bye(LIB, s, (int)how))

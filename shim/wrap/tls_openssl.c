@@ -40,7 +40,7 @@ static void after_io(SSL *s, const void *buf, int r, size_t n, bool reading)
 	int saved = errno;
 
 	if (r > 0 && n)
-		kw_tls_plain(LIB, s, !reading, buf, n);
+		(void)kw_tls_plain(LIB, s, !reading, (void *)buf, n);
 	else if (r <= 0)
 		after_failure(s, r, reading);
 	errno = saved;
