@@ -762,12 +762,15 @@ static unsigned char routed_kind(unsigned idx)
 
 struct kw_tls_route kw_tls_route(const void *h, unsigned idx)
 {
-	struct kw_tls_route r = { h, kw_gnutls_routed_real[idx] };
+	struct kw_tls_route r = { h, NULL };
 	struct kw_tls_session *e;
 	bool note = false;
 	int saved = errno;
 
-	if (kw_depth || idx >= KW_GNUTLS_NROUTED)
+	if (idx >= KW_GNUTLS_NROUTED)
+		return r; /* never: the trampolines pass their own index */
+	r.fn = kw_gnutls_routed_real[idx];
+	if (kw_depth)
 		return r;
 	kw_tls_sessions_lock_shared();
 	if ((e = kw_tls_map_find(&kw_tls_sessions, h, KW_TLS_GNUTLS))) {
