@@ -120,6 +120,27 @@ static bool verifies(gnutls_session_t p, void *cred, const char *host)
 	return true;
 }
 
+/* Does cred hold any certificate authority? A program whose credentials
+ * trust none and that does not verify inside the handshake cannot verify a
+ * server at all: it has disabled verification. */
+static bool trusts_any(void *cred)
+{
+	gnutls_x509_trust_list_t tl = NULL;
+	gnutls_x509_trust_list_iter_t it = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	bool any;
+
+	REAL(gnutls_certificate_get_trust_list)(cred, &tl);
+	if (!tl)
+		return false;
+	any = REAL(gnutls_x509_trust_list_iter_get_ca)(tl, &it, &crt) == 0;
+	if (crt)
+		REAL(gnutls_x509_crt_deinit)(crt);
+	if (it)
+		REAL(gnutls_x509_trust_list_iter_deinit)(it);
+	return any;
+}
+
 static enum kw_reason g_attach(void *pv, const struct kw_tls_settings *pset, const void *nv,
                                const struct kw_tls_settings *nset)
 {
@@ -132,8 +153,15 @@ static enum kw_reason g_attach(void *pv, const struct kw_tls_settings *pset, con
 	if (kw_tls_keep_refuse_all ||
 	    REAL(gnutls_certificate_get_crt_raw)((gnutls_certificate_credentials_t)nset->cert_cred, 0, 0, &own_cert) >= 0)
 		return KW_REASON_TLS_CLIENT_AUTH; /* it would offer a certificate of its own */
-	if (!verifies(p, (void *)nset->cert_cred, kw_tls_settings_host(nset)))
+	/* A program that disabled verification (no verification inside the
+	 * handshake, no authority trusted) takes over unverified: it could not
+	 * have refused any server. Otherwise the chain must verify under its
+	 * credentials; one that verifies after the handshake does so again on
+	 * the parked chain. */
+	if ((nset->verify_cert || trusts_any((void *)nset->cert_cred)) &&
+	    !verifies(p, (void *)nset->cert_cred, kw_tls_settings_host(nset)))
 		return KW_REASON_TLS_VERIFY;
+	REAL(gnutls_credentials_set)(p, GNUTLS_CRD_CERTIFICATE, (void *)nset->cert_cred);
 	put_transport(p, nset);
 	REAL(gnutls_session_set_ptr)(p, REAL(gnutls_session_get_ptr)(n));
 	return KW_REASON_NONE;

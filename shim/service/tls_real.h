@@ -12,6 +12,7 @@
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <openssl/ssl.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -78,7 +79,14 @@
 	                                        unsigned, gnutls_datum_t *))                   \
 	X(gnutls_certificate_allocate_credentials, int, (gnutls_certificate_credentials_t *))  \
 	X(gnutls_record_check_pending, size_t, (gnutls_session_t))                            \
-	X(gnutls_record_get_direction, int, (gnutls_session_t))
+	X(gnutls_record_get_direction, int, (gnutls_session_t))                                \
+	X(gnutls_certificate_get_trust_list, void, (gnutls_certificate_credentials_t,          \
+	                                           gnutls_x509_trust_list_t *))                \
+	X(gnutls_x509_trust_list_iter_get_ca, int, (gnutls_x509_trust_list_t,                  \
+	                                            gnutls_x509_trust_list_iter_t *,           \
+	                                            gnutls_x509_crt_t *))                      \
+	X(gnutls_x509_trust_list_iter_deinit, void, (gnutls_x509_trust_list_iter_t))           \
+	X(gnutls_x509_crt_deinit, void, (gnutls_x509_crt_t))
 
 #define KW_OPENSSL_WRAPPED(X)                                                                  \
 	X(SSL_set_fd, int, (SSL *, int))                                                       \

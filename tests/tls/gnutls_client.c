@@ -8,7 +8,11 @@
  *                                      blocking handshake's waits)
  *   KW_TEST_GNUTLS_VERIFY=late         no in-handshake verification, only
  *                                      gnutls_certificate_verify_peers3 after
+ *   KW_TEST_GNUTLS_VERIFY=none         no verification at all, and no
+ *                                      authority loaded (--ca is not read)
  *   KW_TEST_GNUTLS_TEARDOWN=deinit     no gnutls_bye (as wget)
+ *   KW_TEST_GNUTLS_NO_TICKETS=1        gnutls_init with GNUTLS_NO_TICKETS
+ *                                      (as libcurl without a session cache)
  * and, for every session after the process's first one (a takeover's
  * negative cases): KW_TEST_SECOND_CA (another trust file, in credentials
  * of their own), KW_TEST_SECOND_CLIENT_CERT=CERT:KEY (in those
@@ -102,6 +106,9 @@ static int g_init(const char *ca)
 		gerr("init", r);
 		return -1;
 	}
+	/* Verification disabled: no authority at all (--ca is not read). */
+	if (getenv("KW_TEST_GNUTLS_VERIFY") && !strcmp(getenv("KW_TEST_GNUTLS_VERIFY"), "none"))
+		return 0;
 	/* The private CA only: the system's store is not loaded. */
 	r = gnutls_certificate_set_x509_trust_file(cred, ca, GNUTLS_X509_FMT_PEM);
 	if (r <= 0) {
@@ -157,7 +164,8 @@ static void *g_open(struct sock *sock, const struct url *u)
 	}
 	if (!sni && !u->host_is_ip)
 		sni = u->host;
-	r = gnutls_init(&g->s, GNUTLS_CLIENT | (sock->nonblock ? GNUTLS_NONBLOCK : 0));
+	r = gnutls_init(&g->s, GNUTLS_CLIENT | (sock->nonblock ? GNUTLS_NONBLOCK : 0) |
+	                           (getenv("KW_TEST_GNUTLS_NO_TICKETS") ? GNUTLS_NO_TICKETS : 0));
 	if (r < 0) {
 		gerr("gnutls_init", r);
 		free(g);
@@ -177,7 +185,7 @@ static void *g_open(struct sock *sock, const struct url *u)
 		}
 	}
 	/* The handshake fails unless the chain and the host name check out. */
-	if (!verify || strcmp(verify, "late"))
+	if (!verify || (strcmp(verify, "late") && strcmp(verify, "none")))
 		gnutls_session_set_verify_cert(g->s, vhost ? vhost : u->host, 0);
 	if (style && !strcmp(style, "pushpull")) {
 		gnutls_transport_set_ptr(g->s, sock);
@@ -211,7 +219,10 @@ static void *g_open(struct sock *sock, const struct url *u)
 		}
 		goto fail;
 	}
-	/* Checked again after the handshake, as programs that verify late do. */
+	/* Checked again after the handshake, as programs that verify late do
+	 * (not with verification disabled). */
+	if (verify && !strcmp(verify, "none"))
+		return g;
 	r = gnutls_certificate_verify_peers3(g->s, vhost ? vhost : u->host, &status);
 	if (r < 0 || status != 0) {
 		fprintf(stderr, "gnutls-client: certificate of %s not verified (status 0x%x)\n", u->host, status);
