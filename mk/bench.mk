@@ -5,6 +5,9 @@ BENCH_PROGS = $(addprefix $(BUILD)/bench/,delayproxy reqloop benchserv scale unt
               libs50/prog)
 # Not part of a plain `make`: the smoke test (tests/behaviour/bench-smoke.sh)
 # builds them; `make check` installs the proxies it needs.
+# Scenario 6 (TLS reuse) also runs two programs of mk/tls.mk, which a plain
+# `make` builds too: the libcurl3-gnutls client and the GnuTLS HTTPS server.
+BENCH_TLS_PROGS = $(addprefix $(BUILD)/tls/,curl_client-gnutls tls_server)
 deps-check: deps-bench
 
 .PHONY: bench bench-tools deps-bench
@@ -37,5 +40,5 @@ deps-bench:
 	@tools/bench/install-bench-deps.sh
 
 bench: deps-bench
-	@$(MAKE) --no-print-directory lib $(BUILD)/kwtestd bench-tools
+	@$(MAKE) --no-print-directory lib $(BUILD)/kwtestd bench-tools $(BENCH_TLS_PROGS)
 	@tools/bench/run.sh --build $(BUILD)

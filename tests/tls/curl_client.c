@@ -3,8 +3,14 @@
  * Built twice from the same headers: against libcurl4 (OpenSSL) and
  * libcurl3-gnutls (GnuTLS), so the hash is our own, not a TLS library's.
  *
- *   curl_client --ca FILE URL...      (exit 0, or 1 on any error)
- *   curl_client --backend             print the TLS library libcurl uses */
+ *   curl_client [--keep-handle] --ca FILE URL...   (exit 0, or 1 on any error)
+ *   curl_client --backend             print the TLS library libcurl uses
+ *
+ * --keep-handle: one easy handle for every URL, so that libcurl keeps its
+ * own connection (and TLS session) from one URL to the next, the way a
+ * program that reuses its handle does; the options are set once, only the
+ * URL changes. Without it, each URL gets an easy handle of its own, cleaned
+ * up after its transfer (libcurl closes the connection). */
 #include <curl/curl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -92,29 +98,31 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static int get(const char *ca, const char *url, char hex[65])
+/* The options every transfer uses; set once on a kept handle. */
+static void setup(CURL *h, const char *ca)
 {
-	struct body b = { 0 };
-	CURL *h = curl_easy_init();
-	CURLcode r;
-	long status = 0;
-
-	if (!h)
-		return -1;
-	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CAINFO, ca);
 	curl_easy_setopt(h, CURLOPT_CAPATH, NULL); /* only the private CA */
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROXY, "");
+}
+
+/* One transfer of url on h (a handle set up by setup()). */
+static int get(CURL *h, const char *url, char hex[65])
+{
+	struct body b = { 0 };
+	CURLcode r;
+	long status = 0;
+
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	r = curl_easy_perform(h);
 	if (r == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(h);
 	if (r != CURLE_OK || status != 200) {
 		fprintf(stderr, "curl-client: %s: %s (status %ld)\n", url, curl_easy_strerror(r), status);
 		free(b.p);
@@ -125,23 +133,50 @@ static int get(const char *ca, const char *url, char hex[65])
 	return 0;
 }
 
+/* A new handle for one URL, cleaned up (its connection closed) after it. */
+static int get_fresh(const char *ca, const char *url, char hex[65])
+{
+	CURL *h = curl_easy_init();
+	int rc;
+
+	if (!h)
+		return -1;
+	setup(h, ca);
+	rc = get(h, url, hex);
+	curl_easy_cleanup(h);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	char hex[65];
-	int rc = 0;
+	int rc = 0, keep = 0, a = 1;
+	CURL *kept = NULL;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return 1;
-	if (argc == 2 && strcmp(argv[1], "--backend") == 0) {
+	if (argc > a && strcmp(argv[a], "--keep-handle") == 0)
+		keep = 1, a++;
+	if (!keep && argc == 2 && strcmp(argv[1], "--backend") == 0) {
 		printf("%s\n", curl_version_info(CURLVERSION_NOW)->ssl_version);
-	} else if (argc >= 4 && strcmp(argv[1], "--ca") == 0) {
-		for (int i = 3; i < argc && rc == 0; i++)
-			if (get(argv[2], argv[i], hex) == 0)
+	} else if (argc >= a + 3 && strcmp(argv[a], "--ca") == 0) {
+		const char *ca = argv[a + 1];
+
+		if (keep) {
+			if ((kept = curl_easy_init()) == NULL)
+				rc = 1;
+			else
+				setup(kept, ca);
+		}
+		for (int i = a + 2; i < argc && rc == 0; i++)
+			if ((keep ? get(kept, argv[i], hex) : get_fresh(ca, argv[i], hex)) == 0)
 				printf("%s\n", hex);
 			else
 				rc = 1;
+		if (kept)
+			curl_easy_cleanup(kept);
 	} else {
-		fprintf(stderr, "usage: curl_client --ca FILE URL... | --backend\n");
+		fprintf(stderr, "usage: curl_client [--keep-handle] --ca FILE URL... | --backend\n");
 		rc = 2;
 	}
 	curl_global_cleanup();

@@ -1,7 +1,7 @@
 """bench.py - the keepwarm benchmark behind `make bench` (run it through
 tools/bench/run.sh).
 
-    run.sh [--smoke] [--build DIR] [--out DIR] [--only 1,2,3,4,5]
+    run.sh [--smoke] [--build DIR] [--out DIR] [--only 1,2,3,4,5,6]
 
 Measures, side by side in one run on this machine, what keepwarm buys and
 costs: every scenario runs its arms interleaved (A B C A B C ...) for several
@@ -17,6 +17,7 @@ build/bench/delayproxy (this kernel has no netem): see delayproxy.c.
 import argparse
 import csv
 import datetime
+import hashlib
 import os
 import platform
 import shutil
@@ -35,11 +36,13 @@ RUN_TIMEOUT = 180        # seconds, any single measured program
 FULL = dict(rounds0=15, rounds=7, s1_n0_c=2000, s1_n0_py=1000, s1_n10=100,
             ab_n=20000, ab_c=32, ab_rounds=5,
             bulk_bytes=1 << 30, bulk_rounds=31, loop_pairs=300000, loop_rounds=41,
-            scale_levels=[10, 1000, 10000], scale_calls=2000, scale_rounds=5)
+            scale_levels=[10, 1000, 10000], scale_calls=2000, scale_rounds=5,
+            s6_n0=100, s6_n10=100)
 SMOKE = dict(rounds0=1, rounds=1, s1_n0_c=20, s1_n0_py=10, s1_n10=3,
              ab_n=200, ab_c=4, ab_rounds=1,
              bulk_bytes=16 << 20, bulk_rounds=1, loop_pairs=10000, loop_rounds=1,
-             scale_levels=[10, 100], scale_calls=50, scale_rounds=1)
+             scale_levels=[10, 100], scale_calls=50, scale_rounds=1,
+             s6_n0=3, s6_n10=3)
 SCALE_DESTS = 256        # idle connections are spread over this many ports
 SCALE_MISS_PORTS = 8     # scale.c's MISS_PORTS
 
@@ -691,6 +694,145 @@ class Bench:
         self.row("5 scale", setup, "per idle (parked) connection", idle_total, "bytes", [],
                  "%.0f more than while it was tracked" % (idle_total - tracked), None)
 
+    # ------------------------------------------------- scenario 6
+    def scenario_6(self):
+        """libcurl3-gnutls over HTTPS (tests/tls/curl_client.c against
+        tests/tls/tls_server.c), at RTT 0 and through delayproxy at 10 ms:
+        a new easy handle per request without keepwarm, the same with
+        keepwarm's TLS reuse (KEEPWARM_TLS_REUSE=on), and one kept handle.
+        The client has no timer of its own: its whole process is timed. The
+        server's access log (one line per request, its connection number
+        first) says how many connections each run used."""
+        c = self.c
+        scen = "6 TLS reuse"
+        tls = os.path.join(self.build, "tls")
+        client = os.path.join(tls, "curl_client-gnutls")
+        server = os.path.join(tls, "tls_server")
+        why = None
+        for f in (client, server):
+            if not os.access(f, os.X_OK):
+                rel = os.path.relpath(f, ROOT)
+                why = "%s is missing (make bench builds it)" % (
+                    f if rel.startswith("..") else rel)
+        if why is None and not find_prog("openssl"):
+            why = "openssl not installed (it makes the test certificate)"
+        if why is None:
+            ca = os.path.join(self.tmp, "tlsca")
+            r = subprocess.run(["bash", "-c", '. "$1"; make_test_ca "$2"', "bash",
+                                os.path.join(ROOT, "tests/common/tlsca.sh"), ca],
+                               stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+            if r.returncode != 0:
+                try:
+                    with open(os.path.join(ca, "openssl.out")) as f:
+                        out = f.read()[-500:]
+                except OSError:
+                    out = ""
+                raise BenchError("make_test_ca failed: %s" % out)
+        if why is not None:
+            self.row(scen, "libcurl3-gnutls", "all arms", None, "ms/req",
+                     goal="keepwarm ≤ 1.10× the kept handle at 10 ms",
+                     status="skipped: " + why)
+            return
+        www = os.path.join(self.tmp, "tlswww")
+        os.makedirs(www, exist_ok=True)
+        body = bytes((i * 7 + 3) & 0xff for i in range(1000))
+        with open(os.path.join(www, "gen1000"), "wb") as f:
+            f.write(body)
+        want = hashlib.sha256(body).hexdigest()  # what curl_client prints per body
+        access = os.path.join(self.tmp, "tls_server.access")
+        # --nodelay: the body record would otherwise wait ~40 ms for the
+        # client's delayed acknowledgement of the head (Nagle).
+        _, (tport,) = start_with_port_file(self.svc, "tls_server", [
+            server, "--cert", os.path.join(ca, "server.pem"),
+            "--key", os.path.join(ca, "server.key"), "--root", www, "--log", access,
+            "--nodelay"])
+        _, (dport,) = start_with_port_file(self.svc, "delayproxy-tls", [
+            self.prog("delayproxy"), "--listen-port", "0", "--target-port", str(tport),
+            "--rtt-ms", "10"])
+        cafile = os.path.join(ca, "ca.pem")
+        tls_env = {"HOME": self.tmp}  # no user's dotfiles or trust settings
+        reuse_env = dict(tls_env, KEEPWARM_TLS_REUSE="on")
+
+        def log_size():
+            try:
+                return os.path.getsize(access)
+            except OSError:
+                return 0
+
+        def served_since(off):
+            """(requests, distinct connections) the server logged past off."""
+            with open(access, "rb") as f:
+                f.seek(off)
+                lines = f.read().decode(errors="replace").splitlines()
+            bad = [ln for ln in lines if not ln.endswith(" 200")]
+            if bad:
+                raise BenchError("tls_server answered: %s" % bad[0])
+            return len(lines), len({ln.split()[0] for ln in lines})
+
+        goal = "keepwarm ≤ 1.10× the kept handle at 10 ms"
+        for rtt, port in ((0, tport), (10, dport)):
+            n = c["s6_n10"] if rtt else c["s6_n0"]
+            urls = ["https://127.0.0.1:%d/gen1000" % port] * n
+            setup = "RTT %d ms, libcurl3-gnutls (tests/tls/curl_client), %d req/run, " \
+                    "whole process" % (rtt, n)
+
+            def arm(keep=False, shim=False):
+                argv = [client] + (["--keep-handle"] if keep else []) + ["--ca", cafile] + urls
+                env = self.env(shim, reuse_env if shim else tls_env)
+
+                def once():
+                    off = log_size()
+                    t0 = time.perf_counter()
+                    try:
+                        r = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
+                                           capture_output=True, timeout=RUN_TIMEOUT,
+                                           cwd=self.tmp)
+                    except subprocess.TimeoutExpired:
+                        raise BenchError("curl_client timed out after %ds" % RUN_TIMEOUT)
+                    ms = (time.perf_counter() - t0) * 1000
+                    got = r.stdout.decode(errors="replace").split()
+                    if r.returncode != 0 or len(got) != n or set(got) != {want}:
+                        raise BenchError("curl_client exited %d, %d right bodies of %d: %s" % (
+                            r.returncode, got.count(want), n,
+                            r.stderr.decode(errors="replace")[-800:]))
+                    reqs, conns = served_since(off)
+                    if reqs != n:
+                        raise BenchError("tls_server logged %d requests of %d" % (reqs, n))
+                    once.conns.append(conns)
+                    return ms / n
+                once.conns = []
+                # Untimed warm-up: page cache, the libraries.
+                argv_w = argv[:argv.index(cafile) + 1] + urls[:2]
+                subprocess.run(argv_w, env=env, stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=RUN_TIMEOUT, cwd=self.tmp)
+                return once
+            arms = [("off", arm()), ("on", arm(shim=True)), ("keep", arm(keep=True))]
+            res = self.interleave(arms, c["rounds"] if rtt else c["rounds0"],
+                                  "scenario 6, " + setup)
+            fns = dict(arms)
+            med = {k: statistics.median(v) for k, v in res.items()}
+            conns = {k: "connections %s per run" % "/".join(str(x) for x in sorted(set(fns[k].conns)))
+                     for k in fns}
+            r_on_keep, r_off_keep = pratio(res, "on", "keep"), pratio(res, "off", "keep")
+            self.row(scen, setup, "new easy handle per request, no keepwarm", med["off"],
+                     "ms/req", res["off"], "%.2f× the kept handle; %s" % (
+                         r_off_keep, conns["off"]), r_off_keep)
+            status = ""
+            if rtt == 10:
+                status = "met" if r_on_keep <= 1.10 else "missed"
+            if max(fns["on"].conns) >= n > 1:
+                status = ("missed: " if status else "") + \
+                    "no reuse (one connection per request)"
+            self.row(scen, setup, "new easy handle per request, keepwarm, "
+                     "KEEPWARM_TLS_REUSE=on", med["on"], "ms/req", res["on"],
+                     "%.3f× the kept handle, %.2f× no keepwarm; %s" % (
+                         r_on_keep, pratio(res, "on", "off"), conns["on"]),
+                     r_on_keep, goal if rtt == 10 else "", status)
+            self.row(scen, setup, "one kept easy handle (libcurl's own reuse)", med["keep"],
+                     "ms/req", res["keep"], "the physical best; %s" % conns["keep"], 1.0)
+        for p in list(self.svc.procs):
+            self.svc.stop(p)
+
     # ------------------------------------------------- output
     def machine(self):
         cpu = "unknown CPU"
@@ -769,7 +911,8 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="tiny counts: check that it works")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--out", default=None, help="results directory (default BUILD/bench)")
-    ap.add_argument("--only", default="1,2,3,4,5", help="scenarios to run (1 and 2 run together)")
+    ap.add_argument("--only", default="1,2,3,4,5,6",
+                    help="scenarios to run (1 and 2 run together)")
     args = ap.parse_args()
     only = set(args.only.split(","))
 
@@ -793,6 +936,8 @@ def main():
             b.scenario_4()
         if "5" in only:
             b.scenario_5()
+        if "6" in only:
+            b.scenario_6()
     except BenchError as e:
         log("error: %s" % e)
         rc = 1

@@ -9,7 +9,11 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
-pkgs=(build-essential pkg-config libhttp-parser-dev python3 squid haproxy nginx apache2-utils)
+# Scenario 6 (TLS reuse): openssl makes its certificate; GnuTLS's and
+# libcurl's headers build its server and client (tests/tls/, mk/tls.mk), which
+# runs against libcurl3-gnutls.
+pkgs=(build-essential pkg-config libhttp-parser-dev python3 squid haproxy nginx apache2-utils
+      openssl libgnutls28-dev libcurl4-openssl-dev libcurl3-gnutls)
 
 exec "$ROOT/tools/install-deps.sh" --name install-bench-deps \
 	--packages "${pkgs[@]}" --stop-services squid nginx haproxy
