@@ -9,5 +9,5 @@ COMPAT ?=
 deps-compat:
 	@tests/compat/install-deps.sh
 
-compat: deps-compat lib $(BUILD)/clients/fortified
+compat: deps-compat lib $(BUILD)/clients/fortified $(BUILD)/tls/curl_client-gnutls
 	@tests/compat/suite.sh $(BUILD) $(COMPAT)

@@ -20,7 +20,10 @@
 #
 # Settings come from the environment, exported by suite.sh: KWC_N, KWC_LIB,
 # KWC_TMP, KWC_PORT_MAIN, KWC_PORT_GZ, KWC_PORT_KA, KWC_IMS,
-# KWC_POST_FILE, KWC_BODIES, KWC_FORTIFIED, KWC_PROC_TIMEOUT.
+# KWC_POST_FILE, KWC_BODIES, KWC_FORTIFIED, KWC_PROC_TIMEOUT; for the HTTPS
+# programs (curl-gnutls, wget-list-https) KWC_PORT_MAIN_TLS,
+# KWC_PORT_GZ_TLS, KWC_PORT_KA_TLS (the same servers over TLS), KWC_CA (the
+# private CA that signed their certificate) and KWC_CURL_GNUTLS.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -41,7 +44,8 @@ KA_LONG=1            # pauses longer than the server's keep-alive timeout
 # send, or empty), GZIP (1: ask for gzip where the program can), POST (1: send
 # KWC_POST_FILE), CODE (the status nginx answers), BODY (file holding the
 # body the program should end up with, after gzip decoding), KA (1 for the
-# keep-alive-timeout response).
+# keep-alive-timeout response). The HTTPS programs get the same response from
+# the TLS twin of the same server (https_program).
 resp() {
 	METHOD=GET PORT=$KWC_PORT_MAIN PATH_=/gen/1024 IMS='' GZIP=0 POST=0 CODE=200
 	BODY=$KWC_BODIES/1k KA=0
@@ -57,12 +61,30 @@ resp() {
 	ka-timeout) PORT=$KWC_PORT_KA KA=1 ;;
 	*) echo "drive.sh: unknown response $1" >&2; exit 2 ;;
 	esac
-	BASE=http://$HOST:$PORT$PATH_
+	local scheme=http
+	if https_program "$PROGRAM"; then
+		scheme=https
+		case "$PORT" in
+		"$KWC_PORT_MAIN") PORT=$KWC_PORT_MAIN_TLS ;;
+		"$KWC_PORT_GZ") PORT=$KWC_PORT_GZ_TLS ;;
+		"$KWC_PORT_KA") PORT=$KWC_PORT_KA_TLS ;;
+		esac
+	fi
+	BASE=$scheme://$HOST:$PORT$PATH_
 }
 
 url() { echo "$BASE?run=$TAG&i=$1"; }
 
 # ---------------------------------------------------------------- programs
+# The programs that speak HTTPS (GnuTLS): their "with" arm also sets
+# KEEPWARM_TLS_REUSE=on.
+https_program() {
+	case "$1" in
+	curl-gnutls|wget-list-https) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
 # How each program can pause: "proc" (one process per request, the shell
 # pauses between them), "inproc" (pauses between its own requests), "seg"
 # (one process for many requests, cannot pause: three processes for ka-timeout).
@@ -70,7 +92,7 @@ pause_style() {
 	case "$1" in
 	curl-loop|wget-loop|lynx|w3m) echo proc ;;
 	py-urllib|py-httpclient|py-requests|rb-nethttp|pl-lwp|pl-httptiny|php-fgc|php-curl) echo inproc ;;
-	curl-multi|wget-list|ab|ab-k|fortified|aria2c) echo seg ;;
+	curl-multi|wget-list|ab|ab-k|fortified|aria2c|curl-gnutls|wget-list-https) echo seg ;;
 	*) echo "drive.sh: unknown program $1" >&2; exit 2 ;;
 	esac
 }
@@ -81,16 +103,20 @@ not_applicable() { # PROGRAM RESPONSE -> prints a reason, or nothing
 	lynx:304) echo "lynx cannot send If-Modified-Since" ;;
 	aria2c:head) echo "aria2c only downloads (GET)" ;;
 	aria2c:post) echo "aria2c only downloads (GET)" ;;
+	curl-gnutls:204|curl-gnutls:304|curl-gnutls:head|curl-gnutls:post)
+		echo "curl_client makes plain GETs and takes anything but a 200 for an error" ;;
 	esac
 }
 
-# Run one program process: timeout-bounded, with the shim on the "with" arm.
-# Its exit status is appended to STATUS_FILE.
+# Run one program process: timeout-bounded, with the shim on the "with" arm
+# (and KEEPWARM_TLS_REUSE=on for the HTTPS programs). Its exit status is
+# appended to STATUS_FILE.
 runp() {
-	local rc=0
+	local rc=0 tls=()
+	https_program "$PROGRAM" && tls=(KEEPWARM_TLS_REUSE=on)
 	if [ "$ARM" = with ]; then
 		timeout -k 2 "$KWC_PROC_TIMEOUT" env LD_PRELOAD="$KWC_LIB" \
-			KEEPWARM_TRACE="$KWC_TMP/trace.$TAG" "$@" || rc=$?
+			KEEPWARM_TRACE="$KWC_TMP/trace.$TAG" "${tls[@]}" "$@" || rc=$?
 	else
 		timeout -k 2 "$KWC_PROC_TIMEOUT" "$@" || rc=$?
 	fi
@@ -162,6 +188,7 @@ wget_opts() {
 	[ -n "$IMS" ] && WGET+=(--header "If-Modified-Since: $IMS")
 	[ "$GZIP" = 1 ] && WGET+=(--compression=gzip)
 	[ "$POST" = 1 ] && WGET+=(--post-file="$KWC_POST_FILE" --header 'Content-Type: application/octet-stream')
+	https_program "$PROGRAM" && WGET+=(--ca-certificate="$KWC_CA")
 	return 0
 }
 drv_wget_loop() {
@@ -180,6 +207,16 @@ wget_list_seg() {
 	else runp "${WGET[@]}" -i "$list"; fi
 }
 drv_wget_list() { wget_opts; run_segments wget_list_seg; }
+
+# -- curl_client-gnutls (tests/tls/curl_client.c): libcurl3-gnutls, a new easy
+# handle per URL (curl_easy_cleanup closes its connection); one sha256 line
+# per body. Only GETs of a 200, so only the 1k, 1m, chunked (SSI, it does not
+# ask for gzip), close and ka-timeout responses.
+curl_gnutls_seg() { # FIRST LAST: one process with all those URLs
+	local i urls=()
+	for ((i = $1; i <= $2; i++)); do urls+=("$(url "$i")"); done
+	runp "$KWC_CURL_GNUTLS" --ca "$KWC_CA" "${urls[@]}"
+}
 
 # -- our scripts (python, ruby, perl, php): one process, N requests, pauses inside
 drv_script() { # INTERPRETER... SCRIPT
@@ -262,7 +299,8 @@ drive() { # PROGRAM
 	curl-loop) drv_curl_loop ;;
 	curl-multi) drv_curl_multi ;;
 	wget-loop) drv_wget_loop ;;
-	wget-list) drv_wget_list ;;
+	wget-list|wget-list-https) drv_wget_list ;;
+	curl-gnutls) run_segments curl_gnutls_seg ;;
 	py-urllib) drv_script "$PY" "$CLIENTS/py_urllib.py" ;;
 	py-httpclient) drv_script "$PY" "$CLIENTS/py_httpclient.py" ;;
 	py-requests) drv_script "$PY" "$CLIENTS/py_requests.py" ;;
@@ -288,9 +326,11 @@ expect_one() { # PROGRAM
 	curl-loop|curl-multi)
 		[ "$METHOD" = HEAD ] && return 1        # headers: compared between arms only
 		cat "$BODY"; echo "$CODE" ;;
-	wget-loop|wget-list|lynx|w3m)
+	wget-loop|wget-list|wget-list-https|lynx|w3m)
 		[ "$METHOD" = HEAD ] && return 1
 		cat "$BODY" ;;
+	curl-gnutls)
+		sha256sum <"$BODY" | cut -d' ' -f1 ;;
 	aria2c)
 		cat "$BODY" ;;
 	py-*|rb-*|pl-*|php-*)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # install-deps.sh - install the Debian 12 packages the compatibility suite
-# drives: nginx and the client programs.
+# drives: nginx and the client programs (and what the HTTPS cells need).
 #
 # A thin caller of tools/install-deps.sh, which does the installing: quick
 # when everything is there (dpkg -s only), otherwise apt-get update and
@@ -24,6 +24,8 @@ PKGS=(
 	php-curl              # curl_init: libcurl loaded with RTLD_DEEPBIND
 	aria2                 # aria2c -i
 	lynx w3m              # text browsers, one page per process
+	libcurl3-gnutls       # curl-gnutls: build/tls/curl_client-gnutls's libcurl
+	openssl               # the HTTPS servers' private CA (tests/common/tlsca.sh)
 	coreutils             # timeout, sha256sum
 )
 

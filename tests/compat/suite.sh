@@ -2,7 +2,11 @@
 # suite.sh BUILD_DIR [NAME...] - the compatibility suite: real programs from
 # Debian (and our fortified C client) against Debian's nginx, each in its
 # usual one-request-per-call idiom, once without and once with
-# LD_PRELOAD=BUILD_DIR/libkeepwarm.so.
+# LD_PRELOAD=BUILD_DIR/libkeepwarm.so. Two of them speak HTTPS (GnuTLS) to
+# the same nginx, whose servers each have a TLS twin with a certificate from
+# a private CA made at start (tests/common/tlsca.sh): curl-gnutls (our
+# libcurl3-gnutls client, BUILD_DIR/tls/curl_client-gnutls) and
+# wget-list-https; their "with" arm also sets KEEPWARM_TLS_REUSE=on.
 #
 # For every program x response (NAME... keeps only the programs and responses
 # named, for debugging):
@@ -34,7 +38,8 @@ EXPECTED=$HERE/expected.tsv
 PY=/usr/bin/python3
 
 PROGRAMS=(curl-loop curl-multi wget-loop wget-list py-urllib py-httpclient py-requests
-	ab ab-k fortified rb-nethttp pl-lwp pl-httptiny php-fgc php-curl aria2c lynx w3m)
+	ab ab-k fortified rb-nethttp pl-lwp pl-httptiny php-fgc php-curl aria2c lynx w3m
+	curl-gnutls wget-list-https)
 RESPONSES=(1k 1m chunked 204 304 head post close ka-timeout)
 
 # A clean environment: no inherited shim settings, no proxies.
@@ -46,6 +51,7 @@ export no_proxy='*' NO_PROXY='*' LC_ALL=C PYTHONDONTWRITEBYTECODE=1
 export KWC_N=20
 export KWC_LIB=$BUILD_DIR/libkeepwarm.so
 export KWC_FORTIFIED=$BUILD_DIR/clients/fortified
+export KWC_CURL_GNUTLS=$BUILD_DIR/tls/curl_client-gnutls
 export KWC_PROC_TIMEOUT=30          # seconds, per program process
 export KWC_IMS='Wed, 01 Jan 2020 00:00:00 GMT'   # the served files' mtime
 ARM_TIMEOUT=120                     # seconds, per arm (all its processes)
@@ -68,6 +74,8 @@ mkdir "$TMP/home"
 export HOME=$TMP/home CURL_HOME=$TMP/home
 # shellcheck source=../common/nginx.sh
 . "$HERE/../common/nginx.sh"
+# shellcheck source=../common/tlsca.sh
+. "$HERE/../common/tlsca.sh"
 cleanup() {
 	nginx_stop
 	if [ -n "${KW_COMPAT_KEEP:-}" ]; then
@@ -99,10 +107,10 @@ fi
 
 # ---------------------------------------------------------------- prerequisites
 prereq_ok=1
-for f in "$NGINX" "$PY" "$KWC_LIB" "$KWC_FORTIFIED"; do
+for f in "$NGINX" "$PY" "$KWC_LIB" "$KWC_FORTIFIED" "$KWC_CURL_GNUTLS"; do
 	[ -x "$f" ] || [ -f "$f" ] || { fail "prerequisite $f present"; prereq_ok=0; }
 done
-for c in curl wget ab ruby perl php aria2c lynx w3m timeout sha256sum; do
+for c in curl wget ab ruby perl php aria2c lynx w3m timeout sha256sum openssl; do
 	command -v "$c" >/dev/null 2>&1 || { fail "prerequisite $c installed"; prereq_ok=0; }
 done
 "$PY" -c 'import requests' 2>/dev/null || { fail "prerequisite python3-requests"; prereq_ok=0; }
@@ -130,18 +138,26 @@ echo "received 1024 bytes" >"$KWC_BODIES/post"
 ACCESS=$TMP/logs/access.log # nginx_start's NGINX_ACCESS and NGINX_ERRLOG
 ERRLOG=$TMP/logs/error.log
 
+# ---------------------------------------------------------------- the CA
+# For the HTTPS servers: a private CA and a certificate for 127.0.0.1 it
+# signed (tlsca.sh: $CA/ca.pem, $CA/server.pem, $CA/server.key).
+CA=$TMP/ca
+if ! make_test_ca "$CA"; then
+	fail "a private CA and a server certificate (openssl)"
+	show "$CA/openssl.out" 20
+	finish
+fi
+export KWC_CA=$CA/ca.pem
+
 # ---------------------------------------------------------------- nginx
 # Three servers: main (the files, 204, 304, POST, and /close/ with
 # keepalive_timeout 0: "Connection: close", then the server closes), gz (gzip
 # on and SSI, so every response is chunked, gzip-compressed when asked for)
-# and ka (keepalive_timeout 1s).
-nginx_servers() { # MAIN GZ KA
+# and ka (keepalive_timeout 1s). Each has a TLS twin on a port of its own
+# with the same directives (tlsca.sh tls_server: nginx's default protocols),
+# for the HTTPS programs.
+main_directives() {
 	cat <<EOF
-	default_type text/plain;
-	server {
-		listen 127.0.0.1:$1;
-		server_name main;
-		root $TMP/www;
 		location = /status/204 { return 204; }
 		location = /status/304 { return 304; }
 		location = /post {
@@ -152,33 +168,55 @@ nginx_servers() { # MAIN GZ KA
 			alias $TMP/www/gen/;
 			keepalive_timeout 0;
 		}
-	}
-	server {
-		listen 127.0.0.1:$2;
-		server_name gz;
-		root $TMP/www;
+EOF
+}
+gz_directives() {
+	cat <<EOF
 		gzip on;
 		gzip_types text/plain;
 		gzip_min_length 0;
 		ssi on;
 		ssi_types text/plain;
+EOF
+}
+ka_directives() {
+	echo "		keepalive_timeout 1s;"
+}
+nginx_servers() { # MAIN GZ KA MAIN_TLS GZ_TLS KA_TLS
+	cat <<EOF
+	default_type text/plain;
+	server {
+		listen 127.0.0.1:$1;
+		server_name main;
+		root $TMP/www;
+$(main_directives)
+	}
+	server {
+		listen 127.0.0.1:$2;
+		server_name gz;
+		root $TMP/www;
+$(gz_directives)
 	}
 	server {
 		listen 127.0.0.1:$3;
 		server_name ka;
 		root $TMP/www;
-		keepalive_timeout 1s;
+$(ka_directives)
 	}
 EOF
+	tls_server "$4" "" "" "$(main_directives)"
+	tls_server "$5" "" "" "$(gz_directives)"
+	tls_server "$6" "" "" "$(ka_directives)"
 }
-if ! nginx_start "$TMP" 3; then
+if ! nginx_start "$TMP" 6; then
 	fail "nginx starts on 127.0.0.1"
 	show "$TMP/nginx.out" 20
 	finish
 fi
-read -r p1 p2 p3 <<<"$NGINX_PORTS"
+read -r p1 p2 p3 p4 p5 p6 <<<"$NGINX_PORTS"
 export KWC_PORT_MAIN=$p1 KWC_PORT_GZ=$p2 KWC_PORT_KA=$p3
-echo "setup: nginx on 127.0.0.1 ports $NGINX_PORTS (pid $NGINX_PID)"
+export KWC_PORT_MAIN_TLS=$p4 KWC_PORT_GZ_TLS=$p5 KWC_PORT_KA_TLS=$p6
+echo "setup: nginx on 127.0.0.1 ports $NGINX_PORTS (pid $NGINX_PID; the last three TLS)"
 
 # ---------------------------------------------------------------- expectations
 # expected.tsv: "program response without with goal exit output note" (see
