@@ -34,7 +34,8 @@ static enum kw_reason tls_settled(const struct kw_conn *c, int fd)
 	    (why != KW_REASON_UNREAD_BYTES && why != KW_REASON_UNSEEN_IO &&
 	     why != KW_REASON_UNACKED))
 		return why;
-	if (why == KW_REASON_UNREAD_BYTES && !kw_tls_keep_tidy(fd, c->ino))
+	/* (by fd's own inode: a handle set aside has left c's descriptor) */
+	if (why == KW_REASON_UNREAD_BYTES && !kw_tls_keep_tidy(fd, kw_tcp_inode(fd)))
 		return why;
 	if (!kw_tcp_counters(fd, &k))
 		return why;

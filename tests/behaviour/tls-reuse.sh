@@ -5,10 +5,13 @@
 # same server, whose ClientHello decides: a takeover (its handshake succeeds
 # at once; trace event=reuse, no event=fresh) or, when the takeover rules
 # refuse, a fresh connection and the library's own handshake (event=fresh
-# with the reason). nginx serves TLS 1.3 and TLS 1.2 (one port each) and,
-# on a third port, TLS 1.3 with keepalive_timeout 1s; the certificate comes
-# from a private CA generated here; the URLs are a 1 KiB file, a 1 MiB file
-# and a chunked response (SSI on a text file), in turn.
+# with the reason). nginx serves TLS 1.3 and TLS 1.2 (one port each), on a
+# third port TLS 1.3 with keepalive_timeout 1s and on a fourth TLS 1.3 with
+# keepalive_timeout 3ms; each answers POST /post with "posted". Two of our
+# own servers (tests/tls/tls_server.c) send TLS records while a connection
+# is idle. The certificate comes from a private CA generated here; the URLs
+# are a 1 KiB file, a 1 MiB file and a chunked response (SSI on a text
+# file), in turn.
 #   - our GnuTLS client with --fresh (a session and a connection per
 #     request, closed after a keep-alive response), blocking, poll and
 #     epoll, TLS 1.3 and 1.2, in three styles (the socket as transport;
@@ -27,16 +30,38 @@
 #   - the switch off: every TLS connection closed (tls-not-pooled)
 #   - parked connections the server closes while they wait (its keep-alive
 #     timeout passes, KW_TEST_PAUSE_MS): never handed to the program
+#   - close-style requests (--new-conn: Connection: close on every request),
+#     blocking, poll and epoll, TLS 1.3 and 1.2, in three styles (the socket
+#     as transport; push/pull functions; no gnutls_bye): sent as keep-alive
+#     (event=upgrade, close-removed), the response head put back and the
+#     program made to read end-of-file where each response ends (event=eof,
+#     response-complete), one connection at nginx for six requests
+#   - the safe policy: POSTs (KW_TEST_POST) with --fresh, never sent on a
+#     connection taken over (event=fresh, request-not-replayable), every
+#     POST once at nginx
+#   - a server that sends session tickets and key updates while a connection
+#     is idle: taken over all the same; one that closes idle connections
+#     (close_notify after 200 ms): stale, never handed to the program; one
+#     that drops every connection's second request (close_notify, no
+#     answer): each taken-over session's request replayed on a fresh
+#     connection (event=replay), blocking, poll and epoll, two styles
+#   - stale races: 1000 requests, GETs and then POSTs, to the server with a
+#     keep-alive timeout of 3 ms: the same output, every POST once; the PASS
+#     line counts the reuse, stale, replay and fresh lines (they vary)
+#   - wget -i, URLs alternating between the TLS 1.3 and TLS 1.2 ports (by
+#     name): one connection per port, the same file written
 #   - the client built with ASan/UBSan (make tls-asan): no sanitizer report
 # Each pair of runs, without and with keepwarm (the same KW_TEST_* settings):
 # the same exit status (the one the case expects), byte-identical stdout
-# (the bodies' sha256, as expected when the run succeeds) and stderr,
-# keepwarm loaded (its trace has a start line). Then what keepwarm did: the
-# connections nginx saw (distinct connection numbers in its access log,
-# which has a line per request: a connection whose handshake failed has
-# none), the trace's reuse, fresh, park and discard lines, and the stats
-# ($TMP/NAME.stats, $TMP/NAME.stats.PID in fork mode). A run with keepwarm
-# writes its trace to $TMP/NAME.trace.
+# (the bodies' sha256, as expected when the run succeeds; for wget, the
+# file it wrote) and stderr, keepwarm loaded (its trace has a start line).
+# Then what keepwarm did: the connections the server saw (distinct
+# connection numbers in nginx's or tls_server's access log, which has a
+# line per request: a connection whose handshake failed has none), the
+# trace's reuse, fresh, stale, upgrade, eof, park and discard lines, the
+# stats ($TMP/NAME.stats, $TMP/NAME.stats.PID in fork mode), and for the
+# POSTs the POST lines in nginx's access log. A run with keepwarm writes its
+# trace to $TMP/NAME.trace.
 set -uo pipefail
 BUILD_DIR=$(cd "${1:?usage: tls-reuse.sh BUILD_DIR}" && pwd -P)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
@@ -52,7 +77,14 @@ TMP=$KW_TMP
 . "$(dirname "$0")/../common/nginx.sh"
 # shellcheck disable=SC1091
 . "$(dirname "$0")/../common/tlsca.sh"
-trap 'nginx_stop; cleanup_lib' EXIT
+# Our own TLS servers (tls_server), stopped by their pids.
+TSRV_PIDS=()
+stop_tls_servers() {
+	local p
+	for p in "${TSRV_PIDS[@]}"; do stop_pid "$p"; done
+	TSRV_PIDS=()
+}
+trap 'stop_tls_servers; nginx_stop; cleanup_lib' EXIT
 clear_shim_env
 tls_test_env
 SECONDS=0
@@ -81,15 +113,20 @@ done >"$TMP/expected"
 { cat "$TMP/expected"; head -n 1 "$TMP/expected"; } >"$TMP/expected.fork"
 head -n 4 "$TMP/expected" >"$TMP/expected.four"
 
-nginx_servers() { # PORT13 PORT12 PORTKA
+# POST /post: a short answer; nginx reads and discards the request's body.
+POST_LOC='location /post { return 200 "posted\n"; }'
+printf 'posted\n' >"$TMP/posted"
+nginx_servers() { # PORT13 PORT12 PORTKA PORTRACE
 	echo "	default_type application/octet-stream;"
-	tls_server "$1" TLSv1.3 "" "location /chunked/ { ssi on; ssi_types *; }"
-	tls_server "$2" TLSv1.2 "" "location /chunked/ { ssi on; ssi_types *; }"
+	tls_server "$1" TLSv1.3 "" "location /chunked/ { ssi on; ssi_types *; } $POST_LOC"
+	tls_server "$2" TLSv1.2 "" "location /chunked/ { ssi on; ssi_types *; } $POST_LOC"
 	# An idle connection is closed after a second (with a close_notify).
-	tls_server "$3" TLSv1.3 "" "keepalive_timeout 1s; location /chunked/ { ssi on; ssi_types *; }"
+	tls_server "$3" TLSv1.3 "" "keepalive_timeout 1s; location /chunked/ { ssi on; ssi_types *; } $POST_LOC"
+	# ... or after 3 ms: a parked connection races the server's close.
+	tls_server "$4" TLSv1.3 "" "keepalive_timeout 3ms; $POST_LOC"
 }
-nginx_start "$TMP/nginx" 3 || { fail "nginx with TLS started: $(tail -n 5 "$TMP/nginx/nginx.out")"; finish; exit; }
-read -r PORT13 PORT12 PORTKA <<<"$NGINX_PORTS"
+nginx_start "$TMP/nginx" 4 || { fail "nginx with TLS started: $(tail -n 5 "$TMP/nginx/nginx.out")"; finish; exit; }
+read -r PORT13 PORT12 PORTKA PORTRACE <<<"$NGINX_PORTS"
 
 # The URLs of one run on PORT (HOST: 127.0.0.1 unless set; COUNT: $N).
 urls() {
@@ -107,9 +144,14 @@ else
 	fail "nginx's /chunked/ response is not chunked: $(tr '\r\n' '  ' <"$TMP/chunked.head")"
 fi
 
-log_lines() { wc -l <"$NGINX_ACCESS"; }
+# The server's access log, a line per request, its first field the
+# connection: nginx's, or a tls_server's (ACCESS_LOG set for its cases).
+ACCESS_LOG=$NGINX_ACCESS
+log_lines() { wc -l <"$ACCESS_LOG"; }
 # Distinct connections in the access log's lines after line $1.
-conns_since() { tail -n "+$(($1 + 1))" "$NGINX_ACCESS" | awk '{ print $1 }' | sort -u | wc -l; }
+conns_since() { tail -n "+$(($1 + 1))" "$ACCESS_LOG" | awk '{ print $1 }' | sort -u | wc -l; }
+# POST requests in the access log's lines after line $1.
+posts_since() { tail -n "+$(($1 + 1))" "$ACCESS_LOG" | grep -c '"POST ' || true; }
 REPORT_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: [A-Za-z]*Sanitizer'
 has_report() { grep -qE "$REPORT_RE" "$@"; }
 
@@ -131,9 +173,10 @@ trace_summary() {
 }
 
 # run NAME with|without REQUESTS [VAR=VALUE...] -- CMD...: sets RC, OUT,
-# ERR, CONNS. Waits (up to 5 s) for nginx to log REQUESTS more requests.
-# With keepwarm: $PRELOAD, $REUSE_ENV (KEEPWARM_TLS_REUSE=on), its trace
-# and stats files.
+# ERR, CONNS, POSTS. Waits (up to 5 s) for the server to log REQUESTS more
+# requests. With keepwarm: $PRELOAD, $REUSE_ENV (KEEPWARM_TLS_REUSE=on), its
+# trace and stats files. RUN_FILE set: a file the command writes, renamed to
+# RUN_FILE.with or RUN_FILE.without after the run.
 PRELOAD=$LIB
 REUSE_ENV=(KEEPWARM_TLS_REUSE=on)
 run() {
@@ -153,26 +196,32 @@ run() {
 		timeout 120 env "${envs[@]}" "$@" >"$OUT" 2>"$ERR"
 	fi
 	RC=$?
+	if [ -n "${RUN_FILE:-}" ]; then
+		rm -f "$RUN_FILE.$shim"
+		[ -e "$RUN_FILE" ] && mv "$RUN_FILE" "$RUN_FILE.$shim"
+	fi
 	for _ in $(seq 50); do
 		[ "$(log_lines)" -ge $((before + reqs)) ] && break
 		sleep 0.1
 	done
 	CONNS=$(conns_since "$before")
+	POSTS=$(posts_since "$before")
 }
 
 # pair NAME EXPECTED ok|fail REQUESTS [VAR=VALUE...] -- CMD...: without,
 # then with keepwarm; one check that the program sees the same: exit 0
 # (ok) or non-zero (fail) both times and the same status, stdout (EXPECTED
 # when ok) and stderr byte for byte, keepwarm's trace started, no sanitizer
-# report. Sets C0 and C1 (connections without and with), and REQS.
+# report. Sets C0 and C1 (connections without and with), P0 and P1 (POST
+# requests without and with), and REQS.
 pair() {
 	local name=$1 expected=$2 want=$3 rc0 out0 err0 why=
 	REQS=$4
 	shift 4
 	run "$name" without "$REQS" "$@"
-	rc0=$RC out0=$OUT err0=$ERR C0=$CONNS
+	rc0=$RC out0=$OUT err0=$ERR C0=$CONNS P0=$POSTS
 	run "$name" with "$REQS" "$@"
-	C1=$CONNS
+	C1=$CONNS P1=$POSTS
 	if [ "$want" = ok ]; then
 		[ "$rc0" -eq 0 ] || why="$why exit $rc0 without keepwarm, not 0;"
 		cmp -s "$out0" "$expected" || why="$why output without keepwarm not the expected sha256s;"
@@ -185,7 +234,9 @@ pair() {
 	grep -q 'event=start' "$TMP/$name.trace" 2>/dev/null || why="$why no keepwarm trace;"
 	if has_report "$err0" "$ERR"; then why="$why sanitizer report;"; fi
 	if [ -z "$why" ]; then
-		if [ "$want" = ok ]; then
+		if [ "$want" = ok ] && [ ! -s "$expected" ]; then
+			pass "$name: exit 0, no output on stdout, stderr the same, with and without keepwarm"
+		elif [ "$want" = ok ]; then
 			pass "$name: exit 0 and the $(wc -l <"$out0") expected bodies, stderr the same, with and without keepwarm"
 		else
 			pass "$name: exit $rc0 with and without keepwarm, the same stdout ($(wc -l <"$out0") lines) and stderr ($(head -n 1 "$err0" | head -c 100))"
@@ -243,6 +294,7 @@ style_env() {
 	default) ;;
 	pushpull) echo KW_TEST_GNUTLS_TRANSPORT=pushpull ;;
 	deinit-late) echo KW_TEST_GNUTLS_TEARDOWN=deinit KW_TEST_GNUTLS_VERIFY=late ;;
+	deinit) echo KW_TEST_GNUTLS_TEARDOWN=deinit ;;
 	esac
 }
 # positive DIR PREFIX STYLE...: case 1 for the client in DIR.
@@ -390,7 +442,179 @@ expect "errors in the stats" \
 expect "HTTPS requests in the stats" "$(stat_sum "$name" '^keepwarm_requests_total[{]')" = 4
 verdict "$name" "4 requests on 4 connections with and without keepwarm, no dead connection handed back ($(ev "$name" stale) stale), 0 errors"
 
-# ---- 8. case 1's default style with the client built with ASan and UBSan,
+# ---- 8. close-style requests (--new-conn: Connection: close on each): sent
+# as keep-alive, the response head restored, and the program made to read
+# end-of-file where the response ends; the connection is parked and the next
+# session takes it over
+for s in default pushpull deinit; do
+	for m in blocking poll epoll; do
+		for port in "$PORT13" "$PORT12"; do
+			name=close.gnutls.$s.$m.$(tls_name "$port")
+			# shellcheck disable=SC2046 # the settings and the URLs are words
+			pair "$name" "$TMP/expected" ok "$N" $(style_env "$s") -- \
+				"$T/gnutls_client" --ca "$CA/ca.pem" --mode "$m" --new-conn $(urls "$port")
+			expect "connections without keepwarm" "$C0" = "$N"
+			expect "connections with keepwarm" "$C1" = 1
+			expect "upgrade lines" "$(ev "$name" upgrade)" = "$N"
+			expect "upgrade lines with reason=close-removed" "$(ev "$name" upgrade close-removed)" = "$N"
+			expect "eof lines with reason=response-complete" "$(ev "$name" eof response-complete)" = "$N"
+			expect "reuse lines" "$(ev "$name" reuse)" = $((N - 1))
+			verdict "$name" "1 connection with keepwarm ($C0 without), $N requests upgraded (close-removed), $N end-of-file at the response's end, $((N - 1)) takeovers"
+		done
+	done
+done
+
+# ---- 9. the safe policy: a POST is never sent on a connection taken over
+# (the server may have closed it as the request left: a POST is not
+# replayed); the session gets a fresh connection instead, every POST reaches
+# nginx once
+for ((i = 0; i < N; i++)); do sha256sum <"$TMP/posted" | cut -d' ' -f1; done >"$TMP/expected.post"
+for port in "$PORT13" "$PORT12"; do
+	name=post.fresh.$(tls_name "$port")
+	# shellcheck disable=SC2046 # the URLs are words
+	pair "$name" "$TMP/expected.post" ok "$N" KW_TEST_POST=1 -- \
+		"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking --fresh \
+		$(for ((i = 0; i < N; i++)); do echo "https://127.0.0.1:$port/post?i=$i"; done)
+	expect "connections without keepwarm" "$C0" = "$N"
+	expect "connections with keepwarm" "$C1" = "$N"
+	expect "fresh lines with reason=request-not-replayable" "$(ev "$name" fresh request-not-replayable)" = $((N - 1))
+	expect "POST lines at nginx without keepwarm" "$P0" = "$N"
+	expect "POST lines at nginx with keepwarm" "$P1" = "$N"
+	verdict "$name" "$N connections with and without keepwarm, $((N - 1)) fresh (request-not-replayable), each of the $N POSTs once at nginx"
+done
+
+# ---- 10. our own server, which sends TLS records while a connection is
+# idle. start_tls_server NAME OPTION...: tls_server with the test CA's
+# certificate on $TMP/www; sets TSRV_PORT, its access log $TMP/NAME.access.
+start_tls_server() {
+	local name=$1 portfile=$TMP/$1.port
+	shift
+	"$T/tls_server" --cert "$CA/server.pem" --key "$CA/server.key" --root "$TMP/www" \
+		--port-file "$portfile" --log "$TMP/$name.access" "$@" 2>"$TMP/$name.err" &
+	TSRV_PIDS+=($!)
+	for _ in $(seq 100); do
+		[ -s "$portfile" ] && break
+		sleep 0.05
+	done
+	TSRV_PORT=$(cat "$portfile" 2>/dev/null || true)
+	[ -n "$TSRV_PORT" ] || { fail "tls_server $* started: $(head -n 3 "$TMP/$name.err")"; return 1; }
+	: >>"$TMP/$name.access"
+}
+# Session tickets and key updates after every response (TLS 1.3), 300 ms
+# before each next request: the parked connection's session reads them, the
+# connection is taken over all the same.
+if start_tls_server tsrv-idle --idle-ticket --idle-key-update; then
+	ACCESS_LOG=$TMP/tsrv-idle.access
+	name=idle-records.ticket-key-update
+	# shellcheck disable=SC2046 # the URLs are words
+	pair "$name" "$TMP/expected.four" ok 4 KW_TEST_PAUSE_MS=300 -- \
+		"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking --fresh $(COUNT=4 urls "$TSRV_PORT")
+	expect "connections without keepwarm" "$C0" = 4
+	expect "connections with keepwarm" "$C1" = 1
+	expect "reuse lines" "$(ev "$name" reuse)" = 3
+	expect "stale lines" "$(ev "$name" stale)" = 0
+	verdict "$name" "1 connection with keepwarm ($C0 without), 3 takeovers after tickets and key updates, none stale"
+	ACCESS_LOG=$NGINX_ACCESS
+fi
+# close_notify and close after 200 ms idle, 400 ms before each next
+# request: every parked connection is stale when wanted.
+if start_tls_server tsrv-close --idle-close-notify 200; then
+	ACCESS_LOG=$TMP/tsrv-close.access
+	name=idle-records.close-notify
+	# shellcheck disable=SC2046 # the URLs are words
+	pair "$name" "$TMP/expected.four" ok 4 KW_TEST_PAUSE_MS=400 -- \
+		"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking --fresh $(COUNT=4 urls "$TSRV_PORT")
+	expect "connections without keepwarm" "$C0" = 4
+	expect "connections with keepwarm" "$C1" = 4
+	expect "stale lines" "$(ev "$name" stale)" = 3
+	expect "reuse lines" "$(ev "$name" reuse)" = 0
+	verdict "$name" "4 connections with and without keepwarm, 3 closed by the server while parked (stale), none handed to the program"
+	ACCESS_LOG=$NGINX_ACCESS
+fi
+# The connection closed when its second request comes (close_notify, no
+# answer: as a server whose idle timeout passed just then): every request
+# on a taken-over session fails before any response byte and is sent once
+# more, after the session's own handshake on a fresh connection (replay);
+# without keepwarm no connection carries a second request.
+if start_tls_server tsrv-drop --drop-request 2; then
+	ACCESS_LOG=$TMP/tsrv-drop.access
+	for m in blocking poll epoll; do
+		for s in default pushpull; do
+			name=replay.$m.$s
+			before=$(grep -c ' 0$' "$ACCESS_LOG")
+			# shellcheck disable=SC2046 # the URLs are words
+			pair "$name" "$TMP/expected.four" ok 4 $(style_env "$s") -- \
+				"$T/gnutls_client" --ca "$CA/ca.pem" --mode "$m" --fresh $(COUNT=4 urls "$TSRV_PORT")
+			drops=$(($(grep -c ' 0$' "$ACCESS_LOG") - before))
+			expect "connections without keepwarm" "$C0" = 4
+			expect "connections with keepwarm" "$C1" = 4
+			expect "requests the server dropped" "$drops" = 3
+			expect "reuse lines" "$(ev "$name" reuse)" = 3
+			expect "replay lines" "$(ev "$name" replay)" = 3
+			verdict "$name" "3 takeovers, each request dropped by the server and replayed on a fresh connection, the program none the wiser"
+		done
+	done
+	ACCESS_LOG=$NGINX_ACCESS
+fi
+stop_tls_servers
+
+# ---- 11. stale races: RACE_N requests, a connection per request, to the
+# server that closes idle connections after 3 ms: a parked connection may be
+# closed before, while or after the next session wants it. GETs of the 1 KiB
+# file, then POSTs. Which of reuse, stale, replay and fresh happen depends
+# on timing; the program's output and the POSTs at nginx must not.
+# The client sets TCP_NODELAY (KW_TEST_NODELAY): else each new TLS 1.3
+# connection to nginx costs it some 44 ms, its request held back by Nagle's
+# algorithm until nginx's delayed ACK of its Finished.
+RACE_N=1000
+for ((i = 0; i < RACE_N; i++)); do sha256sum <"$TMP/www/1k.bin" | cut -d' ' -f1; done >"$TMP/expected.race"
+for ((i = 0; i < RACE_N; i++)); do sha256sum <"$TMP/posted" | cut -d' ' -f1; done >"$TMP/expected.race-post"
+race_urls() { for ((i = 0; i < RACE_N; i++)); do echo "https://127.0.0.1:$PORTRACE/$1?i=$i"; done; }
+race_events() {
+	echo "$(ev "$1" reuse) reuse, $(ev "$1" stale) stale, $(ev "$1" replay) replay, $(ev "$1" fresh) fresh"
+}
+name=race.get
+# shellcheck disable=SC2046 # the URLs are words
+pair "$name" "$TMP/expected.race" ok "$RACE_N" KW_TEST_NODELAY=1 -- \
+	"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking --fresh $(race_urls 1k.bin)
+expect "reuse and stale lines" $(($(ev "$name" reuse) + $(ev "$name" stale))) ">=" 1
+verdict "$name" "$RACE_N GETs: $(race_events "$name"); connections at nginx: $C1 with keepwarm, $C0 without"
+name=race.post
+# shellcheck disable=SC2046 # the URLs are words
+pair "$name" "$TMP/expected.race-post" ok "$RACE_N" KW_TEST_POST=1 KW_TEST_NODELAY=1 -- \
+	"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking --fresh $(race_urls post)
+expect "reuse and stale lines" $(($(ev "$name" reuse) + $(ev "$name" stale))) ">=" 1
+expect "POST lines at nginx without keepwarm" "$P0" = "$RACE_N"
+expect "POST lines at nginx with keepwarm" "$P1" = "$RACE_N"
+verdict "$name" "$RACE_N POSTs, each once at nginx: $(race_events "$name"); connections at nginx: $C1 with keepwarm, $C0 without"
+
+# ---- 12. wget -i, the URLs alternating between the TLS 1.3 and TLS 1.2
+# ports (by name): wget closes its connection whenever the port changes;
+# keepwarm parks each and hands it to the next session to that port
+for ((i = 0; i < N; i++)); do
+	port=$PORT13
+	((i % 2)) && port=$PORT12
+	echo "https://localhost:$port/1k.bin?i=$i"
+done >"$TMP/wget.list"
+for ((i = 0; i < N; i++)); do cat "$TMP/www/1k.bin"; done >"$TMP/expected.wget-file"
+: >"$TMP/empty"
+if [ -x /usr/bin/wget ]; then
+	name=wget-i.alternating
+	RUN_FILE=$TMP/wget.file pair "$name" "$TMP/empty" ok "$N" -- \
+		/usr/bin/wget -q "--ca-certificate=$CA/ca.pem" -O "$TMP/wget.file" -i "$TMP/wget.list"
+	cmp -s "$TMP/wget.file.without" "$TMP/expected.wget-file" ||
+		why="$why the file written without keepwarm not the $N bodies;"
+	cmp -s "$TMP/wget.file.with" "$TMP/wget.file.without" ||
+		why="$why the file written with keepwarm differs;"
+	expect "connections without keepwarm" "$C0" = "$N"
+	expect "connections with keepwarm" "$C1" = 2
+	expect "reuse lines" "$(ev "$name" reuse)" ">=" 1
+	verdict "$name" "the same $(wc -c <"$TMP/wget.file.without")-byte file both ways; 2 connections with keepwarm ($C0 without), $(ev "$name" reuse) takeovers"
+else
+	fail "prerequisite /usr/bin/wget present"
+fi
+
+# ---- 13. case 1's default style with the client built with ASan and UBSan,
 # the runtime first in LD_PRELOAD (before keepwarm)
 if setup "make tls-asan: the GnuTLS client with -fsanitize=address,undefined" \
 	env -u MAKEFLAGS -u MFLAGS make --no-print-directory -C "$ROOT" -j2 BUILD="$BUILD_DIR" tls-asan &&

@@ -8,7 +8,8 @@
  * --fresh: a connection per request, closed after a keep-alive response
  * (as a program that opens one per request and just closes it). The
  * environment's KW_TEST_CLOSE_FIRST=1 closes the socket before the TLS
- * session is shut down and freed; KW_TEST_PAUSE_MS=N sleeps N milliseconds
+ * session is shut down and freed; KW_TEST_NODELAY=1 sets TCP_NODELAY on
+ * each socket before connect(); KW_TEST_PAUSE_MS=N sleeps N milliseconds
  * before every request of the process after its first (before its
  * connection is opened, if it needs one: a server's keep-alive timeout can
  * pass meanwhile). The TLS halves read more KW_TEST_* variables (their
@@ -22,6 +23,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -147,6 +150,11 @@ static int tcp_connect(const struct url *u, struct sock *s)
 	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (mode == IO_EPOLL ? SOCK_NONBLOCK : 0), 0);
 	if (s->fd < 0)
 		goto fail;
+	if (getenv("KW_TEST_NODELAY")) {
+		int one = 1;
+		if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+			goto fail;
+	}
 	if (mode == IO_POLL && fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) | O_NONBLOCK) != 0)
 		goto fail;
 	if (mode == IO_EPOLL) {

@@ -5,6 +5,7 @@
  *   tls_server --cert FILE --key FILE --root DIR --port-file FILE
  *              [--log FILE] [--idle-ticket] [--idle-key-update]
  *              [--idle-close-notify MS] [--tls12] [--nodelay]
+ *              [--drop-request N]
  *
  * Listens on 127.0.0.1, on a port of the kernel's choosing, and writes its
  * number to the port file once listening (atomically: written beside it,
@@ -28,6 +29,10 @@
  *                       its keys too (both only on TLS 1.3 connections);
  *   --idle-close-notify MS  when no request comes within MS milliseconds,
  *                       sends close_notify and closes the connection.
+ * --drop-request N: the N-th request on each connection is not answered:
+ * close_notify and close, as a server that closed the idle connection just
+ * as the request came (logged with status 0). A client that reuses a
+ * connection sees it fail before any response byte.
  *
  * Every request appends the line "<connection> <path> <status>" to the log
  * (default: ROOT/../tls_server.access), before its response is sent;
@@ -64,6 +69,7 @@ static struct {
 	const char *cert, *key, *root, *port_file, *log;
 	int idle_ticket, idle_key_update, tls12, nodelay;
 	long idle_close_ms; /* -1: none */
+	long drop_request;  /* 0: none */
 } opt = { .idle_close_ms = -1 };
 
 static volatile sig_atomic_t got_term, got_chld;
@@ -87,7 +93,8 @@ static void usage(void)
 {
 	fputs("usage: tls_server --cert FILE --key FILE --root DIR --port-file FILE\n"
 	      "                  [--log FILE] [--idle-ticket] [--idle-key-update]\n"
-	      "                  [--idle-close-notify MS] [--tls12] [--nodelay]\n", stderr);
+	      "                  [--idle-close-notify MS] [--tls12] [--nodelay]\n"
+	      "                  [--drop-request N]\n", stderr);
 	exit(2);
 }
 
@@ -129,6 +136,13 @@ static void parse_args(int argc, char **argv)
 			opt.port_file = v;
 		} else if (strcmp(a, "--log") == 0) {
 			opt.log = v;
+		} else if (strcmp(a, "--drop-request") == 0) {
+			char *end;
+
+			errno = 0;
+			opt.drop_request = strtol(v, &end, 10);
+			if (errno != 0 || end == v || *end != '\0' || opt.drop_request < 1)
+				usage();
 		} else if (strcmp(a, "--idle-close-notify") == 0) {
 			char *end;
 
@@ -513,6 +527,11 @@ static void serve_conn(int fd, gnutls_certificate_credentials_t cred, gnutls_dat
 			}
 		}
 		head_len = (size_t)(epos - c.buf) + 4;
+		if (opt.drop_request && nreq + 1 == opt.drop_request) {
+			log_request("-", 0);
+			bye(&c);
+			goto out;
+		}
 		r = serve_request(&c, head_len, nreq + 1 == MAX_REQUESTS);
 		if (r < 0)
 			goto out;
