@@ -50,7 +50,9 @@
 #     line counts the reuse, stale, replay and fresh lines (they vary)
 #   - wget -i, URLs alternating between the TLS 1.3 and TLS 1.2 ports (by
 #     name): one connection per port, the same file written
-#   - the client built with ASan/UBSan (make tls-asan): no sanitizer report
+#   - the client built with ASan/UBSan (make tls-asan): no sanitizer report;
+#     threads under TSan with keepwarm built with it (make tls-tsan): no race
+#     reported in keepwarm's code
 # Each pair of runs, without and with keepwarm (the same KW_TEST_* settings):
 # the same exit status (the one the case expects), byte-identical stdout
 # (the bodies' sha256, as expected when the run succeeds; for wget, the
@@ -153,7 +155,16 @@ conns_since() { tail -n "+$(($1 + 1))" "$ACCESS_LOG" | awk '{ print $1 }' | sort
 # POST requests in the access log's lines after line $1.
 posts_since() { tail -n "+$(($1 + 1))" "$ACCESS_LOG" | grep -c '"POST ' || true; }
 REPORT_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: [A-Za-z]*Sanitizer'
-has_report() { grep -qE "$REPORT_RE" "$@"; }
+# Under TSan only a report with keepwarm's code in one of its stacks: the
+# TLS library is not built with it (as in tls-clients.sh).
+has_report() {
+	if [ -n "${TSAN_OPTIONS:-}" ]; then
+		awk '/WARNING: ThreadSanitizer/ { on = 1 } on && /libkeepwarm/ { found = 1 }
+			/^SUMMARY: ThreadSanitizer/ { on = 0 } END { exit !found }' "$@"
+	else
+		grep -qE "$REPORT_RE" "$@"
+	fi
+}
 
 # ev NAME EVENT [REASON]: the lines of event EVENT (with that reason) in
 # the trace of the run NAME. EVENT may be a regular expression (park.* tls=1).
@@ -623,6 +634,26 @@ if setup "make tls-asan: the GnuTLS client with -fsanitize=address,undefined" \
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 	positive "$T/asan" asan- default
 	unset ASAN_OPTIONS UBSAN_OPTIONS
+	PRELOAD=$LIB
+fi
+
+# ---- 14. threads under ThreadSanitizer, keepwarm built with it too: no
+# data race reported in keepwarm's code (the session table, takeovers,
+# parking, routing), a session per request and close-style requests
+if setup "make tls-tsan: the GnuTLS client and keepwarm with -fsanitize=thread" \
+	env -u MAKEFLAGS -u MFLAGS make --no-print-directory -C "$ROOT" -j2 BUILD="$BUILD_DIR" tls-tsan &&
+	[ -x "$T/tsan/gnutls_client" ]; then
+	PRELOAD=$BUILD_DIR/tsan/libkeepwarm.so
+	export TSAN_OPTIONS="halt_on_error=0 exitcode=0"
+	for how in --fresh --new-conn; do
+		name=tsan-gnutls.threads$how
+		# shellcheck disable=SC2046 # the URLs are words
+		pair "$name" "$TMP/expected" ok "$N" -- \
+			"$T/tsan/gnutls_client" --ca "$CA/ca.pem" --mode threads "$how" $(urls "$PORT13")
+		expect "reuse lines" "$(ev "$name" reuse)" ">=" 1
+		verdict "$name" "$(ev "$name" reuse) takeovers, no race reported in keepwarm"
+	done
+	unset TSAN_OPTIONS
 	PRELOAD=$LIB
 fi
 
