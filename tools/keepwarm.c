@@ -78,9 +78,9 @@ static const struct setting settings[] = {
 	{ "tls-handshake-timeout", "KEEPWARM_TLS_HANDSHAKE_TIMEOUT", VALUE_DURATION, "D",
 	  "end a GnuTLS handshake after D, or the program's own limit if shorter; "
 	  "0 = off (default)" },
-	{ "tls-reuse",          "KEEPWARM_TLS_REUSE",         VALUE_NONE,     "on",
-	  "park and hand back TLS connections too (GnuTLS programs; experimental, "
-	  "default off)" },
+	{ "no-tls-reuse",       "KEEPWARM_TLS_REUSE",         VALUE_NONE,     "off",
+	  "follow TLS connections, never park them (TLS reuse is for GnuTLS programs "
+	  "today)" },
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

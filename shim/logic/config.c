@@ -21,6 +21,7 @@ void kw_config_defaults(struct kw_config *c)
 	c->sample = 1.0;
 	c->upgrade = true;
 	c->drain_bytes = 64 * 1024;
+	c->tls_reuse = true;
 	for (unsigned i = 0; i < KW_CONFIG_NKEYS; i++)
 		strcpy(c->origin[i], "default");
 }

@@ -30,7 +30,8 @@ struct kw_config {
 	bool     reuse_always;       /* KEEPWARM_REUSE=always (default safe) */
 	uint64_t tls_handshake_timeout_ms; /* KEEPWARM_TLS_HANDSHAKE_TIMEOUT: bound a GnuTLS
 	                              * handshake (the program's own if shorter), 0 = off */
-	bool     tls_reuse;          /* KEEPWARM_TLS_REUSE: park and hand back TLS sessions */
+	bool     tls_reuse;          /* KEEPWARM_TLS_REUSE: park and hand back TLS sessions
+	                              * (GnuTLS programs' today) */
 	char     origin[KW_CONFIG_NKEYS][KW_ORIGIN_MAX]; /* where each value came from */
 };
 

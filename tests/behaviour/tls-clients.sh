@@ -39,6 +39,9 @@ TMP=$KW_TMP
 trap 'nginx_stop; cleanup_lib' EXIT
 clear_shim_env
 tls_test_env
+# Following, not reuse (tls-reuse.sh's): every connection the client opens
+# must reach nginx, as without keepwarm.
+export KEEPWARM_TLS_REUSE=off
 SECONDS=0
 
 for f in /usr/bin/openssl /usr/sbin/nginx "$PY" "$LIB" "$T/gnutls_client" "$T/openssl_client" \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tls-reuse.sh BUILD_DIR - TLS connection reuse for GnuTLS programs
-# (KEEPWARM_TLS_REUSE=on): a session's clean connection is parked at
+# (KEEPWARM_TLS_REUSE, on by default): a session's clean connection is parked at
 # gnutls_deinit and close and handed to the program's next session to the
 # same server, whose ClientHello decides: a takeover (its handshake succeeds
 # at once; trace event=reuse, no event=fresh) or, when the takeover rules
@@ -185,11 +185,11 @@ trace_summary() {
 
 # run NAME with|without REQUESTS [VAR=VALUE...] -- CMD...: sets RC, OUT,
 # ERR, CONNS, POSTS. Waits (up to 5 s) for the server to log REQUESTS more
-# requests. With keepwarm: $PRELOAD, $REUSE_ENV (KEEPWARM_TLS_REUSE=on), its
+# requests. With keepwarm: $PRELOAD, $REUSE_ENV (none: TLS reuse is on by default), its
 # trace and stats files. RUN_FILE set: a file the command writes, renamed to
 # RUN_FILE.with or RUN_FILE.without after the run.
 PRELOAD=$LIB
-REUSE_ENV=(KEEPWARM_TLS_REUSE=on)
+REUSE_ENV=()
 run() {
 	local name=$1 shim=$2 reqs=$3 before stats envs=()
 	shift 3
@@ -420,8 +420,8 @@ for port in "$PORT13" "$PORT12"; do
 	takeovers "$name" "$N"
 done
 
-# ---- 6. KEEPWARM_TLS_REUSE unset: TLS followed and measured, never parked
-REUSE_ENV=()
+# ---- 6. KEEPWARM_TLS_REUSE=off: TLS followed and measured, never parked
+REUSE_ENV=(KEEPWARM_TLS_REUSE=off)
 for port in "$PORT13" "$PORT12"; do
 	name=reuse-off.$(tls_name "$port")
 	# shellcheck disable=SC2046 # the URLs are words
@@ -435,7 +435,7 @@ for port in "$PORT13" "$PORT12"; do
 	expect "HTTPS requests in the stats" "$(stat_sum "$name" '^keepwarm_requests_total[{]')" = "$N"
 	verdict "$name" "$N connections with and without keepwarm, $((N - 1)) closed as tls-not-pooled, none parked"
 done
-REUSE_ENV=(KEEPWARM_TLS_REUSE=on)
+REUSE_ENV=()
 
 # ---- 7. stale: 1.5 s before every request after the first, longer than
 # the server's keep-alive timeout (1 s), so every parked connection has been

@@ -56,7 +56,7 @@ expect_eq "the man page's version is the VERSION file's" \
 run "$KW" --help
 missing=
 for o in off max-idle max-idle-per-host idle-timeout max-lifetime max-requests tcp-keepalive \
-         trace stats stats-interval sample tls-handshake-timeout tls-reuse library help version; do
+         trace stats stats-interval sample tls-handshake-timeout no-tls-reuse library help version; do
 	grep -q -- "--$o\b" "$TMP/out" || missing="$missing --$o"
 done
 [ "$RC" -eq 0 ] && [ -z "$missing" ] && pass "keepwarm --help lists every option" \
@@ -66,13 +66,13 @@ done
 cd "$TMP"
 run "$KW" --off --max-idle 7 --max-idle-per-host 3 --idle-timeout 1m30s --max-lifetime 2m \
 	--max-requests 50 --tcp-keepalive 0 --trace rel.trace --stats "stats.%p.prom" \
-	--stats-interval 500ms --sample 0.25 --tls-handshake-timeout 10s --tls-reuse -- env
+	--stats-interval 500ms --sample 0.25 --tls-handshake-timeout 10s --no-tls-reuse -- env
 cd - >/dev/null
 for pair in KEEPWARM=off KEEPWARM_MAX_IDLE=7 KEEPWARM_MAX_IDLE_PER_HOST=3 \
             KEEPWARM_IDLE_TIMEOUT=1m30s KEEPWARM_MAX_LIFETIME=2m KEEPWARM_MAX_REQUESTS=50 \
             KEEPWARM_TCP_KEEPALIVE=0 "KEEPWARM_TRACE=$TMP/rel.trace" \
             "KEEPWARM_STATS=$TMP/stats.%p.prom" KEEPWARM_STATS_INTERVAL=500ms KEEPWARM_SAMPLE=0.25 \
-            KEEPWARM_TLS_HANDSHAKE_TIMEOUT=10s KEEPWARM_TLS_REUSE=on \
+            KEEPWARM_TLS_HANDSHAKE_TIMEOUT=10s KEEPWARM_TLS_REUSE=off \
             "LD_PRELOAD=$LIB"; do
 	expect_eq "option sets ${pair%%=*}" "$(env_value "${pair%%=*}")" "${pair#*=}"
 done

@@ -155,7 +155,7 @@ static const struct one_var one_vars[] = {
 	{ "KEEPWARM_TCP_KEEPALIVE", "15" },
 	{ "KEEPWARM_TRACE", "stderr" },
 	{ "KEEPWARM_TLS_HANDSHAKE_TIMEOUT", "2.5s" },
-	{ "KEEPWARM_TLS_REUSE", "on" },
+	{ "KEEPWARM_TLS_REUSE", "off" },
 };
 
 START_TEST(test_load_one_variable)
@@ -187,7 +187,7 @@ START_TEST(test_load_one_variable)
 	else if (strcmp(v->name, "KEEPWARM_TLS_HANDSHAKE_TIMEOUT") == 0)
 		want.tls_handshake_timeout_ms = 2500;
 	else if (strcmp(v->name, "KEEPWARM_TLS_REUSE") == 0)
-		want.tls_reuse = true;
+		want.tls_reuse = false;
 
 	ck_assert_msg(c.enabled == want.enabled, "%s=%s: enabled", v->name, v->value);
 	ck_assert_uint_eq(c.max_idle, want.max_idle);

@@ -29,7 +29,7 @@ _keepwarm()
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '--off --max-idle --max-idle-per-host --idle-timeout
 			--max-lifetime --max-requests --tcp-keepalive --trace --stats --stats-interval
-			--sample --no-upgrade --drain --reuse --tls-handshake-timeout --tls-reuse --library --help
+			--sample --no-upgrade --drain --reuse --tls-handshake-timeout --no-tls-reuse --library --help
 			--version --' -- "$cur"))
 	else
 		COMPREPLY=($(compgen -W config -- "$cur") $(compgen -c -- "$cur"))
