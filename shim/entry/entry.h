@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 
 #include "logic/catalog.h"
+#include "logic/tlspolicy.h"
 #include "service/fdtable.h"
 #include "service/private.h"
 #include "service/real.h"
@@ -152,6 +153,14 @@ void kw_tls_forget(int lib, const void *h);
  * certificate or verifies a chain its own way: none of its sessions takes
  * a parked one over from now on. */
 void kw_tls_refuse_takeovers(void);
+
+/* The program set callback which of h (a handshake hook with htype and
+ * when): recorded for a takeover, and put on the kept session h took
+ * over, through keepwarm's trampolines, which call fn with h. A hook set
+ * before the handshake keeps h from taking over (tls-setting). */
+enum kw_tls_callback { KW_TLS_CB_KEYLOG, KW_TLS_CB_ALERT_READ, KW_TLS_CB_HOOK };
+void kw_tls_note_callback(int lib, const void *h, enum kw_tls_callback which, kw_tls_fn fn,
+                          unsigned htype, int when);
 
 /* TLS reuse (GnuTLS). gnutls_init made h with flags: what the program sets
  * on it is recorded from now on. */

@@ -364,6 +364,7 @@ static void end_kept(int lib, void *p)
 	if (e && e->zombie) {
 		e->state = KW_TLS_GONE;
 		e->lent = false;
+		e->taker = NULL;
 		e->ino = 0;
 		return;
 	}
@@ -427,6 +428,7 @@ bool kw_tls_release(int lib, const void *h)
 			if (pe && pe->set && !kw_tls_settings_parkable(pe->set) && ops->keep(p, pe->set)) {
 				pe->state = KW_TLS_KEPT;
 				pe->lent = false;
+				pe->taker = NULL;
 				pe->ino = s->conn.ino;
 				pe->bye_faked = false;
 				s->conn.tls_handle = NULL;
@@ -695,6 +697,36 @@ int kw_tls_replay(int lib, const void *h)
 	return r;
 }
 
+void kw_tls_note_callback(int lib, const void *h, enum kw_tls_callback which, kw_tls_fn fn,
+                          unsigned htype, int when)
+{
+	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)lib);
+	struct kw_tls_session *e;
+	int saved = errno;
+
+	kw_forkwatch_check();
+	kw_tls_sessions_lock();
+	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)) && e->set) {
+		if (which == KW_TLS_CB_KEYLOG) {
+			e->set->keylog = fn;
+		} else if (which == KW_TLS_CB_ALERT_READ) {
+			e->set->alert_read = fn;
+		} else {
+			e->set->hook = fn;
+			e->set->hook_htype = htype;
+			e->set->hook_when = when;
+			/* Its handshake's messages would never reach it. */
+			if (fn && !e->handshaken && !e->live)
+				kw_tls_settings_foreign(e->set, KW_REASON_TLS_SETTING);
+		}
+		/* A session taken over: the kept one calls it, with h. */
+		if (e->live && ops)
+			ops->callbacks(e->live, e->set);
+	}
+	kw_tls_sessions_unlock();
+	errno = saved;
+}
+
 /* ---- routed calls ---- */
 
 static const char *const routed_name[KW_GNUTLS_NROUTED] = {
@@ -703,7 +735,8 @@ static const char *const routed_name[KW_GNUTLS_NROUTED] = {
 #undef KW_ROUTED_NAME
 };
 
-enum { ROUTED_FOREIGN = 0, ROUTED_HARMLESS, ROUTED_COMPAT };
+/* ROUTED_OWN: about what the program set, answered by its own handle. */
+enum { ROUTED_FOREIGN = 0, ROUTED_HARMLESS, ROUTED_COMPAT, ROUTED_OWN };
 
 /* Calls that would write on a zombie's (dead) session: they fail as on a
  * closed descriptor instead. */
@@ -750,6 +783,8 @@ static unsigned char routed_kind(unsigned idx)
 			for (unsigned j = 0; j < sizeof harmless / sizeof harmless[0]; j++)
 				if (!strcmp(n, harmless[j]))
 					k = ROUTED_HARMLESS;
+			if (!strcmp(n, "gnutls_session_get_keylog_function"))
+				k = ROUTED_OWN;
 			if (!strcmp(n, "gnutls_session_enable_compatibility_mode") ||
 			    !strcmp(n, "gnutls_record_disable_padding"))
 				k = ROUTED_COMPAT;
@@ -774,13 +809,14 @@ struct kw_tls_route kw_tls_route(const void *h, unsigned idx)
 		return r;
 	kw_tls_sessions_lock_shared();
 	if ((e = kw_tls_map_find(&kw_tls_sessions, h, KW_TLS_GNUTLS))) {
+		unsigned char kind = routed_kind(idx);
 		if (e->zombie && routed_writes(idx))
 			r.fn = (void *)zombie_write;
 		else if (e->zombie)
 			r.h = zombie_target(KW_TLS_GNUTLS, h);
-		else if (e->live)
+		else if (e->live && kind != ROUTED_OWN)
 			r.h = e->live;
-		else if (e->set && !e->handshaken && routed_kind(idx) != ROUTED_HARMLESS)
+		else if (e->set && !e->handshaken && kind != ROUTED_HARMLESS && kind != ROUTED_OWN)
 			note = true;
 	}
 	kw_tls_sessions_unlock();

@@ -41,6 +41,7 @@ static enum kw_reason take_over(struct kw_fd *s, const struct kw_tls_call *call)
 			ne->gen = c->gen;
 			ne->live = c->tls;
 			pe->lent = true;
+			pe->taker = call->h;
 		}
 	}
 	kw_tls_sessions_unlock();
@@ -144,6 +145,7 @@ static void set_aside_lent(void *arg, int h)
 	pe = kw_tls_map_find(&kw_tls_sessions, c->tls, (enum kw_tls_lib)c->tls_lib);
 	if (pe) {
 		pe->lent = false;
+		pe->taker = NULL;
 		keep = !a->stale && ops && pe->set && ops->keep(c->tls, pe->set);
 	}
 	kw_tls_sessions_unlock();
@@ -225,6 +227,7 @@ bool kw_tlsreuse_keep_now(struct kw_fd *s, bool eof)
 			e->live = NULL;
 			pe->state = KW_TLS_KEPT;
 			pe->lent = false;
+			pe->taker = NULL;
 			pe->ino = c->ino;
 			c->tls = p;
 			c->tls_kept = true;

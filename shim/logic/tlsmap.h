@@ -51,7 +51,8 @@ struct kw_tls_session {
 	/* Reuse. */
 	struct kw_tls_settings *set; /* what the program set (malloc'd; NULL: not known) */
 	void *live;       /* BOUND after a takeover: the kept session its calls go to */
-	bool lent;        /* KEPT: a program's handle works on it now */
+	bool lent;        /* KEPT: a program's handle works on it now... */
+	const void *taker; /* ...this one */
 	/* The program closed the socket before freeing this handle: its calls
 	 * go to a dead session until it does (a kept session's memory is not
 	 * freed before, so no new session gets its address). */

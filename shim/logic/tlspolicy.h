@@ -68,6 +68,13 @@ struct kw_tls_settings {
 	unsigned own; /* KW_TLS_OWN_* */
 	void *recv_ptr, *send_ptr;
 	kw_tls_fn push, vec_push, pull, pull_timeout, errno_fn;
+	/* Callbacks the library calls with the session (0: none): kept for a
+	 * takeover, where keepwarm's trampolines call them with the program's
+	 * handle. A handshake hook set before the handshake is foreign (the
+	 * program would miss its handshake's messages). */
+	kw_tls_fn keylog, alert_read, hook;
+	unsigned hook_htype;
+	int hook_when;
 };
 
 /* Settings of a session just made (gnutls_init's flags; born: seen from its

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -71,6 +72,73 @@ static void put_transport(gnutls_session_t p, const struct kw_tls_settings *t)
 	REAL(gnutls_transport_set_ptr2)(p, t->recv_ptr, t->send_ptr);
 }
 
+/* ---- callbacks of a lent session: the program's, with its handle ---- */
+
+/* The program's handle that took p over and its callback of kind which
+ * (an offset in struct kw_tls_settings), or false. Never while keepwarm
+ * itself drives p (kw_depth): no program holds it then. */
+static bool taker_of(gnutls_session_t p, size_t which, gnutls_session_t *n, kw_tls_fn *fn)
+{
+	struct kw_tls_session *pe, *ne;
+	bool got = false;
+
+	if (kw_depth)
+		return false;
+	kw_tls_sessions_lock_shared();
+	if ((pe = kw_tls_map_find(&kw_tls_sessions, p, KW_TLS_GNUTLS)) && pe->lent && pe->taker &&
+	    (ne = kw_tls_map_find(&kw_tls_sessions, pe->taker, KW_TLS_GNUTLS)) && ne->set) {
+		memcpy(fn, (const char *)ne->set + which, sizeof *fn);
+		*n = (gnutls_session_t)pe->taker;
+		got = *fn != NULL;
+	}
+	kw_tls_sessions_unlock();
+	return got;
+}
+
+static int tramp_keylog(gnutls_session_t p, const char *label, const gnutls_datum_t *secret)
+{
+	gnutls_session_t n;
+	kw_tls_fn fn;
+
+	if (!taker_of(p, offsetof(struct kw_tls_settings, keylog), &n, &fn))
+		return 0;
+	return ((gnutls_keylog_func)fn)(n, label, secret);
+}
+
+static int tramp_alert_read(gnutls_session_t p, gnutls_record_encryption_level_t level,
+                            gnutls_alert_level_t alert_level, gnutls_alert_description_t desc)
+{
+	gnutls_session_t n;
+	kw_tls_fn fn;
+
+	if (!taker_of(p, offsetof(struct kw_tls_settings, alert_read), &n, &fn))
+		return 0;
+	return ((gnutls_alert_read_func)fn)(n, level, alert_level, desc);
+}
+
+static int tramp_hook(gnutls_session_t p, unsigned htype, unsigned when, unsigned incoming,
+                      const gnutls_datum_t *msg)
+{
+	gnutls_session_t n;
+	kw_tls_fn fn;
+
+	if (!taker_of(p, offsetof(struct kw_tls_settings, hook), &n, &fn))
+		return 0;
+	return ((gnutls_handshake_hook_func)fn)(n, htype, when, incoming, msg);
+}
+
+static void g_callbacks(void *pv, const struct kw_tls_settings *set)
+{
+	gnutls_session_t p = pv;
+
+	REAL(gnutls_session_set_keylog_function)(p, set && set->keylog ? tramp_keylog : NULL);
+	REAL(gnutls_alert_set_read_function)(p, set && set->alert_read ? tramp_alert_read : NULL);
+	if (set && set->hook)
+		REAL(gnutls_handshake_set_hook_function)(p, set->hook_htype, set->hook_when, tramp_hook);
+	else
+		REAL(gnutls_handshake_set_hook_function)(p, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_BOTH, NULL);
+}
+
 static bool g_keep(void *pv, const struct kw_tls_settings *set)
 {
 	gnutls_session_t p = pv;
@@ -80,6 +148,7 @@ static bool g_keep(void *pv, const struct kw_tls_settings *set)
 		return false; /* it authenticated as a client: never lent */
 	REAL(gnutls_credentials_set)(p, GNUTLS_CRD_CERTIFICATE, empty_cred);
 	REAL(gnutls_session_set_ptr)(p, NULL);
+	g_callbacks(p, NULL);
 	kw_tls_settings_init(&mine, 0, true);
 	mine.own = set->own;
 	mine.push = (kw_tls_fn)own_push;
@@ -164,6 +233,7 @@ static enum kw_reason g_attach(void *pv, const struct kw_tls_settings *pset, con
 	REAL(gnutls_credentials_set)(p, GNUTLS_CRD_CERTIFICATE, (void *)nset->cert_cred);
 	put_transport(p, nset);
 	REAL(gnutls_session_set_ptr)(p, REAL(gnutls_session_get_ptr)(n));
+	g_callbacks(p, nset);
 	return KW_REASON_NONE;
 }
 
@@ -287,7 +357,7 @@ void kw_tls_keep_census(uint64_t *parked, uint64_t *bytes)
 
 static const struct kw_tls_keep_ops gnutls_ops = {
 	.keep = g_keep, .attach = g_attach, .tidy = g_tidy, .handshake = g_handshake,
-	.send_all = g_send_all, .dead = g_dead, .end = g_end,
+	.send_all = g_send_all, .dead = g_dead, .callbacks = g_callbacks, .end = g_end,
 };
 
 const struct kw_tls_keep_ops *kw_tls_keep_ops(enum kw_tls_lib lib)

@@ -49,6 +49,10 @@ struct kw_tls_keep_ops {
 	 * whose connection keepwarm took (a zombie): made once; NULL when it
 	 * cannot be. */
 	void *(*dead)(void);
+	/* The callbacks of set (keylog, alert read, handshake hook) on kept
+	 * session p, lent to a program's handle: keepwarm's trampolines, which
+	 * call the program's functions with that handle; set NULL: none. */
+	void (*callbacks)(void *p, const struct kw_tls_settings *set);
 	/* End p: freed, no close_notify (the socket is the caller's). */
 	void (*end)(void *p);
 };

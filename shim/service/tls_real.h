@@ -63,6 +63,10 @@
 	                                            gnutls_certificate_retrieve_function3 *))  \
 	X(gnutls_certificate_set_verify_function, void, (gnutls_certificate_credentials_t,     \
 	                                          gnutls_certificate_verify_function *))       \
+	X(gnutls_session_set_keylog_function, void, (gnutls_session_t, gnutls_keylog_func))    \
+	X(gnutls_handshake_set_hook_function, void, (gnutls_session_t, unsigned, int,          \
+	                                            gnutls_handshake_hook_func))               \
+	X(gnutls_alert_set_read_function, void, (gnutls_session_t, gnutls_alert_read_func))    \
 	X(gnutls_deinit, void, (gnutls_session_t))
 
 /* GnuTLS functions keepwarm calls but does not wrap. */

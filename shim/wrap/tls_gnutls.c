@@ -507,6 +507,30 @@ REFUSE_ALL(gnutls_certificate_set_retrieve_function2, gnutls_certificate_retriev
 REFUSE_ALL(gnutls_certificate_set_retrieve_function3, gnutls_certificate_retrieve_function3)
 REFUSE_ALL(gnutls_certificate_set_verify_function, gnutls_certificate_verify_function)
 
+/* Callbacks the library calls with the session: made on the program's
+ * session, and recorded for a takeover (entry.h). */
+void kw_tls_wrap_gnutls_session_set_keylog_function(gnutls_session_t s, gnutls_keylog_func f)
+{
+	REAL(gnutls_session_set_keylog_function)(s, f);
+	if (!kw_depth)
+		kw_tls_note_callback(LIB, s, KW_TLS_CB_KEYLOG, (kw_tls_fn)f, 0, 0);
+}
+
+void kw_tls_wrap_gnutls_alert_set_read_function(gnutls_session_t s, gnutls_alert_read_func f)
+{
+	REAL(gnutls_alert_set_read_function)(s, f);
+	if (!kw_depth)
+		kw_tls_note_callback(LIB, s, KW_TLS_CB_ALERT_READ, (kw_tls_fn)f, 0, 0);
+}
+
+void kw_tls_wrap_gnutls_handshake_set_hook_function(gnutls_session_t s, unsigned htype, int when,
+                                                    gnutls_handshake_hook_func f)
+{
+	REAL(gnutls_handshake_set_hook_function)(s, htype, when, f);
+	if (!kw_depth)
+		kw_tls_note_callback(LIB, s, KW_TLS_CB_HOOK, (kw_tls_fn)f, htype, when);
+}
+
 /* ---- the end of a session ---- */
 
 int kw_tls_wrap_gnutls_bye(gnutls_session_t s, gnutls_close_request_t how)

@@ -44,7 +44,9 @@
 #     (close_notify after 200 ms): stale, never handed to the program; one
 #     that drops every connection's second request (close_notify, no
 #     answer): each taken-over session's request replayed on a fresh
-#     connection (event=replay), blocking, poll and epoll, two styles
+#     connection (event=replay), blocking, poll and epoll, two styles; one
+#     that sends tickets and key updates before each response: the
+#     program's keylog, alert and hook functions called with its own handle
 #   - stale races: 1000 requests, GETs and then POSTs, to the server with a
 #     keep-alive timeout of 3 ms: the same output, every POST once; the PASS
 #     line counts the reuse, stale, replay and fresh lines (they vary)
@@ -540,6 +542,28 @@ if start_tls_server tsrv-close --idle-close-notify 200; then
 	expect "stale lines" "$(ev "$name" stale)" = 3
 	expect "reuse lines" "$(ev "$name" reuse)" = 0
 	verdict "$name" "4 connections with and without keepwarm, 3 closed by the server while parked (stale), none handed to the program"
+	ACCESS_LOG=$NGINX_ACCESS
+fi
+# Session tickets and key updates before every response (TLS 1.3): the
+# program's session that took a parked one over meets them while it reads;
+# its keylog function, alert function and handshake hook (set on its own
+# handle) are called by keepwarm's trampolines with that handle, never with
+# the parked one (the client says so on stderr otherwise).
+if start_tls_server tsrv-first --idle-ticket --idle-key-update --records-first; then
+	ACCESS_LOG=$TMP/tsrv-first.access
+	for s in default pushpull; do
+		name=callbacks.$s
+		rm -f "$TMP/$name.callbacks"
+		# shellcheck disable=SC2046 # the settings and the URLs are words
+		pair "$name" "$TMP/expected.four" ok 4 $(style_env "$s") KW_TEST_GNUTLS_CALLBACKS=1 \
+			KW_TEST_GNUTLS_CALLBACKS_LOG="$TMP/$name.callbacks" -- \
+			"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking --fresh $(COUNT=4 urls "$TSRV_PORT")
+		hooks=$(grep -c 'handshake hook' "$TMP/$name.callbacks" 2>/dev/null || true)
+		expect "connections with keepwarm" "$C1" = 1
+		expect "reuse lines" "$(ev "$name" reuse)" = 3
+		expect "handshake hook calls over both runs" "${hooks:-0}" ">=" 1
+		verdict "$name" "3 takeovers; the program's callbacks called with its own handles ($hooks hook calls over both runs)"
+	done
 	ACCESS_LOG=$NGINX_ACCESS
 fi
 # The connection closed when its second request comes (close_notify, no

@@ -11,6 +11,12 @@
  *   KW_TEST_GNUTLS_VERIFY=none         no verification at all, and no
  *                                      authority loaded (--ca is not read)
  *   KW_TEST_GNUTLS_TEARDOWN=deinit     no gnutls_bye (as wget)
+ *   KW_TEST_GNUTLS_CALLBACKS=1         a keylog and an alert function before
+ *                                      the handshake, a hook on every message
+ *                                      after it: each says on stderr when it
+ *                                      is called with a session that is not
+ *                                      the one it was set on (and appends its
+ *                                      name to KW_TEST_GNUTLS_CALLBACKS_LOG)
  *   KW_TEST_GNUTLS_NO_TICKETS=1        gnutls_init with GNUTLS_NO_TICKETS
  *                                      (as libcurl without a session cache)
  * and, for every session after the process's first one (a takeover's
@@ -31,6 +37,51 @@
 
 static gnutls_certificate_credentials_t cred, cred2;
 static int sessions; /* made so far (atomic: threads mode) */
+static __thread gnutls_session_t mine; /* the session this thread works on */
+
+static void check_session(const char *what, gnutls_session_t s)
+{
+	const char *log = getenv("KW_TEST_GNUTLS_CALLBACKS_LOG");
+
+	if (s != mine)
+		fprintf(stderr, "gnutls-client: %s called with another session\n", what);
+	if (log) { /* one line per call, for a test to count */
+		FILE *f = fopen(log, "a");
+		if (f) {
+			fprintf(f, "%s\n", what);
+			fclose(f);
+		}
+	}
+}
+
+static int keylog_fn(gnutls_session_t s, const char *label, const gnutls_datum_t *secret)
+{
+	(void)label;
+	(void)secret;
+	check_session("keylog function", s);
+	return 0;
+}
+
+static int alert_fn(gnutls_session_t s, gnutls_record_encryption_level_t level,
+                    gnutls_alert_level_t alert_level, gnutls_alert_description_t desc)
+{
+	(void)level;
+	(void)alert_level;
+	(void)desc;
+	check_session("alert function", s);
+	return 0;
+}
+
+static int hook_fn(gnutls_session_t s, unsigned htype, unsigned when, unsigned incoming,
+                   const gnutls_datum_t *msg)
+{
+	(void)htype;
+	(void)when;
+	(void)incoming;
+	(void)msg;
+	check_session("handshake hook", s);
+	return 0;
+}
 
 static const char *second(const char *name)
 {
@@ -200,6 +251,11 @@ static void *g_open(struct sock *sock, const struct url *u)
 	gnutls_handshake_set_timeout(g->s, getenv("KW_TEST_HANDSHAKE_MS")
 	                                   ? (unsigned)atoi(getenv("KW_TEST_HANDSHAKE_MS"))
 	                                   : GNUTLS_DEFAULT_HANDSHAKE_TIMEOUT);
+	mine = g->s;
+	if (getenv("KW_TEST_GNUTLS_CALLBACKS")) {
+		gnutls_session_set_keylog_function(g->s, keylog_fn);
+		gnutls_alert_set_read_function(g->s, alert_fn);
+	}
 	for (int i = 0; i < 100000; i++) {
 		r = gnutls_handshake(g->s);
 		if (r >= 0 || (gnutls_error_is_fatal(r) && r != GNUTLS_E_AGAIN) ||
@@ -219,6 +275,8 @@ static void *g_open(struct sock *sock, const struct url *u)
 		}
 		goto fail;
 	}
+	if (getenv("KW_TEST_GNUTLS_CALLBACKS"))
+		gnutls_handshake_set_hook_function(g->s, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_BOTH, hook_fn);
 	/* Checked again after the handshake, as programs that verify late do
 	 * (not with verification disabled). */
 	if (verify && !strcmp(verify, "none"))
@@ -239,6 +297,7 @@ static ssize_t g_read(void *c, void *buf, size_t n)
 {
 	struct gtls *g = c;
 
+	mine = g->s;
 	for (int i = 0; i < 100000; i++) {
 		ssize_t r = gnutls_record_recv(g->s, buf, n);
 
@@ -257,6 +316,7 @@ static int g_write(void *c, const void *buf, size_t n)
 	struct gtls *g = c;
 	const char *p = buf;
 
+	mine = g->s;
 	for (int i = 0; n > 0 && i < 100000; i++) {
 		/* After GNUTLS_E_AGAIN the same data is passed again. */
 		ssize_t r = gnutls_record_send(g->s, p, n);

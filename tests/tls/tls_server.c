@@ -5,7 +5,7 @@
  *   tls_server --cert FILE --key FILE --root DIR --port-file FILE
  *              [--log FILE] [--idle-ticket] [--idle-key-update]
  *              [--idle-close-notify MS] [--tls12] [--nodelay]
- *              [--drop-request N]
+ *              [--drop-request N] [--records-first]
  *
  * Listens on 127.0.0.1, on a port of the kernel's choosing, and writes its
  * number to the port file once listening (atomically: written beside it,
@@ -29,6 +29,8 @@
  *                       its keys too (both only on TLS 1.3 connections);
  *   --idle-close-notify MS  when no request comes within MS milliseconds,
  *                       sends close_notify and closes the connection.
+ * --records-first: those records go out before each response instead (a
+ * client then meets them while it reads the response).
  * --drop-request N: the N-th request on each connection is not answered:
  * close_notify and close, as a server that closed the idle connection just
  * as the request came (logged with status 0). A client that reuses a
@@ -70,6 +72,7 @@ static struct {
 	int idle_ticket, idle_key_update, tls12, nodelay;
 	long idle_close_ms; /* -1: none */
 	long drop_request;  /* 0: none */
+	int records_first;
 } opt = { .idle_close_ms = -1 };
 
 static volatile sig_atomic_t got_term, got_chld;
@@ -94,7 +97,7 @@ static void usage(void)
 	fputs("usage: tls_server --cert FILE --key FILE --root DIR --port-file FILE\n"
 	      "                  [--log FILE] [--idle-ticket] [--idle-key-update]\n"
 	      "                  [--idle-close-notify MS] [--tls12] [--nodelay]\n"
-	      "                  [--drop-request N]\n", stderr);
+	      "                  [--drop-request N] [--records-first]\n", stderr);
 	exit(2);
 }
 
@@ -117,6 +120,10 @@ static void parse_args(int argc, char **argv)
 		}
 		if (strcmp(a, "--tls12") == 0) {
 			opt.tls12 = 1;
+			continue;
+		}
+		if (strcmp(a, "--records-first") == 0) {
+			opt.records_first = 1;
 			continue;
 		}
 		if (strcmp(a, "--nodelay") == 0) {
@@ -532,6 +539,8 @@ static void serve_conn(int fd, gnutls_certificate_credentials_t cred, gnutls_dat
 			bye(&c);
 			goto out;
 		}
+		if (opt.records_first && idle_records(&c) != 0)
+			goto out;
 		r = serve_request(&c, head_len, nreq + 1 == MAX_REQUESTS);
 		if (r < 0)
 			goto out;
@@ -542,7 +551,8 @@ static void serve_conn(int fd, gnutls_certificate_credentials_t cred, gnutls_dat
 		memmove(c.buf, c.buf + head_len, c.len - head_len);
 		c.len -= head_len;
 		/* Idle now, unless the next request is already here. */
-		if (c.len == 0 && gnutls_record_check_pending(c.s) == 0 && idle_records(&c) != 0)
+		if (!opt.records_first && c.len == 0 && gnutls_record_check_pending(c.s) == 0 &&
+		    idle_records(&c) != 0)
 			goto out;
 	}
 out:
