@@ -14,9 +14,11 @@
 # file), in turn.
 #   - our GnuTLS client with --fresh (a session and a connection per
 #     request, closed after a keep-alive response), blocking, poll and
-#     epoll, TLS 1.3 and 1.2, in three styles (the socket as transport;
+#     epoll, TLS 1.3 and 1.2, in five styles (the socket as transport;
 #     push/pull functions; no gnutls_bye and verification after the
-#     handshake only): one connection at nginx for six requests
+#     handshake only; as libcurl: push/pull and GNUTLS_NO_TICKETS;
+#     verification disabled): one connection at nginx for six requests,
+#     the last session parked at exit (keepwarm_tls_parked 1)
 #   - the same in threads and fork mode: fewer connections, some reuse
 #   - libcurl3-gnutls (an easy handle per URL), by address and by name (SNI)
 #   - the negative matrix: the first session verifies the server and is
@@ -294,6 +296,10 @@ takeovers() {
 	expect "HTTPS requests in the stats" "$(stat_sum "$name" '^keepwarm_requests_total[{]')" = "$N"
 	expect "reused connections in the stats" \
 		"$(stat_sum "$name" '^keepwarm_connections_total[{].*how="reused"')" = $((N - 1))
+	# The last request (Connection: close, sent as keep-alive) left its
+	# connection parked at exit.
+	expect "parked TLS sessions at exit (keepwarm_tls_parked)" \
+		"$(cat "$TMP/$name".stats* 2>/dev/null | awk '/^keepwarm_tls_parked[{]/ { s += $NF } END { print s + 0 }')" = 1
 	verdict "$name" "1 connection with keepwarm ($C0 without), $((N - 1)) takeovers, no fresh connection, the stats agree"
 }
 
@@ -301,13 +307,17 @@ tls_name() { [ "$1" = "$PORT13" ] && echo tls13 || echo tls12; }
 
 # ---- 1. the GnuTLS client, a session per request: every later session
 # takes the first one's connection over
-STYLES=(default pushpull deinit-late)
+STYLES=(default pushpull deinit-late libcurl-like no-verify)
 style_env() {
 	case $1 in
 	default) ;;
 	pushpull) echo KW_TEST_GNUTLS_TRANSPORT=pushpull ;;
 	deinit-late) echo KW_TEST_GNUTLS_TEARDOWN=deinit KW_TEST_GNUTLS_VERIFY=late ;;
 	deinit) echo KW_TEST_GNUTLS_TEARDOWN=deinit ;;
+	# As libcurl: push/pull functions, GNUTLS_NO_TICKETS, bye then deinit.
+	libcurl-like) echo KW_TEST_GNUTLS_TRANSPORT=pushpull KW_TEST_GNUTLS_NO_TICKETS=1 ;;
+	# Verification disabled: no authority, no check: taken over unverified.
+	no-verify) echo KW_TEST_GNUTLS_VERIFY=none ;;
 	esac
 }
 # positive DIR PREFIX STYLE...: case 1 for the client in DIR.
@@ -384,6 +394,8 @@ for port in "$PORT13" "$PORT12"; do
 	negative "neg.ca.$v" "$port" fail tls-verify 1 1 1 "KW_TEST_SECOND_CA=$CA/other.pem"
 	negative "neg.verify-host.$v" "$port" fail tls-policy 1 1 1 KW_TEST_SECOND_VERIFY_HOST=wrong.example
 	negative "neg.alpn-h2.$v" "$port" fail tls-alpn-offer 1 1 1 KW_TEST_SECOND_ALPN=h2
+	# Other gnutls_init flags (GNUTLS_NO_TICKETS): its own connection.
+	negative "neg.init-flags.$v" "$port" ok tls-policy 1 "$N" 2 KW_TEST_SECOND_NO_TICKETS=1
 	# No TLS 1.3: refused by the TLS 1.3 listener, TLS 1.2 from the other.
 	if [ "$port" = "$PORT13" ]; then
 		negative "neg.prio-no-tls13.$v" "$port" fail tls-policy 1 1 1 KW_TEST_SECOND_PRIO=NORMAL:-VERS-TLS1.3

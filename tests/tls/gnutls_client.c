@@ -23,7 +23,8 @@
  * negative cases): KW_TEST_SECOND_CA (another trust file, in credentials
  * of their own), KW_TEST_SECOND_CLIENT_CERT=CERT:KEY (in those
  * credentials), KW_TEST_SECOND_SNI, KW_TEST_SECOND_VERIFY_HOST,
- * KW_TEST_SECOND_ALPN, KW_TEST_SECOND_PRIO (a priority string). */
+ * KW_TEST_SECOND_ALPN, KW_TEST_SECOND_PRIO (a priority string),
+ * KW_TEST_SECOND_NO_TICKETS (GNUTLS_NO_TICKETS in gnutls_init's flags). */
 #include "tls_common.h"
 
 #include <gnutls/crypto.h>
@@ -216,7 +217,8 @@ static void *g_open(struct sock *sock, const struct url *u)
 	if (!sni && !u->host_is_ip)
 		sni = u->host;
 	r = gnutls_init(&g->s, GNUTLS_CLIENT | (sock->nonblock ? GNUTLS_NONBLOCK : 0) |
-	                           (getenv("KW_TEST_GNUTLS_NO_TICKETS") ? GNUTLS_NO_TICKETS : 0));
+	                           (getenv("KW_TEST_GNUTLS_NO_TICKETS") || second("KW_TEST_SECOND_NO_TICKETS")
+	                            ? GNUTLS_NO_TICKETS : 0));
 	if (r < 0) {
 		gerr("gnutls_init", r);
 		free(g);
