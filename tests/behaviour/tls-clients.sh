@@ -35,6 +35,7 @@ KW_TMP_NAME=kw-tlsc
 TMP=$KW_TMP
 # shellcheck disable=SC1091
 . "$(dirname "$0")/../common/nginx.sh"
+# shellcheck disable=SC1091
 . "$(dirname "$0")/../common/tlsca.sh"
 trap 'nginx_stop; cleanup_lib' EXIT
 clear_shim_env
@@ -56,17 +57,7 @@ setup "a private CA, a server certificate and another CA (openssl)" make_test_ca
 	{ finish; exit; }
 
 # ---- the bodies: URL i is 1k.bin, 1m.bin, chunked/text.txt for i % 3 = 0, 1, 2
-mkdir -p "$TMP/www/chunked"
-head -c 1024 /dev/urandom >"$TMP/www/1k.bin"
-head -c 1048576 /dev/urandom >"$TMP/www/1m.bin"
-# Text without SSI commands, so SSI passes it through, chunked.
-head -c 150000 /dev/urandom | base64 >"$TMP/www/chunked/text.txt"
-FILES=(1k.bin 1m.bin chunked/text.txt)
-for ((i = 0; i < N; i++)); do
-	sha256sum <"$TMP/www/${FILES[i % 3]}" | cut -d' ' -f1
-done >"$TMP/expected"
-# Fork mode: the parent fetches the first URL again after the child.
-{ cat "$TMP/expected"; head -n 1 "$TMP/expected"; } >"$TMP/expected.fork"
+tls_bodies "$N"
 head -n 2 "$TMP/expected" >"$TMP/expected.two"
 
 nginx_servers() { # PORT13 PORT12

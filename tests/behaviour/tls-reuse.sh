@@ -106,17 +106,7 @@ setup "a private CA, a server certificate and another CA (openssl)" make_test_ca
 	{ finish; exit; }
 
 # ---- the bodies: URL i is 1k.bin, 1m.bin, chunked/text.txt for i % 3 = 0, 1, 2
-mkdir -p "$TMP/www/chunked"
-head -c 1024 /dev/urandom >"$TMP/www/1k.bin"
-head -c 1048576 /dev/urandom >"$TMP/www/1m.bin"
-# Text without SSI commands, so SSI passes it through, chunked.
-head -c 150000 /dev/urandom | base64 >"$TMP/www/chunked/text.txt"
-FILES=(1k.bin 1m.bin chunked/text.txt)
-for ((i = 0; i < N; i++)); do
-	sha256sum <"$TMP/www/${FILES[i % 3]}" | cut -d' ' -f1
-done >"$TMP/expected"
-# Fork mode: the parent fetches the first URL again after the child.
-{ cat "$TMP/expected"; head -n 1 "$TMP/expected"; } >"$TMP/expected.fork"
+tls_bodies "$N"
 head -n 4 "$TMP/expected" >"$TMP/expected.four"
 
 # POST /post: a short answer; nginx reads and discards the request's body.

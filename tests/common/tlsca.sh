@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # tlsca.sh - sourced by the TLS behaviour tests: a private CA made at test
-# time (openssl), and what nginx needs to serve TLS with it.
+# time (openssl), what nginx needs to serve TLS with it, and the test bodies.
 #
 # tls_test_env: the TLS programs' environment: no proxy, and a HOME of their
 # own in $TMP (no user's trust settings or dotfiles).
@@ -46,4 +46,22 @@ tls_server() {
 		${4:-}
 	}
 CONF
+}
+
+# tls_bodies N: the test bodies in $TMP/www, URL i being FILES[i % 3]
+# (1k.bin, 1m.bin, chunked/text.txt: text without SSI commands, which SSI
+# passes through chunked); $TMP/expected, the sha256 of URL i's body for
+# i < N; $TMP/expected.fork, the same and then the first URL's again (fork
+# mode's parent fetches it after the child).
+tls_bodies() {
+	local i
+	mkdir -p "$TMP/www/chunked" || return 1
+	head -c 1024 /dev/urandom >"$TMP/www/1k.bin"
+	head -c 1048576 /dev/urandom >"$TMP/www/1m.bin"
+	head -c 150000 /dev/urandom | base64 >"$TMP/www/chunked/text.txt"
+	FILES=(1k.bin 1m.bin chunked/text.txt)
+	for ((i = 0; i < $1; i++)); do
+		sha256sum <"$TMP/www/${FILES[i % 3]}" | cut -d' ' -f1
+	done >"$TMP/expected"
+	{ cat "$TMP/expected"; head -n 1 "$TMP/expected"; } >"$TMP/expected.fork"
 }
