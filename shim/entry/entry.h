@@ -176,6 +176,12 @@ void kw_tls_settings_done(void);
  * h itself. */
 const void *kw_tls_target(int lib, const void *h);
 
+/* Before the first handshake call on h (inside it): when h's transport is
+ * a descriptor keepwarm handed a parked TLS session back on, take it over
+ * now, by the same rules as at its ClientHello; true when h did (its
+ * handshake need not run: no key shares made for nothing). */
+bool kw_tls_take_early(int lib, const void *h);
+
 /* Did h take over a kept session (inside its handshake call)? Then the
  * handshake succeeds at once. */
 bool kw_tls_taken(int lib, const void *h);

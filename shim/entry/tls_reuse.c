@@ -533,3 +533,30 @@ void kw_tls_note_callback(int lib, const void *h, enum kw_tls_callback which, kw
 	errno = saved;
 }
 
+
+bool kw_tls_take_early(int lib, const void *h)
+{
+	const struct kw_tls_call *call = kw_tls_call_current();
+	struct kw_tls_session *e;
+	struct kw_fd *s;
+	bool taken = false;
+	int fd = -1, saved = errno;
+
+	if (!kw_cfg.tls_reuse || kw_mode != KW_MODE_REUSE || !call || call->h != h)
+		return false;
+	kw_tls_sessions_lock_shared();
+	e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+	/* The library's own functions on one descriptor: its number is known
+	 * before anything is written. */
+	if (e && e->set && e->state == KW_TLS_SEEN && !e->handshaken && !e->set->own &&
+	    e->set->recv_ptr == e->set->send_ptr)
+		fd = (int)(intptr_t)e->set->recv_ptr;
+	kw_tls_sessions_unlock();
+	if (fd < 0 || !(s = kw_fd_lookup(fd)))
+		return false;
+	kw_slot_lock(s);
+	taken = kw_tlsreuse_take_before_hello(s, call);
+	kw_slot_unlock(s);
+	errno = saved;
+	return taken;
+}

@@ -103,6 +103,17 @@ static bool undo(struct kw_fd *s, enum kw_reason why, ssize_t *result)
 	return true;
 }
 
+/* call's session took the kept session on s over: s is followed as its. */
+static void taken(struct kw_fd *s, const struct kw_tls_call *call)
+{
+	struct kw_conn *c = &s->conn;
+
+	c->tls_pending = false;
+	c->tls_handle = call->h;
+	c->watch_only = true;
+	kw_report_tls(s->fd, &c->dest, kw_tls_lib_name(call->lib), true);
+}
+
 bool kw_tlsreuse_first_send(struct kw_fd *s, const struct iovec *iov, int iovcnt, size_t len,
                             ssize_t *result)
 {
@@ -116,12 +127,20 @@ bool kw_tlsreuse_first_send(struct kw_fd *s, const struct iovec *iov, int iovcnt
 		why = take_over(s, call);
 	if (why)
 		return undo(s, why, result);
-	c->tls_pending = false;
-	c->tls_handle = call->h;
-	c->watch_only = true;
-	kw_report_tls(s->fd, &c->dest, kw_tls_lib_name(call->lib), true);
+	taken(s, call);
 	*result = -1;
 	errno = EAGAIN;
+	return true;
+}
+
+bool kw_tlsreuse_take_before_hello(struct kw_fd *s, const struct kw_tls_call *call)
+{
+	struct kw_conn *c = &s->conn;
+
+	if (atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_HTTP ||
+	    !c->tls_pending || c->park_veto || call->lib != c->tls_lib || take_over(s, call))
+		return false;
+	taken(s, call);
 	return true;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 
 #include "service/fdtable.h"
+#include "service/tls_sessions.h"
 
 /* The first bytes the program sends on s (tls_pending). When they are a
  * ClientHello from inside the handshake call of a session keepwarm follows
@@ -24,6 +25,12 @@
  * socket. Returns whether the send is answered here. */
 bool kw_tlsreuse_first_send(struct kw_fd *s, const struct iovec *iov, int iovcnt, size_t len,
                             ssize_t *result);
+
+/* The same decision before the handshake of call's session writes
+ * anything, when its transport names s (a descriptor: the library's own
+ * functions): true when it took the kept session over (its handshake
+ * need not run at all); false leaves it all to its ClientHello. */
+bool kw_tlsreuse_take_before_hello(struct kw_fd *s, const struct kw_tls_call *call);
 
 /* The session that took over the kept session on s goes on with a
  * connection of its own instead: a fresh one to the same destination takes

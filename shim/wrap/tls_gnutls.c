@@ -111,6 +111,11 @@ int kw_tls_wrap_gnutls_handshake(gnutls_session_t s)
 	bye_owed(s);
 	t = TARGET(s);
 	first = kw_tls_handshake_begin(&outer, LIB, s);
+	if (first && t == s && kw_tls_take_early(LIB, s)) {
+		kw_tls_call_leave(&outer);
+		kw_tls_handshaken(LIB, s, alpn_veto(TARGET(s)));
+		return 0;
+	}
 	if (first) {
 		unsigned limit = kw_tls_handshake_limit(LIB, s);
 		if (limit)
