@@ -1,10 +1,11 @@
 # tls.mk - the C TLS clients (tests/tls/), run by tests/behaviour/tls-clients.sh.
 #   make                  builds $(BUILD)/tls/: the GnuTLS and OpenSSL clients,
 #                         the libcurl client twice (OpenSSL and GnuTLS libcurl)
-#                         the private-libssl driver, and route_check (GnuTLS calls
-#                         through keepwarm's trampolines against the library's own)
-#                         and tls_server (a GnuTLS HTTPS server that can send
-#                         tickets, KeyUpdates or close_notify on idle connections)
+#                         the private-libssl driver, route_check and route_check_ssl
+#                         (GnuTLS and OpenSSL calls through keepwarm's trampolines
+#                         against the library's own) and tls_server (a GnuTLS
+#                         HTTPS server that can send tickets, KeyUpdates or
+#                         close_notify on idle connections)
 #   make tls-asan         the GnuTLS and OpenSSL clients under ASan/UBSan, in
 #                         $(BUILD)/tls/asan/ (the test script builds them)
 #   make tls-tsan         the same under TSan, in $(BUILD)/tls/tsan/, and the
@@ -15,7 +16,7 @@ TLS_DIR      = $(BUILD)/tls
 TLS_COMMON   = tests/tls/tls_common.c
 TLS_HDRS     = tests/tls/tls_common.h
 TLS_PROGS    = $(addprefix $(TLS_DIR)/,gnutls_client openssl_client curl_client-openssl \
-               curl_client-gnutls privssl_driver route_check tls_server)
+               curl_client-gnutls privssl_driver route_check route_check_ssl tls_server)
 TLS_CFLAGS   = -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -pthread
 TLS_SAN      = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 TLS_LIBS_gnutls_client  = $$(pkg-config --libs gnutls)
@@ -57,6 +58,11 @@ $(TLS_DIR)/privssl_driver: tests/tls/privssl_driver.c tests/tls/ossl_get.h
 $(TLS_DIR)/route_check: tests/tls/route_check.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TLS_CFLAGS) -o $@ $< $$(pkg-config --libs gnutls) -ldl
+
+# The same questions to an OpenSSL SSL.
+$(TLS_DIR)/route_check_ssl: tests/tls/route_check_ssl.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TLS_CFLAGS) -o $@ $< -lssl -lcrypto -ldl
 
 # The HTTPS server the clients can be pointed at instead of nginx.
 $(TLS_DIR)/tls_server: tests/tls/tls_server.c

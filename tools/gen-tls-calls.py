@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
-"""gen-tls-calls.py - the list of GnuTLS functions whose calls keepwarm
-routes, generated from the installed library and its headers.
+"""gen-tls-calls.py - the lists of GnuTLS and OpenSSL functions whose calls
+keepwarm routes, generated from the installed libraries and their headers.
 
 Every function libgnutls.so.30 exports (with its symbol version) whose
 first parameter, as its header declares it, is a gnutls_session_t, but the
 ones keepwarm wraps by hand (KW_GNUTLS_WRAPPED in shim/service/tls_real.h),
-written as shim/service/gnutls_routed.h. A routed call goes through a
-trampoline that may swap the session for another before jumping to the
-library's function, so no parameter may be variadic or floating-point (they
-travel in registers the trampoline does not keep): such a function makes
-this script fail.
+written as shim/service/gnutls_routed.h; and every function libssl.so.3
+exports whose first parameter is an SSL * (const or not), but those
+KW_OPENSSL_WRAPPED names, as shim/service/openssl_routed.h. A routed call
+goes through a trampoline that may swap the session for another before
+jumping to the library's function, so no parameter may be variadic or
+floating-point (they travel in registers the trampoline does not keep):
+such a function makes this script fail.
 
-    tools/gen-tls-calls.py            write shim/service/gnutls_routed.h
-    tools/gen-tls-calls.py --check    exit 1 (with the difference) when the
-                                      file is not what this library gives
+    tools/gen-tls-calls.py            write both files
+    tools/gen-tls-calls.py --check    exit 1 (with the difference) when a
+                                      file is not what its library gives
 """
 import glob
 import os
@@ -22,7 +24,6 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "shim/service/gnutls_routed.h")
 WRAPPED = os.path.join(ROOT, "shim/service/tls_real.h")
 
 
@@ -34,12 +35,38 @@ def multiarch():
         return "x86_64-linux-gnu"
 
 
-LIB = "/usr/lib/%s/libgnutls.so.30" % multiarch()
-HEADERS = "/usr/include/gnutls"
+LIBDIR = "/usr/lib/%s" % multiarch()
+
+# One entry per library: what its generated header is called and says.
+TARGETS = [
+    {
+        "lib": LIBDIR + "/libgnutls.so.30",
+        "headers": "/usr/include/gnutls",
+        "first": r"(const\s+)?gnutls_session_t\b",
+        "what": "a gnutls_session_t",
+        "wrapped": "KW_GNUTLS_WRAPPED",
+        "out": os.path.join(ROOT, "shim/service/gnutls_routed.h"),
+        "file": "gnutls_routed.h",
+        "macro": "KW_GNUTLS",
+    },
+    {
+        "lib": LIBDIR + "/libssl.so.3",
+        "headers": "/usr/include/openssl",
+        "first": r"(const\s+)?SSL\s*\*",
+        "what": "an SSL *",
+        "wrapped": "KW_OPENSSL_WRAPPED",
+        "out": os.path.join(ROOT, "shim/service/openssl_routed.h"),
+        "file": "openssl_routed.h",
+        "macro": "KW_OPENSSL",
+    },
+]
 
 
 def declarations(path):
-    """(name, parameters) of every function declared in a header."""
+    """(name, parameters) of every name followed by a parameter list in a
+    header's declarations (the caller keeps the library's exports: a
+    return type such as STACK_OF(X509) * comes first, and a function that
+    returns a function pointer has its own list inside another)."""
     text = open(path, encoding="utf-8", errors="replace").read()
     text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
     text = re.sub(r"//[^\n]*", " ", text)
@@ -47,15 +74,13 @@ def declarations(path):
     for chunk in re.split(r"[;{}]", text):
         if re.search(r"\btypedef\b", chunk):
             continue
-        m = re.search(r"\b(gnutls_\w+)\s*\(", chunk)
-        if not m:
-            continue
-        i = j = m.end()
-        depth = 1
-        while j < len(chunk) and depth:
-            depth += {"(": 1, ")": -1}.get(chunk[j], 0)
-            j += 1
-        yield m.group(1), " ".join(chunk[i:j - 1].split())
+        for m in re.finditer(r"\b([A-Za-z_]\w*)\s*\(", chunk):
+            i = j = m.end()
+            depth = 1
+            while j < len(chunk) and depth:
+                depth += {"(": 1, ")": -1}.get(chunk[j], 0)
+                j += 1
+            yield m.group(1), " ".join(chunk[i:j - 1].split())
 
 
 def exports(lib):
@@ -71,40 +96,43 @@ def exports(lib):
     return found
 
 
-def generate():
+def generate(t):
     # Only the hand-wrapped block: a function keepwarm merely calls
-    # (KW_GNUTLS_CALLED) is still the program's to call, and routed.
+    # (KW_*_CALLED) is still the program's to call, and routed.
     text = open(WRAPPED).read()
-    block = re.search(r"#define KW_GNUTLS_WRAPPED\(X\)(.*?)\n\n", text, re.S)
+    block = re.search(r"#define %s\(X\)(.*?)\n\n" % t["wrapped"], text, re.S)
     if not block:
-        sys.exit("gen-tls-calls: no KW_GNUTLS_WRAPPED in " + WRAPPED)
-    wrapped = set(re.findall(r"X\((gnutls_\w+),", block.group(1)))
-    session_first = {}
-    for h in sorted(glob.glob(os.path.join(HEADERS, "*.h"))):
+        sys.exit("gen-tls-calls: no %s in %s" % (t["wrapped"], WRAPPED))
+    wrapped = set(re.findall(r"X\((\w+),", block.group(1)))
+    lib = exports(t["lib"])
+    # A declaration's parameters name types; a call in an inline function
+    # (compat.h) names variables, and never matches.
+    first = {}
+    for h in sorted(glob.glob(os.path.join(t["headers"], "*.h"))):
         for name, params in declarations(h):
-            if re.match(r"(const\s+)?gnutls_session_t\b", params):
-                session_first.setdefault(name, params)
-    lib = exports(LIB)
-    names = sorted(n for n in session_first if n in lib and n not in wrapped)
-    bad = [n for n in names if "..." in session_first[n] or
-           re.search(r"\b(float|double)\b", session_first[n])]
+            if name in lib and name not in first and re.match(t["first"], params):
+                first[name] = params
+    names = sorted(n for n in first if n in lib and n not in wrapped)
+    bad = [n for n in names if "..." in first[n] or
+           re.search(r"\b(float|double)\b", first[n])]
     if bad:
         sys.exit("gen-tls-calls: cannot route (variadic or floating-point parameters): " +
                  " ".join(bad))
+    m = t["macro"]
     lines = [
-        "/* gnutls_routed.h - generated by tools/gen-tls-calls.py from",
-        " * %s and the headers in %s: every" % (LIB, HEADERS),
-        " * function the library exports whose first parameter is a gnutls_session_t,",
+        "/* %s - generated by tools/gen-tls-calls.py from" % t["file"],
+        " * %s and the headers in %s: every" % (t["lib"], t["headers"]),
+        " * function the library exports whose first parameter is %s," % t["what"],
         " * but those tls_real.h wraps by hand, with its symbol version. Do not edit;",
         " * regenerate (tests/behaviour/redirect.sh checks that it matches the",
         " * installed library). */",
-        "#ifndef KW_GNUTLS_ROUTED_H",
-        "#define KW_GNUTLS_ROUTED_H",
+        "#ifndef %s_ROUTED_H" % m,
+        "#define %s_ROUTED_H" % m,
         "",
-        "#define KW_GNUTLS_NROUTED %d" % len(names),
+        "#define %s_NROUTED %d" % (m, len(names)),
         "",
         "/* X(name, \"version\", index) */",
-        "#define KW_GNUTLS_ROUTED(X) \\",
+        "#define %s_ROUTED(X) \\" % m,
     ]
     lines += ["\tX(%s, \"%s\", %d) \\" % (n, lib[n], i) for i, n in enumerate(names)]
     lines[-1] = lines[-1][:-2]
@@ -113,21 +141,25 @@ def generate():
 
 
 def main():
-    text = generate()
-    if sys.argv[1:] == ["--check"]:
-        have = open(OUT).read() if os.path.exists(OUT) else ""
-        if have != text:
-            old, new = set(have.splitlines()), set(text.splitlines())
-            for line in sorted(old - new):
-                print("- " + line)
-            for line in sorted(new - old):
-                print("+ " + line)
-            sys.exit(1)
-        return
-    if sys.argv[1:]:
+    if sys.argv[1:] not in ([], ["--check"]):
         sys.exit(__doc__)
-    with open(OUT, "w") as f:
-        f.write(text)
+    failed = False
+    for t in TARGETS:
+        text = generate(t)
+        if sys.argv[1:] == ["--check"]:
+            have = open(t["out"]).read() if os.path.exists(t["out"]) else ""
+            if have != text:
+                old, new = set(have.splitlines()), set(text.splitlines())
+                print("%s:" % t["file"])
+                for line in sorted(old - new):
+                    print("- " + line)
+                for line in sorted(new - old):
+                    print("+ " + line)
+                failed = True
+            continue
+        with open(t["out"], "w") as f:
+            f.write(text)
+    sys.exit(1 if failed else 0)
 
 
 main()

@@ -239,6 +239,11 @@ struct kw_tls_route {
 };
 struct kw_tls_route kw_tls_route(const void *h, unsigned idx);
 
+/* The same for a routed OpenSSL call (service/openssl_routed.h's function
+ * idx) on SSL h: today always h and the library's function (no OpenSSL
+ * session is taken over yet). */
+struct kw_tls_route kw_tls_route_ssl(const void *h, unsigned idx);
+
 /* ---- descriptors (lifecycle.c) ---- */
 
 /* A socket() call returned fd: follow it if it is a TCP socket. */

@@ -117,3 +117,12 @@ struct kw_tls_route kw_tls_route(const void *h, unsigned idx)
 	errno = saved;
 	return r;
 }
+
+struct kw_tls_route kw_tls_route_ssl(const void *h, unsigned idx)
+{
+	struct kw_tls_route r = { h, NULL };
+
+	if (idx < KW_OPENSSL_NROUTED)
+		r.fn = kw_openssl_routed_real[idx];
+	return r;
+}

@@ -9,6 +9,7 @@
 
 struct kw_tls_real_table kw_tls_real;
 void *kw_gnutls_routed_real[KW_GNUTLS_NROUTED];
+void *kw_openssl_routed_real[KW_OPENSSL_NROUTED];
 
 #ifndef KW_SYSTEM_LIBDIR
 #define KW_SYSTEM_LIBDIR "/usr/lib/x86_64-linux-gnu"
@@ -70,6 +71,9 @@ bool kw_tls_real_resolve(enum kw_tls_lib lib, const char *path)
 	} else {
 		KW_OPENSSL_WRAPPED(KW_TLS_LOOKUP)
 		KW_OPENSSL_CALLED(KW_TLS_LOOKUP)
+#define KW_ROUTED_LOOKUP(name, version, i) kw_openssl_routed_real[i] = dlvsym(h, #name, version);
+		KW_OPENSSL_ROUTED(KW_ROUTED_LOOKUP)
+#undef KW_ROUTED_LOOKUP
 	}
 #undef KW_TLS_LOOKUP
 	atomic_store_explicit(&ready[lib], true, memory_order_release);

@@ -135,6 +135,11 @@ extern struct kw_tls_real_table kw_tls_real;
 #include "service/gnutls_routed.h"
 extern void *kw_gnutls_routed_real[KW_GNUTLS_NROUTED];
 
+/* The same for OpenSSL: every other libssl function that takes an SSL *
+ * first (the generated openssl_routed.h). */
+#include "service/openssl_routed.h"
+extern void *kw_openssl_routed_real[KW_OPENSSL_NROUTED];
+
 /* Which system TLS library the loaded object at path is (the same file as
  * the system's libgnutls.so.30 or libssl.so.3), or -1. */
 int kw_tls_lib_of(const char *path);

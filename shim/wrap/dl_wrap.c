@@ -58,11 +58,15 @@ KW_GNUTLS_WRAPPED(KW_TLS_DECLARE)
 KW_OPENSSL_WRAPPED(KW_TLS_DECLARE)
 #undef KW_TLS_DECLARE
 
-/* The trampolines of the other GnuTLS calls that take a session
- * (tls_route.c), where there are. */
+/* The trampolines of the other GnuTLS calls that take a session, and of
+ * the other OpenSSL calls that take an SSL * (tls_route.c), where there
+ * are. */
 #ifdef KW_TLS_ROUTES
 #define KW_ROUTE_DECLARE(name, version, i) void kw_tls_route_##name(void);
 KW_GNUTLS_ROUTED(KW_ROUTE_DECLARE)
+#undef KW_ROUTE_DECLARE
+#define KW_ROUTE_DECLARE(name, version, i) void kw_ssl_route_##name(void);
+KW_OPENSSL_ROUTED(KW_ROUTE_DECLARE)
 #undef KW_ROUTE_DECLARE
 #endif
 
@@ -83,6 +87,10 @@ static struct kw_wrapped wrapped[] = {
 #define KW_ROUTE_ENTRY(name, version, i) \
 	{ #name, (void *)kw_tls_route_##name, KW_TLS_GNUTLS, &kw_gnutls_routed_real[i] },
 	KW_GNUTLS_ROUTED(KW_ROUTE_ENTRY)
+#undef KW_ROUTE_ENTRY
+#define KW_ROUTE_ENTRY(name, version, i) \
+	{ #name, (void *)kw_ssl_route_##name, KW_TLS_OPENSSL, &kw_openssl_routed_real[i] },
+	KW_OPENSSL_ROUTED(KW_ROUTE_ENTRY)
 #undef KW_ROUTE_ENTRY
 #endif
 };

@@ -83,15 +83,15 @@ table=$(grep -oE 'X\([a-z_0-9]+\)' "$(dirname "$0")/../../shim/wrap/dl_wrap.c" |
 [ "$exported" = "$table" ] && pass "the redirect table names every exported wrapper" ||
 	fail "exports.map: $exported / dl_wrap.c table: $table"
 
-# The GnuTLS calls routed through trampolines are every function the
-# installed library exports with a session first (tools/gen-tls-calls.py),
+# The GnuTLS and OpenSSL calls routed through trampolines are every function the
+# installed libraries export with a session first (tools/gen-tls-calls.py),
 # and none of them leaves the library under its own name.
 if diff=$(python3 "$(dirname "$0")/../../tools/gen-tls-calls.py" --check 2>&1); then
-	pass "shim/service/gnutls_routed.h lists what the installed libgnutls.so.30 exports with a session first ($(grep -c '^	X(' "$(dirname "$0")/../../shim/service/gnutls_routed.h") functions)"
+	pass "shim/service/gnutls_routed.h and openssl_routed.h list what the installed libgnutls.so.30 and libssl.so.3 export with a session first ($(grep -c '^	X(' "$(dirname "$0")/../../shim/service/gnutls_routed.h") and $(grep -c '^	X(' "$(dirname "$0")/../../shim/service/openssl_routed.h") functions)"
 else
-	fail "gnutls_routed.h is not what tools/gen-tls-calls.py makes of this library: $(echo "$diff" | head -n 5 | tr '\n' '|')"
+	fail "the routed lists are not what tools/gen-tls-calls.py makes of these libraries: $(echo "$diff" | head -n 5 | tr '\n' '|')"
 fi
-leaked=$(nm -D --defined-only "$BUILD_DIR/libkeepwarm.so" | grep -cE ' (gnutls_|SSL_|kw_tls_)' || true)
+leaked=$(nm -D --defined-only "$BUILD_DIR/libkeepwarm.so" | grep -cE ' (gnutls_|SSL_|DTLS|kw_tls_|kw_ssl_)' || true)
 [ "$leaked" -eq 0 ] && pass "no TLS name and no trampoline is exported by libkeepwarm.so" ||
 	fail "libkeepwarm.so exports $leaked TLS names"
 

@@ -12,6 +12,10 @@
 #   - a program on the system libssl that loads an object linked against a
 #     private, renamed copy of it (as Python wheels bring), plain and
 #     RTLD_DEEPBIND
+#   - route_check and route_check_ssl: a GnuTLS session's and an OpenSSL
+#     SSL's other calls through keepwarm's trampolines give what the
+#     library's own functions give (found with dlvsym), the same number of
+#     answers without and with keepwarm
 #   - every client refusing a server its CA file does not vouch for
 # Each pair of runs, without and with keepwarm: exit 0 both, output equal and
 # the bodies' sha256 as expected, the same number of connections at nginx
@@ -46,7 +50,8 @@ export KEEPWARM_TLS_REUSE=off
 SECONDS=0
 
 for f in /usr/bin/openssl /usr/sbin/nginx "$PY" "$LIB" "$T/gnutls_client" "$T/openssl_client" \
-	"$T/curl_client-openssl" "$T/curl_client-gnutls" "$T/privssl_driver" "$T/route_check"; do
+	"$T/curl_client-openssl" "$T/curl_client-gnutls" "$T/privssl_driver" "$T/route_check" \
+	"$T/route_check_ssl"; do
 	[ -x "$f" ] || [ -f "$f" ] || { fail "prerequisite $f present (make builds it)"; finish; exit; }
 done
 
@@ -368,6 +373,26 @@ for port in "$PORT13" "$PORT12"; do
 	if [ "$rc0" -eq 0 ] && [ "$rc1" -eq 0 ] && grep -q 'answers the same.* is in .*libgnutls' "$TMP/$name.without" &&
 		grep -q 'answers the same.* is in .*libkeepwarm.so' "$TMP/$name.with"; then
 		pass "$name: $(grep -o '[0-9]* answers the same' "$TMP/$name.with") through keepwarm's trampolines as from the library"
+	else
+		fail "$name: exit $rc0/$rc1: $(cat "$TMP/$name.without" "$TMP/$name.with" | tr '\n' '|' | head -c 400)"
+	fi
+done
+
+# ---- the same for every other OpenSSL call on an SSL (the SSL * first):
+# one to eight arguments, SSL_ctrl's commands, settings read back the other
+# way; as many answers agreed without keepwarm as with it.
+for port in "$PORT13" "$PORT12"; do
+	name=route_check_ssl.$(tls_name "$port")
+	"$T/route_check_ssl" "$CA/ca.pem" "$port" >"$TMP/$name.without" 2>&1
+	rc0=$?
+	LD_PRELOAD=$LIB "$T/route_check_ssl" "$CA/ca.pem" "$port" >"$TMP/$name.with" 2>&1
+	rc1=$?
+	n0=$(grep -o '[0-9]* answers agreed' "$TMP/$name.without")
+	n1=$(grep -o '[0-9]* answers agreed' "$TMP/$name.with")
+	if [ "$rc0" -eq 0 ] && [ "$rc1" -eq 0 ] && [ -n "$n0" ] && [ "$n0" = "$n1" ] &&
+		grep -q 'answers agreed.* is in .*libssl\.so' "$TMP/$name.without" &&
+		grep -q 'answers agreed.* is in .*libkeepwarm\.so' "$TMP/$name.with"; then
+		pass "$name: $n1 through keepwarm's trampolines as from libssl, as many as without keepwarm"
 	else
 		fail "$name: exit $rc0/$rc1: $(cat "$TMP/$name.without" "$TMP/$name.with" | tr '\n' '|' | head -c 400)"
 	fi
