@@ -149,6 +149,11 @@ void kw_tls_end(int lib, const void *h, enum kw_reason reason, bool eof);
 /* The library frees h, or resets it for another connection: forget it. */
 void kw_tls_forget(int lib, const void *h);
 
+/* The program took another reference to h (SSL_up_ref), or dropped one
+ * (SSL_free): h is forgotten when the last goes. */
+void kw_tls_ref(int lib, const void *h);
+void kw_tls_unref(int lib, const void *h);
+
 /* The program gave its TLS library a function that picks a client
  * certificate or verifies a chain its own way: none of its sessions takes
  * a parked one over from now on. */

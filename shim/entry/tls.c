@@ -191,6 +191,34 @@ void kw_tls_end(int lib, const void *h, enum kw_reason reason, bool eof)
 	errno = saved;
 }
 
+void kw_tls_ref(int lib, const void *h)
+{
+	struct kw_tls_session *e;
+	int saved = errno;
+
+	kw_forkwatch_check();
+	kw_tls_sessions_lock();
+	if ((e = kw_tls_map_add(&kw_tls_sessions, h, (enum kw_tls_lib)lib)) && e->refs < UINT32_MAX)
+		e->refs++;
+	kw_tls_sessions_unlock();
+	errno = saved;
+}
+
+void kw_tls_unref(int lib, const void *h)
+{
+	struct kw_tls_session *e;
+	int saved = errno;
+
+	kw_tls_sessions_lock();
+	e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+	if (e && e->refs)
+		e->refs--;
+	else
+		kw_tls_map_drop(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+	kw_tls_sessions_unlock();
+	errno = saved;
+}
+
 void kw_tls_forget(int lib, const void *h)
 {
 	int saved = errno;

@@ -61,6 +61,8 @@ struct kw_tls_session {
 	bool bye_faked;   /* the program's gnutls_bye returned without a close_notify... */
 	int bye_how;      /* ...asked for as this */
 	ino_t ino;        /* KEPT: the socket it runs over */
+	uint32_t refs;    /* references the program took beyond its first
+	                   * (SSL_up_ref): freed at the last SSL_free */
 };
 
 #define KW_TLS_MAP_SIZE 1024 /* a power of two; 3/4 of it may be used */

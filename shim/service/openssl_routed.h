@@ -7,7 +7,7 @@
 #ifndef KW_OPENSSL_ROUTED_H
 #define KW_OPENSSL_ROUTED_H
 
-#define KW_OPENSSL_NROUTED 218
+#define KW_OPENSSL_NROUTED 217
 
 /* X(name, "version", index) */
 #define KW_OPENSSL_ROUTED(X) \
@@ -213,21 +213,20 @@
 	X(SSL_state_string, "OPENSSL_3.0.0", 199) \
 	X(SSL_state_string_long, "OPENSSL_3.0.0", 200) \
 	X(SSL_stateless, "OPENSSL_3.0.0", 201) \
-	X(SSL_up_ref, "OPENSSL_3.0.0", 202) \
-	X(SSL_use_PrivateKey, "OPENSSL_3.0.0", 203) \
-	X(SSL_use_PrivateKey_file, "OPENSSL_3.0.0", 204) \
-	X(SSL_use_RSAPrivateKey, "OPENSSL_3.0.0", 205) \
-	X(SSL_use_RSAPrivateKey_ASN1, "OPENSSL_3.0.0", 206) \
-	X(SSL_use_RSAPrivateKey_file, "OPENSSL_3.0.0", 207) \
-	X(SSL_use_cert_and_key, "OPENSSL_3.0.0", 208) \
-	X(SSL_use_certificate, "OPENSSL_3.0.0", 209) \
-	X(SSL_use_certificate_ASN1, "OPENSSL_3.0.0", 210) \
-	X(SSL_use_certificate_chain_file, "OPENSSL_3.0.0", 211) \
-	X(SSL_use_certificate_file, "OPENSSL_3.0.0", 212) \
-	X(SSL_use_psk_identity_hint, "OPENSSL_3.0.0", 213) \
-	X(SSL_verify_client_post_handshake, "OPENSSL_3.0.0", 214) \
-	X(SSL_version, "OPENSSL_3.0.0", 215) \
-	X(SSL_waiting_for_async, "OPENSSL_3.0.0", 216) \
-	X(SSL_want, "OPENSSL_3.0.0", 217)
+	X(SSL_use_PrivateKey, "OPENSSL_3.0.0", 202) \
+	X(SSL_use_PrivateKey_file, "OPENSSL_3.0.0", 203) \
+	X(SSL_use_RSAPrivateKey, "OPENSSL_3.0.0", 204) \
+	X(SSL_use_RSAPrivateKey_ASN1, "OPENSSL_3.0.0", 205) \
+	X(SSL_use_RSAPrivateKey_file, "OPENSSL_3.0.0", 206) \
+	X(SSL_use_cert_and_key, "OPENSSL_3.0.0", 207) \
+	X(SSL_use_certificate, "OPENSSL_3.0.0", 208) \
+	X(SSL_use_certificate_ASN1, "OPENSSL_3.0.0", 209) \
+	X(SSL_use_certificate_chain_file, "OPENSSL_3.0.0", 210) \
+	X(SSL_use_certificate_file, "OPENSSL_3.0.0", 211) \
+	X(SSL_use_psk_identity_hint, "OPENSSL_3.0.0", 212) \
+	X(SSL_verify_client_post_handshake, "OPENSSL_3.0.0", 213) \
+	X(SSL_version, "OPENSSL_3.0.0", 214) \
+	X(SSL_waiting_for_async, "OPENSSL_3.0.0", 215) \
+	X(SSL_want, "OPENSSL_3.0.0", 216)
 
 #endif

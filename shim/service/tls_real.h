@@ -112,6 +112,7 @@
 	X(SSL_renegotiate, int, (SSL *))                                                       \
 	X(SSL_renegotiate_abbreviated, int, (SSL *))                                           \
 	X(SSL_clear, int, (SSL *))                                                             \
+	X(SSL_up_ref, int, (SSL *))                                                            \
 	X(SSL_free, void, (SSL *))
 
 #define KW_OPENSSL_CALLED(X)                                                                   \

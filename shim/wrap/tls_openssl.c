@@ -222,10 +222,22 @@ int kw_tls_wrap_SSL_clear(SSL *s)
 	return REAL(SSL_clear)(s);
 }
 
+/* An SSL is freed at its last SSL_free (OpenSSL 3.0 does not say how
+ * many references it has: keepwarm counts the program's SSL_up_ref). */
+int kw_tls_wrap_SSL_up_ref(SSL *s)
+{
+	int r = REAL(SSL_up_ref)(s);
+
+	if (!kw_depth && r == 1)
+		kw_tls_ref(LIB, s);
+	return r;
+}
+
 void kw_tls_wrap_SSL_free(SSL *s)
 {
-	/* Forgotten first: once freed, the address may be another session's. */
+	/* Forgotten first (at the last reference): once freed, the address
+	 * may be another session's. */
 	if (!kw_depth)
-		kw_tls_forget(LIB, s);
+		kw_tls_unref(LIB, s);
 	REAL(SSL_free)(s);
 }

@@ -190,6 +190,13 @@ clients_all_modes() { # DIR PREFIX
 	done
 }
 clients_all_modes "$T" ""
+# An SSL with a second reference (SSL_up_ref after the handshake, dropped
+# again at once): followed to its last SSL_free, every request counted.
+for port in "$PORT13" "$PORT12"; do
+	# shellcheck disable=SC2046 # the URLs are words
+	pair "openssl.up-ref.$(tls_name "$port")" "$TMP/expected" "$N" "$N" env KW_TEST_OPENSSL_UP_REF=1 \
+		"$T/openssl_client" --ca "$CA/ca.pem" --mode blocking --new-conn $(urls "$port")
+done
 
 # ---- libcurl, OpenSSL and GnuTLS flavours (ldd's output read whole: grep -q
 # leaving a pipe early would fail the pipeline under pipefail)

@@ -1,7 +1,9 @@
 /* openssl_client.c - an HTTPS/1.1 client written directly on OpenSSL 3,
  * for keepwarm's TLS tests (usage in tls_common.c). The certificate is
  * checked against --ca and the URL's host (SSL_set1_host takes a name or an
- * IP address); SNI is sent for names. */
+ * IP address); SNI is sent for names. KW_TEST_OPENSSL_UP_REF=1: after the
+ * handshake, another reference to the SSL (SSL_up_ref), dropped again at
+ * once (SSL_free), as a program that hands its SSL around does. */
 #include "tls_common.h"
 
 #include <limits.h>
@@ -82,6 +84,13 @@ static void *o_open(struct sock *sock, const struct url *u)
 		fprintf(stderr, "openssl-client: handshake with %s failed (verify: %s)\n", u->host,
 			X509_verify_cert_error_string(v));
 		goto fail;
+	}
+	if (getenv("KW_TEST_OPENSSL_UP_REF")) {
+		if (SSL_up_ref(o->ssl) != 1) {
+			fprintf(stderr, "openssl-client: SSL_up_ref failed\n");
+			goto fail;
+		}
+		SSL_free(o->ssl); /* one of two references: the SSL lives on */
 	}
 	return o;
 fail:
