@@ -207,15 +207,26 @@ bool kw_tls_bye(int lib, const void *h, int how);
  * go), or -1 when none is owed. */
 int kw_tls_bye_owed(int lib, const void *h);
 
-/* Before the program's plaintext send (buf, n) on h: the session it goes
- * on. When h took over a kept session and this is its first request: the
+/* What a record call on h needs to know, in one look at the table: the
+ * session it goes on (kw_tls_target), whether h is a zombie (as
+ * kw_tls_zombie), whether a bye keepwarm answered owes its close_notify
+ * (then kw_tls_bye_owed). */
+struct kw_tls_look {
+	const void *target;
+	int zombie;
+	bool bye_owed;
+};
+struct kw_tls_look kw_tls_look(int lib, const void *h);
+
+/* Before the program's plaintext send (buf, n) on h (going on t, its
+ * kw_tls_look target): the session it goes on. When h took over a kept session and this is its first request: the
  * kept one if the request could be sent again (KEEPWARM_REUSE=safe), else
  * h itself after its own handshake on a fresh connection (*answer: that
  * handshake's error, if it failed). A close-style request head (with TLS
  * reuse and KEEPWARM_UPGRADE on) is sent here as keep-alive, with the rest
  * of buf: *answer is then the program's byte count, or the library's
  * error. *answer 0: the caller makes the send itself. */
-const void *kw_tls_before_send(int lib, const void *h, const void *buf, size_t n,
+const void *kw_tls_before_send(int lib, const void *h, const void *t, const void *buf, size_t n,
                                ssize_t *answer);
 
 /* A record call on h failed as a reused connection the server closed does,

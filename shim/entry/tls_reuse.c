@@ -78,6 +78,25 @@ const void *kw_tls_target(int lib, const void *h)
 	return t;
 }
 
+struct kw_tls_look kw_tls_look(int lib, const void *h)
+{
+	struct kw_tls_look look = { h, 0, false };
+	struct kw_tls_session *e;
+	int saved = errno;
+
+	kw_tls_sessions_lock_shared();
+	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib))) {
+		if (e->zombie)
+			look.zombie = e->zombie_eof ? 2 : 1;
+		else if (e->live)
+			look.target = e->live;
+		look.bye_owed = e->bye_faked;
+	}
+	kw_tls_sessions_unlock();
+	errno = saved;
+	return look;
+}
+
 bool kw_tls_taken(int lib, const void *h)
 {
 	return kw_tls_target(lib, h) != h;
@@ -395,9 +414,9 @@ static void upgrade(int lib, const void *h, const void *t, const void *buf, size
 	*answer = r ? r : (ssize_t)n;
 }
 
-const void *kw_tls_before_send(int lib, const void *h, const void *buf, size_t n, ssize_t *answer)
+const void *kw_tls_before_send(int lib, const void *h, const void *t, const void *buf, size_t n,
+                               ssize_t *answer)
 {
-	const void *t = kw_tls_target(lib, h);
 	int saved = errno;
 
 	*answer = 0;

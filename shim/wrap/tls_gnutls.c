@@ -148,10 +148,10 @@ static bool stale_failure(ssize_t r)
  * on a taken-over session may move s to a connection of its own first,
  * and a close-style head is sent here as keep-alive (*answer then holds
  * what the program's call returns: kw_tls_before_send). */
-static gnutls_session_t send_target(gnutls_session_t s, const void *data, size_t n,
-                                    ssize_t *answer)
+static gnutls_session_t send_target(gnutls_session_t s, gnutls_session_t t, const void *data,
+                                    size_t n, ssize_t *answer)
 {
-	return (gnutls_session_t)kw_tls_before_send(LIB, s, data, n, answer);
+	return (gnutls_session_t)kw_tls_before_send(LIB, s, t, data, n, answer);
 }
 
 /* Record I/O: inside a call on s (a handshake still to finish happens
@@ -162,13 +162,17 @@ static gnutls_session_t send_target(gnutls_session_t s, const void *data, size_t
 	struct kw_tls_call outer;                                            \
 	gnutls_session_t t;                                                  \
 	ssize_t r, answer = 0;                                               \
-	int zombie;                                                          \
+	struct kw_tls_look look;                                             \
 	if (kw_depth)                                                        \
 		return REAL(name)(s, __VA_ARGS__);                           \
-	if ((zombie = kw_tls_zombie(LIB, s)))                                \
-		return zombie_io(zombie, sending);                           \
-	bye_owed(s);                                                         \
-	t = sending ? send_target(s, data, n, &answer) : TARGET(s);          \
+	look = kw_tls_look(LIB, s);                                          \
+	if (look.zombie)                                                     \
+		return zombie_io(look.zombie, sending);                      \
+	if (look.bye_owed)                                                   \
+		bye_owed(s);                                                 \
+	t = (gnutls_session_t)look.target;                                   \
+	if (sending)                                                         \
+		t = send_target(s, t, data, n, &answer);                     \
 	if (answer)                                                          \
 		return answer;                                               \
 	kw_tls_io_begin(&outer, LIB, s);                                     \
