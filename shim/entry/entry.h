@@ -150,9 +150,10 @@ void kw_tls_end(int lib, const void *h, enum kw_reason reason, bool eof);
 void kw_tls_forget(int lib, const void *h);
 
 /* The program took another reference to h (SSL_up_ref), or dropped one
- * (SSL_free): h is forgotten when the last goes. */
+ * (SSL_free): kw_tls_unref is true when that was the last (the caller
+ * then releases h: kw_tls_release). */
 void kw_tls_ref(int lib, const void *h);
-void kw_tls_unref(int lib, const void *h);
+bool kw_tls_unref(int lib, const void *h);
 
 /* The program gave its TLS library a function that picks a client
  * certificate or verifies a chain its own way: none of its sessions takes
@@ -167,8 +168,8 @@ enum kw_tls_callback { KW_TLS_CB_KEYLOG, KW_TLS_CB_ALERT_READ, KW_TLS_CB_HOOK };
 void kw_tls_note_callback(int lib, const void *h, enum kw_tls_callback which, kw_tls_fn fn,
                           unsigned htype, int when);
 
-/* TLS reuse (GnuTLS). gnutls_init made h with flags: what the program sets
- * on it is recorded from now on. */
+/* TLS reuse. gnutls_init (with flags) or SSL_new made h: what the program
+ * sets on it is recorded from now on. */
 void kw_tls_born(int lib, const void *h, unsigned flags);
 
 /* h's recorded settings, with the session table locked until
@@ -198,25 +199,47 @@ bool kw_tls_taken(int lib, const void *h);
  * neither. */
 int kw_tls_zombie(int lib, const void *h);
 
-/* The program shuts h down (gnutls_bye, how): true when keepwarm answers
- * (success, no close_notify sent) because h's connection may be parked. */
+/* The program shuts h down (gnutls_bye with how, SSL_shutdown): true when
+ * keepwarm answers (success, no close_notify sent) because h's connection
+ * may be parked. */
 bool kw_tls_bye(int lib, const void *h, int how);
 
+/* SSL_set_connect_state on h after a shutdown keepwarm answered: held back
+ * (it would wipe the session's keys) and true; false when no shutdown was
+ * answered (the caller makes the call). */
+bool kw_tls_hold_reset(int lib, const void *h);
+
 /* A call on h after a bye keepwarm answered: the how the close_notify it
- * held back was asked with (the caller sends it now; h's socket is let
- * go), or -1 when none is owed. */
-int kw_tls_bye_owed(int lib, const void *h);
+ * held back was asked with (the caller sends it now, then the reset it
+ * held back when *reset; h's socket is let go), or -1 when none is owed. */
+int kw_tls_bye_owed(int lib, const void *h, bool *reset);
 
 /* What a record call on h needs to know, in one look at the table: the
  * session it goes on (kw_tls_target), whether h is a zombie (as
  * kw_tls_zombie), whether a bye keepwarm answered owes its close_notify
- * (then kw_tls_bye_owed). */
+ * (then kw_tls_bye_owed), whether h took a kept session over whose chain
+ * is still to be verified (then kw_tls_settle). */
 struct kw_tls_look {
 	const void *target;
 	int zombie;
 	bool bye_owed;
+	bool settle;
 };
 struct kw_tls_look kw_tls_look(int lib, const void *h);
+
+/* h took a kept session over at its ClientHello, the chain's verification
+ * left for its next handshake call (an OpenSSL trust store filled late):
+ * verify now. 1: h goes on with the kept session (its handshake is done);
+ * 0: refused, h is a session of its own on a fresh connection (its
+ * handshake goes on there; traced fresh, tls-verify), or h took nothing
+ * over; -1: refused and no fresh connection could be had (h's socket is
+ * shut down: its handshake fails as on a connection the server dropped). */
+int kw_tls_settle(int lib, const void *h);
+
+/* The program resets h for another connection (SSL_clear): a kept session
+ * it took over goes back to the pool; h is a new session, for what the
+ * program set on it (which stays). */
+void kw_tls_reset(int lib, const void *h);
 
 /* Before the program's plaintext send (buf, n) on h (going on t, its
  * kw_tls_look target): the session it goes on. When h took over a kept session and this is its first request: the
@@ -238,7 +261,7 @@ bool kw_tls_replay_worthy(int lib, const void *h);
  * made again on h; a library error, or -1 when nothing was done. */
 int kw_tls_replay(int lib, const void *h);
 
-/* The program frees h (gnutls_deinit). True when keepwarm keeps h with its
+/* The program frees h (gnutls_deinit, the last SSL_free). True when keepwarm keeps h with its
  * socket, to park at close (the caller must not free it); false: the
  * caller frees h (a kept session h had taken over is kept or ended here). */
 bool kw_tls_release(int lib, const void *h);
@@ -256,9 +279,16 @@ struct kw_tls_route {
 struct kw_tls_route kw_tls_route(const void *h, unsigned idx);
 
 /* The same for a routed OpenSSL call (service/openssl_routed.h's function
- * idx) on SSL h: today always h and the library's function (no OpenSSL
- * session is taken over yet). */
+ * idx) on SSL h, by the call's disposition (logic/ossl_calls.h): what the
+ * program set is answered by h, what the connection is by the kept session
+ * h took over; a zombie's go to the session that never connects, and those
+ * that would write fail as on a closed descriptor. */
 struct kw_tls_route kw_tls_route_ssl(const void *h, unsigned idx);
+
+/* The SSL an SSL_ctrl (callback: SSL_callback_ctrl) with command cmd on h
+ * is made on, by the same dispositions; *fail: the call fails at once (a
+ * zombie's that would write) and returns 0. */
+const void *kw_tls_route_ctrl(const void *h, int cmd, bool callback, bool *fail);
 
 /* ---- descriptors (lifecycle.c) ---- */
 

@@ -103,7 +103,7 @@ static bool dead_session(const struct kw_tls_session *e, void *arg)
  * call this thread is inside, and follow s watch-only from now on (its
  * plaintext comes from the session); without such a session, let it go.
  * Returns whether s is still followed. */
-static bool tls_hello(struct kw_fd *s)
+static bool tls_hello(struct kw_fd *s, const struct iovec *iov, int iovcnt, size_t len)
 {
 	const struct kw_tls_call *call = kw_tls_call_current();
 	struct kw_conn *c = &s->conn;
@@ -121,6 +121,10 @@ static bool tls_hello(struct kw_fd *s)
 			e->state = KW_TLS_BOUND;
 			e->fd = s->fd;
 			e->gen = c->gen;
+			/* What it offered: a takeover of its connection compares it. */
+			if (e->set && !e->set->hello_seen)
+				e->set->hello_seen = kw_tls_hello_parse(iov, iovcnt, len, &e->set->hello) ==
+				                     KW_TLS_HELLO_OK;
 			why = KW_REASON_NONE;
 		} else {
 			e->state = KW_TLS_GONE; /* its socket is another, or it had one */
@@ -156,7 +160,7 @@ bool kw_stream_sent(struct kw_fd *s, ssize_t ret, int err, const struct iovec *i
 		kw_let_go(s, KW_REASON_SEND_OOB);
 	} else if (ret > 0) {
 		if (!c->watch_only && !c->meta.wire_sent &&
-		    kw_tls_client_hello(iov, iovcnt, (size_t)ret) && !tls_hello(s))
+		    kw_tls_client_hello(iov, iovcnt, (size_t)ret) && !tls_hello(s, iov, iovcnt, (size_t)ret))
 			goto out;
 		c->meta.wire_sent += (uint64_t)ret;
 		if (!c->watch_only) {

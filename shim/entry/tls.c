@@ -204,19 +204,21 @@ void kw_tls_ref(int lib, const void *h)
 	errno = saved;
 }
 
-void kw_tls_unref(int lib, const void *h)
+bool kw_tls_unref(int lib, const void *h)
 {
 	struct kw_tls_session *e;
+	bool last = true;
 	int saved = errno;
 
 	kw_tls_sessions_lock();
 	e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
-	if (e && e->refs)
+	if (e && e->refs) {
 		e->refs--;
-	else
-		kw_tls_map_drop(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+		last = false;
+	}
 	kw_tls_sessions_unlock();
 	errno = saved;
+	return last;
 }
 
 void kw_tls_forget(int lib, const void *h)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "entry/tls_shared.h"
 #include "feature/tlsreuse.h"
@@ -15,6 +16,7 @@
 #include "logic/upgrade.h"
 #include "primitive/follow.h"
 #include "service/forkwatch.h"
+#include "service/real.h"
 #include "service/state.h"
 #include "service/tls_keep.h"
 #include "service/tls_real.h"
@@ -71,7 +73,7 @@ const void *kw_tls_target(int lib, const void *h)
 	kw_tls_sessions_lock_shared();
 	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)) && e->zombie)
 		t = kw_tls_zombie_target(lib, h);
-	else if (e && e->live)
+	else if (e && e->live && !e->verify_owed)
 		t = e->live;
 	kw_tls_sessions_unlock();
 	errno = saved;
@@ -80,7 +82,7 @@ const void *kw_tls_target(int lib, const void *h)
 
 struct kw_tls_look kw_tls_look(int lib, const void *h)
 {
-	struct kw_tls_look look = { h, 0, false };
+	struct kw_tls_look look = { h, 0, false, false };
 	struct kw_tls_session *e;
 	int saved = errno;
 
@@ -88,9 +90,10 @@ struct kw_tls_look kw_tls_look(int lib, const void *h)
 	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib))) {
 		if (e->zombie)
 			look.zombie = e->zombie_eof ? 2 : 1;
-		else if (e->live)
+		else if (e->live && !e->verify_owed)
 			look.target = e->live;
 		look.bye_owed = e->bye_faked;
+		look.settle = e->verify_owed;
 	}
 	kw_tls_sessions_unlock();
 	errno = saved;
@@ -127,6 +130,20 @@ static const struct kw_tls_settings *conn_settings(const struct kw_tls_session *
 	return p ? p->set : NULL;
 }
 
+bool kw_tls_hold_reset(int lib, const void *h)
+{
+	struct kw_tls_session *e;
+	bool held = false;
+	int saved = errno;
+
+	kw_tls_sessions_lock();
+	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)) && e->bye_faked)
+		held = e->reset_owed = true;
+	kw_tls_sessions_unlock();
+	errno = saved;
+	return held;
+}
+
 bool kw_tls_bye(int lib, const void *h, int how)
 {
 	struct kw_tls_session *e;
@@ -159,11 +176,13 @@ bool kw_tls_bye(int lib, const void *h, int how)
 	return faked;
 }
 
-int kw_tls_bye_owed(int lib, const void *h)
+int kw_tls_bye_owed(int lib, const void *h, bool *reset)
 {
 	struct kw_tls_session *e;
 	int how = -1, saved = errno;
 
+	if (reset)
+		*reset = false;
 	kw_tls_sessions_lock_shared();
 	e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
 	if (e && e->bye_faked)
@@ -171,8 +190,12 @@ int kw_tls_bye_owed(int lib, const void *h)
 	kw_tls_sessions_unlock();
 	if (how >= 0) {
 		kw_tls_sessions_lock();
-		if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)))
+		if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib))) {
 			e->bye_faked = false;
+			if (reset)
+				*reset = e->reset_owed;
+			e->reset_owed = false;
+		}
 		kw_tls_sessions_unlock();
 		kw_tls_give_up(lib, h, KW_REASON_TLS_CALL, false);
 	}
@@ -196,7 +219,7 @@ static void end_kept(int lib, void *p)
 	}
 	kw_tls_map_drop(&kw_tls_sessions, p, (enum kw_tls_lib)lib);
 	if (ops)
-		ops->end(p);
+		kw_tls_keep_measure_end(ops->end, p);
 }
 
 const void *kw_tls_zombie_target(int lib, const void *h)
@@ -294,6 +317,7 @@ static bool leave_kept(int lib, const void *h, struct kw_fd *s, bool stale, enum
 	kw_tls_sessions_lock();
 	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib))) {
 		e->live = NULL;
+		e->verify_owed = false;
 		e->state = KW_TLS_SEEN;
 		e->handshaken = false;
 		e->fd = -1;
@@ -578,4 +602,96 @@ bool kw_tls_take_early(int lib, const void *h)
 	kw_slot_unlock(s);
 	errno = saved;
 	return taken;
+}
+
+int kw_tls_settle(int lib, const void *h)
+{
+	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)lib);
+	enum kw_reason why = KW_REASON_TLS_VERIFY;
+	const struct kw_tls_settings *nset = NULL;
+	struct kw_tls_session *e;
+	struct kw_fd *s;
+	void *p = NULL;
+	bool retry = false;
+	uint32_t gen;
+	int settled = 0, saved = errno;
+
+	if (!ops || !(s = lent_socket(lib, h, &gen)))
+		return 0;
+	kw_tls_sessions_lock_shared();
+	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)) && e->verify_owed) {
+		p = e->live;
+		nset = e->set;
+	} else if (e && e->live) {
+		why = KW_REASON_NONE; /* settled already */
+	}
+	kw_tls_sessions_unlock();
+	if (p) {
+		/* Without the table's lock: the program's verify callback runs
+		 * (its calls pass through). The kept session stays reserved. */
+		kw_depth++;
+		why = ops->settle(p, h, nset, &retry);
+		kw_depth--;
+		kw_tls_sessions_lock();
+		if (!why && (e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)))
+			e->verify_owed = false;
+		kw_tls_sessions_unlock();
+	}
+	if (!why) {
+		settled = 1;
+	} else if (!leave_kept(lib, h, s, false, why)) {
+		/* No fresh connection to be had: h goes on with none (its
+		 * handshake fails as on a connection the server dropped), and
+		 * never with the session it could not verify. */
+		struct kw_tls_session *pe;
+		kw_tls_sessions_lock();
+		if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib))) {
+			if (e->live && (pe = kw_tls_map_find(&kw_tls_sessions, e->live,
+			                                     (enum kw_tls_lib)lib))) {
+				pe->lent = false;
+				pe->taker = NULL;
+			}
+			e->live = NULL;
+			e->verify_owed = false;
+			e->state = KW_TLS_GONE;
+		}
+		kw_tls_sessions_unlock();
+		kw_real.shutdown(s->fd, SHUT_RDWR);
+		kw_let_go(s, why);
+		settled = -1;
+	}
+	kw_slot_unlock(s);
+	errno = saved;
+	return settled;
+}
+
+void kw_tls_reset(int lib, const void *h)
+{
+	struct kw_tls_session *e;
+	enum kw_reason foreign = KW_REASON_NONE;
+	bool had = false, live = false;
+	int saved = errno;
+
+	kw_tls_sessions_lock_shared();
+	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib))) {
+		live = e->live != NULL;
+		if ((had = e->set != NULL))
+			foreign = e->set->foreign;
+	}
+	kw_tls_sessions_unlock();
+	/* A session it took over goes back to the pool (or ends); h is a new
+	 * session, but for what the program set on it, which stays. */
+	if (live)
+		(void)kw_tls_release(lib, h);
+	else
+		kw_tls_forget(lib, h);
+	if (had) {
+		kw_tls_born(lib, h, 0);
+		kw_tls_sessions_lock();
+		if (foreign && (e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)) &&
+		    e->set)
+			kw_tls_settings_foreign(e->set, foreign);
+		kw_tls_sessions_unlock();
+	}
+	errno = saved;
 }

@@ -1,14 +1,17 @@
-/* tls_routing.c - where a routed GnuTLS call goes (wrap/tls_route.c's
- * trampolines ask): a session that took a kept one over reaches it, a
- * zombie the session that never connects, any other its own; and what a
- * call made before the handshake means for a takeover. */
+/* tls_routing.c - where a routed GnuTLS or OpenSSL call goes
+ * (wrap/tls_route.c's trampolines ask; SSL_ctrl's wrapper too): a session
+ * that took a kept one over reaches it (OpenSSL: for what the connection
+ * is), a zombie the session that never connects, any other its own; and
+ * what a call made before the handshake means for a takeover. */
 #include "entry/entry.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
 #include "entry/tls_shared.h"
+#include "logic/ossl_calls.h"
 #include "service/tls_real.h"
 #include "service/tls_sessions.h"
 
@@ -118,11 +121,139 @@ struct kw_tls_route kw_tls_route(const void *h, unsigned idx)
 	return r;
 }
 
+/* ---- OpenSSL ---- */
+
+static const char *const ssl_routed_name[KW_OPENSSL_NROUTED] = {
+#define KW_ROUTED_NAME(name, version, i) [i] = #name,
+	KW_OPENSSL_ROUTED(KW_ROUTED_NAME)
+#undef KW_ROUTED_NAME
+};
+
+/* Each routed OpenSSL function's disposition (logic/ossl_calls.h), whether
+ * it writes, and which one is SSL_get_error. */
+static struct {
+	unsigned char kind;
+	bool writes;
+} ssl_kind[KW_OPENSSL_NROUTED];
+static unsigned ssl_get_error_idx = KW_OPENSSL_NROUTED;
+
+static void make_ssl_kinds(void)
+{
+	for (unsigned i = 0; i < KW_OPENSSL_NROUTED; i++) {
+		bool writes = false;
+		ssl_kind[i].kind = (unsigned char)kw_ossl_call_kind(ssl_routed_name[i], &writes);
+		ssl_kind[i].writes = writes;
+		if (!strcmp(ssl_routed_name[i], "SSL_get_error"))
+			ssl_get_error_idx = i;
+	}
+}
+
+static void ssl_kinds(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, make_ssl_kinds);
+}
+
+/* What a zombie's calls answer (the program closed the socket first): a
+ * call that would write fails as on a closed descriptor; SSL_get_error
+ * says what such a failure is, or end-of-file after the server's close. */
+static long zombie_fail(void)
+{
+	errno = EBADF;
+	return 0;
+}
+
+static int zombie_error(const SSL *s, int ret)
+{
+	(void)s;
+	return ret > 0 ? SSL_ERROR_NONE : SSL_ERROR_SYSCALL;
+}
+
+static int zombie_eof_error(const SSL *s, int ret)
+{
+	(void)s;
+	return ret > 0 ? SSL_ERROR_NONE : SSL_ERROR_ZERO_RETURN;
+}
+
+/* Where a call of disposition kind on h goes (under the table's lock, e
+ * h's entry or NULL); *note: before h's handshake, it keeps h from
+ * taking over. */
+static const void *ssl_where(const struct kw_tls_session *e, const void *h,
+                             enum kw_ossl_kind kind, bool *note)
+{
+	*note = false;
+	if (!e)
+		return h;
+	if (e->zombie)
+		return kw_tls_zombie_target(KW_TLS_OPENSSL, h);
+	if (e->live && !e->verify_owed)
+		return kind == KW_OSSL_PARKED || kind == KW_OSSL_BOTH ? e->live : h;
+	*note = kind == KW_OSSL_FOREIGN && e->set && !e->handshaken && !e->live;
+	return h;
+}
+
+static void ssl_note_foreign(const void *h)
+{
+	struct kw_tls_session *e;
+
+	kw_tls_sessions_lock();
+	if ((e = kw_tls_map_find(&kw_tls_sessions, h, KW_TLS_OPENSSL)) && e->set)
+		kw_tls_settings_foreign(e->set, KW_REASON_TLS_SETTING);
+	kw_tls_sessions_unlock();
+}
+
 struct kw_tls_route kw_tls_route_ssl(const void *h, unsigned idx)
 {
 	struct kw_tls_route r = { h, NULL };
+	struct kw_tls_session *e;
+	bool note = false;
+	int saved = errno;
 
-	if (idx < KW_OPENSSL_NROUTED)
-		r.fn = kw_openssl_routed_real[idx];
+	if (idx >= KW_OPENSSL_NROUTED)
+		return r; /* never: the trampolines pass their own index */
+	r.fn = kw_openssl_routed_real[idx];
+	if (kw_depth)
+		return r;
+	ssl_kinds();
+	kw_tls_sessions_lock_shared();
+	if ((e = kw_tls_map_find(&kw_tls_sessions, h, KW_TLS_OPENSSL))) {
+		if (e->zombie && idx == ssl_get_error_idx)
+			r.fn = e->zombie_eof ? (void *)zombie_eof_error : (void *)zombie_error;
+		else if (e->zombie && ssl_kind[idx].writes)
+			r.fn = (void *)zombie_fail;
+		else
+			r.h = ssl_where(e, h, (enum kw_ossl_kind)ssl_kind[idx].kind, &note);
+	}
+	kw_tls_sessions_unlock();
+	if (note)
+		ssl_note_foreign(h);
+	errno = saved;
 	return r;
+}
+
+const void *kw_tls_route_ctrl(const void *h, int cmd, bool callback, bool *fail)
+{
+	struct kw_tls_session *e;
+	const void *t = h;
+	bool writes = false, note = false;
+	enum kw_ossl_kind kind;
+	int saved = errno;
+
+	*fail = false;
+	if (kw_depth)
+		return h;
+	kind = kw_ossl_ctrl_kind(cmd, callback, &writes);
+	kw_tls_sessions_lock_shared();
+	if ((e = kw_tls_map_find(&kw_tls_sessions, h, KW_TLS_OPENSSL))) {
+		if (e->zombie && writes)
+			*fail = true;
+		else
+			t = ssl_where(e, h, kind, &note);
+	}
+	kw_tls_sessions_unlock();
+	if (note)
+		ssl_note_foreign(h);
+	errno = saved;
+	return t;
 }

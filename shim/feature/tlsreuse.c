@@ -16,14 +16,21 @@
 #include "service/tls_sessions.h"
 #include "sink/report.h"
 
+static enum kw_reason settle(struct kw_fd *s, const struct kw_tls_call *call,
+                             const struct kw_tls_keep_ops *ops, const struct kw_tls_settings *nset);
+
 /* The thread's session (inside its handshake call) takes over the kept
- * session on s: KW_REASON_NONE, or why not. */
-static enum kw_reason take_over(struct kw_fd *s, const struct kw_tls_call *call)
+ * session on s: KW_REASON_NONE, or why not. hello: the ClientHello it is
+ * sending (len bytes; NULL before it has one). */
+static enum kw_reason take_over(struct kw_fd *s, const struct kw_tls_call *call,
+                                const struct iovec *hello, int iovcnt, size_t len)
 {
 	struct kw_conn *c = &s->conn;
 	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)c->tls_lib);
 	struct kw_tls_session *ne, *pe;
+	const struct kw_tls_settings *nset = NULL;
 	enum kw_reason why = KW_REASON_TLS_NOT_HELLO;
+	bool later = false;
 
 	if (!ops)
 		return why;
@@ -32,7 +39,10 @@ static enum kw_reason take_over(struct kw_fd *s, const struct kw_tls_call *call)
 	pe = kw_tls_map_find(&kw_tls_sessions, c->tls, (enum kw_tls_lib)c->tls_lib);
 	if (ne && pe && pe->state == KW_TLS_KEPT && !pe->lent && ne->state == KW_TLS_SEEN &&
 	    !ne->live && !ne->handshaken && (ne->hint_fd < 0 || ne->hint_fd == s->fd)) {
-		why = ne->set && pe->set ? ops->attach(c->tls, pe->set, call->h, ne->set)
+		if (hello && ne->set && !ne->set->hello_seen)
+			ne->set->hello_seen = kw_tls_hello_parse(hello, iovcnt, len, &ne->set->hello) ==
+			                      KW_TLS_HELLO_OK;
+		why = ne->set && pe->set ? ops->attach(c->tls, pe->set, call->h, ne->set, &later)
 		                         : KW_REASON_TLS_SETTING;
 		/* (attach may have moved nothing in the table: no entry was added) */
 		if (!why) {
@@ -40,9 +50,50 @@ static enum kw_reason take_over(struct kw_fd *s, const struct kw_tls_call *call)
 			ne->fd = s->fd;
 			ne->gen = c->gen;
 			ne->live = c->tls;
+			ne->verify_owed = later;
 			pe->lent = true;
 			pe->taker = call->h;
+			nset = ne->set;
 		}
+	}
+	kw_tls_sessions_unlock();
+	if (!why && later)
+		why = settle(s, call, ops, nset);
+	return why;
+}
+
+/* The verification attach left for later, now (the kept session is
+ * reserved for call's session meanwhile): KW_REASON_NONE when taken over,
+ * or with the verification still owed (a store the program fills once its
+ * handshake call returns, on a socket that does not block: see
+ * kw_tls_settle); otherwise the reservation is undone. */
+static enum kw_reason settle(struct kw_fd *s, const struct kw_tls_call *call,
+                             const struct kw_tls_keep_ops *ops, const struct kw_tls_settings *nset)
+{
+	struct kw_conn *c = &s->conn;
+	struct kw_tls_session *ne, *pe;
+	enum kw_reason why;
+	bool retry = false;
+
+	kw_depth++; /* the program's verify callback: its calls pass through */
+	why = ops->settle(c->tls, call->h, nset, &retry);
+	kw_depth--;
+	if (why && retry && !c->tp->blocking(s->fd))
+		return KW_REASON_NONE; /* owed: at the next handshake call */
+	kw_tls_sessions_lock();
+	ne = kw_tls_map_find(&kw_tls_sessions, call->h, call->lib);
+	pe = kw_tls_map_find(&kw_tls_sessions, c->tls, (enum kw_tls_lib)c->tls_lib);
+	if (ne) {
+		ne->verify_owed = false;
+		if (why) {
+			ne->state = KW_TLS_SEEN;
+			ne->fd = -1;
+			ne->live = NULL;
+		}
+	}
+	if (pe && why) {
+		pe->lent = false;
+		pe->taker = NULL;
 	}
 	kw_tls_sessions_unlock();
 	return why;
@@ -124,7 +175,7 @@ bool kw_tlsreuse_first_send(struct kw_fd *s, const struct iovec *iov, int iovcnt
 	if (!why && (!call || call->lib != c->tls_lib || !kw_tls_client_hello(iov, iovcnt, len)))
 		why = KW_REASON_TLS_NOT_HELLO;
 	if (!why)
-		why = take_over(s, call);
+		why = take_over(s, call, iov, iovcnt, len);
 	if (why)
 		return undo(s, why, result);
 	taken(s, call);
@@ -138,7 +189,8 @@ bool kw_tlsreuse_take_before_hello(struct kw_fd *s, const struct kw_tls_call *ca
 	struct kw_conn *c = &s->conn;
 
 	if (atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_HTTP ||
-	    !c->tls_pending || c->park_veto || call->lib != c->tls_lib || take_over(s, call))
+	    !c->tls_pending || c->park_veto || call->lib != c->tls_lib ||
+	    take_over(s, call, NULL, 0, 0))
 		return false;
 	taken(s, call);
 	return true;

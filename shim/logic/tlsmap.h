@@ -58,8 +58,15 @@ struct kw_tls_session {
 	 * freed before, so no new session gets its address). */
 	bool zombie;
 	bool zombie_eof; /* ...that reads end-of-file (an upgraded response ended) */
-	bool bye_faked;   /* the program's gnutls_bye returned without a close_notify... */
-	int bye_how;      /* ...asked for as this */
+	bool bye_faked;   /* the program's gnutls_bye or SSL_shutdown returned without a
+	                   * close_notify... */
+	int bye_how;      /* ...asked for as this (GnuTLS) */
+	bool reset_owed;  /* ...and its SSL_set_connect_state was held back with it */
+	/* BOUND: it took a kept session over at its ClientHello, whose chain is
+	 * still to be verified (at its next handshake call: the program fills
+	 * its trust store once its first handshake call returns); its calls
+	 * stay its own until then. */
+	bool verify_owed;
 	ino_t ino;        /* KEPT: the socket it runs over */
 	uint32_t refs;    /* references the program took beyond its first
 	                   * (SSL_up_ref): freed at the last SSL_free */

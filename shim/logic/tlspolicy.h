@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "logic/catalog.h"
+#include "logic/tlshello.h"
 
 #define KW_TLS_NAME_MAX 256 /* a server name or verified host, NUL included */
 #define KW_TLS_ALPN_MAX 64  /* the offered protocols, each length-prefixed */
@@ -75,6 +76,13 @@ struct kw_tls_settings {
 	kw_tls_fn keylog, alert_read, hook;
 	unsigned hook_htype;
 	int hook_when;
+	/* The ClientHello that opened the session's connection (what it
+	 * offered the server: the rules of an OpenSSL takeover compare it). */
+	bool hello_seen;
+	struct kw_tls_hello hello;
+	/* OpenSSL: the program's context has a new-session callback, which a
+	 * session ticket read while the session is parked would call. */
+	bool session_cb;
 };
 
 /* Settings of a session just made (gnutls_init's flags; born: seen from its

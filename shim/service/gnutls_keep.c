@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <poll.h>
 #include <stddef.h>
 #include <string.h>
@@ -16,8 +15,6 @@
 #include "service/tls_sessions.h"
 
 #define REAL(name) kw_tls_real.name
-
-bool kw_tls_keep_refuse_all;
 
 /* Certificate credentials with nothing in them: what a kept session holds
  * in place of the program's (which the program may free once it let go). */
@@ -139,7 +136,7 @@ static void g_callbacks(void *pv, const struct kw_tls_settings *set)
 		REAL(gnutls_handshake_set_hook_function)(p, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_BOTH, NULL);
 }
 
-static bool g_keep(void *pv, const struct kw_tls_settings *set)
+static bool g_keep(void *pv, struct kw_tls_settings *set)
 {
 	gnutls_session_t p = pv;
 	struct kw_tls_settings mine;
@@ -211,12 +208,13 @@ static bool trusts_any(void *cred)
 }
 
 static enum kw_reason g_attach(void *pv, const struct kw_tls_settings *pset, const void *nv,
-                               const struct kw_tls_settings *nset)
+                               const struct kw_tls_settings *nset, bool *later)
 {
 	gnutls_session_t p = pv, n = (gnutls_session_t)nv;
 	gnutls_datum_t own_cert;
 	enum kw_reason why;
 
+	*later = false;
 	if ((why = kw_tls_settings_match(pset, nset)))
 		return why;
 	if (kw_tls_keep_refuse_all ||
@@ -237,7 +235,7 @@ static enum kw_reason g_attach(void *pv, const struct kw_tls_settings *pset, con
 	return KW_REASON_NONE;
 }
 
-static bool g_tidy(void *pv, int h)
+static bool g_tidy(void *pv, const struct kw_tls_settings *set, int h)
 {
 	gnutls_session_t p = pv;
 	struct pollfd pfd = { .fd = h, .events = POLLIN | POLLRDHUP };
@@ -246,6 +244,7 @@ static bool g_tidy(void *pv, int h)
 	bool healthy = false;
 	int fl = kw_real.fcntl(h, F_GETFL);
 
+	(void)set;
 	/* The library's own read, which never waits: records are taken in
 	 * until none is left (GNUTLS_E_AGAIN). */
 	if (fl < 0 || kw_real.fcntl(h, F_SETFL, fl | O_NONBLOCK) < 0)
@@ -321,85 +320,24 @@ static void *g_dead(void)
 	return dead;
 }
 
-/* What ending a kept session released, on average (bytes; an estimate,
- * as other threads allocate meanwhile), and how many were measured. */
-static uint64_t ended_bytes, ended;
-
 static void g_end(void *p)
 {
-	struct mallinfo2 before = mallinfo2(), after;
-
 	REAL(gnutls_deinit)(p);
-	after = mallinfo2();
-	/* Under the session table's lock, as every caller holds it. */
-	if (before.uordblks > after.uordblks && ended < UINT32_MAX) {
-		ended_bytes += before.uordblks - after.uordblks;
-		ended++;
-	}
 }
 
-void kw_tls_keep_census(uint64_t *parked, uint64_t *bytes)
+/* The verification is never left for later. */
+static enum kw_reason g_settle(void *p, const void *n, const struct kw_tls_settings *nset,
+                               bool *retry)
 {
-	uint64_t n = 0;
-
-	*parked = *bytes = 0;
-	if (!kw_tls_real_ready(KW_TLS_GNUTLS) && !kw_tls_real_ready(KW_TLS_OPENSSL))
-		return;
-	kw_tls_sessions_lock_shared();
-	for (unsigned i = 0; i < KW_TLS_MAP_SIZE; i++)
-		if (kw_tls_sessions.e[i].h && kw_tls_sessions.e[i].state == KW_TLS_KEPT &&
-		    !kw_tls_sessions.e[i].lent)
-			n++;
-	*parked = n;
-	*bytes = ended ? n * (ended_bytes / ended) : 0;
-	kw_tls_sessions_unlock();
+	(void)p;
+	(void)n;
+	(void)nset;
+	*retry = false;
+	return KW_REASON_NONE;
 }
 
-static const struct kw_tls_keep_ops gnutls_ops = {
-	.keep = g_keep, .attach = g_attach, .tidy = g_tidy, .handshake = g_handshake,
-	.send_all = g_send_all, .dead = g_dead, .callbacks = g_callbacks, .end = g_end,
+const struct kw_tls_keep_ops kw_gnutls_keep_ops = {
+	.keep = g_keep, .attach = g_attach, .settle = g_settle, .tidy = g_tidy,
+	.handshake = g_handshake, .send_all = g_send_all, .dead = g_dead,
+	.callbacks = g_callbacks, .end = g_end,
 };
-
-const struct kw_tls_keep_ops *kw_tls_keep_ops(enum kw_tls_lib lib)
-{
-	return lib == KW_TLS_GNUTLS && kw_tls_real_ready(lib) ? &gnutls_ops : NULL;
-}
-
-bool kw_tls_keep_tidy(int h, ino_t ino)
-{
-	const struct kw_tls_keep_ops *ops;
-	struct kw_tls_session *e;
-	bool healthy = false;
-	int saved = errno;
-
-	kw_tls_sessions_lock();
-	if ((e = kw_tls_map_find_kept(&kw_tls_sessions, ino)) && !e->lent &&
-	    (ops = kw_tls_keep_ops((enum kw_tls_lib)e->lib)))
-		healthy = ops->tidy((void *)e->h, h);
-	kw_tls_sessions_unlock();
-	errno = saved;
-	return healthy;
-}
-
-void kw_tls_keep_end_ino(ino_t ino)
-{
-	const struct kw_tls_keep_ops *ops = NULL;
-	struct kw_tls_session *e;
-	void *p = NULL;
-	int saved = errno;
-
-	kw_tls_sessions_lock();
-	if ((e = kw_tls_map_find_kept(&kw_tls_sessions, ino)) && e->zombie) {
-		/* The program still holds it: freed when it frees it. */
-		e->state = KW_TLS_GONE;
-		e->ino = 0;
-	} else if (e) {
-		p = (void *)e->h;
-		ops = kw_tls_keep_ops((enum kw_tls_lib)e->lib);
-		kw_tls_map_drop(&kw_tls_sessions, e->h, (enum kw_tls_lib)e->lib);
-	}
-	if (p && ops)
-		ops->end(p);
-	kw_tls_sessions_unlock();
-	errno = saved;
-}

@@ -18,40 +18,54 @@
 
 struct kw_tls_keep_ops {
 	/* The program let go of session p (set up as set): from now on p holds
-	 * nothing of the program's (its credentials, transport functions and
-	 * pointers, session pointer are keepwarm's). False when that cannot be
-	 * done: p is then not kept. */
-	bool (*keep)(void *p, const struct kw_tls_settings *set);
+	 * nothing of the program's (its credentials or context, transport
+	 * functions or BIOs, pointers and ex_data, callbacks are keepwarm's).
+	 * False when that cannot be done: p is then not kept. */
+	bool (*keep)(void *p, struct kw_tls_settings *set);
 	/* May the program's new session n (set up as nset) go on with kept
-	 * session p (set up as pset)? The rules of kw_tls_settings_match, then
-	 * what needs the library: no client certificate on either side, and p's
-	 * peer chain verifying under n's credentials for n's host name
-	 * (tls-verify). On KW_REASON_NONE p carries n's credentials, transport
-	 * and session pointer; otherwise p is as before. */
+	 * session p (set up as pset)? The library's rules (GnuTLS: those of
+	 * kw_tls_settings_match; OpenSSL: the two ClientHellos), then no client
+	 * certificate on n's side, and p's peer chain verifying under n's trust
+	 * store for n's host name as n's own handshake would verify it
+	 * (tls-verify). On KW_REASON_NONE p carries n's credentials or context,
+	 * transport and pointers; otherwise p is as before. *later (OpenSSL):
+	 * the rules passed, and the verification is settle's, which the caller
+	 * makes without the session table's lock (it runs the program's verify
+	 * callback); p carries nothing of n's until then. Under the lock. */
 	enum kw_reason (*attach)(void *p, const struct kw_tls_settings *pset, const void *n,
-	                         const struct kw_tls_settings *nset);
-	/* Kept session p on the parked socket h has records waiting: take in
-	 * what only keeps the session going (TLS 1.3 session tickets; a key
-	 * update, answered when asked for). True when that was all and the
-	 * connection is still healthy; false on application data, a
+	                         const struct kw_tls_settings *nset, bool *later);
+	/* The verification attach left for later, with kw_depth raised (the
+	 * program's callbacks reach the real libc): KW_REASON_NONE and p carries
+	 * what attach would have given it, or why not (p as before). *retry:
+	 * refused for want of the chain's issuer in n's store, which a program
+	 * may fill once the handshake call that sent the ClientHello returns
+	 * (libcurl: the caller may ask again then). Not under the session
+	 * table's lock; p is reserved (lent) meanwhile. */
+	enum kw_reason (*settle)(void *p, const void *n, const struct kw_tls_settings *nset,
+	                         bool *retry);
+	/* Kept session p (set up as set) on the parked socket h has records
+	 * waiting: take in what only keeps the session going (TLS 1.3 session
+	 * tickets; a key update, answered when asked for). True when that was
+	 * all and the connection is still healthy; false on application data, a
 	 * close_notify or other alert, a renegotiation or post-handshake
-	 * authentication request, an error, or the socket's end. */
-	bool (*tidy)(void *p, int h);
+	 * authentication request, an error, the socket's end, or a ticket that
+	 * would reach a callback of the program's (set->session_cb). */
+	bool (*tidy)(void *p, const struct kw_tls_settings *set, int h);
 	/* Session n's own handshake, on the descriptor fd its transport
 	 * leads to (a blocking loop: waits up to ms for each step). 0, or the
-	 * library's error. Not with kw_depth raised: the ClientHello must tie
-	 * n to its socket on the way out. */
+	 * library's error (GnuTLS), -2 (OpenSSL). Not with kw_depth raised:
+	 * the ClientHello must tie n to its socket on the way out. */
 	int (*handshake)(void *n, int fd, int ms);
 	/* Send all len bytes of plaintext on n (waits as handshake does):
-	 * 0, or the library's error. */
+	 * 0, or an error as handshake's. */
 	int (*send_all)(void *n, int fd, const void *buf, size_t len, int ms);
 	/* A session that never connects, for the calls of a program's handle
 	 * whose connection keepwarm took (a zombie): made once; NULL when it
 	 * cannot be. */
 	void *(*dead)(void);
-	/* The callbacks of set (keylog, alert read, handshake hook) on kept
-	 * session p, lent to a program's handle: keepwarm's trampolines, which
-	 * call the program's functions with that handle; set NULL: none. */
+	/* The callbacks of set (GnuTLS: keylog, alert read, handshake hook) on
+	 * kept session p, lent to a program's handle: keepwarm's trampolines,
+	 * which call the program's functions with that handle; set NULL: none. */
 	void (*callbacks)(void *p, const struct kw_tls_settings *set);
 	/* End p: freed, no close_notify (the socket is the caller's). */
 	void (*end)(void *p);
@@ -59,6 +73,15 @@ struct kw_tls_keep_ops {
 
 /* lib's operations, or NULL when keepwarm does not keep its sessions. */
 const struct kw_tls_keep_ops *kw_tls_keep_ops(enum kw_tls_lib lib);
+
+/* Each library's table (gnutls_keep.c, openssl_keep.c), and whether the
+ * functions it needs were found. */
+extern const struct kw_tls_keep_ops kw_gnutls_keep_ops, kw_openssl_keep_ops;
+bool kw_openssl_keep_ready(void);
+
+/* End p with end, counting what that released (kw_tls_keep_census). Under
+ * the session table's lock. */
+void kw_tls_keep_measure_end(void (*end)(void *), void *p);
 
 /* Did the process ever give the library a function that picks a client
  * certificate or verifies a chain its own way (credentials-level, so not

@@ -92,6 +92,11 @@
 	X(gnutls_x509_trust_list_iter_deinit, void, (gnutls_x509_trust_list_iter_t))           \
 	X(gnutls_x509_crt_deinit, void, (gnutls_x509_crt_t))
 
+/* Callback types OpenSSL's header spells out in its prototypes only. */
+typedef int (*kw_ssl_client_cert_cb)(SSL *, X509 **, EVP_PKEY **);
+typedef int (*kw_ssl_new_session_cb)(SSL *, SSL_SESSION *);
+typedef void (*kw_ssl_info_cb)(const SSL *, int, int);
+
 #define KW_OPENSSL_WRAPPED(X)                                                                  \
 	X(SSL_set_fd, int, (SSL *, int))                                                       \
 	X(SSL_set_rfd, int, (SSL *, int))                                                      \
@@ -113,11 +118,75 @@
 	X(SSL_renegotiate_abbreviated, int, (SSL *))                                           \
 	X(SSL_clear, int, (SSL *))                                                             \
 	X(SSL_up_ref, int, (SSL *))                                                            \
-	X(SSL_free, void, (SSL *))
+	X(SSL_free, void, (SSL *))                                                             \
+	X(SSL_new, SSL *, (SSL_CTX *))                                                         \
+	X(SSL_shutdown, int, (SSL *))                                                          \
+	X(SSL_set_connect_state, void, (SSL *))                                                \
+	X(SSL_ctrl, long, (SSL *, int, long, void *))                                          \
+	X(SSL_CTX_set_cert_verify_callback, void, (SSL_CTX *, int (*)(X509_STORE_CTX *, void *), \
+	                                           void *))                                    \
+	X(SSL_CTX_set_psk_client_callback, void, (SSL_CTX *, SSL_psk_client_cb_func))          \
+	X(SSL_CTX_set_psk_use_session_callback, void, (SSL_CTX *, SSL_psk_use_session_cb_func)) \
+	X(SSL_CTX_set_cert_cb, void, (SSL_CTX *, int (*)(SSL *, void *), void *))
 
 #define KW_OPENSSL_CALLED(X)                                                                   \
 	X(SSL_get0_alpn_selected, void, (const SSL *, const unsigned char **, unsigned int *)) \
-	X(SSL_get_error, int, (const SSL *, int))
+	X(SSL_get_error, int, (const SSL *, int))                                              \
+	X(TLS_client_method, const SSL_METHOD *, (void))                                       \
+	X(SSL_CTX_new, SSL_CTX *, (const SSL_METHOD *))                                        \
+	X(SSL_CTX_free, void, (SSL_CTX *))                                                     \
+	X(SSL_CTX_ctrl, long, (SSL_CTX *, int, long, void *))                                  \
+	X(SSL_CTX_get_cert_store, X509_STORE *, (const SSL_CTX *))                             \
+	X(SSL_CTX_get_client_cert_cb, kw_ssl_client_cert_cb, (SSL_CTX *))                    \
+	X(SSL_CTX_sess_get_new_cb, kw_ssl_new_session_cb, (SSL_CTX *))                       \
+	X(SSL_get_SSL_CTX, SSL_CTX *, (const SSL *))                                           \
+	X(SSL_set_SSL_CTX, SSL_CTX *, (SSL *, SSL_CTX *))                                      \
+	X(SSL_get_rbio, BIO *, (const SSL *))                                                  \
+	X(SSL_get_wbio, BIO *, (const SSL *))                                                  \
+	X(SSL_get_ex_data, void *, (const SSL *, int))                                         \
+	X(SSL_set_ex_data, int, (SSL *, int, void *))                                          \
+	X(SSL_get_options, uint64_t, (const SSL *))                                            \
+	X(SSL_set_options, uint64_t, (SSL *, uint64_t))                                        \
+	X(SSL_clear_options, uint64_t, (SSL *, uint64_t))                                      \
+	X(SSL_get_read_ahead, int, (const SSL *))                                              \
+	X(SSL_set_read_ahead, void, (SSL *, int))                                              \
+	X(SSL_get_verify_mode, int, (const SSL *))                                             \
+	X(SSL_get_verify_callback, SSL_verify_cb, (const SSL *))                               \
+	X(SSL_set_verify, void, (SSL *, int, SSL_verify_cb))                                   \
+	X(SSL_get0_param, X509_VERIFY_PARAM *, (SSL *))                                        \
+	X(SSL_get_security_level, int, (const SSL *))                                          \
+	X(SSL_set_verify_result, void, (SSL *, long))                                          \
+	X(SSL_get_ex_data_X509_STORE_CTX_idx, int, (void))                                     \
+	X(SSL_get_certificate, X509 *, (const SSL *))                                          \
+	X(SSL_get0_peer_certificate, X509 *, (const SSL *))                                    \
+	X(SSL_get_peer_cert_chain, STACK_OF(X509) *, (const SSL *))                            \
+	X(SSL_get_info_callback, kw_ssl_info_cb, (const SSL *))                                \
+	X(SSL_CTX_get_info_callback, kw_ssl_info_cb, (SSL_CTX *))                             \
+	X(SSL_set_info_callback, void, (SSL *, kw_ssl_info_cb))                                \
+	X(SSL_set_msg_callback, void, (SSL *, void (*)(int, int, int, const void *, size_t,   \
+	                                               SSL *, void *)))                        \
+	X(SSL_version, int, (const SSL *))                                                     \
+	X(SSL_get_current_cipher, const SSL_CIPHER *, (const SSL *))                           \
+	X(SSL_CIPHER_get_protocol_id, uint16_t, (const SSL_CIPHER *))                          \
+	X(SSL_get_session, SSL_SESSION *, (const SSL *))                                       \
+	X(SSL_has_pending, int, (const SSL *))                                                 \
+	X(SSL_get_shutdown, int, (const SSL *))                                                \
+	X(SSL_get_quiet_shutdown, int, (const SSL *))                                          \
+	X(BIO_new_socket, BIO *, (int, int))                                                   \
+	X(BIO_int_ctrl, long, (BIO *, int, long, int))                                         \
+	X(BIO_up_ref, int, (BIO *))                                                            \
+	X(X509_STORE_CTX_new, X509_STORE_CTX *, (void))                                        \
+	X(X509_STORE_CTX_free, void, (X509_STORE_CTX *))                                       \
+	X(X509_STORE_CTX_init, int, (X509_STORE_CTX *, X509_STORE *, X509 *, STACK_OF(X509) *)) \
+	X(X509_STORE_CTX_set_default, int, (X509_STORE_CTX *, const char *))                   \
+	X(X509_STORE_CTX_get0_param, X509_VERIFY_PARAM *, (const X509_STORE_CTX *))            \
+	X(X509_STORE_CTX_set_ex_data, int, (X509_STORE_CTX *, int, void *))                    \
+	X(X509_STORE_CTX_set_verify_cb, void, (X509_STORE_CTX *, X509_STORE_CTX_verify_cb))    \
+	X(X509_STORE_CTX_get_error, int, (const X509_STORE_CTX *))                             \
+	X(X509_VERIFY_PARAM_set1, int, (X509_VERIFY_PARAM *, const X509_VERIFY_PARAM *))       \
+	X(X509_VERIFY_PARAM_set_auth_level, void, (X509_VERIFY_PARAM *, int))                  \
+	X(X509_verify_cert, int, (X509_STORE_CTX *))                                           \
+	X(ERR_clear_error, void, (void))
 
 struct kw_tls_real_table {
 #define KW_TLS_REAL_FIELD(name, ret, args) ret(*name) args;

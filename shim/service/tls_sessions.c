@@ -4,8 +4,11 @@
 #include <pthread.h>
 
 #include "service/state.h"
+#include "service/tls_keep.h"
 
 struct kw_tls_map kw_tls_sessions;
+/* (declared in service/tls_keep.h: both libraries' keep files read it) */
+bool kw_tls_keep_refuse_all;
 /* Read-mostly: every TLS read and write looks its session up. Writers
  * first, so that a stream of reads never holds a new session back (no
  * reader takes it twice). */

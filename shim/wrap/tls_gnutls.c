@@ -90,7 +90,7 @@ static ssize_t zombie_io(int zombie, bool sending)
  * parked), then the call. */
 static void bye_owed(gnutls_session_t s)
 {
-	int how = kw_tls_bye_owed(LIB, s), saved = errno;
+	int how = kw_tls_bye_owed(LIB, s, NULL), saved = errno;
 
 	if (how >= 0)
 		(void)REAL(gnutls_bye)(TARGET(s), (gnutls_close_request_t)how);
