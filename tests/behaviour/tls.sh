@@ -6,9 +6,10 @@
 # connection per request where it can, trusting only that CA. Without and
 # with keepwarm: the same output (one sha256 per body, checked against the
 # files), the same exit status, the same number of connections at nginx
-# (keepwarm does not reuse TLS connections yet); keepwarm's trace ties a
-# session to each connection (event=tls) and parks none, and its stats count
-# every request, labelled tls="1".
+# (TLS reuse is switched off here, KEEPWARM_TLS_REUSE=off: this is the
+# following alone; tls-reuse.sh and tls-reuse-openssl.sh test the reuse);
+# keepwarm's trace ties a session to each connection (event=tls) and parks
+# none, and its stats count every request, labelled tls="1".
 set -uo pipefail
 BUILD_DIR=$(cd "${1:?usage: tls.sh BUILD_DIR}" && pwd -P)
 LIB=$BUILD_DIR/libkeepwarm.so
@@ -170,7 +171,7 @@ arm() {
 	# shellcheck disable=SC2046 # the URLs are words
 	if [ "$shim" = with ]; then
 		rm -f "$TMP/$name.$port".*.stats
-		LD_PRELOAD=$LIB KEEPWARM_TRACE=$TMP/$name.$port.trace \
+		LD_PRELOAD=$LIB KEEPWARM_TLS_REUSE=off KEEPWARM_TRACE=$TMP/$name.$port.trace \
 			KEEPWARM_STATS="$TMP/$name.$port.%p.stats" timeout 120 bash -c \
 			"$(declare -f curl_each wget_each); $cmd \"\$@\"" _ "$CA/ca.pem" $(urls "$port") >"$OUT" 2>"$OUT.err"
 	else
