@@ -8,6 +8,7 @@
 #define KW_ENTRY_H
 
 #include <stdbool.h>
+#include <sys/time.h>
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -136,6 +137,22 @@ void kw_tls_note_timeout(int lib, const void *h, unsigned ms);
  * (KEEPWARM_TLS_HANDSHAKE_TIMEOUT, when shorter than the program's own and
  * the session can wait with one), or 0 to leave it as it is. */
 unsigned kw_tls_handshake_limit(int lib, const void *h);
+
+/* KEEPWARM_TLS_HANDSHAKE_TIMEOUT for a library without a limit of its own
+ * (OpenSSL): before h's handshake call on socket fd (-1: not a socket BIO),
+ * a blocking one, each wait for the server is bounded by the limit
+ * (SO_RCVTIMEO and SO_SNDTIMEO, unless the program's own are shorter; put
+ * back after the call). kw_tls_limit_end: after the call (wanting: it
+ * returned wanting to read or write); true when it ended because a wait
+ * reached the limit: errno is then ETIMEDOUT, h's SSL_get_error says
+ * SSL_ERROR_SYSCALL and h is let go. */
+struct kw_tls_limit {
+	int fd;
+	bool set;
+	struct timeval rcv, snd;
+};
+void kw_tls_limit_begin(int lib, const void *h, int fd, struct kw_tls_limit *l);
+bool kw_tls_limit_end(int lib, const void *h, struct kw_tls_limit *l, bool wanting);
 
 /* n > 0 plaintext bytes the program wrote (sent) or consumed on h: how
  * many it gets of those it read (fewer when the head of an upgraded

@@ -7,9 +7,12 @@
 #include "entry/entry.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 
 #include "entry/tls_shared.h"
 #include "service/forkwatch.h"
+#include "service/real.h"
 #include "service/state.h"
 #include "service/tls_real.h"
 #include "service/tls_sessions.h"
@@ -231,3 +234,58 @@ void kw_tls_forget(int lib, const void *h)
 	errno = saved;
 }
 
+
+/* Is the program's own limit t unset, or longer than ms? */
+static bool longer(const struct timeval *t, unsigned ms)
+{
+	return (!t->tv_sec && !t->tv_usec) || (uint64_t)t->tv_sec * 1000 + (uint64_t)t->tv_usec / 1000 > ms;
+}
+
+void kw_tls_limit_begin(int lib, const void *h, int fd, struct kw_tls_limit *l)
+{
+	unsigned ms;
+	socklen_t len = sizeof l->rcv;
+	struct timeval tv;
+	int fl, saved = errno;
+
+	l->fd = fd;
+	l->set = false;
+	if (fd < 0 || !kw_cfg.tls_handshake_timeout_ms || !(ms = kw_tls_handshake_limit(lib, h)))
+		return;
+	if ((fl = kw_real.fcntl(fd, F_GETFL)) < 0 || (fl & O_NONBLOCK))
+		return; /* a program that does not block keeps its own time */
+	if (kw_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &l->rcv, &len) < 0 ||
+	    kw_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &l->snd, &(socklen_t){ sizeof l->snd }) < 0 ||
+	    !longer(&l->rcv, ms) || !longer(&l->snd, ms)) {
+		errno = saved;
+		return;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	l->set = kw_real.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0 &&
+	         kw_real.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == 0;
+	errno = saved;
+}
+
+bool kw_tls_limit_end(int lib, const void *h, struct kw_tls_limit *l, bool wanting)
+{
+	struct kw_tls_session *e;
+	int err = errno;
+	bool timed_out;
+
+	if (!l->set)
+		return false;
+	timed_out = wanting && (err == EAGAIN || err == EWOULDBLOCK);
+	kw_real.setsockopt(l->fd, SOL_SOCKET, SO_RCVTIMEO, &l->rcv, sizeof l->rcv);
+	kw_real.setsockopt(l->fd, SOL_SOCKET, SO_SNDTIMEO, &l->snd, sizeof l->snd);
+	if (timed_out) {
+		kw_tls_sessions_lock();
+		if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)))
+			e->timed_out = true;
+		kw_tls_sessions_unlock();
+		kw_tls_give_up(lib, h, KW_REASON_TLS_CALL, false);
+		err = ETIMEDOUT;
+	}
+	errno = err;
+	return timed_out;
+}

@@ -220,6 +220,8 @@ struct kw_tls_route kw_tls_route_ssl(const void *h, unsigned idx)
 	if ((e = kw_tls_map_find(&kw_tls_sessions, h, KW_TLS_OPENSSL))) {
 		if (e->zombie && idx == ssl_get_error_idx)
 			r.fn = e->zombie_eof ? (void *)zombie_eof_error : (void *)zombie_error;
+		else if (e->timed_out && idx == ssl_get_error_idx)
+			r.fn = (void *)zombie_error; /* a failure of the socket: ETIMEDOUT */
 		else if (e->zombie && ssl_kind[idx].writes)
 			r.fn = (void *)zombie_fail;
 		else

@@ -67,6 +67,9 @@ struct kw_tls_session {
 	 * its trust store once its first handshake call returns); its calls
 	 * stay its own until then. */
 	bool verify_owed;
+	/* Its blocking handshake call ended at KEEPWARM_TLS_HANDSHAKE_TIMEOUT
+	 * (OpenSSL: SSL_get_error says SSL_ERROR_SYSCALL, errno ETIMEDOUT). */
+	bool timed_out;
 	ino_t ino;        /* KEPT: the socket it runs over */
 	uint32_t refs;    /* references the program took beyond its first
 	                   * (SSL_up_ref): freed at the last SSL_free */

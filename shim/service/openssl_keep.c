@@ -119,6 +119,12 @@ static bool o_keep(void *pv, struct kw_tls_settings *set)
 
 	if (!have_ctx() || (ctx != own_ctx && REAL(SSL_get_certificate)(p)))
 		return false; /* it may have authenticated as a client: never lent */
+	/* The server's close_notify came: over. Flags the program set without
+	 * a close_notify sent (SSL_set_shutdown) would refuse the next
+	 * taker's writes: cleared. */
+	if (REAL(SSL_get_shutdown)(p) & SSL_RECEIVED_SHUTDOWN)
+		return false;
+	REAL(SSL_set_shutdown)(p, 0);
 	if (!(b = REAL(BIO_new_socket)(-1, BIO_NOCLOSE)))
 		return false;
 	/* The first time: the context it was made with is the one whose

@@ -142,6 +142,7 @@ typedef void (*kw_ssl_info_cb)(const SSL *, int, int);
 	X(SSL_get_SSL_CTX, SSL_CTX *, (const SSL *))                                           \
 	X(SSL_set_SSL_CTX, SSL_CTX *, (SSL *, SSL_CTX *))                                      \
 	X(SSL_get_rbio, BIO *, (const SSL *))                                                  \
+	X(SSL_get_fd, int, (const SSL *))                                                      \
 	X(SSL_get_wbio, BIO *, (const SSL *))                                                  \
 	X(SSL_get_ex_data, void *, (const SSL *, int))                                         \
 	X(SSL_set_ex_data, int, (SSL *, int, void *))                                          \
@@ -171,6 +172,7 @@ typedef void (*kw_ssl_info_cb)(const SSL *, int, int);
 	X(SSL_get_session, SSL_SESSION *, (const SSL *))                                       \
 	X(SSL_has_pending, int, (const SSL *))                                                 \
 	X(SSL_get_shutdown, int, (const SSL *))                                                \
+	X(SSL_set_shutdown, void, (SSL *, int))                                                \
 	X(SSL_get_quiet_shutdown, int, (const SSL *))                                          \
 	X(BIO_new_socket, BIO *, (int, int))                                                   \
 	X(BIO_int_ctrl, long, (BIO *, int, long, int))                                         \

@@ -86,9 +86,20 @@ static int zombie_io(int zombie, bool sending, bool ex)
 
 /* A handshake call: OpenSSL answers a second one on an established
  * session at once (renegotiation goes through SSL_renegotiate). A first
- * one whose ClientHello took a kept session over succeeds at once. */
+ * one whose ClientHello took a kept session over succeeds at once. On a
+ * blocking socket, KEEPWARM_TLS_HANDSHAKE_TIMEOUT bounds each wait for
+ * the server (kw_tls_limit_begin). */
+/* Did r on t fail wanting to read or write (a socket's EAGAIN)? */
+static bool wanting(SSL *t, int r)
+{
+	int e = REAL(SSL_get_error)(t, r);
+
+	return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
+}
+
 static int handshake(SSL *s, int (*fn)(SSL *))
 {
+	struct kw_tls_limit limit = { -1, false, { 0, 0 }, { 0, 0 } };
 	struct kw_tls_call outer;
 	struct kw_tls_look look;
 	SSL *t;
@@ -106,10 +117,14 @@ static int handshake(SSL *s, int (*fn)(SSL *))
 		return 1;
 	}
 	t = TARGET(s);
+	if (t == s)
+		kw_tls_limit_begin(LIB, s, REAL(SSL_get_fd)(s), &limit);
 	kw_tls_io_begin(&outer, LIB, s);
 	r = fn(t);
-	saved = errno;
 	kw_tls_call_leave(&outer);
+	if (t == s && kw_tls_limit_end(LIB, s, &limit, r <= 0 && wanting(t, r)))
+		return -1;
+	saved = errno;
 	if (t == s && r != 1 && kw_tls_taken(LIB, s)) {
 		r = 1;
 		t = TARGET(s);

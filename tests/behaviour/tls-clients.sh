@@ -321,8 +321,10 @@ fi
 # ---- KEEPWARM_TLS_HANDSHAKE_TIMEOUT against a server that accepts and never
 # answers: the program's handshake ends at keepwarm's limit or its own,
 # whichever is shorter; a session GnuTLS cannot wait on with a limit
-# (libcurl's own pull function) and OpenSSL's are left as they are. Exit
-# statuses only: 124 is "still waiting when timeout(1) ended it".
+# (libcurl's own pull function) is left as it is; a blocking OpenSSL
+# handshake ends when one wait reaches the limit (errno ETIMEDOUT), one
+# that does not block is left to the program. Exit statuses only: 124 is
+# "still waiting when timeout(1) ended it".
 SILENT_PORT=$(nginx_free_ports 1)
 "$PY" -c '
 import socket, sys, time
@@ -363,8 +365,23 @@ limited "handshake limit: ... as without keepwarm" 1 "" KW_TEST_HANDSHAKE_MS=300
 	"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking "$su"
 limited "handshake limit: libcurl-gnutls (its own pull function) is left alone" 124 300ms \
 	LD_PRELOAD="$LIB" -- "$T/curl_client-gnutls" --ca "$CA/ca.pem" "$su"
-limited "handshake limit: OpenSSL is left alone" 124 300ms LD_PRELOAD="$LIB" -- \
+limited "handshake limit: openssl without keepwarm waits" 124 "" -- \
 	"$T/openssl_client" --ca "$CA/ca.pem" --mode blocking "$su"
+limited "handshake limit: 300ms ends a blocking OpenSSL handshake (each wait bounded)" 1 300ms \
+	LD_PRELOAD="$LIB" -- "$T/openssl_client" --ca "$CA/ca.pem" --mode blocking "$su"
+limited "handshake limit: an OpenSSL program that does not block keeps its own time" 124 300ms \
+	LD_PRELOAD="$LIB" -- "$T/openssl_client" --ca "$CA/ca.pem" --mode poll "$su"
+limited "handshake limit: python's blocking handshake ends at 300ms too (TimeoutError)" 1 300ms \
+	LD_PRELOAD="$LIB" -- "$PY" -c '
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+s = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+try:
+    ctx.wrap_socket(s, server_hostname="localhost")
+except TimeoutError as e:
+    print("timed out:", e, file=sys.stderr)
+    sys.exit(1)
+' "$CA/ca.pem" "$SILENT_PORT"
 kill "$SILENT_PID" 2>/dev/null
 wait "$SILENT_PID" 2>/dev/null
 
