@@ -83,6 +83,9 @@ struct kw_tls_settings {
 	/* OpenSSL: the program's context has a new-session callback, which a
 	 * session ticket read while the session is parked would call. */
 	bool session_cb;
+	/* OpenSSL: the context the SSL was made with (SSL_new's), which the
+	 * library calls the new-session callback of. */
+	const void *ctx0;
 };
 
 /* Settings of a session just made (gnutls_init's flags; born: seen from its

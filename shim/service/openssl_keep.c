@@ -103,6 +103,77 @@ static void tramp_info(const SSL *p, int where, int ret)
 		cb(n, where, ret);
 }
 
+/* ---- the new-session callback: the library calls it from the context an
+ * SSL was made with, which a kept SSL keeps ---- */
+
+/* The program's callback, kept in its context's ex_data (index made once,
+ * under the session table's lock). */
+static int ctx_index = -1;
+
+static bool have_index(void)
+{
+	if (ctx_index < 0)
+		ctx_index = REAL(CRYPTO_get_ex_new_index)(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, NULL, NULL);
+	return ctx_index >= 0;
+}
+
+static kw_ssl_new_session_cb program_cb(SSL_CTX *ctx)
+{
+	kw_ssl_new_session_cb cb = NULL;
+	void *v = ctx && ctx_index >= 0 ? REAL(SSL_CTX_get_ex_data)(ctx, ctx_index) : NULL;
+
+	memcpy(&cb, &v, sizeof cb);
+	return cb;
+}
+
+/* A ticket read on s: the program's callback with s, or with the SSL that
+ * took s over; none while s is parked (nobody's, or keepwarm tidying it). */
+static int tramp_new_session(SSL *s, SSL_SESSION *sess)
+{
+	struct kw_tls_session *e;
+	SSL_CTX *ctx = NULL;
+	SSL *n = s;
+	bool parked = kw_depth > 0;
+	kw_ssl_new_session_cb cb;
+
+	if (!parked) {
+		kw_tls_sessions_lock_shared();
+		if ((e = kw_tls_map_find(&kw_tls_sessions, s, KW_TLS_OPENSSL))) {
+			if (e->state == KW_TLS_KEPT) {
+				parked = !e->lent;
+				n = (SSL *)e->taker;
+			}
+			if (e->set)
+				ctx = (SSL_CTX *)e->set->ctx0;
+		}
+		kw_tls_sessions_unlock();
+	}
+	if (parked || !n)
+		return 0; /* the library frees the session */
+	cb = program_cb(ctx ? ctx : REAL(SSL_get_SSL_CTX)(s));
+	return cb ? cb(n, sess) : 0;
+}
+
+void kw_openssl_set_new_session_cb(SSL_CTX *ctx, kw_ssl_new_session_cb cb)
+{
+	void *v;
+
+	memcpy(&v, &cb, sizeof v);
+	kw_tls_sessions_lock(); /* the index is made once */
+	if (have_index() && REAL(SSL_CTX_set_ex_data)(ctx, ctx_index, v) == 1)
+		REAL(SSL_CTX_sess_set_new_cb)(ctx, cb ? tramp_new_session : NULL);
+	else
+		REAL(SSL_CTX_sess_set_new_cb)(ctx, cb);
+	kw_tls_sessions_unlock();
+}
+
+kw_ssl_new_session_cb kw_openssl_get_new_session_cb(SSL_CTX *ctx)
+{
+	kw_ssl_new_session_cb cb = REAL(SSL_CTX_sess_get_new_cb)(ctx);
+
+	return cb == tramp_new_session ? program_cb(ctx) : cb;
+}
+
 static void o_callbacks(void *pv, const struct kw_tls_settings *set)
 {
 	(void)pv;
@@ -128,9 +199,12 @@ static bool o_keep(void *pv, struct kw_tls_settings *set)
 	if (!(b = REAL(BIO_new_socket)(-1, BIO_NOCLOSE)))
 		return false;
 	/* The first time: the context it was made with is the one whose
-	 * session callback a late ticket calls (OpenSSL keeps it). */
-	if (ctx != own_ctx && !set->session_cb)
-		set->session_cb = REAL(SSL_CTX_sess_get_new_cb)(ctx) != NULL;
+	 * session callback a late ticket calls (OpenSSL keeps it); keepwarm's
+	 * trampoline keeps the program's from seeing a parked SSL's. */
+	if (ctx != own_ctx && !set->session_cb) {
+		kw_ssl_new_session_cb cb = REAL(SSL_CTX_sess_get_new_cb)(ctx);
+		set->session_cb = cb && cb != tramp_new_session;
+	}
 	/* The program's BIOs are freed now, while their methods exist (libcurl
 	 * frees its method right after SSL_free). */
 	REAL(SSL_set_bio)(p, b, b);

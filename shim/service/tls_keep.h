@@ -15,6 +15,7 @@
 #include "logic/catalog.h"
 #include "logic/tlsmap.h"
 #include "logic/tlspolicy.h"
+#include "service/tls_real.h"
 
 struct kw_tls_keep_ops {
 	/* The program let go of session p (set up as set): from now on p holds
@@ -78,6 +79,13 @@ const struct kw_tls_keep_ops *kw_tls_keep_ops(enum kw_tls_lib lib);
  * functions it needs were found. */
 extern const struct kw_tls_keep_ops kw_gnutls_keep_ops, kw_openssl_keep_ops;
 bool kw_openssl_keep_ready(void);
+
+/* The program's SSL_CTX_sess_set_new_cb and SSL_CTX_sess_get_new_cb: its
+ * callback kept in the context, keepwarm's trampoline given to OpenSSL
+ * (it calls the program's with the program's SSL that took a kept one
+ * over, and not at all for a parked one). Take the session table's lock. */
+void kw_openssl_set_new_session_cb(SSL_CTX *ctx, kw_ssl_new_session_cb cb);
+kw_ssl_new_session_cb kw_openssl_get_new_session_cb(SSL_CTX *ctx);
 
 /* End p with end, counting what that released (kw_tls_keep_census). Under
  * the session table's lock. */

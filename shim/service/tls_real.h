@@ -127,7 +127,9 @@ typedef void (*kw_ssl_info_cb)(const SSL *, int, int);
 	                                           void *))                                    \
 	X(SSL_CTX_set_psk_client_callback, void, (SSL_CTX *, SSL_psk_client_cb_func))          \
 	X(SSL_CTX_set_psk_use_session_callback, void, (SSL_CTX *, SSL_psk_use_session_cb_func)) \
-	X(SSL_CTX_set_cert_cb, void, (SSL_CTX *, int (*)(SSL *, void *), void *))
+	X(SSL_CTX_set_cert_cb, void, (SSL_CTX *, int (*)(SSL *, void *), void *))              \
+	X(SSL_CTX_sess_set_new_cb, void, (SSL_CTX *, kw_ssl_new_session_cb))                   \
+	X(SSL_CTX_sess_get_new_cb, kw_ssl_new_session_cb, (SSL_CTX *))
 
 #define KW_OPENSSL_CALLED(X)                                                                   \
 	X(SSL_get0_alpn_selected, void, (const SSL *, const unsigned char **, unsigned int *)) \
@@ -136,9 +138,12 @@ typedef void (*kw_ssl_info_cb)(const SSL *, int, int);
 	X(SSL_CTX_new, SSL_CTX *, (const SSL_METHOD *))                                        \
 	X(SSL_CTX_free, void, (SSL_CTX *))                                                     \
 	X(SSL_CTX_ctrl, long, (SSL_CTX *, int, long, void *))                                  \
+	X(CRYPTO_get_ex_new_index, int, (int, long, void *, CRYPTO_EX_new *, CRYPTO_EX_dup *,  \
+	                                  CRYPTO_EX_free *))                                   \
+	X(SSL_CTX_get_ex_data, void *, (const SSL_CTX *, int))                                 \
+	X(SSL_CTX_set_ex_data, int, (SSL_CTX *, int, void *))                                  \
 	X(SSL_CTX_get_cert_store, X509_STORE *, (const SSL_CTX *))                             \
 	X(SSL_CTX_get_client_cert_cb, kw_ssl_client_cert_cb, (SSL_CTX *))                    \
-	X(SSL_CTX_sess_get_new_cb, kw_ssl_new_session_cb, (SSL_CTX *))                       \
 	X(SSL_get_SSL_CTX, SSL_CTX *, (const SSL *))                                           \
 	X(SSL_set_SSL_CTX, SSL_CTX *, (SSL *, SSL_CTX *))                                      \
 	X(SSL_get_rbio, BIO *, (const SSL *))                                                  \

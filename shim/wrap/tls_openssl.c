@@ -7,6 +7,7 @@
  * changes. */
 #include <string.h>
 
+#include "service/tls_keep.h"
 #include "service/tls_real.h"
 #include "service/tls_sessions.h"
 #include "wrap/wrap.h"
@@ -400,9 +401,14 @@ long kw_tls_wrap_SSL_ctrl(SSL *s, int cmd, long larg, void *parg)
 SSL *kw_tls_wrap_SSL_new(SSL_CTX *ctx)
 {
 	SSL *s = REAL(SSL_new)(ctx);
+	struct kw_tls_settings *set;
 
-	if (s && !kw_depth)
+	if (s && !kw_depth) {
 		kw_tls_born(LIB, s, 0);
+		if ((set = kw_tls_settings_of(LIB, s)))
+			set->ctx0 = ctx;
+		kw_tls_settings_done();
+	}
 	return s;
 }
 
@@ -513,4 +519,21 @@ void kw_tls_wrap_SSL_CTX_set_cert_cb(SSL_CTX *c, int (*cb)(SSL *, void *), void 
 	if (cb && !kw_depth)
 		kw_tls_refuse_takeovers();
 	REAL(SSL_CTX_set_cert_cb)(c, cb, arg);
+}
+
+/* A new-session callback: the program's, reached through keepwarm's
+ * trampoline (never with a parked SSL; with the program's SSL that took
+ * one over). The getter answers the program's. */
+void kw_tls_wrap_SSL_CTX_sess_set_new_cb(SSL_CTX *c, kw_ssl_new_session_cb cb)
+{
+	if (kw_depth || !kw_openssl_keep_ready()) {
+		REAL(SSL_CTX_sess_set_new_cb)(c, cb);
+		return;
+	}
+	kw_openssl_set_new_session_cb(c, cb);
+}
+
+kw_ssl_new_session_cb kw_tls_wrap_SSL_CTX_sess_get_new_cb(SSL_CTX *c)
+{
+	return kw_depth ? REAL(SSL_CTX_sess_get_new_cb)(c) : kw_openssl_get_new_session_cb(c);
 }
