@@ -142,9 +142,10 @@ static bool tls_slot_past(const struct kw_object *o, const struct slot *sl, void
 		return false;
 	if (kw_got_contains(t, cur))
 		return true;
-	/* Still lazy: where would its own scope bind it? */
-	return !bind_now && handle && kw_got_contains(o, cur) &&
-	       kw_got_contains(t, dlsym(handle, sl->w->name));
+	/* Still lazy: where would its own scope bind it? (At start, with no
+	 * handle: the global scope, every object's then.) */
+	return !bind_now && kw_got_contains(o, cur) &&
+	       kw_got_contains(t, dlsym(handle ? handle : RTLD_DEFAULT, sl->w->name));
 }
 
 /* One object: rewrite what resolved past keepwarm. Returns how many slots
@@ -261,7 +262,9 @@ static void pass(bool at_start)
 		tls_loaded = true;
 		/* Its functions, once: from then on every object is looked at
 		 * again for its calls into it. */
-		if (!at_start && !kw_tls_real_ready(lib) && kw_tls_real_resolve(lib, objects[i].name))
+		if (at_start)
+			(void)kw_tls_real_resolve_global(lib, &objects[i]);
+		else if (!kw_tls_real_ready(lib) && kw_tls_real_resolve(lib, objects[i].name))
 			nseen = 0;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -293,7 +296,8 @@ static void pass(bool at_start)
 		if (handle)
 			dlclose(handle);
 	}
-	/* The TLS names wait for a pass after start: the next socket call. */
+	/* What the start could not resolve or redirect waits for a pass after
+	 * start: the next socket call. */
 	if (at_start && tls_loaded)
 		ask_pass();
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "service/got.h"
 #include "service/real.h"
 
 struct kw_tls_real_table kw_tls_real;
@@ -76,6 +77,70 @@ bool kw_tls_real_resolve(enum kw_tls_lib lib, const char *path)
 #undef KW_ROUTED_LOOKUP
 	}
 #undef KW_TLS_LOOKUP
+	atomic_store_explicit(&ready[lib], true, memory_order_release);
+	return true;
+}
+
+/* Is p in the system's copy of the library whose file is path (dladdr's
+ * object, compared by file identity)? */
+static bool in_system_file(const void *p, const char *path)
+{
+	struct stat a, b;
+	Dl_info info;
+
+	return p && dladdr(p, &info) && info.dli_fname && stat(info.dli_fname, &a) == 0 &&
+	       stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+bool kw_tls_real_resolve_global(enum kw_tls_lib lib, const struct kw_object *o)
+{
+	static const char crypto_path[] = KW_SYSTEM_LIBDIR "/libcrypto.so.3";
+	bool ok = true;
+
+	if ((unsigned)lib >= KW_TLS_LIBS)
+		return false;
+	if (kw_tls_real_ready(lib))
+		return true;
+	/* Each function where the global scope binds it: in the library's
+	 * object (its own versioned routed ones: inside it exactly), or for
+	 * OpenSSL in the system's libcrypto. A program or a private copy that
+	 * answers first makes the whole table wait for a later pass. */
+#define KW_TLS_GLOBAL(name, ret, args)                                                    \
+	kw_tls_real.name = (ret(*) args)dlsym(RTLD_DEFAULT, #name);                       \
+	ok = ok && kw_tls_real.name &&                                                    \
+	     (kw_got_contains(o, (const void *)kw_tls_real.name) ||                       \
+	      (lib == KW_TLS_OPENSSL && in_system_file((const void *)kw_tls_real.name, crypto_path)));
+#define KW_ROUTED_GLOBAL(name, version, i)                                                \
+	routed[i] = dlvsym(RTLD_DEFAULT, #name, version);                                 \
+	ok = ok && (!routed[i] || kw_got_contains(o, routed[i]));
+	if (lib == KW_TLS_GNUTLS) {
+		void **routed = kw_gnutls_routed_real;
+		KW_GNUTLS_WRAPPED(KW_TLS_GLOBAL)
+		KW_GNUTLS_CALLED(KW_TLS_GLOBAL)
+		KW_GNUTLS_ROUTED(KW_ROUTED_GLOBAL)
+	} else {
+		void **routed = kw_openssl_routed_real;
+		KW_OPENSSL_WRAPPED(KW_TLS_GLOBAL)
+		KW_OPENSSL_CALLED(KW_TLS_GLOBAL)
+		KW_OPENSSL_ROUTED(KW_ROUTED_GLOBAL)
+	}
+#undef KW_ROUTED_GLOBAL
+#undef KW_TLS_GLOBAL
+	if (!ok) {
+		/* Left for kw_tls_real_resolve, at a pass after start. */
+		if (lib == KW_TLS_GNUTLS) {
+			memset(kw_gnutls_routed_real, 0, sizeof kw_gnutls_routed_real);
+#define KW_TLS_CLEAR(name, ret, args) kw_tls_real.name = NULL;
+			KW_GNUTLS_WRAPPED(KW_TLS_CLEAR)
+			KW_GNUTLS_CALLED(KW_TLS_CLEAR)
+		} else {
+			memset(kw_openssl_routed_real, 0, sizeof kw_openssl_routed_real);
+			KW_OPENSSL_WRAPPED(KW_TLS_CLEAR)
+			KW_OPENSSL_CALLED(KW_TLS_CLEAR)
+#undef KW_TLS_CLEAR
+		}
+		return false;
+	}
 	atomic_store_explicit(&ready[lib], true, memory_order_release);
 	return true;
 }

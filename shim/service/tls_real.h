@@ -224,6 +224,14 @@ int kw_tls_lib_of(const char *path);
 /* Is lib's table filled (its functions may be called)? */
 bool kw_tls_real_ready(enum kw_tls_lib lib);
 
+/* The same in keepwarm's constructor, where no dlopen may run: lib's
+ * table from the functions the global scope binds, when each is in o (the
+ * library, loaded with the program) or, for OpenSSL, in the system's
+ * libcrypto; false (the table left empty) otherwise. A library loaded with
+ * the program is never unloaded: nothing needs to be held open. */
+struct kw_object;
+bool kw_tls_real_resolve_global(enum kw_tls_lib lib, const struct kw_object *o);
+
 /* Fill lib's table from path, an object already loaded (a redirection pass
  * found it): dlopen(RTLD_NOLOAD), kept. Returns whether the table is ready.
  * Not from a constructor: that dlopen may run another library's. */

@@ -3,10 +3,19 @@
  * checked against --ca and the URL's host (SSL_set1_host takes a name or an
  * IP address); SNI is sent for names. KW_TEST_OPENSSL_UP_REF=1: after the
  * handshake, another reference to the SSL (SSL_up_ref), dropped again at
- * once (SSL_free), as a program that hands its SSL around does. */
+ * once (SSL_free), as a program that hands its SSL around does.
+ * KW_TEST_OPENSSL_CALLBACKS=1: a client session cache with a new-session
+ * callback on the context, an info callback and the session's own object
+ * in ex_data on each SSL; every callback checks that the SSL it is given
+ * is the program's own open one (its ex_data leads back to it). At exit,
+ * stderr says how many were not ("callbacks: N with another SSL"), and
+ * KW_TEST_CALLBACK_LOG=FILE gets how many new-session and info callbacks
+ * came (they differ with reuse: fewer handshakes). */
 #include "tls_common.h"
 
 #include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -15,16 +24,45 @@
 #include <stdlib.h>
 
 static SSL_CTX *ctx;
+static int ex_index = -1;
+static _Atomic unsigned long cb_new_session, cb_info, cb_foreign;
 
 struct otls {
 	SSL *ssl;
 	struct sock *sock;
 };
 
+/* Is ssl one of the program's open sessions (its ex_data leads back to
+ * an object that holds it)? */
+static bool own_ssl(const SSL *ssl)
+{
+	struct otls *o = ex_index >= 0 ? SSL_get_ex_data(ssl, ex_index) : NULL;
+
+	return o && o->ssl == ssl;
+}
+
 static void oerr(const char *what)
 {
 	fprintf(stderr, "openssl-client: %s\n", what);
 	ERR_print_errors_fp(stderr);
+}
+
+static int on_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	(void)sess;
+	cb_new_session++;
+	if (!own_ssl(ssl))
+		cb_foreign++;
+	return 0; /* not kept: the library frees it */
+}
+
+static void on_info(const SSL *ssl, int where, int ret)
+{
+	(void)where;
+	(void)ret;
+	cb_info++;
+	if (!own_ssl(ssl))
+		cb_foreign++;
 }
 
 static int o_init(const char *ca)
@@ -35,6 +73,12 @@ static int o_init(const char *ca)
 		return -1;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (getenv("KW_TEST_OPENSSL_CALLBACKS")) {
+		ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+		                                        SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(ctx, on_new_session);
+	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	/* The private CA only: the system's store is not loaded. */
 	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
@@ -69,6 +113,10 @@ static void *o_open(struct sock *sock, const struct url *u)
 		return NULL;
 	o->sock = sock;
 	o->ssl = SSL_new(ctx);
+	if (o->ssl && ex_index >= 0) {
+		SSL_set_ex_data(o->ssl, ex_index, o);
+		SSL_set_info_callback(o->ssl, on_info);
+	}
 	if (!o->ssl || SSL_set_fd(o->ssl, sock->fd) != 1 || SSL_set1_host(o->ssl, u->host) != 1 ||
 	    (!u->host_is_ip && SSL_set_tlsext_host_name(o->ssl, u->host) != 1)) {
 		oerr("session set-up");
@@ -174,7 +222,18 @@ int main(int argc, char **argv)
 		.write = o_write, .close = o_close, .sha256_hex = o_sha256,
 	};
 	int rc = tls_client_main(argc, argv, &ops);
+	const char *log = getenv("KW_TEST_CALLBACK_LOG");
 
+	if (ex_index >= 0) {
+		FILE *f = log ? fopen(log, "a") : NULL;
+		fprintf(stderr, "openssl-client: callbacks: %lu with another SSL\n",
+		        (unsigned long)cb_foreign);
+		if (f) {
+			fprintf(f, "new-session %lu info %lu\n", (unsigned long)cb_new_session,
+			        (unsigned long)cb_info);
+			fclose(f);
+		}
+	}
 	SSL_CTX_free(ctx);
 	return rc;
 }
