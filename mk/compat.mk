@@ -9,5 +9,6 @@ COMPAT ?=
 deps-compat:
 	@tests/compat/install-deps.sh
 
-compat: deps-compat lib $(BUILD)/clients/fortified $(BUILD)/tls/curl_client-gnutls
+compat: deps-compat lib $(BUILD)/clients/fortified $(BUILD)/tls/curl_client-gnutls \
+        $(BUILD)/tls/curl_client-openssl
 	@tests/compat/suite.sh $(BUILD) $(COMPAT)

@@ -21,9 +21,9 @@
 # Settings come from the environment, exported by suite.sh: KWC_N, KWC_LIB,
 # KWC_TMP, KWC_PORT_MAIN, KWC_PORT_GZ, KWC_PORT_KA, KWC_IMS,
 # KWC_POST_FILE, KWC_BODIES, KWC_FORTIFIED, KWC_PROC_TIMEOUT; for the HTTPS
-# programs (curl-gnutls, wget-list-https) KWC_PORT_MAIN_TLS,
-# KWC_PORT_GZ_TLS, KWC_PORT_KA_TLS (the same servers over TLS), KWC_CA (the
-# private CA that signed their certificate) and KWC_CURL_GNUTLS.
+# programs (https_program) KWC_PORT_MAIN_TLS, KWC_PORT_GZ_TLS,
+# KWC_PORT_KA_TLS (the same servers over TLS), KWC_CA (the private CA that
+# signed their certificate), KWC_CURL_GNUTLS and KWC_CURL_OPENSSL.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -76,11 +76,13 @@ resp() {
 url() { echo "$BASE?run=$TAG&i=$1"; }
 
 # ---------------------------------------------------------------- programs
-# The programs that speak HTTPS (GnuTLS): their "with" arm also sets
+# The programs that speak HTTPS: curl-gnutls and wget-list-https on GnuTLS,
+# the others on the system OpenSSL (libssl.so.3). Their "with" arm also sets
 # KEEPWARM_TLS_REUSE=on.
 https_program() {
 	case "$1" in
 	curl-gnutls|wget-list-https) return 0 ;;
+	curl-openssl|py-urllib-https|py-httpclient-https|py-requests-https|pl-httptiny-https|rb-nethttp-https) return 0 ;;
 	*) return 1 ;;
 	esac
 }
@@ -92,7 +94,8 @@ pause_style() {
 	case "$1" in
 	curl-loop|wget-loop|lynx|w3m) echo proc ;;
 	py-urllib|py-httpclient|py-requests|rb-nethttp|pl-lwp|pl-httptiny|php-fgc|php-curl) echo inproc ;;
-	curl-multi|wget-list|ab|ab-k|fortified|aria2c|curl-gnutls|wget-list-https) echo seg ;;
+	py-urllib-https|py-httpclient-https|py-requests-https|pl-httptiny-https|rb-nethttp-https) echo inproc ;;
+	curl-multi|wget-list|ab|ab-k|fortified|aria2c|curl-gnutls|wget-list-https|curl-openssl) echo seg ;;
 	*) echo "drive.sh: unknown program $1" >&2; exit 2 ;;
 	esac
 }
@@ -103,7 +106,8 @@ not_applicable() { # PROGRAM RESPONSE -> prints a reason, or nothing
 	lynx:304) echo "lynx cannot send If-Modified-Since" ;;
 	aria2c:head) echo "aria2c only downloads (GET)" ;;
 	aria2c:post) echo "aria2c only downloads (GET)" ;;
-	curl-gnutls:204|curl-gnutls:304|curl-gnutls:head|curl-gnutls:post)
+	curl-gnutls:204|curl-gnutls:304|curl-gnutls:head|curl-gnutls:post|\
+	curl-openssl:204|curl-openssl:304|curl-openssl:head|curl-openssl:post)
 		echo "curl_client makes plain GETs and takes anything but a 200 for an error" ;;
 	esac
 }
@@ -208,19 +212,26 @@ wget_list_seg() {
 }
 drv_wget_list() { wget_opts; run_segments wget_list_seg; }
 
-# -- curl_client-gnutls (tests/tls/curl_client.c): libcurl3-gnutls, a new easy
-# handle per URL (curl_easy_cleanup closes its connection); one sha256 line
-# per body. Only GETs of a 200, so only the 1k, 1m, chunked (SSI, it does not
-# ask for gzip), close and ka-timeout responses.
-curl_gnutls_seg() { # FIRST LAST: one process with all those URLs
+# -- curl_client-gnutls and curl_client-openssl (tests/tls/curl_client.c):
+# libcurl3-gnutls and libcurl4 (OpenSSL), a new easy handle per URL
+# (curl_easy_cleanup closes its connection); one sha256 line per body. Only
+# GETs of a 200, so only the 1k, 1m, chunked (SSI, it does not ask for
+# gzip), close and ka-timeout responses.
+curl_client_seg() { # FIRST LAST: one process with all those URLs ($CURL_CLIENT)
 	local i urls=()
 	for ((i = $1; i <= $2; i++)); do urls+=("$(url "$i")"); done
-	runp "$KWC_CURL_GNUTLS" --ca "$KWC_CA" "${urls[@]}"
+	runp "$CURL_CLIENT" --ca "$KWC_CA" "${urls[@]}"
 }
 
-# -- our scripts (python, ruby, perl, php): one process, N requests, pauses inside
+# -- our scripts (python, ruby, perl, php): one process, N requests, pauses
+# inside. Over HTTPS the python and perl scripts take --ca; ruby's
+# Net::HTTP.get_response has no CA argument, so ruby gets SSL_CERT_FILE.
 drv_script() { # INTERPRETER... SCRIPT
 	local args=("$METHOD" "$BASE" "$N" "$TAG") p
+	case "$PROGRAM" in
+	py-*-https|pl-*-https) args+=(--ca "$KWC_CA") ;;
+	rb-*-https) set -- env SSL_CERT_FILE="$KWC_CA" "$@" ;;
+	esac
 	[ -n "$IMS" ] && args+=(--ims "$IMS")
 	[ "$GZIP" = 1 ] && args+=(--gzip)
 	[ "$POST" = 1 ] && args+=(--body "$KWC_POST_FILE")
@@ -300,13 +311,14 @@ drive() { # PROGRAM
 	curl-multi) drv_curl_multi ;;
 	wget-loop) drv_wget_loop ;;
 	wget-list|wget-list-https) drv_wget_list ;;
-	curl-gnutls) run_segments curl_gnutls_seg ;;
-	py-urllib) drv_script "$PY" "$CLIENTS/py_urllib.py" ;;
-	py-httpclient) drv_script "$PY" "$CLIENTS/py_httpclient.py" ;;
-	py-requests) drv_script "$PY" "$CLIENTS/py_requests.py" ;;
-	rb-nethttp) drv_script ruby "$CLIENTS/rb_nethttp.rb" ;;
+	curl-gnutls) CURL_CLIENT=$KWC_CURL_GNUTLS run_segments curl_client_seg ;;
+	curl-openssl) CURL_CLIENT=$KWC_CURL_OPENSSL run_segments curl_client_seg ;;
+	py-urllib|py-urllib-https) drv_script "$PY" "$CLIENTS/py_urllib.py" ;;
+	py-httpclient|py-httpclient-https) drv_script "$PY" "$CLIENTS/py_httpclient.py" ;;
+	py-requests|py-requests-https) drv_script "$PY" "$CLIENTS/py_requests.py" ;;
+	rb-nethttp|rb-nethttp-https) drv_script ruby "$CLIENTS/rb_nethttp.rb" ;;
 	pl-lwp) drv_script perl "$CLIENTS/pl_lwp.pl" ;;
-	pl-httptiny) drv_script perl "$CLIENTS/pl_httptiny.pl" ;;
+	pl-httptiny|pl-httptiny-https) drv_script perl "$CLIENTS/pl_httptiny.pl" ;;
 	php-fgc) drv_script php "$CLIENTS/php_fgc.php" ;;
 	php-curl) drv_script php "$CLIENTS/php_curl.php" ;;
 	ab) AB_K=0 run_segments ab_seg ;;
@@ -329,7 +341,7 @@ expect_one() { # PROGRAM
 	wget-loop|wget-list|wget-list-https|lynx|w3m)
 		[ "$METHOD" = HEAD ] && return 1
 		cat "$BODY" ;;
-	curl-gnutls)
+	curl-gnutls|curl-openssl)
 		sha256sum <"$BODY" | cut -d' ' -f1 ;;
 	aria2c)
 		cat "$BODY" ;;

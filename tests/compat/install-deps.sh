@@ -20,11 +20,13 @@ PKGS=(
 	apache2-utils         # ab
 	ruby                  # net/http
 	perl libwww-perl      # LWP::UserAgent, HTTP::Tiny (perl's own)
+	libio-socket-ssl-perl # HTTP::Tiny over HTTPS (pl-httptiny-https)
 	php-cli               # file_get_contents
 	php-curl              # curl_init: libcurl loaded with RTLD_DEEPBIND
 	aria2                 # aria2c -i
 	lynx w3m              # text browsers, one page per process
 	libcurl3-gnutls       # curl-gnutls: build/tls/curl_client-gnutls's libcurl
+	libcurl4              # curl-openssl: build/tls/curl_client-openssl's libcurl
 	openssl               # the HTTPS servers' private CA (tests/common/tlsca.sh)
 	coreutils             # timeout, sha256sum
 )

@@ -2,11 +2,18 @@
 # suite.sh BUILD_DIR [NAME...] - the compatibility suite: real programs from
 # Debian (and our fortified C client) against Debian's nginx, each in its
 # usual one-request-per-call idiom, once without and once with
-# LD_PRELOAD=BUILD_DIR/libkeepwarm.so. Two of them speak HTTPS (GnuTLS) to
-# the same nginx, whose servers each have a TLS twin with a certificate from
-# a private CA made at start (tests/common/tlsca.sh): curl-gnutls (our
-# libcurl3-gnutls client, BUILD_DIR/tls/curl_client-gnutls) and
-# wget-list-https; their "with" arm also sets KEEPWARM_TLS_REUSE=on.
+# LD_PRELOAD=BUILD_DIR/libkeepwarm.so. Eight of them speak HTTPS to the same
+# nginx, whose servers each have a TLS twin with a certificate from a private
+# CA made at start (tests/common/tlsca.sh), trusting only that CA: on GnuTLS
+# curl-gnutls (our libcurl3-gnutls client, BUILD_DIR/tls/curl_client-gnutls)
+# and wget-list-https; on the system OpenSSL curl-openssl (the same client
+# on libcurl4, BUILD_DIR/tls/curl_client-openssl), py-urllib-https (urlopen
+# per request, Connection: close, with create_default_context(cafile=CA)),
+# py-httpclient-https (a new HTTPSConnection per request, the same context),
+# py-requests-https (requests.get(verify=CA) per request),
+# pl-httptiny-https (a new HTTP::Tiny per request, IO::Socket::SSL) and
+# rb-nethttp-https (Net::HTTP.get_response & co., SSL_CERT_FILE=CA). Their
+# "with" arm also sets KEEPWARM_TLS_REUSE=on.
 #
 # For every program x response (NAME... keeps only the programs and responses
 # named, for debugging):
@@ -39,7 +46,9 @@ PY=/usr/bin/python3
 
 PROGRAMS=(curl-loop curl-multi wget-loop wget-list py-urllib py-httpclient py-requests
 	ab ab-k fortified rb-nethttp pl-lwp pl-httptiny php-fgc php-curl aria2c lynx w3m
-	curl-gnutls wget-list-https)
+	curl-gnutls wget-list-https
+	curl-openssl py-urllib-https py-httpclient-https py-requests-https pl-httptiny-https
+	rb-nethttp-https)
 RESPONSES=(1k 1m chunked 204 304 head post close ka-timeout)
 
 # A clean environment: no inherited shim settings, no proxies.
@@ -52,6 +61,7 @@ export KWC_N=20
 export KWC_LIB=$BUILD_DIR/libkeepwarm.so
 export KWC_FORTIFIED=$BUILD_DIR/clients/fortified
 export KWC_CURL_GNUTLS=$BUILD_DIR/tls/curl_client-gnutls
+export KWC_CURL_OPENSSL=$BUILD_DIR/tls/curl_client-openssl
 export KWC_PROC_TIMEOUT=30          # seconds, per program process
 export KWC_IMS='Wed, 01 Jan 2020 00:00:00 GMT'   # the served files' mtime
 ARM_TIMEOUT=120                     # seconds, per arm (all its processes)
@@ -107,7 +117,7 @@ fi
 
 # ---------------------------------------------------------------- prerequisites
 prereq_ok=1
-for f in "$NGINX" "$PY" "$KWC_LIB" "$KWC_FORTIFIED" "$KWC_CURL_GNUTLS"; do
+for f in "$NGINX" "$PY" "$KWC_LIB" "$KWC_FORTIFIED" "$KWC_CURL_GNUTLS" "$KWC_CURL_OPENSSL"; do
 	[ -x "$f" ] || [ -f "$f" ] || { fail "prerequisite $f present"; prereq_ok=0; }
 done
 for c in curl wget ab ruby perl php aria2c lynx w3m timeout sha256sum openssl; do
@@ -115,6 +125,8 @@ for c in curl wget ab ruby perl php aria2c lynx w3m timeout sha256sum openssl; d
 done
 "$PY" -c 'import requests' 2>/dev/null || { fail "prerequisite python3-requests"; prereq_ok=0; }
 perl -MLWP::UserAgent -e 1 2>/dev/null || { fail "prerequisite libwww-perl"; prereq_ok=0; }
+perl -MIO::Socket::SSL -e 1 2>/dev/null || { fail "prerequisite libio-socket-ssl-perl"; prereq_ok=0; }
+ruby -ropenssl -e 1 2>/dev/null || { fail "prerequisite ruby openssl"; prereq_ok=0; }
 [ "$prereq_ok" = 1 ] || finish
 
 # ---------------------------------------------------------------- docroot

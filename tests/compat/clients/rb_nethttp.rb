@@ -2,7 +2,9 @@
 # ruby net/http, one call per request: Net::HTTP.get_response (GET, with the
 # If-Modified-Since header when asked), Net::HTTP.post, and Net::HTTP.start
 # { |h| h.head }. Each opens and finishes its own connection. Net::HTTP asks
-# for gzip itself and decompresses.
+# for gzip itself and decompresses. An https URL goes over TLS (ruby's
+# openssl extension, the system OpenSSL) with Ruby's default trust store:
+# the caller sets SSL_CERT_FILE to the CA.
 #   rb_nethttp.rb METHOD URL N TAG [--ims DATE] [--gzip] [--body FILE] [--pause I:SEC]...
 # Prints "STATUS BODY_LENGTH SHA256(BODY)" per request.
 require "net/http"
@@ -33,7 +35,7 @@ n.times do |i|
   res = case method
         when "GET" then Net::HTTP.get_response(uri, headers)
         when "POST" then Net::HTTP.post(uri, body, headers)
-        when "HEAD" then Net::HTTP.start(uri.host, uri.port) { |h| h.head(uri.request_uri, headers) }
+        when "HEAD" then Net::HTTP.start(uri.host, uri.port, use_ssl: uri.scheme == "https") { |h| h.head(uri.request_uri, headers) }
         else abort "method #{method}"
         end
   b = res.body || ""
