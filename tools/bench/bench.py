@@ -1,7 +1,7 @@
 """bench.py - the keepwarm benchmark behind `make bench` (run it through
 tools/bench/run.sh).
 
-    run.sh [--smoke] [--build DIR] [--out DIR] [--only 1,2,3,4,5,6]
+    run.sh [--smoke] [--build DIR] [--out DIR] [--only 1,2,3,4,5,6,7]
 
 Measures, side by side in one run on this machine, what keepwarm buys and
 costs: every scenario runs its arms interleaved (A B C A B C ...) for several
@@ -37,12 +37,12 @@ FULL = dict(rounds0=15, rounds=7, s1_n0_c=2000, s1_n0_py=1000, s1_n10=100,
             ab_n=20000, ab_c=32, ab_rounds=5,
             bulk_bytes=1 << 30, bulk_rounds=31, loop_pairs=300000, loop_rounds=41,
             scale_levels=[10, 1000, 10000], scale_calls=2000, scale_rounds=5,
-            s6_n0=100, s6_n10=100)
+            s6_n0=100, s6_n10=100, s7_n0=100, s7_n10=50)
 SMOKE = dict(rounds0=1, rounds=1, s1_n0_c=20, s1_n0_py=10, s1_n10=3,
              ab_n=200, ab_c=4, ab_rounds=1,
              bulk_bytes=16 << 20, bulk_rounds=1, loop_pairs=10000, loop_rounds=1,
              scale_levels=[10, 100], scale_calls=50, scale_rounds=1,
-             s6_n0=3, s6_n10=3)
+             s6_n0=3, s6_n10=3, s7_n0=3, s7_n10=3)
 SCALE_DESTS = 256        # idle connections are spread over this many ports
 SCALE_MISS_PORTS = 8     # scale.c's MISS_PORTS
 
@@ -694,7 +694,26 @@ class Bench:
         self.row("5 scale", setup, "per idle (parked) connection", idle_total, "bytes", [],
                  "%.0f more than while it was tracked" % (idle_total - tracked), None)
 
-    # ------------------------------------------------- scenario 6
+    # ------------------------------------------------- scenarios 6 and 7
+    def test_ca(self):
+        """The private CA of the TLS scenarios (tests/common/tlsca.sh's
+        make_test_ca), made once per run: DIR/ca.pem, DIR/server.pem and
+        DIR/server.key (for 127.0.0.1 and localhost)."""
+        ca = os.path.join(self.tmp, "tlsca")
+        if os.path.exists(os.path.join(ca, "server.pem")):
+            return ca
+        r = subprocess.run(["bash", "-c", '. "$1"; make_test_ca "$2"', "bash",
+                            os.path.join(ROOT, "tests/common/tlsca.sh"), ca],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+        if r.returncode != 0:
+            try:
+                with open(os.path.join(ca, "openssl.out")) as f:
+                    out = f.read()[-500:]
+            except OSError:
+                out = ""
+            raise BenchError("make_test_ca failed: %s" % out)
+        return ca
+
     def scenario_6(self):
         """libcurl3-gnutls over HTTPS (tests/tls/curl_client.c against
         tests/tls/tls_server.c), at RTT 0 and through delayproxy at 10 ms:
@@ -717,17 +736,7 @@ class Bench:
         if why is None and not find_prog("openssl"):
             why = "openssl not installed (it makes the test certificate)"
         if why is None:
-            ca = os.path.join(self.tmp, "tlsca")
-            r = subprocess.run(["bash", "-c", '. "$1"; make_test_ca "$2"', "bash",
-                                os.path.join(ROOT, "tests/common/tlsca.sh"), ca],
-                               stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
-            if r.returncode != 0:
-                try:
-                    with open(os.path.join(ca, "openssl.out")) as f:
-                        out = f.read()[-500:]
-                except OSError:
-                    out = ""
-                raise BenchError("make_test_ca failed: %s" % out)
+            ca = self.test_ca()
         if why is not None:
             self.row(scen, "libcurl3-gnutls", "all arms", None, "ms/req",
                      goal="keepwarm ≤ 1.10× the kept handle at 10 ms",
@@ -833,6 +842,187 @@ class Bench:
         for p in list(self.svc.procs):
             self.svc.stop(p)
 
+    # ------------------------------------------------- scenario 7
+    def scenario_7(self):
+        """python3 http.client over HTTPS (OpenSSL, libssl.so.3) against
+        nginx (TLS 1.3, a certificate from the run's private CA), at RTT 0
+        and through delayproxy at 10 ms: a new ssl context and
+        HTTPSConnection per request without keepwarm, the same with
+        keepwarm's TLS reuse (KEEPWARM_TLS_REUSE=on), and one kept
+        HTTPSConnection (tools/bench/pyclient.py --ca, timed by itself).
+        nginx's access log (one line per request: its connection number
+        and the run's tag) says how many connections each run used; an
+        untimed keepwarm run with a trace says why when it used one per
+        request."""
+        c = self.c
+        scen = "7 TLS reuse, OpenSSL"
+        goal = "keepwarm ≤ 1.10× the kept connection at 10 ms"
+        why = None
+        if not find_prog("nginx"):
+            why = "nginx not installed"
+        elif not find_prog("openssl"):
+            why = "openssl not installed (it makes the test certificate)"
+        if why is not None:
+            self.row(scen, "python3 http.client", "all arms", None, "ms/req",
+                     goal=goal, status="skipped: " + why)
+            return
+        ca = self.test_ca()
+        cafile = os.path.join(ca, "ca.pem")
+        www = os.path.join(self.tmp, "tlswww7")
+        os.makedirs(www, exist_ok=True)
+        body = bytes((i * 7 + 3) & 0xff for i in range(1000))
+        with open(os.path.join(www, "gen1000"), "wb") as f:
+            f.write(body)
+        want = hashlib.sha256(body).hexdigest()
+        d = os.path.join(self.tmp, "nginx-tls")
+        os.makedirs(os.path.join(d, "temp"), exist_ok=True)
+        conf = os.path.join(d, "nginx.conf")
+        access = os.path.join(d, "access.log")
+
+        def write_conf(ports):
+            with open(conf, "w") as f:
+                f.write("""daemon off;
+master_process off;
+worker_processes 1;
+pid %(d)s/nginx.pid;
+error_log %(d)s/error.log warn;
+events { worker_connections 1024; }
+http {
+	log_format kw '$connection $connection_requests $status $arg_run';
+	access_log %(access)s kw;
+	keepalive_timeout 60s;
+	keepalive_requests 1000000;
+	default_type application/octet-stream;
+	client_body_temp_path %(d)s/temp/body;
+	proxy_temp_path %(d)s/temp/proxy;
+	fastcgi_temp_path %(d)s/temp/fastcgi;
+	uwsgi_temp_path %(d)s/temp/uwsgi;
+	scgi_temp_path %(d)s/temp/scgi;
+	server {
+		listen 127.0.0.1:%(port)d ssl;
+		server_name localhost;
+		ssl_certificate %(ca)s/server.pem;
+		ssl_certificate_key %(ca)s/server.key;
+		ssl_protocols TLSv1.3;
+		root %(www)s;
+	}
+}
+""" % {"d": d, "access": access, "port": ports[0], "ca": ca, "www": www})
+        tport, = start_on_free_ports(
+            self.svc, "nginx-tls", 1,
+            lambda: [find_prog("nginx"), "-e", os.path.join(d, "error.log"), "-p", d,
+                     "-c", conf], write_conf)
+        _, (dport,) = start_with_port_file(self.svc, "delayproxy-tls7", [
+            self.prog("delayproxy"), "--listen-port", "0", "--target-port", str(tport),
+            "--rtt-ms", "10"])
+        tls_env = {"HOME": self.tmp}  # no user's dotfiles or trust settings
+        reuse_env = dict(tls_env, KEEPWARM_TLS_REUSE="on")
+        runs = [0]
+
+        def served(tag, n):
+            """(requests, distinct connections) nginx logged for run tag; it
+            writes a request's line as it finishes it: wait for n lines."""
+            deadline = time.monotonic() + 5
+            while True:
+                try:
+                    with open(access, "rb") as f:
+                        lines = [ln.split() for ln in f.read().decode(errors="replace")
+                                 .splitlines()]
+                except OSError:
+                    lines = []
+                mine = [ln for ln in lines if len(ln) == 4 and ln[3] == tag]
+                if len(mine) >= n or time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
+            bad = [ln for ln in mine if ln[2] != "200"]
+            if bad:
+                raise BenchError("nginx answered: %s" % " ".join(bad[0]))
+            return len(mine), len({ln[0] for ln in mine})
+
+        def trace_summary(path):
+            """reuse lines with tls=1, and the fresh and discard reasons."""
+            counts = {}
+            try:
+                with open(path) as f:
+                    for line in f:
+                        kv = dict(t.partition("=")[::2] for t in line.split())
+                        ev = kv.get("event")
+                        if ev == "reuse" and kv.get("tls") == "1":
+                            key = "reuse tls=1"
+                        elif ev in ("fresh", "discard"):
+                            key = "%s %s" % (ev, kv.get("reason", "?"))
+                        else:
+                            continue
+                        counts[key] = counts.get(key, 0) + 1
+            except OSError:
+                pass
+            return ", ".join("%s ×%d" % kv for kv in sorted(counts.items())) or "no reuse line"
+
+        for rtt, port in ((0, tport), (10, dport)):
+            n = c["s7_n10"] if rtt else c["s7_n0"]
+            setup = "RTT %d ms, python3 http.client (OpenSSL), nginx TLS 1.3, %d req/run" % (
+                rtt, n)
+
+            def arm(mode, shim=False, n=n, port=port):
+                env = self.env(shim, reuse_env if shim else tls_env)
+
+                def argv(tag, count):
+                    return [PY, os.path.join(ROOT, "tools/bench/pyclient.py"),
+                            "--port", str(port), "--path", "/gen1000?run=%s" % tag,
+                            "--requests", str(count), "--mode", mode, "--ca", cafile,
+                            "--sha256", want]
+
+                def once():
+                    runs[0] += 1
+                    tag = "r%d" % runs[0]
+                    kv = self.run(argv(tag, n), env)
+                    if int(kv["requests"]) != n or int(kv["bytes"]) != n * len(body):
+                        raise BenchError("pyclient: %s" % kv)
+                    reqs, conns = served(tag, n)
+                    if reqs != n:
+                        raise BenchError("nginx logged %d requests of %d" % (reqs, n))
+                    once.conns.append(conns)
+                    return int(kv["elapsed_ns"]) / n / 1e6
+                once.conns = []
+                # Untimed warm-up: page cache, the modules; with keepwarm,
+                # its trace (what it did with the connections, if it used
+                # one per request).
+                w_env = env
+                if shim:
+                    once.trace = os.path.join(self.tmp, "s7-%d.trace" % rtt)
+                    w_env = dict(env, KEEPWARM_TRACE=once.trace)
+                runs[0] += 1
+                self.run(argv("w%d" % runs[0], 3), w_env)
+                return once
+            arms = [("off", arm("fresh")), ("on", arm("fresh", shim=True)),
+                    ("keep", arm("keep"))]
+            res = self.interleave(arms, c["rounds"] if rtt else c["rounds0"],
+                                  "scenario 7, " + setup)
+            fns = dict(arms)
+            med = {k: statistics.median(v) for k, v in res.items()}
+            conns = {k: "connections %s per run" % "/".join(str(x) for x in sorted(set(fns[k].conns)))
+                     for k in fns}
+            r_on_keep, r_off_keep = pratio(res, "on", "keep"), pratio(res, "off", "keep")
+            self.row(scen, setup, "new ssl context and HTTPSConnection per request, no keepwarm",
+                     med["off"], "ms/req", res["off"], "%.2f× the kept connection; %s" % (
+                         r_off_keep, conns["off"]), r_off_keep)
+            status = ""
+            if rtt == 10:
+                status = "met" if r_on_keep <= 1.10 else "missed"
+            if max(fns["on"].conns) >= n > 1:
+                status = ("missed: " if status else "") + \
+                    "no reuse (one connection per request; warm-up trace: %s)" % (
+                        trace_summary(fns["on"].trace))
+            self.row(scen, setup, "new ssl context and HTTPSConnection per request, keepwarm, "
+                     "KEEPWARM_TLS_REUSE=on", med["on"], "ms/req", res["on"],
+                     "%.3f× the kept connection, %.2f× no keepwarm; %s" % (
+                         r_on_keep, pratio(res, "on", "off"), conns["on"]),
+                     r_on_keep, goal if rtt == 10 else "", status)
+            self.row(scen, setup, "one kept HTTPSConnection (native reuse)", med["keep"],
+                     "ms/req", res["keep"], "the physical best; %s" % conns["keep"], 1.0)
+        for p in list(self.svc.procs):
+            self.svc.stop(p)
+
     # ------------------------------------------------- output
     def machine(self):
         cpu = "unknown CPU"
@@ -911,7 +1101,7 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="tiny counts: check that it works")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--out", default=None, help="results directory (default BUILD/bench)")
-    ap.add_argument("--only", default="1,2,3,4,5,6",
+    ap.add_argument("--only", default="1,2,3,4,5,6,7",
                     help="scenarios to run (1 and 2 run together)")
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -938,6 +1128,8 @@ def main():
             b.scenario_5()
         if "6" in only:
             b.scenario_6()
+        if "7" in only:
+            b.scenario_7()
     except BenchError as e:
         log("error: %s" % e)
         rc = 1

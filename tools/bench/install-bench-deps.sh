@@ -11,7 +11,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
 # Scenario 6 (TLS reuse): openssl makes its certificate; GnuTLS's and
 # libcurl's headers build its server and client (tests/tls/, mk/tls.mk), which
-# runs against libcurl3-gnutls.
+# runs against libcurl3-gnutls. Scenario 7 (python3 over HTTPS on OpenSSL)
+# uses openssl's certificate too, served by nginx.
 pkgs=(build-essential pkg-config libhttp-parser-dev python3 squid haproxy nginx apache2-utils
       openssl libgnutls28-dev libcurl4-openssl-dev libcurl3-gnutls)
 

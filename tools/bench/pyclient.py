@@ -2,16 +2,27 @@
 http.client, timed with time.perf_counter.
 
     python3 pyclient.py --port P --path T --requests N [--mode fresh|keep]
+                        [--ca FILE [--sha256 HEX]]
 
 --mode fresh is the legacy idiom: a new http.client.HTTPConnection per
 request, closed after the body is read. --mode keep uses one HTTPConnection
 for every request (native reuse). When http_proxy is set the requests go to
-that proxy in absolute form, as urllib would send them. Prints one line:
-requests=N bytes=B elapsed_ns=E first_ns=F
+that proxy in absolute form, as urllib would send them.
+
+--ca FILE (scenario 7): HTTPS to 127.0.0.1 with http.client.HTTPSConnection,
+trusting FILE alone: --mode fresh makes a new ssl context
+(ssl.create_default_context(cafile=FILE)) and a new HTTPSConnection per
+request, closed after the body is read; --mode keep one context and one
+HTTPSConnection for every request. --sha256 HEX: every body must have that
+sha256 (exit 1 otherwise). Both are made inside the timed loop.
+
+Prints one line: requests=N bytes=B elapsed_ns=E first_ns=F
 """
 import argparse
+import hashlib
 import http.client
 import os
+import ssl
 import sys
 import time
 import urllib.parse
@@ -23,6 +34,8 @@ def main():
     ap.add_argument("--path", default="/")
     ap.add_argument("--requests", type=int, default=1)
     ap.add_argument("--mode", choices=("fresh", "keep"), default="fresh")
+    ap.add_argument("--ca", default=None, help="HTTPS, trusting this CA file alone")
+    ap.add_argument("--sha256", default=None, help="every body's expected sha256")
     a = ap.parse_args()
 
     host, port, target = "127.0.0.1", a.port, a.path
@@ -38,12 +51,19 @@ def main():
     first = 0
     for i in range(a.requests):
         if conn is None:
-            conn = http.client.HTTPConnection(host, port, timeout=60)
+            if a.ca:
+                ctx = ssl.create_default_context(cafile=a.ca)
+                conn = http.client.HTTPSConnection(host, port, timeout=60, context=ctx)
+            else:
+                conn = http.client.HTTPConnection(host, port, timeout=60)
         conn.request("GET", target)
         resp = conn.getresponse()
         body = resp.read()
         if resp.status != 200:
             sys.exit("pyclient: request %d: status %d" % (i + 1, resp.status))
+        if a.sha256 and hashlib.sha256(body).hexdigest() != a.sha256:
+            sys.exit("pyclient: request %d: body of %d bytes, not the expected sha256"
+                     % (i + 1, len(body)))
         total += len(body)
         if a.mode == "fresh" or resp.will_close:
             conn.close()
