@@ -76,11 +76,10 @@ static const struct setting settings[] = {
 	{ "reuse",              "KEEPWARM_REUSE",             VALUE_REUSE,    "safe|always",
 	  "safe: requests that cannot be replayed get fresh connections (default)" },
 	{ "tls-handshake-timeout", "KEEPWARM_TLS_HANDSHAKE_TIMEOUT", VALUE_DURATION, "D",
-	  "end a GnuTLS handshake after D, or the program's own limit if shorter; "
-	  "0 = off (default)" },
+	  "end a TLS handshake after D (GnuTLS; OpenSSL: each wait of a blocking one), "
+	  "or the program's own limit if shorter; 0 = off (default)" },
 	{ "no-tls-reuse",       "KEEPWARM_TLS_REUSE",         VALUE_NONE,     "off",
-	  "follow TLS connections, never park them (TLS reuse is for GnuTLS programs "
-	  "today)" },
+	  "follow TLS connections, never park them" },
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

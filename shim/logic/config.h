@@ -28,10 +28,9 @@ struct kw_config {
 	bool     upgrade;            /* KEEPWARM_UPGRADE: make close-style requests keep-alive */
 	uint64_t drain_bytes;        /* KEEPWARM_DRAIN: read away this much at close, 0 = off */
 	bool     reuse_always;       /* KEEPWARM_REUSE=always (default safe) */
-	uint64_t tls_handshake_timeout_ms; /* KEEPWARM_TLS_HANDSHAKE_TIMEOUT: bound a GnuTLS
+	uint64_t tls_handshake_timeout_ms; /* KEEPWARM_TLS_HANDSHAKE_TIMEOUT: bound a TLS
 	                              * handshake (the program's own if shorter), 0 = off */
-	bool     tls_reuse;          /* KEEPWARM_TLS_REUSE: park and hand back TLS sessions
-	                              * (GnuTLS programs' today) */
+	bool     tls_reuse;          /* KEEPWARM_TLS_REUSE: park and hand back TLS sessions */
 	char     origin[KW_CONFIG_NKEYS][KW_ORIGIN_MAX]; /* where each value came from */
 };
 
