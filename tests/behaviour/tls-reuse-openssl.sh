@@ -65,6 +65,13 @@
 #     idle 200 ms (close_notify), 500 ms pauses ("[stale]"): 4 connections
 #     both ways, 3 stale lines, no reuse line, no error line on the
 #     program's stdout, nothing on its stderr, 0 errors in the stats
+#   - the program's callbacks (openssl_client KW_TEST_OPENSSL_CALLBACKS: a
+#     new-session callback, an info callback, ex_data), tls_server sending
+#     tickets before each response or while idle ("[callbacks]"): each
+#     called with the program's own open SSL only, the same stderr, 1
+#     connection, 3 reuse lines; with tickets before each response the
+#     new-session callback runs for taken-over sessions too, with idle ones
+#     it never runs for a parked session
 #   - tls_server dropping every connection's second request (close_notify,
 #     no answer; "[replay]"), python http.client and openssl_client
 #     blocking, poll and epoll, four requests: the pair (the program sees
@@ -580,6 +587,44 @@ if start_tls_server tsrv-idle --idle-ticket --idle-key-update; then
 	done
 	ACCESS_LOG=$NGINX_ACCESS
 fi
+# The program's callbacks (KW_TEST_OPENSSL_CALLBACKS: a new-session
+# callback on the context, an info callback and the SSL's own object in
+# ex_data): called with its own open SSL only, never with a parked one,
+# whether the tickets come before each response (read on a taken-over
+# session: the callback gets the program's SSL) or while the connection is
+# parked (no callback at all).
+for opts in "--records-first --idle-ticket" "--idle-ticket"; do
+	tag=${opts// /}
+	tag=${tag//--/.}
+	if start_tls_server "tsrv-cb$tag" $opts; then
+		ACCESS_LOG=$TMP/tsrv-cb$tag.access
+		name=callbacks$tag
+		rm -f "$TMP/$name".cb.*
+		# shellcheck disable=SC2046 # the URLs are words
+		run "$name" without 4 KW_TEST_OPENSSL_CALLBACKS=1 KW_TEST_CALLBACK_LOG="$TMP/$name.cb.without" \
+			KW_TEST_PAUSE_MS=200 -- "${OC[@]}" --mode blocking --fresh $(COUNT=4 urls "$TSRV_PORT")
+		rc0=$RC C0=$CONNS
+		cmp -s "$OUT" "$TMP/expected.four" || why="$why output without keepwarm not the expected sha256s;"
+		err0=$(cat "$ERR")
+		# shellcheck disable=SC2046 # the URLs are words
+		run "$name" with 4 KW_TEST_OPENSSL_CALLBACKS=1 KW_TEST_CALLBACK_LOG="$TMP/$name.cb.with" \
+			KW_TEST_PAUSE_MS=200 -- "${OC[@]}" --mode blocking --fresh $(COUNT=4 urls "$TSRV_PORT")
+		expect "exit status without keepwarm" "$rc0" = 0
+		expect "exit status with keepwarm" "$RC" = 0
+		cmp -s "$OUT" "$TMP/expected.four" || why="$why output with keepwarm not the expected sha256s;"
+		[ "$(cat "$ERR")" = "$err0" ] || why="$why stderr differs: $(head -c 200 "$ERR");"
+		expect "callbacks with another SSL" "$(grep -o '[0-9]* with another SSL' "$ERR" | cut -d' ' -f1)" = 0
+		expect "connections with keepwarm" "$CONNS" = 1
+		expect "reuse lines with tls=1" "$(ev "$name" 'reuse .*tls=1')" = 3
+		ns=$(awk '{ print $2 }' "$TMP/$name.cb.with" 2>/dev/null)
+		case $opts in
+		--records-first*) expect "new-session callbacks with keepwarm" "${ns:-0}" '>=' 4 ;;
+		*) expect "new-session callbacks with keepwarm (the first connection's only)" "${ns:-0}" '<=' 2 ;;
+		esac
+		verdict "[callbacks] $name" "$name" "the program's callbacks got its own SSL only ($ns new-session callbacks with keepwarm, $(awk '{ print $2 }' "$TMP/$name.cb.without") without), 1 connection ($C0 without)"
+		ACCESS_LOG=$NGINX_ACCESS
+	fi
+done
 # close_notify and close after 200 ms idle, 500 ms before each next
 # request: every parked connection is stale when wanted, never handed to
 # the program.
