@@ -508,6 +508,9 @@ static void *o_dead(void)
 
 static void o_end(void *p)
 {
+	/* A session ended while lent holds the taker's ex_data: the free
+	 * callbacks must not see the program's objects twice. */
+	clear_ex_data(p);
 	REAL(SSL_free)(p);
 }
 
