@@ -302,10 +302,11 @@ struct kw_tls_route kw_tls_route(const void *h, unsigned idx);
  * that would write fail as on a closed descriptor. */
 struct kw_tls_route kw_tls_route_ssl(const void *h, unsigned idx);
 
-/* The SSL an SSL_ctrl (callback: SSL_callback_ctrl) with command cmd on h
- * is made on, by the same dispositions; *fail: the call fails at once (a
- * zombie's that would write) and returns 0. */
-const void *kw_tls_route_ctrl(const void *h, int cmd, bool callback, bool *fail);
+/* The SSL an SSL_ctrl (callback: SSL_callback_ctrl) with command cmd (and
+ * larg) on h is made on, by the same dispositions; *fail: the call fails at
+ * once (a zombie's that would write) and returns 0. The record sizes set
+ * before a takeover are noted for it. */
+const void *kw_tls_route_ctrl(const void *h, int cmd, long larg, bool callback, bool *fail);
 
 /* ---- descriptors (lifecycle.c) ---- */
 

@@ -234,11 +234,27 @@ struct kw_tls_route kw_tls_route_ssl(const void *h, unsigned idx)
 	return r;
 }
 
-const void *kw_tls_route_ctrl(const void *h, int cmd, bool callback, bool *fail)
+/* A record size the program set on h before any takeover (a takeover puts
+ * it on the kept session: OpenSSL has no getter). */
+static void ssl_note_size(const void *h, int cmd, long larg)
+{
+	struct kw_tls_session *e;
+
+	kw_tls_sessions_lock();
+	if ((e = kw_tls_map_find(&kw_tls_sessions, h, KW_TLS_OPENSSL)) && e->set) {
+		if (cmd == SSL_CTRL_SET_MAX_SEND_FRAGMENT)
+			e->set->max_send_fragment = larg;
+		else
+			e->set->split_send_fragment = larg;
+	}
+	kw_tls_sessions_unlock();
+}
+
+const void *kw_tls_route_ctrl(const void *h, int cmd, long larg, bool callback, bool *fail)
 {
 	struct kw_tls_session *e;
 	const void *t = h;
-	bool writes = false, note = false;
+	bool writes = false, note = false, record = false;
 	enum kw_ossl_kind kind;
 	int saved = errno;
 
@@ -252,8 +268,12 @@ const void *kw_tls_route_ctrl(const void *h, int cmd, bool callback, bool *fail)
 			*fail = true;
 		else
 			t = ssl_where(e, h, kind, &note);
+		record = !callback && t == h && e->set && !e->live &&
+		         (cmd == SSL_CTRL_SET_MAX_SEND_FRAGMENT || cmd == SSL_CTRL_SET_SPLIT_SEND_FRAGMENT);
 	}
 	kw_tls_sessions_unlock();
+	if (record)
+		ssl_note_size(h, cmd, larg);
 	if (note)
 		ssl_note_foreign(h);
 	errno = saved;

@@ -86,6 +86,9 @@ struct kw_tls_settings {
 	/* OpenSSL: the context the SSL was made with (SSL_new's), which the
 	 * library calls the new-session callback of. */
 	const void *ctx0;
+	/* OpenSSL: the record sizes the program set on the SSL (0: its
+	 * context's), which a takeover puts on the kept session. */
+	long max_send_fragment, split_send_fragment;
 };
 
 /* Settings of a session just made (gnutls_init's flags; born: seen from its

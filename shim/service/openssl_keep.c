@@ -300,8 +300,9 @@ static bool refused(SSL *p, SSL *n, long *result)
 }
 
 /* p goes on for n: its verify result, n's context and ex_data, the I/O
- * settings n made, n's info callback (a trampoline), n's BIOs. */
-static void lend(SSL *p, SSL *n, long result)
+ * settings n made (mode, options, read-ahead, record sizes), n's info
+ * callback (a trampoline), n's BIOs. */
+static void lend(SSL *p, SSL *n, const struct kw_tls_settings *nset, long result)
 {
 	const uint64_t io_options = SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION;
 	BIO *rb = REAL(SSL_get_rbio)(n), *wb = REAL(SSL_get_wbio)(n);
@@ -315,6 +316,10 @@ static void lend(SSL *p, SSL *n, long result)
 	REAL(SSL_clear_options)(p, io_options);
 	REAL(SSL_set_options)(p, REAL(SSL_get_options)(n) & io_options);
 	REAL(SSL_set_read_ahead)(p, REAL(SSL_get_read_ahead)(n));
+	if (nset->max_send_fragment)
+		REAL(SSL_ctrl)(p, SSL_CTRL_SET_MAX_SEND_FRAGMENT, nset->max_send_fragment, NULL);
+	if (nset->split_send_fragment)
+		REAL(SSL_ctrl)(p, SSL_CTRL_SET_SPLIT_SEND_FRAGMENT, nset->split_send_fragment, NULL);
 	REAL(SSL_set_info_callback)(p, info_of(n) ? tramp_info : NULL);
 	/* Shared: n keeps its references (the program frees them with n). */
 	if (rb)
@@ -388,7 +393,7 @@ static enum kw_reason o_settle(void *pv, const void *nv, const struct kw_tls_set
 	}
 	if (!status_accepted(p, n, nset, &foreign))
 		return foreign ? KW_REASON_TLS_SETTING : KW_REASON_TLS_VERIFY;
-	lend(p, n, result);
+	lend(p, n, nset, result);
 	return KW_REASON_NONE;
 }
 

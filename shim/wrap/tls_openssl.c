@@ -388,7 +388,7 @@ long kw_tls_wrap_SSL_ctrl(SSL *s, int cmd, long larg, void *parg)
 
 	if (kw_depth)
 		return REAL(SSL_ctrl)(s, cmd, larg, parg);
-	t = kw_tls_route_ctrl(s, cmd, false, &fail);
+	t = kw_tls_route_ctrl(s, cmd, larg, false, &fail);
 	if (fail) {
 		errno = EBADF;
 		return 0;
