@@ -91,8 +91,8 @@ static bool dead_session(const struct kw_tls_session *e, void *arg)
 	struct kw_fd *o;
 
 	(void)arg;
-	if (e->live || e->zombie || e->state == KW_TLS_KEPT)
-		return false; /* in use: routed to, kept with a socket, or still the program's */
+	if (e->live || e->zombie || e->lent || e->state == KW_TLS_KEPT)
+		return false; /* in use: routed to, kept with a socket, lent, or still the program's */
 	return e->state == KW_TLS_GONE ||
 	       (e->state == KW_TLS_BOUND &&
 	        (!(o = kw_fd_lookup(e->fd)) ||

@@ -217,6 +217,8 @@ static void end_kept(int lib, void *p)
 		e->ino = 0;
 		return;
 	}
+	if (!e)
+		return; /* ended already (never twice) */
 	kw_tls_map_drop(&kw_tls_sessions, p, (enum kw_tls_lib)lib);
 	if (ops)
 		kw_tls_keep_measure_end(ops->end, p);

@@ -78,8 +78,9 @@ void kw_tls_keep_end_ino(ino_t ino)
 	int saved = errno;
 
 	kw_tls_sessions_lock();
-	if ((e = kw_tls_map_find_kept(&kw_tls_sessions, ino)) && e->zombie) {
-		/* The program still holds it: freed when it frees it. */
+	if ((e = kw_tls_map_find_kept(&kw_tls_sessions, ino)) && (e->zombie || e->lent)) {
+		/* The program still holds it, or works on it through the session
+		 * that took it over: freed when the program lets go of that. */
 		e->state = KW_TLS_GONE;
 		e->ino = 0;
 	} else if (e) {

@@ -97,7 +97,9 @@ void kw_tls_keep_measure_end(void (*end)(void *), void *p);
 extern bool kw_tls_keep_refuse_all;
 
 /* The kept session over the socket with inode ino is no longer needed (its
- * connection closes): forget and end it. Takes the session table's lock. */
+ * connection closes): forget and end it; one the program still holds (a
+ * zombie) or works on (lent) is only marked gone, and ended when the
+ * program lets go of it. Takes the session table's lock. */
 void kw_tls_keep_end_ino(ino_t ino);
 
 /* How many kept sessions are parked now (not lent to a program's session)
