@@ -244,7 +244,7 @@ static bool longer(const struct timeval *t, unsigned ms)
 void kw_tls_limit_begin(int lib, const void *h, int fd, struct kw_tls_limit *l)
 {
 	unsigned ms;
-	socklen_t len = sizeof l->rcv;
+	socklen_t len = sizeof l->rcv, len2 = sizeof l->snd;
 	struct timeval tv;
 	int fl, saved = errno;
 
@@ -255,7 +255,7 @@ void kw_tls_limit_begin(int lib, const void *h, int fd, struct kw_tls_limit *l)
 	if ((fl = kw_real.fcntl(fd, F_GETFL)) < 0 || (fl & O_NONBLOCK))
 		return; /* a program that does not block keeps its own time */
 	if (kw_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &l->rcv, &len) < 0 ||
-	    kw_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &l->snd, &(socklen_t){ sizeof l->snd }) < 0 ||
+	    kw_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &l->snd, &len2) < 0 ||
 	    !longer(&l->rcv, ms) || !longer(&l->snd, ms)) {
 		errno = saved;
 		return;

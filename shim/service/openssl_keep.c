@@ -91,6 +91,7 @@ static kw_ssl_info_cb info_of(const SSL *n)
 {
 	kw_ssl_info_cb cb = REAL(SSL_get_info_callback)(n);
 
+	// cppcheck-suppress CastIntegerToAddressAtReturn ; it returns a callback (tls_real.h)
 	return cb ? cb : REAL(SSL_CTX_get_info_callback)(REAL(SSL_get_SSL_CTX)(n));
 }
 
@@ -169,6 +170,7 @@ void kw_openssl_set_new_session_cb(SSL_CTX *ctx, kw_ssl_new_session_cb cb)
 
 kw_ssl_new_session_cb kw_openssl_get_new_session_cb(SSL_CTX *ctx)
 {
+	// cppcheck-suppress AssignmentIntegerToAddress ; it returns a callback (tls_real.h)
 	kw_ssl_new_session_cb cb = REAL(SSL_CTX_sess_get_new_cb)(ctx);
 
 	return cb == tramp_new_session ? program_cb(ctx) : cb;
@@ -202,6 +204,7 @@ static bool o_keep(void *pv, struct kw_tls_settings *set)
 	 * session callback a late ticket calls (OpenSSL keeps it); keepwarm's
 	 * trampoline keeps the program's from seeing a parked SSL's. */
 	if (ctx != own_ctx && !set->session_cb) {
+		// cppcheck-suppress AssignmentIntegerToAddress ; it returns a callback (tls_real.h)
 		kw_ssl_new_session_cb cb = REAL(SSL_CTX_sess_get_new_cb)(ctx);
 		set->session_cb = cb && cb != tramp_new_session;
 	}
