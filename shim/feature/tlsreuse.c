@@ -99,12 +99,23 @@ static enum kw_reason settle(struct kw_fd *s, const struct kw_tls_call *call,
 	return why;
 }
 
+/* A connection set aside with its kept session (h), unused: back to the
+ * pool, or closed (its session ends with it) and traced discard with why
+ * it could not be parked. */
+static void park_or_discard(struct kw_fd *s, int h)
+{
+	enum kw_reason why = kw_park(s, h, true);
+
+	if (why)
+		kw_report(KW_EVENT_DISCARD, s->fd, &s->conn.dest, why, -1, -1);
+}
+
 /* Called by the transport before the unused connection leaves the
  * descriptor: back to the pool with its session, or closed (and the
  * session ended) when it cannot be parked. */
 static void park_unused(void *arg, int h)
 {
-	(void)kw_park(arg, h, true);
+	park_or_discard(arg, h);
 }
 
 /* Undo the handback on s for why: a fresh connection on the program's
@@ -222,10 +233,12 @@ static void set_aside_lent(void *arg, int h)
 	kw_tls_sessions_unlock();
 	if (!keep) {
 		c->tp->close(h); /* the kept session ends with its socket */
+		if (!a->stale) /* (a stale one: the caller traces the replay) */
+			kw_report(KW_EVENT_DISCARD, a->s->fd, &c->dest, KW_REASON_TLS_NOT_POOLED, -1, -1);
 		return;
 	}
 	c->tls_pending = true; /* parked whole, as a handback nobody took */
-	(void)kw_park(a->s, h, true);
+	park_or_discard(a->s, h);
 	c->tls_pending = false;
 }
 
