@@ -377,6 +377,22 @@ static struct kw_fd *lent_socket(int lib, const void *h, uint32_t *gen)
 static const void *first_request(int lib, const void *h, const void *t, const void *buf,
                                  size_t n, ssize_t *answer);
 
+/* Could h's connection, going on session t, be parked with t when its
+ * exchange ends (its settings, and what the library says of t)? */
+static bool keepable(int lib, const void *h, const void *t, const struct kw_tls_keep_ops *ops)
+{
+	const struct kw_tls_settings *set;
+	struct kw_tls_session *e;
+	bool ok;
+
+	kw_tls_sessions_lock_shared();
+	e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib);
+	set = e ? conn_settings(e) : NULL;
+	ok = e && e->handshaken && set && !kw_tls_settings_parkable(set);
+	kw_tls_sessions_unlock();
+	return ok && ops->keepable(t);
+}
+
 /* A close-style request head at the start of buf (n bytes) on h, on a
  * connection that may be parked: sent as keep-alive on t, with the rest of
  * buf (traced upgrade), and *answer says how many of the program's bytes
@@ -403,6 +419,12 @@ static void upgrade(int lib, const void *h, const void *t, const void *buf, size
 	    c->track.status != KW_TRACK_FOLLOWING || c->track.request_open ||
 	    kw_head_parse(buf, n < KW_HEAD_MAX ? n : KW_HEAD_MAX, &head) != KW_HEAD_OK ||
 	    !head.close_style || !(len = kw_head_upgrade(buf, &head, out, sizeof out))) {
+		kw_slot_unlock(s);
+		return;
+	}
+	/* Only for a connection that can be parked where the response ends:
+	 * the program waits for the server's close otherwise. */
+	if (!keepable(lib, h, t, ops)) {
 		kw_slot_unlock(s);
 		return;
 	}

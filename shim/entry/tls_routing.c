@@ -51,34 +51,38 @@ static int zombie_write(void)
 /* What a routed call made before the handshake means for a takeover:
  * harmless (it reads, or sets what a takeover copies or does not need),
  * the compatibility mode (recorded and compared), or foreign. */
+static unsigned char routed_kinds[KW_GNUTLS_NROUTED];
+
+static void make_routed_kinds(void)
+{
+	static const char *const harmless[] = {
+		"gnutls_session_set_ptr", "gnutls_transport_set_errno",
+		"gnutls_session_set_data", "gnutls_record_check_pending",
+		"gnutls_record_get_direction",
+	};
+
+	for (unsigned i = 0; i < KW_GNUTLS_NROUTED; i++) {
+		const char *n = routed_name[i];
+		unsigned char k = strstr(n, "_get") || strstr(n, "_is_") ||
+		                  strstr(n, "verify_peers") ? ROUTED_HARMLESS : ROUTED_FOREIGN;
+		for (unsigned j = 0; j < sizeof harmless / sizeof harmless[0]; j++)
+			if (!strcmp(n, harmless[j]))
+				k = ROUTED_HARMLESS;
+		if (!strcmp(n, "gnutls_session_get_keylog_function"))
+			k = ROUTED_OWN;
+		if (!strcmp(n, "gnutls_session_enable_compatibility_mode") ||
+		    !strcmp(n, "gnutls_record_disable_padding"))
+			k = ROUTED_COMPAT;
+		routed_kinds[i] = k;
+	}
+}
+
 static unsigned char routed_kind(unsigned idx)
 {
-	static unsigned char kind[KW_GNUTLS_NROUTED];
-	static _Atomic bool made;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	if (!atomic_load_explicit(&made, memory_order_acquire)) {
-		static const char *const harmless[] = {
-			"gnutls_session_set_ptr", "gnutls_transport_set_errno",
-			"gnutls_session_set_data", "gnutls_record_check_pending",
-			"gnutls_record_get_direction",
-		};
-		for (unsigned i = 0; i < KW_GNUTLS_NROUTED; i++) {
-			const char *n = routed_name[i];
-			unsigned char k = strstr(n, "_get") || strstr(n, "_is_") ||
-			                  strstr(n, "verify_peers") ? ROUTED_HARMLESS : ROUTED_FOREIGN;
-			for (unsigned j = 0; j < sizeof harmless / sizeof harmless[0]; j++)
-				if (!strcmp(n, harmless[j]))
-					k = ROUTED_HARMLESS;
-			if (!strcmp(n, "gnutls_session_get_keylog_function"))
-				k = ROUTED_OWN;
-			if (!strcmp(n, "gnutls_session_enable_compatibility_mode") ||
-			    !strcmp(n, "gnutls_record_disable_padding"))
-				k = ROUTED_COMPAT;
-			kind[i] = k;
-		}
-		atomic_store_explicit(&made, true, memory_order_release);
-	}
-	return kind[idx];
+	pthread_once(&once, make_routed_kinds);
+	return routed_kinds[idx];
 }
 
 struct kw_tls_route kw_tls_route(const void *h, unsigned idx)

@@ -336,8 +336,13 @@ static enum kw_reason g_settle(void *p, const void *n, const struct kw_tls_setti
 	return KW_REASON_NONE;
 }
 
+static bool g_keepable(const void *p)
+{
+	return !REAL(gnutls_certificate_get_ours)((gnutls_session_t)p);
+}
+
 const struct kw_tls_keep_ops kw_gnutls_keep_ops = {
-	.keep = g_keep, .attach = g_attach, .settle = g_settle, .tidy = g_tidy,
+	.keep = g_keep, .keepable = g_keepable, .attach = g_attach, .settle = g_settle, .tidy = g_tidy,
 	.handshake = g_handshake, .send_all = g_send_all, .dead = g_dead,
 	.callbacks = g_callbacks, .end = g_end,
 };

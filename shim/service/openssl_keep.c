@@ -184,6 +184,14 @@ static void o_callbacks(void *pv, const struct kw_tls_settings *set)
 
 /* ---- park ---- */
 
+static bool o_keepable(const void *pv)
+{
+	const SSL *p = pv;
+
+	return (REAL(SSL_get_SSL_CTX)(p) == own_ctx || !REAL(SSL_get_certificate)(p)) &&
+	       !(REAL(SSL_get_shutdown)(p) & SSL_RECEIVED_SHUTDOWN);
+}
+
 static bool o_keep(void *pv, struct kw_tls_settings *set)
 {
 	SSL *p = pv;
@@ -523,7 +531,7 @@ static void o_end(void *p)
 }
 
 const struct kw_tls_keep_ops kw_openssl_keep_ops = {
-	.keep = o_keep, .attach = o_attach, .settle = o_settle, .tidy = o_tidy,
+	.keep = o_keep, .keepable = o_keepable, .attach = o_attach, .settle = o_settle, .tidy = o_tidy,
 	.handshake = o_handshake, .send_all = o_send_all, .dead = o_dead,
 	.callbacks = o_callbacks, .end = o_end,
 };

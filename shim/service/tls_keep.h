@@ -23,6 +23,9 @@ struct kw_tls_keep_ops {
 	 * functions or BIOs, pointers and ex_data, callbacks are keepwarm's).
 	 * False when that cannot be done: p is then not kept. */
 	bool (*keep)(void *p, struct kw_tls_settings *set);
+	/* Could keep take p now, as far as the library tells: no certificate of
+	 * the program's own on it, no close_notify read from the server. */
+	bool (*keepable)(const void *p);
 	/* May the program's new session n (set up as nset) go on with kept
 	 * session p (set up as pset)? The library's rules (GnuTLS: those of
 	 * kw_tls_settings_match; OpenSSL: the two ClientHellos), then no client

@@ -36,9 +36,16 @@
 #     check), an ALPN offer of h2 alone (nginx refuses it). The program sees
 #     exactly what it sees without keepwarm (exit status, stdout, stderr),
 #     nginx logs the same requests, and no session takes another's
-#     connection over (reuse lines less fresh lines: 0). python http.client
-#     for all five, and the trust file and the host name for the other
-#     clients that can set them, on both ports.
+#     connection over (reuse lines less fresh lines: 0). Every client that
+#     can set a variation, on both ports: python http.client, perl LWP and
+#     HTTP::Tiny, PHP file_get_contents, ruby Net::HTTP.start all five;
+#     php-curl and our libcurl4 client (--second-ca, --second-host,
+#     --second-cert/--second-key, --sni-each) all but ALPN h2 alone, which
+#     libcurl cannot offer (it adds http/1.1): instead three requests with
+#     three offers, h2,http/1.1 (libcurl's default), http/1.1 alone and
+#     none, all served; urllib the trust file, a client certificate and h2;
+#     requests the trust file and a client certificate (neg_args says what
+#     each cannot set, and why)
 #   - stale ("[stale]"): 1.3 s before each request after the first, longer
 #     than the server's keepalive_timeout (1 s): 0 client errors, no dead
 #     connection handed to the program, 3 connections both ways
@@ -72,6 +79,10 @@
 #     connection, 3 reuse lines; with tickets before each response the
 #     new-session callback runs for taken-over sessions too, with idle ones
 #     it never runs for a parked session
+#   - the socket closed under a taken-over SSL mid-response
+#     ("[close-mid]", python, tests/clients/ossl/py_close_mid.py): the
+#     same output as without keepwarm, at least 2 takeovers; also under
+#     the ASan build (case 13)
 #   - tls_server dropping every connection's second request (close_notify,
 #     no answer; "[replay]"), python http.client and openssl_client
 #     blocking, poll and epoll, four requests: the pair (the program sees
@@ -95,6 +106,14 @@
 #   - openssl_client built with ASan and UBSan (make tls-asan), the
 #     --fresh cases above with the runtime first in LD_PRELOAD: the same
 #     checks and no sanitizer report (leaks checked)
+#   - keepwarm built with ASan and UBSan (make asan, built here:
+#     BUILD_DIR/asan/libkeepwarm.so), the runtime first in LD_PRELOAD,
+#     UBSan halting on error ("[asan]"): python http.client (leaks not
+#     checked: python leaks at exit), our libcurl4 client, and the libcurl4
+#     client built here with ASan and UBSan (leaks checked), six requests on
+#     TLS 1.3: the pair, no sanitizer report, 1 connection at nginx, N-1
+#     reuse lines with tls=1, the stats agree; the libcurl4 client's
+#     negative matrix on TLS 1.3 under it, the checks of "[no-reuse]"
 # Connections are distinct connection numbers in nginx's or tls_server's
 # access log (a line per request; a connection whose handshake failed has
 # none). Every pair also checks that neither run's stderr has a sanitizer
@@ -230,9 +249,11 @@ trace_summary() {
 # ERR, CONNS, REQS_SEEN, POSTS. Waits (up to 5 s) for the server to log
 # REQUESTS more requests. With keepwarm: $PRELOAD, $REUSE_ENV (none: TLS
 # reuse is on by default), its trace and stats files (NAME.stats.PID, one
-# per process, for a NAME with .fork. in it).
+# per process, for a NAME with .fork. in it). Each run is killed after
+# $RUN_TIMEOUT seconds (exit 124).
 PRELOAD=$LIB
 REUSE_ENV=()
+RUN_TIMEOUT=60
 run() {
 	local name=$1 shim=$2 reqs=$3 before stats envs=()
 	shift 3
@@ -245,10 +266,10 @@ run() {
 		rm -f "$TMP/$name.trace" "$TMP/$name".stats*
 		stats=$TMP/$name.stats
 		case $name in *.fork.*) stats=$TMP/$name.stats.%p ;; esac
-		timeout 60 env LD_PRELOAD="$PRELOAD" "${REUSE_ENV[@]}" KEEPWARM_TRACE="$TMP/$name.trace" \
+		timeout "$RUN_TIMEOUT" env LD_PRELOAD="$PRELOAD" "${REUSE_ENV[@]}" KEEPWARM_TRACE="$TMP/$name.trace" \
 			KEEPWARM_STATS="$stats" "${envs[@]}" "$@" >"$OUT" 2>"$ERR"
 	else
-		timeout 60 env "${envs[@]}" "$@" >"$OUT" 2>"$ERR"
+		timeout "$RUN_TIMEOUT" env "${envs[@]}" "$@" >"$OUT" 2>"$ERR"
 	fi
 	RC=$?
 	for _ in $(seq 50); do
@@ -387,16 +408,19 @@ done
 # ---- 2. the negative matrix: the first request verifies the server (its
 # connection parked, once OpenSSL reuse lands), every later one differs, so
 # none may take it (or one another's) over. negative NAME CLIENT PORT
-# ok|fail OPTION...: ok, every request succeeds, N connections both ways;
-# fail, every later request fails before its request reaches nginx, which
-# logs the first alone, with keepwarm and without.
+# ok|fail OPTION...: COUNT requests ($N unless set); ok, every request
+# succeeds, COUNT connections both ways; fail, every later request fails
+# before its request reaches nginx, which logs the first alone, with
+# keepwarm and without.
 negative() {
-	local name=$1 port=$3 want=$4 reqs=$N conns=$N first
+	local name=$1 port=$3 want=$4 count=${COUNT:-$N} reqs conns first
 	client "$2"
 	shift 4
+	reqs=$count conns=$count
 	[ "$want" = fail ] && reqs=1 conns=1
+	head -n "$count" "$TMP/expected" >"$TMP/expected.$count"
 	# shellcheck disable=SC2046 # the URLs are words
-	pair "$name" "$TMP/expected" "$want" "$reqs" "${CENV[@]}" -- "${CMD[@]}" "$@" $(urls "$port")
+	pair "$name" "$TMP/expected.$count" "$want" "$reqs" "${CENV[@]}" -- "${CMD[@]}" "$@" $(COUNT=$count urls "$port")
 	first=$(head -n 1 "$TMP/expected")
 	[ "$(head -n 1 "$OUT0")" = "$first" ] || why="$why the first (warm) request failed without keepwarm;"
 	[ "$(head -n 1 "$TMP/$name.with.out")" = "$first" ] || why="$why the first (warm) request failed with keepwarm;"
@@ -404,33 +428,70 @@ negative() {
 	expect "connections with keepwarm" "$C1" = "$conns"
 	expect "requests at nginx with keepwarm" "$R1" = "$R0"
 	expect "takeovers (reuse lines less fresh lines)" "$(takeovers "$name")" = 0
-	verdict "[no-reuse] $name" "$name" "the warm request, then $((N - 1)) $([ "$want" = ok ] && echo successes || echo failures) as without keepwarm; $C1 connection(s) at nginx both ways, no takeover ($(ev "$name" reuse) reuse, $(ev "$name" fresh) fresh)"
+	verdict "[no-reuse] $name" "$name" "the warm request, then $((count - 1)) $([ "$want" = ok ] && echo successes || echo failures) as without keepwarm; $C1 connection(s) at nginx both ways, no takeover ($(ev "$name" reuse) reuse, $(ev "$name" fresh) fresh)"
 }
+# neg_args VARIATION CLIENT: sets NEG_WANT (ok or fail) and NEG_ARGS (the
+# client's options) for the variation, or returns 1 when the client cannot
+# express it:
+#   ca           another trust file (fail: the chain does not verify)
+#   host         another host name, SNI and verified (fail): through the
+#                library (python, perl, php-curl, libcurl) or checked by the
+#                program itself after the handshake (PHP's peer_name
+#                check; ruby's, inside its verify callback)
+#   client-cert  a client certificate (ok: nginx asks for none), the
+#                server's own certificate and key, the one the CA made
+#   sni-each     SNI localhost first, then alt-I.example for request I, the
+#                chain verified, no host name checked (for every request;
+#                ok)
+#   alpn-h2      an ALPN offer of h2 alone (fail: nginx, no http2 on these
+#                ports, refuses the handshake). libcurl (php-curl, our
+#                libcurl4 client) cannot offer h2 alone (with HTTP/2, even
+#                prior knowledge, over TLS it offers h2,http/1.1, and nginx
+#                picks http/1.1), so for them:
+#   alpn-each    three requests, each with another ALPN offer: libcurl's
+#                default (h2,http/1.1), http/1.1 alone
+#                (CURL_HTTP_VERSION_1_1), none (CURLOPT_SSL_ENABLE_ALPN 0);
+#                all succeed (ok). Three, as libcurl has no more offers to
+#                make: a fourth request would repeat the first's offer, and
+#                might take the first's connection over by right.
+# Not here: another host name or SNI for python urllib and requests, and
+# ALPN for requests (they take the name from the URL and make their own
+# context: a connection class or adapter of the program's own would be
+# needed, which py-httpclient has); the clients that take their trust from
+# SSL_CERT_FILE and set nothing per request (python http.client with no
+# context, ruby Net::HTTP.get_response).
+NEG_VARIATIONS=(ca host client-cert sni-each alpn-h2 alpn-each)
+neg_args() {
+	local cert=$CA/server.pem key=$CA/server.key
+	NEG_WANT=ok NEG_COUNT=$N
+	case $1 in ca | host | alpn-h2) NEG_WANT=fail ;; esac
+	case $1:$2 in
+	ca:curl-openssl | ca:py-* | ca:pl-* | ca:php-* | ca:rb-start) NEG_ARGS=(--second-ca "$CA/other.pem") ;;
+	host:curl-openssl | host:py-httpclient | host:pl-* | host:php-* | host:rb-start)
+		NEG_ARGS=(--second-host wrong.example) ;;
+	client-cert:curl-openssl) NEG_ARGS=(--second-cert "$cert" --second-key "$key") ;;
+	client-cert:py-* | client-cert:pl-* | client-cert:php-* | client-cert:rb-start)
+		NEG_ARGS=(--second-client-cert "$cert:$key") ;;
+	sni-each:curl-openssl | sni-each:py-httpclient | sni-each:pl-* | sni-each:php-* | sni-each:rb-start)
+		NEG_ARGS=(--sni-each) ;;
+	alpn-h2:py-httpclient | alpn-h2:py-urllib | alpn-h2:pl-* | alpn-h2:php-fgc | alpn-h2:rb-start)
+		NEG_ARGS=(--second-alpn h2) ;;
+	alpn-each:curl-openssl | alpn-each:php-curl) NEG_ARGS=(--alpn-each) NEG_COUNT=3 ;;
+	*) return 1 ;;
+	esac
+}
+# Each run takes a second at most: 15 s shows a stalled one soon enough.
+RUN_TIMEOUT=15
 for port in "$PORT13" "$PORT12"; do
 	v=$(tls_name "$port")
-	negative "neg.ca.py-httpclient.$v" py-httpclient "$port" fail --second-ca "$CA/other.pem"
-	negative "neg.host.py-httpclient.$v" py-httpclient "$port" fail --second-host wrong.example
-	# nginx asks for no client certificate: the handshakes succeed.
-	negative "neg.client-cert.py-httpclient.$v" py-httpclient "$port" ok \
-		--second-client-cert "$CA/server.pem:$CA/server.key"
-	# SNI localhost first, then alt-I.example for request I, the chain
-	# verified, no host name checked (for every request).
-	negative "neg.sni-each.py-httpclient.$v" py-httpclient "$port" ok --sni-each
-	# ALPN h2 alone: nginx (no http2 on these ports) refuses the handshake.
-	negative "neg.alpn-h2.py-httpclient.$v" py-httpclient "$port" fail --second-alpn h2
-done
-for port in "$PORT13" "$PORT12"; do
-	v=$(tls_name "$port")
-	for c in py-urllib py-requests pl-lwp pl-httptiny php-fgc php-curl rb-start; do
-		negative "neg.ca.$c.$v" "$c" "$port" fail --second-ca "$CA/other.pem"
-	done
-	# Another host name, SNI and verified: through the library (python,
-	# perl, php-curl) or checked by the program itself after the handshake
-	# (PHP's peer_name check; ruby's, inside its verify callback).
-	for c in pl-lwp pl-httptiny php-fgc php-curl rb-start; do
-		negative "neg.host.$c.$v" "$c" "$port" fail --second-host wrong.example
+	for c in py-httpclient py-urllib py-requests pl-lwp pl-httptiny php-fgc php-curl rb-start curl-openssl; do
+		for var in "${NEG_VARIATIONS[@]}"; do
+			neg_args "$var" "$c" || continue
+			COUNT=$NEG_COUNT negative "neg.$var.$c.$v" "$c" "$port" "$NEG_WANT" "${NEG_ARGS[@]}"
+		done
 	done
 done
+RUN_TIMEOUT=60
 
 # ---- 3. stale: 1.3 s before every request after the first, longer than the
 # server's keep-alive timeout (1 s), so every parked connection has been
@@ -798,6 +859,71 @@ if setup "make tls-asan: openssl_client with -fsanitize=address,undefined" \
 	PRELOAD="$(gcc -print-file-name=libasan.so) $LIB"
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 	oc_positive "$T/asan" asan-
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+	PRELOAD=$LIB
+fi
+
+# ---- 12b. the socket closed (os.close) under a taken-over SSL in the
+# middle of a response, the SSL used once more and freed only then
+# (tests/clients/ossl/py_close_mid.py): the program sees what it sees
+# without keepwarm, the parked session it took over is never freed before
+# the program lets go of its SSL (case 13 runs it under ASan too)
+close_mid() { # NAME
+	local name=$1
+	pair "$name" "$TMP/close_mid.expected" ok 4 -- "$PY" "$ROOT/tests/clients/ossl/py_close_mid.py" \
+		--ca "$CA/ca.pem" 127.0.0.1 "$PORT13" /1k.bin /1m.bin
+	expect "reuse lines with tls=1" "$(ev "$name" 'reuse .*tls=1')" '>=' 2
+	verdict "[close-mid] $name" "$name" "the socket closed under a taken-over SSL mid-response: the same output, $C1 connections with keepwarm ($C0 without)"
+}
+"$PY" "$ROOT/tests/clients/ossl/py_close_mid.py" --ca "$CA/ca.pem" 127.0.0.1 "$PORT13" /1k.bin /1m.bin \
+	>"$TMP/close_mid.expected" 2>/dev/null
+close_mid close-mid.py.tls13
+
+# ---- 13. keepwarm itself built with ASan and UBSan (make asan:
+# BUILD_DIR/asan/libkeepwarm.so), the runtime first in LD_PRELOAD: python
+# http.client (case 1, TLS 1.3 by address; leaks not checked: python leaks
+# at exit), our libcurl4 client (case 1, and the client itself built here
+# with -fsanitize=address,undefined: leaks checked) and the libcurl4
+# client's negative matrix on TLS 1.3 (case 2, every variation): the same
+# checks as there, and no sanitizer report on stderr (a UBSan error stops
+# the program: halt_on_error).
+asan_positive() { # NAME CLIENT-WORDS...
+	local name=$1
+	shift
+	# shellcheck disable=SC2046 # the URLs are words
+	pair "$name" "$TMP/expected" ok "$N" -- "$@" $(urls "$PORT13")
+	expect "connections without keepwarm" "$C0" = "$N"
+	expect "connections with keepwarm" "$C1" = 1
+	expect "reuse lines with tls=1" "$(ev "$name" 'reuse .*tls=1')" = $((N - 1))
+	expect "fresh lines" "$(ev "$name" fresh)" = 0
+	expect "reused connections in the stats" \
+		"$(stat_sum "$name" '^keepwarm_connections_total[{].*how="reused"')" = $((N - 1))
+	verdict "[asan] $name" "$name" "keepwarm under ASan/UBSan: no sanitizer report, 1 connection at nginx for $N requests ($C0 without), $((N - 1)) reuse lines with tls=1"
+}
+ASAN_RT=$(gcc -print-file-name=libasan.so)
+if setup "make asan: libkeepwarm.so with -fsanitize=address,undefined" \
+	env -u MAKEFLAGS -u MFLAGS make --no-print-directory -C "$ROOT" -j2 BUILD="$BUILD_DIR" asan &&
+	[ -f "$BUILD_DIR/asan/libkeepwarm.so" ]; then
+	PRELOAD="$ASAN_RT $BUILD_DIR/asan/libkeepwarm.so"
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	export ASAN_OPTIONS=detect_leaks=0
+	client py-httpclient
+	asan_positive asan-lib.py-httpclient.tls13.addr "${CMD[@]}"
+	close_mid asan-lib.close-mid.py.tls13
+	export ASAN_OPTIONS=detect_leaks=1
+	asan_positive asan-lib.curl-openssl.tls13.addr "$T/curl_client-openssl" --ca "$CA/ca.pem"
+	if setup "curl_client (libcurl4) with -fsanitize=address,undefined" \
+		"${CC:-cc}" -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+		-Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -o "$TMP/asan-curl_client" "$ROOT/tests/tls/curl_client.c" -lcurl; then
+		# The runtime it links stays first in LD_PRELOAD (ASan insists).
+		asan_positive asan-lib.asan-curl-openssl.tls13.addr "$TMP/asan-curl_client" --ca "$CA/ca.pem"
+	fi
+	RUN_TIMEOUT=15
+	for var in "${NEG_VARIATIONS[@]}"; do
+		neg_args "$var" curl-openssl || continue
+		COUNT=$NEG_COUNT negative "asan-lib.neg.$var.curl-openssl.tls13" curl-openssl "$PORT13" "$NEG_WANT" "${NEG_ARGS[@]}"
+	done
+	RUN_TIMEOUT=60
 	unset ASAN_OPTIONS UBSAN_OPTIONS
 	PRELOAD=$LIB
 fi

@@ -4,13 +4,37 @@
  * libcurl3-gnutls (GnuTLS), so the hash is our own, not a TLS library's.
  *
  *   curl_client [--keep-handle] --ca FILE URL...   (exit 0, or 1 on any error)
+ *   curl_client --ca FILE NEGATIVE-OPTION... URL...
  *   curl_client --backend             print the TLS library libcurl uses
  *
  * --keep-handle: one easy handle for every URL, so that libcurl keeps its
  * own connection (and TLS session) from one URL to the next, the way a
  * program that reuses its handle does; the options are set once, only the
  * URL changes. Without it, each URL gets an easy handle of its own, cleaned
- * up after its transfer (libcurl closes the connection). */
+ * up after its transfer (libcurl closes the connection). The first failed
+ * URL ends the run (exit 1).
+ *
+ * The negative matrix of tests/behaviour/tls-reuse-openssl.sh (an easy
+ * handle per URL; every URL is tried, a failure printed as "error MESSAGE"
+ * on stdout, exit 1 when any failed): the first URL as usual, every later
+ * one different:
+ *   --second-ca FILE     trust FILE instead (CURLOPT_CAINFO)
+ *   --second-host NAME   SNI and verified host name NAME, the connection
+ *                        still to the URL's address (the URL's host replaced
+ *                        by NAME, CURLOPT_RESOLVE NAME:PORT:ADDRESS)
+ *   --second-cert FILE   present the client certificate FILE
+ *   --second-key FILE    with the key FILE (CURLOPT_SSLCERT, CURLOPT_SSLKEY)
+ *   --sni-each           a new SNI name per URL (first localhost, then
+ *                        alt-I.example, as --second-host does it), the chain
+ *                        verified, no host name check (CURLOPT_SSL_VERIFYHOST
+ *                        0), for every URL
+ *   --alpn-each          another ALPN offer for each URL, in turn:
+ *                        libcurl's default (h2,http/1.1; the first URL's),
+ *                        http/1.1 alone (CURLOPT_HTTP_VERSION
+ *                        CURL_HTTP_VERSION_1_1), none (CURLOPT_SSL_ENABLE_ALPN
+ *                        0): three URLs, three offers. libcurl cannot offer
+ *                        h2 alone: with HTTP/2 (even prior knowledge) over
+ *                        TLS it offers h2,http/1.1. */
 #include <curl/curl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -133,17 +157,112 @@ static int get(CURL *h, const char *url, char hex[65])
 	return 0;
 }
 
-/* A new handle for one URL, cleaned up (its connection closed) after it. */
-static int get_fresh(const char *ca, const char *url, char hex[65])
+/* A request's variation (the negative matrix); all NULL or 0: none. */
+struct variation {
+	const char *ca;	  /* trust this file instead */
+	const char *name; /* SNI (and verified name unless noverifyhost) */
+	int noverifyhost; /* CURLOPT_SSL_VERIFYHOST 0 */
+	const char *cert, *key;
+	int alpn; /* 0 libcurl's default, 1 CURL_HTTP_VERSION_1_1, 2 no ALPN */
+};
+
+/* A new handle for one URL, cleaned up (its connection closed) after it,
+ * with the variation v (NULL: none). */
+static int get_fresh(const char *ca, const char *url, const struct variation *v, char hex[65])
 {
 	CURL *h = curl_easy_init();
+	struct curl_slist *resolve = NULL;
+	char named[2048], entry[512];
 	int rc;
 
 	if (!h)
 		return -1;
-	setup(h, ca);
+	setup(h, v && v->ca ? v->ca : ca);
+	if (v && v->name) {
+		/* https://ADDRESS:PORT/PATH -> https://NAME:PORT/PATH, NAME:PORT
+		 * resolved to ADDRESS. */
+		const char *host = strstr(url, "://"), *colon, *path;
+
+		if (!host || !(colon = strchr(host += 3, ':')) || !(path = strchr(colon, '/')) ||
+		    snprintf(named, sizeof(named), "%.*s%s%s", (int)(host - url), url, v->name, colon) >=
+			    (int)sizeof(named) ||
+		    snprintf(entry, sizeof(entry), "%s:%.*s:%.*s", v->name, (int)(path - colon - 1), colon + 1,
+			     (int)(colon - host), host) >= (int)sizeof(entry) ||
+		    !(resolve = curl_slist_append(NULL, entry))) {
+			fprintf(stderr, "curl-client: %s: not https://ADDRESS:PORT/PATH\n", url);
+			curl_easy_cleanup(h);
+			return -1;
+		}
+		curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
+		url = named;
+	}
+	if (v && v->noverifyhost)
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	if (v && v->cert) {
+		curl_easy_setopt(h, CURLOPT_SSLCERT, v->cert);
+		curl_easy_setopt(h, CURLOPT_SSLKEY, v->key);
+	}
+	if (v && v->alpn == 1)
+		curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	if (v && v->alpn == 2)
+		curl_easy_setopt(h, CURLOPT_SSL_ENABLE_ALPN, 0L);
 	rc = get(h, url, hex);
 	curl_easy_cleanup(h);
+	curl_slist_free_all(resolve);
+	return rc;
+}
+
+/* The negative matrix: argv[a...] the options, then the URLs. */
+static int negative(const char *ca, int argc, char **argv, int a)
+{
+	struct variation later = { 0 }, v;
+	int sni_each = 0, alpn_each = 0, rc = 0;
+	char hex[65], name[64];
+
+	for (; a < argc && strncmp(argv[a], "--", 2) == 0; a++) {
+		const char *o = argv[a], *val = a + 1 < argc ? argv[a + 1] : NULL;
+
+		if (strcmp(o, "--sni-each") == 0)
+			sni_each = 1;
+		else if (strcmp(o, "--alpn-each") == 0)
+			alpn_each = 1;
+		else if (val && strcmp(o, "--second-ca") == 0)
+			later.ca = val, a++;
+		else if (val && strcmp(o, "--second-host") == 0)
+			later.name = val, a++;
+		else if (val && strcmp(o, "--second-cert") == 0)
+			later.cert = val, a++;
+		else if (val && strcmp(o, "--second-key") == 0)
+			later.key = val, a++;
+		else
+			break;
+	}
+	if (a >= argc || !later.cert != !later.key) {
+		fprintf(stderr, "curl_client: bad options (see tests/tls/curl_client.c)\n");
+		return 2;
+	}
+	for (int i = 0; a < argc; a++, i++) {
+		if (i == 0)
+			memset(&v, 0, sizeof(v));
+		else
+			v = later;
+		if (sni_each) {
+			snprintf(name, sizeof(name), i == 0 ? "localhost" : "alt-%d.example", i);
+			v.name = name;
+			v.noverifyhost = 1;
+		}
+		if (alpn_each)
+			v.alpn = i % 3;
+		/* libcurl's message is on stderr (get()); stdout says which
+		 * request failed. */
+		if (get_fresh(ca, argv[a], &v, hex) == 0) {
+			printf("%s\n", hex);
+		} else {
+			printf("error request %d\n", i);
+			rc = 1;
+		}
+		fflush(stdout);
+	}
 	return rc;
 }
 
@@ -159,6 +278,8 @@ int main(int argc, char **argv)
 		keep = 1, a++;
 	if (!keep && argc == 2 && strcmp(argv[1], "--backend") == 0) {
 		printf("%s\n", curl_version_info(CURLVERSION_NOW)->ssl_version);
+	} else if (!keep && argc >= 5 && strcmp(argv[1], "--ca") == 0 && strncmp(argv[3], "--", 2) == 0) {
+		rc = negative(argv[2], argc, argv, 3);
 	} else if (argc >= a + 3 && strcmp(argv[a], "--ca") == 0) {
 		const char *ca = argv[a + 1];
 
@@ -169,14 +290,14 @@ int main(int argc, char **argv)
 				setup(kept, ca);
 		}
 		for (int i = a + 2; i < argc && rc == 0; i++)
-			if ((keep ? get(kept, argv[i], hex) : get_fresh(ca, argv[i], hex)) == 0)
+			if ((keep ? get(kept, argv[i], hex) : get_fresh(ca, argv[i], NULL, hex)) == 0)
 				printf("%s\n", hex);
 			else
 				rc = 1;
 		if (kept)
 			curl_easy_cleanup(kept);
 	} else {
-		fprintf(stderr, "usage: curl_client [--keep-handle] --ca FILE URL... | --backend\n");
+		fprintf(stderr, "usage: curl_client [--keep-handle] --ca FILE URL... | --ca FILE NEGATIVE-OPTION... URL... | --backend\n");
 		rc = 2;
 	}
 	curl_global_cleanup();

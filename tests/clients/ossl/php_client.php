@@ -12,10 +12,29 @@
 //         after its transfer, which closes its connection
 //
 // Options: --pause-ms N (sleep before every URL after the first); the
-// negative matrix, for every URL after the first: --second-ca FILE (trust
-// FILE instead), --second-host NAME (SNI and verified host name NAME, the
-// connection still to the URL's address: peer_name for fgc, CURLOPT_RESOLVE
-// for curl).
+// negative matrix, the first URL as usual (verified, parked under
+// keepwarm), every later one different:
+//   --second-ca FILE          trust FILE instead
+//   --second-host NAME        SNI and verified host name NAME, the connection
+//                             still to the URL's address (peer_name for fgc,
+//                             CURLOPT_RESOLVE for curl)
+//   --second-client-cert C:K  present the client certificate C, key K (fgc:
+//                             local_cert, local_pk; curl: CURLOPT_SSLCERT,
+//                             CURLOPT_SSLKEY)
+//   --sni-each                a new SNI name per URL (first: localhost, then
+//                             alt-I.example), the chain verified against
+//                             the CA, no host name check, for every URL (fgc:
+//                             peer_name, verify_peer_name false; curl:
+//                             CURLOPT_RESOLVE, CURLOPT_SSL_VERIFYHOST 0)
+//   --second-alpn PROTO       (fgc) offer ALPN PROTO alone (the ssl context's
+//                             alpn_protocols; the first URL offers none)
+//   --alpn-each               (curl) another ALPN offer for each URL, in
+//                             turn: libcurl's default (h2,http/1.1; the
+//                             first URL's), http/1.1 alone
+//                             (CURL_HTTP_VERSION_1_1), none
+//                             (CURLOPT_SSL_ENABLE_ALPN false). libcurl cannot
+//                             offer h2 alone (with HTTP/2, even prior
+//                             knowledge, over TLS it adds http/1.1)
 //
 // Prints one line per URL: the body's sha256, or "error ..." (and goes on).
 // Exit 0, or 1 when any request failed.
@@ -28,6 +47,10 @@ $ca = null;
 $pause = 0;
 $second_ca = null;
 $second_host = null;
+$second_cert = null;
+$sni_each = false;
+$second_alpn = null;
+$alpn_each = false;
 $urls = [];
 while ($args) {
 	$a = array_shift($args);
@@ -36,6 +59,10 @@ while ($args) {
 	case '--pause-ms': $pause = (int)array_shift($args); break;
 	case '--second-ca': $second_ca = array_shift($args); break;
 	case '--second-host': $second_host = array_shift($args); break;
+	case '--second-client-cert': $second_cert = array_shift($args); break;
+	case '--sni-each': $sni_each = true; break;
+	case '--second-alpn': $second_alpn = array_shift($args); break;
+	case '--alpn-each': $alpn_each = true; break;
 	default: $urls[] = $a;
 	}
 }
@@ -43,12 +70,28 @@ if (($style !== 'fgc' && $style !== 'curl') || $ca === null || !$urls) {
 	fwrite(STDERR, "usage: php php_client.php fgc|curl --ca FILE [options] URL...\n");
 	exit(2);
 }
+if (($style === 'curl' && $second_alpn !== null) || ($style === 'fgc' && $alpn_each)) {
+	fwrite(STDERR, "php_client.php: --second-alpn is fgc's, --alpn-each curl's\n");
+	exit(2);
+}
 
-function get_fgc($url, $ca, $host)
+// The request's variation: $o['host'] (SNI and verified name), $o['cert']
+// (C:K), $o['alpn'] (fgc: the protocol; curl: 0, 1 or 2, --alpn-each's
+// turn), $o['sni'] (SNI, no host name check).
+
+function get_fgc($url, $ca, $o)
 {
 	$ssl = ['cafile' => $ca, 'verify_peer' => true, 'verify_peer_name' => true];
-	if ($host !== null)
-		$ssl['peer_name'] = $host;
+	if ($o['host'] !== null)
+		$ssl['peer_name'] = $o['host'];
+	if ($o['sni'] !== null) {
+		$ssl['peer_name'] = $o['sni'];
+		$ssl['verify_peer_name'] = false;
+	}
+	if ($o['cert'] !== null)
+		[$ssl['local_cert'], $ssl['local_pk']] = explode(':', $o['cert'], 2);
+	if ($o['alpn'] !== null)
+		$ssl['alpn_protocols'] = $o['alpn'];
 	$ctx = stream_context_create(['ssl' => $ssl, 'http' => ['timeout' => 30]]);
 	// Every warning of the call (the OpenSSL reason comes before "Failed
 	// to open stream"), in order.
@@ -64,10 +107,11 @@ function get_fgc($url, $ca, $host)
 	return [true, $b];
 }
 
-function get_curl($url, $ca, $host)
+function get_curl($url, $ca, $o)
 {
 	$u = parse_url($url);
 	$h = curl_init();
+	$host = $o['sni'] ?? $o['host'];
 	if ($host !== null) {
 		curl_setopt($h, CURLOPT_RESOLVE, ["$host:{$u['port']}:{$u['host']}"]);
 		$url = str_replace("//{$u['host']}:", "//$host:", $url);
@@ -76,7 +120,16 @@ function get_curl($url, $ca, $host)
 	curl_setopt($h, CURLOPT_RETURNTRANSFER, true);
 	curl_setopt($h, CURLOPT_CAINFO, $ca);
 	curl_setopt($h, CURLOPT_SSL_VERIFYPEER, true);
-	curl_setopt($h, CURLOPT_SSL_VERIFYHOST, 2);
+	curl_setopt($h, CURLOPT_SSL_VERIFYHOST, $o['sni'] !== null ? 0 : 2);
+	if ($o['cert'] !== null) {
+		[$cert, $key] = explode(':', $o['cert'], 2);
+		curl_setopt($h, CURLOPT_SSLCERT, $cert);
+		curl_setopt($h, CURLOPT_SSLKEY, $key);
+	}
+	if ($o['alpn'] === 1)
+		curl_setopt($h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+	if ($o['alpn'] === 2)
+		curl_setopt($h, CURLOPT_SSL_ENABLE_ALPN, false);
 	curl_setopt($h, CURLOPT_PROXY, '');
 	curl_setopt($h, CURLOPT_TIMEOUT, 30);
 	$b = curl_exec($h);
@@ -95,8 +148,13 @@ foreach ($urls as $i => $url) {
 	if ($i > 0 && $pause)
 		usleep($pause * 1000);
 	$c = ($i > 0 && $second_ca !== null) ? $second_ca : $ca;
-	$n = $i > 0 ? $second_host : null;
-	[$ok, $b] = $style === 'fgc' ? get_fgc($url, $c, $n) : get_curl($url, $c, $n);
+	$o = [
+		'host' => $i > 0 ? $second_host : null,
+		'cert' => $i > 0 ? $second_cert : null,
+		'alpn' => $alpn_each ? $i % 3 : ($i > 0 ? $second_alpn : null),
+		'sni' => $sni_each ? ($i == 0 ? 'localhost' : "alt-$i.example") : null,
+	];
+	[$ok, $b] = $style === 'fgc' ? get_fgc($url, $c, $o) : get_curl($url, $c, $o);
 	if ($ok) {
 		echo hash('sha256', $b), "\n";
 	} else {

@@ -11,8 +11,9 @@ STYLE, each a new connection per URL, closed after its response:
   urllib            urllib.request.urlopen(url, context=...) (Connection: close)
   requests          requests.get(url, verify=CA) (a Session per call)
 
-Options (httpclient only, except --pause-ms, and --second-ca for every
-style but httpclient-noctx):
+Options (httpclient only, except --pause-ms; --second-ca for every style
+but httpclient-noctx; --second-client-cert for urllib and requests too,
+--second-alpn for urllib too):
   --pause-ms N              sleep N ms before every URL after the first
   --post                    POST a small body instead of GET
   The negative matrix: the first URL as usual (verified, parked under
@@ -23,7 +24,8 @@ style but httpclient-noctx):
   --sni-each                a new SNI name per URL (first: localhost, then
                             alt-I.example), the chain verified against the
                             CA, no host name check (for every URL)
-  --second-client-cert C:K  present the client certificate C (key K)
+  --second-client-cert C:K  present the client certificate C (key K;
+                            requests: cert=(C, K))
   --second-alpn PROTO       offer ALPN PROTO (set_alpn_protocols([PROTO]))
 
 Prints one line per URL: the body's sha256, or "error TYPE: MESSAGE" when
@@ -135,7 +137,8 @@ def urllib_get(o, i, url):
 def requests_get(o, i, url):
     import requests
     ca = o["second_ca"] if i > 0 and o["second_ca"] else o["ca"]
-    r = requests.get(url, verify=ca, timeout=TIMEOUT)
+    cert = tuple(o["second_client_cert"].split(":", 1)) if i > 0 and o["second_client_cert"] else None
+    r = requests.get(url, verify=ca, cert=cert, timeout=TIMEOUT)
     r.raise_for_status()
     return r.content
 
