@@ -630,55 +630,24 @@ bool kw_tls_take_early(int lib, const void *h)
 
 int kw_tls_settle(int lib, const void *h)
 {
-	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)lib);
-	enum kw_reason why = KW_REASON_TLS_VERIFY;
-	const struct kw_tls_settings *nset = NULL;
+	enum kw_reason why;
 	struct kw_tls_session *e;
 	struct kw_fd *s;
-	void *p = NULL;
-	bool retry = false;
 	uint32_t gen;
-	int settled = 0, saved = errno;
+	int settled = 1, saved = errno;
 
-	if (!ops || !(s = lent_socket(lib, h, &gen)))
+	if (!(s = lent_socket(lib, h, &gen)))
 		return 0;
-	kw_tls_sessions_lock_shared();
-	if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)) && e->verify_owed) {
-		p = e->live;
-		nset = e->set;
-	} else if (e && e->live) {
-		why = KW_REASON_NONE; /* settled already */
-	}
-	kw_tls_sessions_unlock();
-	if (p) {
-		/* Without the table's lock: the program's verify callback runs
-		 * (its calls pass through). The kept session stays reserved. */
-		kw_depth++;
-		why = ops->settle(p, h, nset, &retry);
-		kw_depth--;
-		kw_tls_sessions_lock();
-		if (!why && (e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)))
-			e->verify_owed = false;
-		kw_tls_sessions_unlock();
-	}
-	if (!why) {
-		settled = 1;
-	} else if (!leave_kept(lib, h, s, false, why)) {
+	why = kw_tlsreuse_settle(s, (enum kw_tls_lib)lib, h, true);
+	if (why && kw_tlsreuse_untake(s, false, why)) {
+		settled = 0;
+	} else if (why) {
 		/* No fresh connection to be had: h goes on with none (its
 		 * handshake fails as on a connection the server dropped), and
 		 * never with the session it could not verify. */
-		struct kw_tls_session *pe;
 		kw_tls_sessions_lock();
-		if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib))) {
-			if (e->live && (pe = kw_tls_map_find(&kw_tls_sessions, e->live,
-			                                     (enum kw_tls_lib)lib))) {
-				pe->lent = false;
-				pe->taker = NULL;
-			}
-			e->live = NULL;
-			e->verify_owed = false;
+		if ((e = kw_tls_map_find(&kw_tls_sessions, h, (enum kw_tls_lib)lib)))
 			e->state = KW_TLS_GONE;
-		}
 		kw_tls_sessions_unlock();
 		kw_real.shutdown(s->fd, SHUT_RDWR);
 		kw_let_go(s, why);

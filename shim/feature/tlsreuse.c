@@ -16,9 +16,6 @@
 #include "service/tls_sessions.h"
 #include "sink/report.h"
 
-static enum kw_reason settle(struct kw_fd *s, const struct kw_tls_call *call,
-                             const struct kw_tls_keep_ops *ops, const struct kw_tls_settings *nset);
-
 /* The thread's session (inside its handshake call) takes over the kept
  * session on s: KW_REASON_NONE, or why not. hello: the ClientHello it is
  * sending (len bytes; NULL before it has one). */
@@ -28,7 +25,6 @@ static enum kw_reason take_over(struct kw_fd *s, const struct kw_tls_call *call,
 	struct kw_conn *c = &s->conn;
 	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)c->tls_lib);
 	struct kw_tls_session *ne, *pe;
-	const struct kw_tls_settings *nset = NULL;
 	enum kw_reason why = KW_REASON_TLS_NOT_HELLO;
 	bool later = false;
 
@@ -53,35 +49,40 @@ static enum kw_reason take_over(struct kw_fd *s, const struct kw_tls_call *call,
 			ne->verify_owed = later;
 			pe->lent = true;
 			pe->taker = call->h;
-			nset = ne->set;
 		}
 	}
 	kw_tls_sessions_unlock();
 	if (!why && later)
-		why = settle(s, call, ops, nset);
+		why = kw_tlsreuse_settle(s, call->lib, call->h, false);
 	return why;
 }
 
-/* The verification attach left for later, now (the kept session is
- * reserved for call's session meanwhile): KW_REASON_NONE when taken over,
- * or with the verification still owed (a store the program fills once its
- * handshake call returns, on a socket that does not block: see
- * kw_tls_settle); otherwise the reservation is undone. */
-static enum kw_reason settle(struct kw_fd *s, const struct kw_tls_call *call,
-                             const struct kw_tls_keep_ops *ops, const struct kw_tls_settings *nset)
+enum kw_reason kw_tlsreuse_settle(struct kw_fd *s, enum kw_tls_lib lib, const void *h, bool last)
 {
 	struct kw_conn *c = &s->conn;
+	const struct kw_tls_keep_ops *ops = kw_tls_keep_ops((enum kw_tls_lib)c->tls_lib);
+	const struct kw_tls_settings *nset = NULL;
 	struct kw_tls_session *ne, *pe;
-	enum kw_reason why;
-	bool retry = false;
+	enum kw_reason why = KW_REASON_TLS_VERIFY;
+	bool owed = false, retry = false;
 
+	kw_tls_sessions_lock_shared();
+	if ((ne = kw_tls_map_find(&kw_tls_sessions, h, lib)) && ne->live == c->tls) {
+		owed = ne->verify_owed;
+		nset = ne->set;
+	}
+	kw_tls_sessions_unlock();
+	if (!ne || !ops || !c->tls)
+		return why;
+	if (!owed)
+		return KW_REASON_NONE; /* settled already */
 	kw_depth++; /* the program's verify callback: its calls pass through */
-	why = ops->settle(c->tls, call->h, nset, &retry);
+	why = ops->settle(c->tls, h, nset, &retry);
 	kw_depth--;
-	if (why && retry && !c->tp->blocking(s->fd))
+	if (why && retry && !last && !c->tp->blocking(s->fd))
 		return KW_REASON_NONE; /* owed: at the next handshake call */
 	kw_tls_sessions_lock();
-	ne = kw_tls_map_find(&kw_tls_sessions, call->h, call->lib);
+	ne = kw_tls_map_find(&kw_tls_sessions, h, lib);
 	pe = kw_tls_map_find(&kw_tls_sessions, c->tls, (enum kw_tls_lib)c->tls_lib);
 	if (ne) {
 		ne->verify_owed = false;

@@ -32,6 +32,17 @@ bool kw_tlsreuse_first_send(struct kw_fd *s, const struct iovec *iov, int iovcnt
  * need not run at all); false leaves it all to its ClientHello. */
 bool kw_tlsreuse_take_before_hello(struct kw_fd *s, const struct kw_tls_call *call);
 
+/* h (of lib) took over the kept session on s with its chain still to be
+ * verified (service/tls_keep.h's settle): verify it now, with kw_depth
+ * raised (the program's verify callback runs; not under the session
+ * table's lock). KW_REASON_NONE: h goes on with it, or (not last, a
+ * store the program may fill once its handshake call returns, on a socket
+ * that does not block) the verification is still owed; otherwise why not,
+ * and h is a session of its own again (its route gone, its handshake
+ * still to run) while s still holds the kept connection: the caller
+ * undoes that. */
+enum kw_reason kw_tlsreuse_settle(struct kw_fd *s, enum kw_tls_lib lib, const void *h, bool last);
+
 /* The session that took over the kept session on s goes on with a
  * connection of its own instead: a fresh one to the same destination takes
  * the program's number (connected: waited for, up to KW_REDIAL_TIMEOUT_MS),
