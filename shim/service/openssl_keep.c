@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "service/real.h"
@@ -33,14 +34,25 @@ static bool have_ctx(void)
 	return own_ctx != NULL;
 }
 
-bool kw_openssl_keep_ready(void)
+/* Every function below, found in the loaded library (the table is filled
+ * once: looked at once, after that). */
+static bool all_found(void)
 {
-	/* Every function below, found in the loaded library. */
 #define KW_NEEDED(name, ret, args) if (!kw_tls_real.name) return false;
 	KW_OPENSSL_CALLED(KW_NEEDED)
 	KW_OPENSSL_WRAPPED(KW_NEEDED)
 #undef KW_NEEDED
 	return true;
+}
+
+bool kw_openssl_keep_ready(void)
+{
+	static _Atomic int found = -1;
+	int f = atomic_load_explicit(&found, memory_order_acquire);
+
+	if (f < 0 && kw_tls_real_ready(KW_TLS_OPENSSL))
+		atomic_store_explicit(&found, f = all_found(), memory_order_release);
+	return f > 0;
 }
 
 /* Put the socket with number fd under b (-1: none). */
