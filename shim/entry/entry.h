@@ -235,12 +235,14 @@ int kw_tls_bye_owed(int lib, const void *h, bool *reset);
  * session it goes on (kw_tls_target), whether h is a zombie (as
  * kw_tls_zombie), whether a bye keepwarm answered owes its close_notify
  * (then kw_tls_bye_owed), whether h took a kept session over whose chain
- * is still to be verified (then kw_tls_settle). */
+ * is still to be verified (then kw_tls_settle), whether its handshake is
+ * known to be done. */
 struct kw_tls_look {
 	const void *target;
 	int zombie;
 	bool bye_owed;
 	bool settle;
+	bool handshaken; /* h's handshake completed (or it took a session over) */
 };
 struct kw_tls_look kw_tls_look(int lib, const void *h);
 

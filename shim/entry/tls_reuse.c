@@ -82,7 +82,7 @@ const void *kw_tls_target(int lib, const void *h)
 
 struct kw_tls_look kw_tls_look(int lib, const void *h)
 {
-	struct kw_tls_look look = { h, 0, false, false };
+	struct kw_tls_look look = { h, 0, false, false, false };
 	struct kw_tls_session *e;
 	int saved = errno;
 
@@ -94,6 +94,7 @@ struct kw_tls_look kw_tls_look(int lib, const void *h)
 			look.target = e->live;
 		look.bye_owed = e->bye_faked;
 		look.settle = e->verify_owed;
+		look.handshaken = e->handshaken;
 	}
 	kw_tls_sessions_unlock();
 	errno = saved;

@@ -258,6 +258,9 @@ static int io(SSL *s, enum io_op op, bool ex, void *buf, size_t n, size_t *moved
 		ok = ex ? r == 1 : r > 0;
 	}
 	saved = errno;
+	/* A handshake OpenSSL ran inside this call (no SSL_connect first). */
+	if (ok && !look.handshaken && t == s)
+		kw_tls_handshaken(LIB, s, alpn_veto(s));
 	if (ok && op != IO_PEEK && *moved) {
 		/* Fewer bytes when the head of an upgraded response is put back
 		 * to what a close-style request gets. */

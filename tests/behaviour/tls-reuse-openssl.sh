@@ -79,6 +79,8 @@
 #     connection, 3 reuse lines; with tickets before each response the
 #     new-session callback runs for taken-over sessions too, with idle ones
 #     it never runs for a parked session
+#   - the handshake left to the first SSL_write ("[implicit]", python,
+#     tests/clients/ossl/py_implicit.py): 1 connection for N requests
 #   - the socket closed under a taken-over SSL mid-response
 #     ("[close-mid]", python, tests/clients/ossl/py_close_mid.py): the
 #     same output as without keepwarm, at least 2 takeovers; also under
@@ -878,6 +880,21 @@ close_mid() { # NAME
 "$PY" "$ROOT/tests/clients/ossl/py_close_mid.py" --ca "$CA/ca.pem" 127.0.0.1 "$PORT13" /1k.bin /1m.bin \
 	>"$TMP/close_mid.expected" 2>/dev/null
 close_mid close-mid.py.tls13
+
+# ---- 12c. the handshake left to the first SSL_write
+# (tests/clients/ossl/py_implicit.py, do_handshake_on_connect=False): the
+# ClientHello that takes the parked session over comes from inside the
+# write, which is then made on the session taken over
+h1k=$(sha256sum <"$TMP/www/1k.bin" | cut -d' ' -f1)
+for ((i = 0; i < N; i++)); do echo "$h1k"; done >"$TMP/implicit.expected"
+name=implicit-handshake.py.tls13
+pair "$name" "$TMP/implicit.expected" ok "$N" -- "$PY" "$ROOT/tests/clients/ossl/py_implicit.py" \
+	--ca "$CA/ca.pem" 127.0.0.1 "$PORT13" /1k.bin "$N"
+expect "connections without keepwarm" "$C0" = "$N"
+expect "connections with keepwarm" "$C1" = 1
+expect "reuse lines with tls=1" "$(ev "$name" 'reuse .*tls=1')" = $((N - 1))
+expect "fresh lines" "$(ev "$name" fresh)" = 0
+verdict "[implicit] $name" "$name" "the handshake inside the first SSL_write: 1 connection at nginx for $N requests ($C0 without), $((N - 1)) takeovers"
 
 # ---- 13. keepwarm itself built with ASan and UBSan (make asan:
 # BUILD_DIR/asan/libkeepwarm.so), the runtime first in LD_PRELOAD: python
