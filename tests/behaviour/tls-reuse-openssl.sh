@@ -805,37 +805,8 @@ PRIV=$TMP/priv
 mkdir -p "$PRIV"
 SYS_SSL=/usr/lib/x86_64-linux-gnu/libssl.so.3
 head -n 2 "$TMP/expected" >"$TMP/expected.two"
-cat >"$TMP/soname.py" <<'PYEOF'
-import struct, sys
-path, new = sys.argv[1], sys.argv[2].encode()
-b = bytearray(open(path, "rb").read())
-assert b[:4] == b"\x7fELF" and b[4] == 2 and b[5] == 1, "not a 64-bit little-endian ELF file"
-phoff, = struct.unpack_from("<Q", b, 0x20)
-phentsize, phnum = struct.unpack_from("<HH", b, 0x36)
-loads, dyn = [], None
-for i in range(phnum):
-    t, _, off, va, _, filesz, _, _ = struct.unpack_from("<IIQQQQQQ", b, phoff + i * phentsize)
-    if t == 1: loads.append((va, off, filesz))
-    if t == 2: dyn = (off, filesz)
-def file_off(va):
-    return next(o + va - v for v, o, s in loads if v <= va < v + s)
-tags = {}
-for o in range(dyn[0], dyn[0] + dyn[1], 16):
-    tag, val = struct.unpack_from("<qQ", b, o)
-    if tag == 0: break
-    tags.setdefault(tag, val)
-at = file_off(tags[5]) + tags[14]  # DT_STRTAB + DT_SONAME
-old = bytes(b[at:b.index(0, at)])
-assert len(old) == len(new), (old, new)
-b[at:at + len(new)] = new
-open(path, "wb").write(b)
-print(old.decode(), "->", new.decode())
-PYEOF
-if setup "a private copy of libssl with DT_SONAME libssl.kw.3, and privssl.so linked against it" sh -c "
-	cp '$SYS_SSL' '$PRIV/libssl.kw.3' && '$PY' '$TMP/soname.py' '$PRIV/libssl.kw.3' libssl.kw.3 &&
-	${CC:-cc} -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -fPIC -shared \
-		-o '$PRIV/privssl.so' '$ROOT/tests/tls/privssl.c' '$PRIV/libssl.kw.3' -lcrypto -ldl \
-		-Wl,-rpath,'$PRIV'"; then
+if setup "a private copy of libssl with DT_SONAME libssl.kw.3, and privssl.so linked against it" \
+	make_private_libssl "$PRIV"; then
 	for port in "$PORT13" "$PORT12"; do
 		name=privssl.deepbind.$(tls_name "$port")
 		# shellcheck disable=SC2046 # the URLs are words

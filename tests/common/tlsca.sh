@@ -65,3 +65,19 @@ tls_bodies() {
 	done >"$TMP/expected"
 	{ cat "$TMP/expected"; head -n 1 "$TMP/expected"; } >"$TMP/expected.fork"
 }
+
+# make_private_libssl DIR: DIR/libssl.kw.3, a copy of the system's
+# libssl.so.3 whose DT_SONAME is rewritten in place to a name of the same
+# length (tests/tls/soname.py; symbol versions untouched), as a Python
+# wheel ships its own; and DIR/privssl.so (tests/tls/privssl.c) linked
+# against that copy. Non-zero when a step failed.
+make_private_libssl() {
+	local d=$1 root
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+	mkdir -p "$d" &&
+		cp /usr/lib/x86_64-linux-gnu/libssl.so.3 "$d/libssl.kw.3" &&
+		/usr/bin/python3 "$root/tests/tls/soname.py" "$d/libssl.kw.3" libssl.kw.3 &&
+		"${CC:-cc}" -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -fPIC -shared \
+			-o "$d/privssl.so" "$root/tests/tls/privssl.c" "$d/libssl.kw.3" -lcrypto -ldl \
+			-Wl,-rpath,"$d"
+}
