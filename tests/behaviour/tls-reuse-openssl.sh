@@ -659,6 +659,7 @@ fi
 for opts in "--records-first --idle-ticket" "--idle-ticket"; do
 	tag=${opts// /}
 	tag=${tag//--/.}
+	# shellcheck disable=SC2086 # the options are words
 	if start_tls_server "tsrv-cb$tag" $opts; then
 		ACCESS_LOG=$TMP/tsrv-cb$tag.access
 		name=callbacks$tag
@@ -803,7 +804,6 @@ verdict "[race] $name" "$name" "$RACE_N POSTs, each once at nginx with and witho
 # makes it (DT_SONAME rewritten).
 PRIV=$TMP/priv
 mkdir -p "$PRIV"
-SYS_SSL=/usr/lib/x86_64-linux-gnu/libssl.so.3
 head -n 2 "$TMP/expected" >"$TMP/expected.two"
 if setup "a private copy of libssl with DT_SONAME libssl.kw.3, and privssl.so linked against it" \
 	make_private_libssl "$PRIV"; then
