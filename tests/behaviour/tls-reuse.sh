@@ -109,36 +109,8 @@ setup "a private CA, a server certificate and another CA (openssl)" make_test_ca
 tls_bodies "$N"
 head -n 4 "$TMP/expected" >"$TMP/expected.four"
 
-# POST /post: a short answer; nginx reads and discards the request's body.
-POST_LOC='location /post { return 200 "posted\n"; }'
 printf 'posted\n' >"$TMP/posted"
-nginx_servers() { # PORT13 PORT12 PORTKA PORTRACE
-	echo "	default_type application/octet-stream;"
-	tls_server "$1" TLSv1.3 "" "location /chunked/ { ssi on; ssi_types *; } $POST_LOC"
-	tls_server "$2" TLSv1.2 "" "location /chunked/ { ssi on; ssi_types *; } $POST_LOC"
-	# An idle connection is closed after a second (with a close_notify).
-	tls_server "$3" TLSv1.3 "" "keepalive_timeout 1s; location /chunked/ { ssi on; ssi_types *; } $POST_LOC"
-	# ... or after 3 ms: a parked connection races the server's close.
-	tls_server "$4" TLSv1.3 "" "keepalive_timeout 3ms; $POST_LOC"
-}
-nginx_start "$TMP/nginx" 4 || { fail "nginx with TLS started: $(tail -n 5 "$TMP/nginx/nginx.out")"; finish; exit; }
-read -r PORT13 PORT12 PORTKA PORTRACE <<<"$NGINX_PORTS"
-
-# The URLs of one run on PORT (HOST: 127.0.0.1 unless set; COUNT: $N).
-urls() {
-	for ((i = 0; i < ${COUNT:-$N}; i++)); do
-		echo "https://${HOST:-127.0.0.1}:$1/${FILES[i % 3]}?i=$i"
-	done
-}
-
-if curl -s --cacert "$CA/ca.pem" -D "$TMP/chunked.head" -o /dev/null \
-	"https://127.0.0.1:$PORT13/chunked/text.txt" &&
-	grep -qi '^transfer-encoding: *chunked' "$TMP/chunked.head" &&
-	! grep -qi '^content-length' "$TMP/chunked.head"; then
-	pass "nginx answers /chunked/ with Transfer-Encoding: chunked and no Content-Length"
-else
-	fail "nginx's /chunked/ response is not chunked: $(tr '\r\n' '  ' <"$TMP/chunked.head")"
-fi
+tls_reuse_nginx || { finish; exit; }
 
 # The server's access log, a line per request, its first field the
 # connection: nginx's, or a tls_server's (ACCESS_LOG set for its cases).

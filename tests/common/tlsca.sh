@@ -81,3 +81,44 @@ make_private_libssl() {
 			-o "$d/privssl.so" "$root/tests/tls/privssl.c" "$d/libssl.kw.3" -lcrypto -ldl \
 			-Wl,-rpath,"$d"
 }
+
+# tls_reuse_nginx: the nginx of the TLS reuse tests (tls-reuse.sh,
+# tls-reuse-openssl.sh), started with nginx_start in $TMP/nginx on four
+# ports, each with the certificate of make_test_ca $CA and POST /post
+# answered "posted" ($POST_LOC): TLS 1.3 ($PORT13) and TLS 1.2 ($PORT12)
+# with SSI on /chunked/, TLS 1.3 with keepalive_timeout 1s ($PORTKA), TLS
+# 1.3 with keepalive_timeout 3ms ($PORTRACE); then a check (pass or fail)
+# that /chunked/ is chunked. Non-zero when nginx did not start.
+# shellcheck disable=SC2034 # read by the callers and by nginx_servers
+POST_LOC='location /post { return 200 "posted\n"; }'
+tls_reuse_nginx() {
+	# shellcheck disable=SC2317 # called by nginx_start
+	nginx_servers() { # PORT13 PORT12 PORTKA PORTRACE
+		echo "	default_type application/octet-stream;"
+		tls_server "$1" TLSv1.3 "" "location /chunked/ { ssi on; ssi_types *; } $POST_LOC"
+		tls_server "$2" TLSv1.2 "" "location /chunked/ { ssi on; ssi_types *; } $POST_LOC"
+		# An idle connection is closed after a second (with a close_notify).
+		tls_server "$3" TLSv1.3 "" "keepalive_timeout 1s; location /chunked/ { ssi on; ssi_types *; } $POST_LOC"
+		# ... or after 3 ms: a parked connection races the server's close.
+		tls_server "$4" TLSv1.3 "" "keepalive_timeout 3ms; $POST_LOC"
+	}
+	nginx_start "$TMP/nginx" 4 || { fail "nginx with TLS started: $(tail -n 5 "$TMP/nginx/nginx.out")"; return 1; }
+	# shellcheck disable=SC2034 # the callers' ports
+	read -r PORT13 PORT12 PORTKA PORTRACE <<<"$NGINX_PORTS"
+	if curl -s --cacert "$CA/ca.pem" -D "$TMP/chunked.head" -o /dev/null \
+		"https://127.0.0.1:$PORT13/chunked/text.txt" &&
+		grep -qi '^transfer-encoding: *chunked' "$TMP/chunked.head" &&
+		! grep -qi '^content-length' "$TMP/chunked.head"; then
+		pass "nginx answers /chunked/ with Transfer-Encoding: chunked and no Content-Length"
+	else
+		fail "nginx's /chunked/ response is not chunked: $(tr '\r\n' '  ' <"$TMP/chunked.head")"
+	fi
+}
+
+# urls PORT: the URLs of one run (HOST: 127.0.0.1 unless set; COUNT: $N),
+# URL i the body tls_bodies made for i % 3.
+urls() {
+	for ((i = 0; i < ${COUNT:-$N}; i++)); do
+		echo "https://${HOST:-127.0.0.1}:$1/${FILES[i % 3]}?i=$i"
+	done
+}
