@@ -10,13 +10,14 @@ FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 300
 FUZZ_CFLAGS   ?= -g -O1 -fno-omit-frame-pointer
 FUZZ_SAN       = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_ALL       = fuzz_track fuzz_upgrade fuzz_config
+FUZZ_ALL       = fuzz_track fuzz_upgrade fuzz_config fuzz_broker
 FUZZ_HARNESSES ?= $(FUZZ_ALL)
 FUZZ_BINS      = $(addprefix $(BUILD)/fuzz/,$(FUZZ_ALL))
 # The shim sources each harness links (pure logic only, no interposition).
 FUZZ_SRC_fuzz_track   = shim/logic/http_track.c shim/logic/catalog.c
 FUZZ_SRC_fuzz_upgrade = shim/logic/upgrade.c
 FUZZ_SRC_fuzz_config  = shim/logic/config.c
+FUZZ_SRC_fuzz_broker  = shim/logic/broker_proto.c shim/logic/key.c shim/logic/dest.c
 
 .PHONY: fuzz fuzz-build deps-fuzz
 deps-fuzz:

@@ -36,6 +36,7 @@ enum value_kind {
 	VALUE_TRACE,    /* "stderr" or a file path */
 	VALUE_SIZE,     /* bytes with an optional suffix, as kw_parse_size */
 	VALUE_REUSE,    /* safe or always */
+	VALUE_BROKER,   /* auto, off or a socket path, as the library reads it */
 };
 
 struct setting {
@@ -80,6 +81,14 @@ static const struct setting settings[] = {
 	  "or the program's own limit if shorter; 0 = off (default)" },
 	{ "no-tls-reuse",       "KEEPWARM_TLS_REUSE",         VALUE_NONE,     "off",
 	  "follow TLS connections, never park them" },
+	{ "broker",             "KEEPWARM_BROKER",            VALUE_BROKER,   "auto|off|PATH",
+	  "share idle plain-HTTP connections with other processes through the broker "
+	  "keepwarmd at this socket (default auto)" },
+	{ "no-broker",          "KEEPWARM_BROKER",            VALUE_NONE,     "off",
+	  "never ask keepwarmd for connections nor give it any" },
+	{ "broker-linger",      "KEEPWARM_BROKER_LINGER",     VALUE_DURATION, "D",
+	  "keepwarmd exits after D with nothing parked and no clients, 0 = never "
+	  "(default 10m)" },
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -179,6 +188,35 @@ static char *absolute_path(const char *option, const char *path)
 	return abs;
 }
 
+/* Does the library take value for variable? Asked of the library itself (a
+ * one-variable environment through kw_config_apply_env, which warns on a bad
+ * value) where its parser is not public, so the two cannot disagree. */
+static const char *probe_name, *probe_value;
+static int probe_bad;
+
+static const char *probe_getenv(const char *name)
+{
+	return strcmp(name, probe_name) ? NULL : probe_value;
+}
+
+static void probe_warn(const char *line)
+{
+	(void)line;
+	probe_bad = 1;
+}
+
+static int library_accepts(const char *variable, const char *value)
+{
+	struct kw_config c;
+
+	kw_config_defaults(&c);
+	probe_name = variable;
+	probe_value = value;
+	probe_bad = 0;
+	kw_config_apply_env(&c, probe_getenv, probe_warn);
+	return !probe_bad;
+}
+
 /* The option that set each setting, for `keepwarm config`. */
 static const char *set_by_option[KW_CONFIG_NKEYS];
 
@@ -214,6 +252,13 @@ static void apply_setting(const struct setting *s, const char *arg)
 	case VALUE_REUSE:
 		if (strcmp(arg, "safe") && strcmp(arg, "always"))
 			usage_error("--%s: \"%s\" is neither safe nor always", s->option, arg);
+		break;
+	case VALUE_BROKER:
+		/* Not made absolute as --trace is: a relative path is more likely a
+		 * mistyped auto or off than a socket meant to be under $PWD. */
+		if (!library_accepts(s->variable, arg))
+			usage_error("--%s: \"%s\" is not auto, off, or an absolute socket path "
+			            "shorter than 108 bytes and not ending in /", s->option, arg);
 		break;
 	case VALUE_TRACE:
 		if (!strcmp(arg, "stderr"))

@@ -22,6 +22,8 @@ void kw_config_defaults(struct kw_config *c)
 	c->upgrade = true;
 	c->drain_bytes = 64 * 1024;
 	c->tls_reuse = true;
+	strcpy(c->broker, "auto");
+	c->broker_linger_ms = 10 * 60 * 1000;
 	for (unsigned i = 0; i < KW_CONFIG_NKEYS; i++)
 		strcpy(c->origin[i], "default");
 }
@@ -180,7 +182,24 @@ static int parse_reuse(const char *s, bool *always)
 	return 0;
 }
 
-enum key_kind { K_BOOL, K_UINT, K_DURATION, K_PATH, K_FRACTION, K_SIZE, K_REUSE };
+/* A broker's socket: auto, off, or an absolute path that fits a Unix socket
+ * address. */
+static int parse_broker(const char *s, char *out)
+{
+	bool on;
+
+	if (!strcasecmp(s, "auto"))
+		strcpy(out, "auto");
+	else if (kw_parse_bool(s, &on) == 0 && !on)
+		out[0] = '\0';
+	else if (s[0] == '/' && strlen(s) < 108 && s[strlen(s) - 1] != '/')
+		strcpy(out, s);
+	else
+		return -1;
+	return 0;
+}
+
+enum key_kind { K_BOOL, K_UINT, K_DURATION, K_PATH, K_FRACTION, K_SIZE, K_REUSE, K_BROKER };
 
 static const struct key {
 	const char *name;
@@ -204,6 +223,8 @@ static const struct key {
 	{ "KEEPWARM_TLS_HANDSHAKE_TIMEOUT", K_DURATION,
 	  offsetof(struct kw_config, tls_handshake_timeout_ms) },
 	{ "KEEPWARM_TLS_REUSE", K_BOOL, offsetof(struct kw_config, tls_reuse) },
+	{ "KEEPWARM_BROKER", K_BROKER, offsetof(struct kw_config, broker) },
+	{ "KEEPWARM_BROKER_LINGER", K_DURATION, offsetof(struct kw_config, broker_linger_ms) },
 };
 _Static_assert(sizeof keys / sizeof keys[0] == KW_CONFIG_NKEYS, "KW_CONFIG_NKEYS");
 
@@ -245,6 +266,9 @@ static void describe(const struct kw_config *c, const struct key *k, char *buf, 
 	case K_REUSE:
 		snprintf(buf, size, "%s", *(const bool *)field ? "always" : "safe");
 		break;
+	case K_BROKER:
+		snprintf(buf, size, "%s", *field ? field : "off");
+		break;
 	}
 }
 
@@ -257,6 +281,7 @@ static const char *expected(enum key_kind kind)
 		[K_FRACTION] = "a fraction from 0 to 1",
 		[K_SIZE] = "a size (like 65536, 64KiB, 1MiB)",
 		[K_REUSE] = "safe or always",
+		[K_BROKER] = "auto, off, or an absolute socket path (under 108 bytes, not ending in /)",
 	};
 	return what[kind];
 }
@@ -292,6 +317,9 @@ static void apply(struct kw_config *c, const struct key *k, const char *value,
 		break;
 	case K_REUSE:
 		bad = parse_reuse(value, (bool *)field);
+		break;
+	case K_BROKER:
+		bad = parse_broker(value, field);
 		break;
 	default:
 		bad = strlen(value) >= KW_TRACE_PATH_MAX ? -1 : 0;

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define KW_TRACE_PATH_MAX 1024
-#define KW_CONFIG_NKEYS   16   /* settings, KEEPWARM to KEEPWARM_TLS_REUSE */
+#define KW_CONFIG_NKEYS   18   /* settings, KEEPWARM to KEEPWARM_BROKER_LINGER */
 #define KW_ORIGIN_MAX     160  /* "default", "environment", "FILE:LINE", "option --x" */
 
 struct kw_config {
@@ -31,6 +31,8 @@ struct kw_config {
 	uint64_t tls_handshake_timeout_ms; /* KEEPWARM_TLS_HANDSHAKE_TIMEOUT: bound a TLS
 	                              * handshake (the program's own if shorter), 0 = off */
 	bool     tls_reuse;          /* KEEPWARM_TLS_REUSE: park and hand back TLS sessions */
+	char     broker[KW_TRACE_PATH_MAX]; /* KEEPWARM_BROKER: "auto", "" off, or a socket path */
+	uint64_t broker_linger_ms;   /* KEEPWARM_BROKER_LINGER: an idle broker's lifetime, 0 = forever */
 	char     origin[KW_CONFIG_NKEYS][KW_ORIGIN_MAX]; /* where each value came from */
 };
 

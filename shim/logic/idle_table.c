@@ -248,6 +248,19 @@ bool kw_idle_renumber(struct kw_idle_table *t, int old_fd, int new_fd)
 	return false;
 }
 
+bool kw_idle_remove_fd(struct kw_idle_table *t, int fd, struct kw_idle_entry *out)
+{
+	/* A scan, as renumber: a server's close is rare beside takes and parks. */
+	for (struct link *l = t->age.next; l != &t->age; l = l->next) {
+		struct slot *s = CONTAINER(l, struct slot, by_age);
+		if (s->e.fd == fd) {
+			remove_slot(t, s, out);
+			return true;
+		}
+	}
+	return false;
+}
+
 unsigned kw_idle_count(const struct kw_idle_table *t)
 {
 	return t->count;

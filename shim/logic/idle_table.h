@@ -59,6 +59,10 @@ int kw_idle_pop_oldest(struct kw_idle_table *t, struct kw_idle_entry *out);
 /* The entry parked on old_fd now lives on new_fd. Returns true if found. */
 bool kw_idle_renumber(struct kw_idle_table *t, int old_fd, int new_fd);
 
+/* Remove the entry parked on fd into *out (its server closed it while it
+ * waited). Returns true if found. */
+bool kw_idle_remove_fd(struct kw_idle_table *t, int fd, struct kw_idle_entry *out);
+
 /* Entries in the table, in total and for one key. */
 unsigned kw_idle_count(const struct kw_idle_table *t);
 unsigned kw_idle_count_key(const struct kw_idle_table *t, const struct kw_key *k);

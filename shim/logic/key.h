@@ -1,5 +1,7 @@
-/* key.h - what a parked connection is found by: its destination and its
- * transport kind. Pure logic; the idle table's key.
+/* key.h - what a parked connection is found by: its destination, its
+ * transport kind, the options that travel with it and, in the per-user
+ * broker, the network namespace and cgroup it belongs to. Pure logic; the
+ * idle table's key.
  *
  * Grows without touching the idle table or its callers: a new field (the
  * network namespace, TLS policy) is set where keys are made and compared in
@@ -24,10 +26,14 @@ struct kw_key {
 	uint8_t transport;   /* enum kw_transport_kind */
 	uint8_t reserved[3]; /* zero; room for what a key gains later */
 	uint32_t opts;       /* kw_conn_opts_hash: options that travel with it */
+	/* Set by the broker only, from descriptors it holds (never from what a
+	 * client says); 0 in a process's own pool. */
+	uint64_t netns;      /* SO_NETNS_COOKIE of the connection's network namespace */
+	uint64_t cgroup;     /* the sending process's cgroup (egress policy follows it) */
 };
 
 /* The key for a connection to d over transport kind t, with the options
- * that stay on it (kw_conn_opts_hash, 0 for none). */
+ * that stay on it (kw_conn_opts_hash, 0 for none); netns and cgroup 0. */
 void kw_key_make(struct kw_key *k, const struct kw_dest *d, enum kw_transport_kind t,
                  uint32_t opts);
 

@@ -11,7 +11,7 @@ BUILD_DIR=$(cd "${1:?usage: fuzz.sh BUILD_DIR}" && pwd -P)
 KW_TMP_NAME=kw-fuzz
 . "$(dirname "$0")/../common/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
-HARNESSES=(fuzz_track fuzz_upgrade fuzz_config)
+HARNESSES=(fuzz_track fuzz_upgrade fuzz_config fuzz_broker)
 OPTS=(-rss_limit_mb=2048 -timeout=10)
 
 setup "clang and libclang-rt-14-dev installed" "$ROOT/tests/fuzz/install-deps.sh" || { finish; exit 1; }

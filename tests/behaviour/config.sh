@@ -88,6 +88,17 @@ if [ "$(wc -l <"$KW_TMP/stderr")" -eq 5 ] &&
 else
 	fail "bad settings under sh -c: $(wc -l <"$KW_TMP/stderr") lines: $(head -c 600 "$KW_TMP/stderr")"
 fi
+# The broker's settings: a socket that is not absolute and a bad linger each
+# warn once, naming the value and the default used.
+timeout 60 env LD_PRELOAD="$LIB" KEEPWARM_BROKER=relative/path KEEPWARM_BROKER_LINGER=soon \
+	/bin/true 2>"$KW_TMP/stderr"
+if [ "$(wc -l <"$KW_TMP/stderr")" -eq 2 ] &&
+	grep -q '^keepwarm: KEEPWARM_BROKER="relative/path" is not .*; using the default auto$' "$KW_TMP/stderr" &&
+	grep -q '^keepwarm: KEEPWARM_BROKER_LINGER="soon" is not a duration .*; using the default 600s$' "$KW_TMP/stderr"; then
+	pass "bad KEEPWARM_BROKER and KEEPWARM_BROKER_LINGER: one line each, the defaults used"
+else
+	fail "bad broker settings: $(head -c 600 "$KW_TMP/stderr")"
+fi
 
 # The trace: logfmt, known events, one line per write even from many threads.
 expect_conns "trace to a file, 4 threads" 1-4 KEEPWARM_TRACE="$KW_TMP/t.trace" -- \

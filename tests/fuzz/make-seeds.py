@@ -3,6 +3,9 @@
 
 Run from the repository root. fuzz_track inputs use the framing described in
 fuzz_track.c: flags, 4 seed bytes, a 2-byte request length, request, response.
+fuzz_broker inputs (fuzz_broker.c): the number of descriptors, then one
+datagram of the broker protocol (shim/logic/broker_proto.h), packed here on
+its own from the layout.
 """
 import os
 import struct
@@ -89,3 +92,50 @@ for k, v in C.items():
     if not data.startswith(b"\xff"):
         data = b"\x10" + data  # byte 0: origin length / 2
     write("fuzz_config", k, data)
+
+# The broker protocol: a 16-byte header, a 32-byte key, and for PUT and GIVE
+# 16 bytes of times and 64 of metadata; little-endian, the port as stored
+# (network order).
+PUT, TAKE, GIVE, MISS, HELLO = 1, 2, 3, 4, 5
+FDS = {PUT: 1, TAKE: 1, GIVE: 1, MISS: 0, HELLO: 0}
+AF_INET, AF_INET6 = 2, 10
+V4 = (AF_INET, 8080, 0, bytes([192, 0, 2, 77]) + bytes(12))
+V6 = (AF_INET6, 443, 3, bytes.fromhex("20010db8000100020003000400050006"))
+
+
+def bkey(family, port, scope, addr, tls=0, transport=0, opts=0xdeadbeef):
+    return struct.pack("<H", family) + struct.pack(">H", port) + struct.pack("<I16sBBxxI", scope, addr, tls,
+                                                                             transport, opts)
+
+
+def bmeta(server_max=-1, version=1, size=64, reserved=0):
+    return struct.pack("<HHIQQIIiIQQQ", version, size, 0x80000003, 0x123456789abcdef0, 0x100000001,
+                       7, 100, server_max, reserved, 0x200000003, 0xfedcba9876543210, 12345)
+
+
+def bmsg(mtype, key=None, meta=None, msg_id=0x0a0b0c0d, nfds=None, body_len=None, version=1):
+    body = b""
+    if mtype in (PUT, TAKE, GIVE, MISS):
+        body = key if key is not None else bkey(*V4)
+    if mtype in (PUT, GIVE):
+        body += struct.pack("<QQ", 0x1234567890, 30000) + (meta if meta is not None else bmeta())
+    head = struct.pack("<IHHII", 0x3142574B, version, mtype, msg_id, len(body) if body_len is None else body_len)
+    return bytes([FDS.get(mtype, 0) if nfds is None else nfds]) + head + body
+
+
+for name, t in (("put", PUT), ("take", TAKE), ("give", GIVE), ("miss", MISS)):
+    write("fuzz_broker", name + "-ipv4", bmsg(t, bkey(*V4)))
+    write("fuzz_broker", name + "-ipv6", bmsg(t, bkey(*V6)))
+write("fuzz_broker", "hello", bmsg(HELLO))
+write("fuzz_broker", "put-server-max", bmsg(PUT, meta=bmeta(server_max=0x7fffffff), msg_id=0))
+# Refused, one field each: the decoder's every error.
+write("fuzz_broker", "take-tls", bmsg(TAKE, bkey(*V4, transport=1)))
+write("fuzz_broker", "give-ipv4-tail", bmsg(GIVE, bkey(AF_INET, 80, 0, bytes(15) + b"\x01")))
+write("fuzz_broker", "put-server-max-2", bmsg(PUT, meta=bmeta(server_max=-2)))
+write("fuzz_broker", "put-meta-size", bmsg(PUT, meta=bmeta(size=72)))
+write("fuzz_broker", "miss-one-fd", bmsg(MISS, nfds=1))
+write("fuzz_broker", "take-put-length", bmsg(TAKE, body_len=112))
+write("fuzz_broker", "unknown-type", bmsg(6))
+write("fuzz_broker", "version-2", bmsg(TAKE, version=2))
+write("fuzz_broker", "magic-big-endian", b"\x01" + b"1BWK" + bmsg(TAKE)[5:])
+write("fuzz_broker", "short", bmsg(PUT)[:60])

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "logic/config.h"
 
@@ -68,7 +69,16 @@ static void check_defaults(const struct kw_config *c)
 	ck_assert_uint_eq(c->max_requests, 0);
 	ck_assert_uint_eq(c->tcp_keepalive_ms, 30000);
 	ck_assert_str_eq(c->trace, "");
+	ck_assert_str_eq(c->broker, "auto");
+	ck_assert_uint_eq(c->broker_linger_ms, 600000);
 }
+
+/* Socket paths at the limit of a Unix socket address (108 bytes with its
+ * terminator): 107 bytes fit, 108 do not. */
+#define A10 "aaaaaaaaaa"
+#define PATH107 "/" A10 A10 A10 A10 A10 A10 A10 A10 A10 A10 "aaaaaa"
+#define PATH108 PATH107 "a"
+_Static_assert(sizeof PATH107 == 108 && sizeof PATH108 == 109, "socket path lengths");
 
 static void load(struct kw_config *c)
 {
@@ -124,6 +134,8 @@ START_TEST(test_load_all_variables)
 	env_set("KEEPWARM_MAX_REQUESTS", "50");
 	env_set("KEEPWARM_TCP_KEEPALIVE", "0");
 	env_set("KEEPWARM_TRACE", "/tmp/keepwarm-trace.log");
+	env_set("KEEPWARM_BROKER", "/run/user/1000/keepwarm/broker");
+	env_set("KEEPWARM_BROKER_LINGER", "1h");
 	load(&c);
 	ck_assert_uint_eq(warn_n, 0);
 	ck_assert(!c.enabled);
@@ -134,6 +146,8 @@ START_TEST(test_load_all_variables)
 	ck_assert_uint_eq(c.max_requests, 50);
 	ck_assert_uint_eq(c.tcp_keepalive_ms, 0);
 	ck_assert_str_eq(c.trace, "/tmp/keepwarm-trace.log");
+	ck_assert_str_eq(c.broker, "/run/user/1000/keepwarm/broker");
+	ck_assert_uint_eq(c.broker_linger_ms, 3600000);
 }
 END_TEST
 
@@ -156,6 +170,14 @@ static const struct one_var one_vars[] = {
 	{ "KEEPWARM_TRACE", "stderr" },
 	{ "KEEPWARM_TLS_HANDSHAKE_TIMEOUT", "2.5s" },
 	{ "KEEPWARM_TLS_REUSE", "off" },
+	{ "KEEPWARM_BROKER", "off" },
+	{ "KEEPWARM_BROKER", "0" },
+	{ "KEEPWARM_BROKER", "No" },
+	{ "KEEPWARM_BROKER", "AUTO" },
+	{ "KEEPWARM_BROKER", "/tmp/keepwarm-1000/broker" },
+	{ "KEEPWARM_BROKER", PATH107 },
+	{ "KEEPWARM_BROKER_LINGER", "0" },
+	{ "KEEPWARM_BROKER_LINGER", "30s" },
 };
 
 START_TEST(test_load_one_variable)
@@ -188,6 +210,12 @@ START_TEST(test_load_one_variable)
 		want.tls_handshake_timeout_ms = 2500;
 	else if (strcmp(v->name, "KEEPWARM_TLS_REUSE") == 0)
 		want.tls_reuse = false;
+	else if (strcmp(v->name, "KEEPWARM_BROKER") == 0 && v->value[0] == '/')
+		strcpy(want.broker, v->value);
+	else if (strcmp(v->name, "KEEPWARM_BROKER") == 0) /* auto stays, the off words clear it */
+		strcpy(want.broker, strcasecmp(v->value, "auto") ? "" : "auto");
+	else if (strcmp(v->name, "KEEPWARM_BROKER_LINGER") == 0)
+		want.broker_linger_ms = strcmp(v->value, "0") ? 30000 : 0;
 
 	ck_assert_msg(c.enabled == want.enabled, "%s=%s: enabled", v->name, v->value);
 	ck_assert_uint_eq(c.max_idle, want.max_idle);
@@ -199,6 +227,8 @@ START_TEST(test_load_one_variable)
 	ck_assert_str_eq(c.trace, want.trace);
 	ck_assert_uint_eq(c.tls_handshake_timeout_ms, want.tls_handshake_timeout_ms);
 	ck_assert(c.tls_reuse == want.tls_reuse);
+	ck_assert_str_eq(c.broker, want.broker);
+	ck_assert_uint_eq(c.broker_linger_ms, want.broker_linger_ms);
 }
 END_TEST
 
@@ -237,6 +267,15 @@ static const struct bad_var bad_vars[] = {
 	{ "KEEPWARM_MAX_LIFETIME", "forever", { "0", NULL } },
 	{ "KEEPWARM_MAX_REQUESTS", "1e3", { "0", NULL } },
 	{ "KEEPWARM_TCP_KEEPALIVE", "7x", { "30000", "30s", NULL } },
+	/* A broker's socket: absolute, fits sun_path, names a file. */
+	{ "KEEPWARM_BROKER", "relative/path", { "using the default auto", NULL } },
+	{ "KEEPWARM_BROKER", PATH108, { "using the default auto", NULL } },
+	{ "KEEPWARM_BROKER", "/trailing/", { "using the default auto", NULL } },
+	{ "KEEPWARM_BROKER", "maybe", { "using the default auto", NULL } },
+	{ "KEEPWARM_BROKER", "on", { "using the default auto", NULL } },
+	{ "KEEPWARM_BROKER", "", { "using the default auto", NULL } },
+	{ "KEEPWARM_BROKER_LINGER", "10x", { "using the default 600s", NULL } },
+	{ "KEEPWARM_BROKER_LINGER", "-1m", { "using the default 600s", NULL } },
 };
 
 START_TEST(test_load_malformed)
@@ -271,6 +310,23 @@ START_TEST(test_load_malformed_switch_is_off)
 	ck_assert_uint_eq(warn_n, 1);
 	ck_assert_msg(strstr(warn_lines[0], "KEEPWARM=\"maybe\"") && strstr(warn_lines[0], "using off"),
 	              "%s", warn_lines[0]);
+}
+END_TEST
+
+/* A bad broker in the environment keeps the file's socket, and says so. */
+START_TEST(test_broker_malformed_keeps_file_value)
+{
+	struct kw_config c;
+	env_clear();
+	env_set("KEEPWARM_BROKER", "maybe");
+	warn_clear();
+	kw_config_defaults(&c);
+	kw_config_apply_text(&c, "KEEPWARM_BROKER = /run/kw/broker\n", "test.conf", collect_warn);
+	kw_config_apply_env(&c, fake_getenv, collect_warn);
+	ck_assert_str_eq(c.broker, "/run/kw/broker");
+	ck_assert_uint_eq(warn_n, 1);
+	ck_assert_msg(strstr(warn_lines[0], "KEEPWARM_BROKER=\"maybe\"") &&
+	              strstr(warn_lines[0], "using /run/kw/broker"), "%s", warn_lines[0]);
 }
 END_TEST
 
@@ -458,6 +514,7 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_load_malformed, 0, N(bad_vars));
 	tcase_add_test(tc, test_load_malformed_switch_is_off);
 	tcase_add_test(tc, test_load_malformed_others_still_parsed);
+	tcase_add_test(tc, test_broker_malformed_keeps_file_value);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");

@@ -449,6 +449,29 @@ START_TEST(test_renumber)
 }
 END_TEST
 
+START_TEST(test_remove_fd)
+{
+	struct kw_idle_table *t = kw_idle_create(100, 10);
+	struct kw_idle_entry e;
+	put_ok(t, 10, 1, 1);
+	put_ok(t, 11, 1, 2);
+	put_ok(t, 20, 2, 3);
+	ck_assert(kw_idle_remove_fd(t, 11, &e));
+	ck_assert_int_eq(e.fd, 11);
+	ck_assert(!kw_idle_remove_fd(t, 11, &e)); /* gone */
+	ck_assert(!kw_idle_remove_fd(t, 99, &e));
+	ck_assert_uint_eq(kw_idle_count(t), 2);
+	ck_assert(kw_idle_remove_fd(t, 20, &e)); /* its key's last entry */
+	struct kw_key d2 = dest_n(2);
+	ck_assert_uint_eq(kw_idle_count_key(t, &d2), 0);
+	ck_assert_int_eq(take_fd(t, 1, 4), 10);
+	ck_assert_int_eq(take_fd(t, 2, 4), -1);
+	put_ok(t, 21, 2, 5); /* the key's record can be made again */
+	ck_assert_int_eq(take_fd(t, 2, 6), 21);
+	kw_idle_destroy(t);
+}
+END_TEST
+
 START_TEST(test_renumber_then_evict)
 {
 	struct kw_idle_table *t = kw_idle_create(2, 2);
@@ -582,6 +605,7 @@ static Suite *idle_suite(void)
 	tcase_add_test(tc, test_expire_stops_at_first_unexpired);
 	tcase_add_test(tc, test_pop_oldest_order);
 	tcase_add_test(tc, test_renumber);
+	tcase_add_test(tc, test_remove_fd);
 	tcase_add_test(tc, test_renumber_then_evict);
 	tcase_add_test(tc, test_many_destinations);
 	tcase_add_test(tc, test_many_destinations_per_host_cap);

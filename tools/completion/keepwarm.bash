@@ -1,5 +1,6 @@
 # bash completion for keepwarm and keepwarm-stat (installed as
 # share/bash-completion/completions/keepwarm and .../keepwarm-stat).
+# shellcheck disable=SC2207 # compgen words one per line: the usual completion idiom
 
 _keepwarm()
 {
@@ -12,7 +13,7 @@ _keepwarm()
 		--) _keepwarm_command $((i + 1)); return ;;
 		--library|--trace|--stats|--max-idle|--max-idle-per-host|--idle-timeout|\
 		--max-lifetime|--max-requests|--tcp-keepalive|--stats-interval|--sample|--drain|--reuse|\
-		--tls-handshake-timeout)
+		--tls-handshake-timeout|--broker|--broker-linger)
 			((i++)) ;;
 		-*) ;;
 		*) _keepwarm_command "$i"; return ;;
@@ -23,14 +24,15 @@ _keepwarm()
 	--trace) COMPREPLY=($(compgen -W stderr -- "$cur") $(compgen -f -- "$cur")); return ;;
 	--stats) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--reuse) COMPREPLY=($(compgen -W 'safe always' -- "$cur")); return ;;
+	--broker) COMPREPLY=($(compgen -W 'auto off' -- "$cur") $(compgen -f -- "$cur")); return ;;
 	--max-idle|--max-idle-per-host|--idle-timeout|--max-lifetime|--max-requests|\
-	--tcp-keepalive|--stats-interval|--sample|--drain|--tls-handshake-timeout) return ;;
+	--tcp-keepalive|--stats-interval|--sample|--drain|--tls-handshake-timeout|--broker-linger) return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '--off --max-idle --max-idle-per-host --idle-timeout
 			--max-lifetime --max-requests --tcp-keepalive --trace --stats --stats-interval
-			--sample --no-upgrade --drain --reuse --tls-handshake-timeout --no-tls-reuse --library --help
-			--version --' -- "$cur"))
+			--sample --no-upgrade --drain --reuse --tls-handshake-timeout --no-tls-reuse --broker
+			--no-broker --broker-linger --library --help --version --' -- "$cur"))
 	else
 		COMPREPLY=($(compgen -W config -- "$cur") $(compgen -c -- "$cur"))
 	fi
