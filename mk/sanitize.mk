@@ -1,6 +1,6 @@
 # sanitize.mk - the library and the unit tests under AddressSanitizer and
 # UndefinedBehaviorSanitizer, built into $(BUILD)/asan; valgrind memcheck.
-#   make asan       build $(BUILD)/asan/libkeepwarm.so and $(BUILD)/asan/unit/*
+#   make asan       build $(BUILD)/asan/libkeepwarm.so, keepwarmd and unit/*
 #   make sanitize   build everything, run tests/analysis/sanitize.sh
 #   make valgrind   build everything, run tests/analysis/valgrind.sh
 # ASAN_CFLAGS (default -O1 -g) is added to the sanitizer flags.
@@ -14,7 +14,8 @@ ASAN_BUILD     = $(BUILD)/asan
 asan:
 	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
 		CFLAGS="$(ASAN_CFLAGS) $(SANITIZE_FLAGS)" LDFLAGS="$(LDFLAGS)" \
-		$(ASAN_BUILD)/libkeepwarm.so $(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_TESTS))
+		$(ASAN_BUILD)/libkeepwarm.so $(ASAN_BUILD)/keepwarmd \
+		$(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_TESTS))
 
 sanitize: all asan
 	@tests/analysis/sanitize.sh $(BUILD)

@@ -1,4 +1,5 @@
-# tools.mk - the launcher (keepwarm), keepwarm-stat, and install/uninstall.
+# tools.mk - the launcher (keepwarm), keepwarm-stat, and install/uninstall
+# (which also installs the broker, keepwarmd, built by mk/broker.mk).
 #   make tools                      build build/keepwarm and build/keepwarm-stat
 #   make install [PREFIX=/usr/local] [DESTDIR=]
 #   make uninstall [PREFIX=/usr/local] [DESTDIR=]
@@ -30,13 +31,15 @@ KW_MANDIR = $(DESTDIR)$(PREFIX)/share/man/man1
 # Where bash-completion looks (it searches $XDG_DATA_DIRS, /usr/local/share too).
 KW_COMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 
-install: lib tools
+install: lib tools $(BUILD)/keepwarmd
 	install -d $(KW_LIBDIR) $(KW_BINDIR) $(KW_MANDIR) $(KW_COMPDIR)
 	install -m 644 $(BUILD)/libkeepwarm.so $(KW_LIBDIR)/libkeepwarm.so
 	install -m 755 $(BUILD)/keepwarm $(KW_BINDIR)/keepwarm
 	install -m 755 $(BUILD)/keepwarm-stat $(KW_BINDIR)/keepwarm-stat
+	install -m 755 $(BUILD)/keepwarmd $(KW_BINDIR)/keepwarmd
 	install -m 644 docs/keepwarm.1 $(KW_MANDIR)/keepwarm.1
 	install -m 644 docs/keepwarm-stat.1 $(KW_MANDIR)/keepwarm-stat.1
+	install -m 644 docs/keepwarmd.1 $(KW_MANDIR)/keepwarmd.1
 	install -m 644 tools/completion/keepwarm.bash $(KW_COMPDIR)/keepwarm
 	install -m 644 tools/completion/keepwarm.bash $(KW_COMPDIR)/keepwarm-stat
 
@@ -44,6 +47,7 @@ install: lib tools
 # (it is ours).
 uninstall:
 	rm -f $(KW_LIBDIR)/libkeepwarm.so $(KW_BINDIR)/keepwarm $(KW_BINDIR)/keepwarm-stat \
-		$(KW_MANDIR)/keepwarm.1 $(KW_MANDIR)/keepwarm-stat.1 \
+		$(KW_BINDIR)/keepwarmd $(KW_MANDIR)/keepwarm.1 $(KW_MANDIR)/keepwarm-stat.1 \
+		$(KW_MANDIR)/keepwarmd.1 \
 		$(KW_COMPDIR)/keepwarm $(KW_COMPDIR)/keepwarm-stat
 	rmdir $(KW_LIBDIR) 2>/dev/null || true

@@ -56,7 +56,8 @@ expect_eq "the man page's version is the VERSION file's" \
 run "$KW" --help
 missing=
 for o in off max-idle max-idle-per-host idle-timeout max-lifetime max-requests tcp-keepalive \
-         trace stats stats-interval sample tls-handshake-timeout no-tls-reuse library help version; do
+         trace stats stats-interval sample tls-handshake-timeout no-tls-reuse broker no-broker \
+         broker-linger library help version; do
 	grep -q -- "--$o\b" "$TMP/out" || missing="$missing --$o"
 done
 [ "$RC" -eq 0 ] && [ -z "$missing" ] && pass "keepwarm --help lists every option" \
@@ -66,20 +67,23 @@ done
 cd "$TMP"
 run "$KW" --off --max-idle 7 --max-idle-per-host 3 --idle-timeout 1m30s --max-lifetime 2m \
 	--max-requests 50 --tcp-keepalive 0 --trace rel.trace --stats "stats.%p.prom" \
-	--stats-interval 500ms --sample 0.25 --tls-handshake-timeout 10s --no-tls-reuse -- env
+	--stats-interval 500ms --sample 0.25 --tls-handshake-timeout 10s --no-tls-reuse \
+	--broker "$TMP/broker.sock" --broker-linger 1m -- env
 cd - >/dev/null
 for pair in KEEPWARM=off KEEPWARM_MAX_IDLE=7 KEEPWARM_MAX_IDLE_PER_HOST=3 \
             KEEPWARM_IDLE_TIMEOUT=1m30s KEEPWARM_MAX_LIFETIME=2m KEEPWARM_MAX_REQUESTS=50 \
             KEEPWARM_TCP_KEEPALIVE=0 "KEEPWARM_TRACE=$TMP/rel.trace" \
             "KEEPWARM_STATS=$TMP/stats.%p.prom" KEEPWARM_STATS_INTERVAL=500ms KEEPWARM_SAMPLE=0.25 \
             KEEPWARM_TLS_HANDSHAKE_TIMEOUT=10s KEEPWARM_TLS_REUSE=off \
-            "LD_PRELOAD=$LIB"; do
+            "KEEPWARM_BROKER=$TMP/broker.sock" KEEPWARM_BROKER_LINGER=1m "LD_PRELOAD=$LIB"; do
 	expect_eq "option sets ${pair%%=*}" "$(env_value "${pair%%=*}")" "${pair#*=}"
 done
 [ "$RC" -eq 0 ] || fail "keepwarm with every option: exit $RC"
 run "$KW" --trace stderr --sample=1 env
 expect_eq "--trace stderr stays stderr" "$(env_value KEEPWARM_TRACE)" stderr
 expect_eq "--sample=1 (and no --)" "$(env_value KEEPWARM_SAMPLE)" 1
+run "$KW" --broker auto --no-broker -- env
+expect_eq "--no-broker sets KEEPWARM_BROKER=off, the last option winning" "$(env_value KEEPWARM_BROKER)" off
 run "$KW" --max-idle 2 -- sh -c 'echo "$*"' sh --max-idle 9 --off
 expect_eq "options after the program are the program's" "$(cat "$TMP/out")" "--max-idle 9 --off"
 
@@ -96,6 +100,25 @@ for bad in "--max-idle abc" "--max-requests -3" "--max-idle-per-host 99999999999
 	run "$KW" $bad -- true
 	expect_status "$bad rejected" 2 "${bad%% *}"
 done
+# The broker's socket as the library reads it: auto, off or an absolute path
+# that fits a Unix socket address (107 bytes at most), not a directory.
+long_sock=/$(printf 'a%.0s' $(seq 107))
+shown() { if [ ${#1} -gt 20 ]; then echo "a ${#1}-byte path"; else echo "'$1'"; fi; }
+for b in auto off OFF no 0 /tmp/x/sock "${long_sock%a}"; do
+	run "$KW" --broker "$b" -- true
+	expect_status "--broker $(shown "$b") accepted" 0
+done
+for b in relative/path ./sock /trailing/ maybe on "" "$long_sock"; do
+	run "$KW" --broker "$b" -- true
+	if [ "$RC" -eq 2 ] && [ "$(grep -c '^keepwarm: ' "$TMP/err")" -eq 1 ] &&
+		grep -qF -- "--broker: \"$b\" is not auto, off, or an absolute socket path" "$TMP/err"; then
+		pass "--broker $(shown "$b") rejected in one line"
+	else
+		fail "--broker $(shown "$b"): exit $RC: $(head -c 300 "$TMP/err")"
+	fi
+done
+run "$KW" --broker-linger soon -- true
+expect_status "--broker-linger soon rejected" 2 '--broker-linger: "soon" is not a duration'
 run "$KW" --bogus -- true
 expect_status "unknown option" 2 "--bogus"
 run "$KW" --max-idle
@@ -129,8 +152,29 @@ expect_row "keepwarm config: the user file (XDG_CONFIG_HOME) with its line" \
 expect_row "keepwarm config: the environment" "KEEPWARM_TRACE=stderr # environment"
 expect_row "keepwarm config: an option" "KEEPWARM_STATS=$TMP/s.prom # option --stats"
 expect_row "keepwarm config: a flag" "KEEPWARM=off # option --off"
-[ "$(grep -c '^KEEPWARM' "$TMP/out")" -eq 16 ] && pass "keepwarm config: all 16 settings" ||
+expect_row "keepwarm config: the broker's default" "KEEPWARM_BROKER=auto # default"
+expect_row "keepwarm config: the broker's linger's default" "KEEPWARM_BROKER_LINGER=600s # default"
+[ "$(grep -c '^KEEPWARM' "$TMP/out")" -eq 18 ] && pass "keepwarm config: all 18 settings" ||
 	fail "keepwarm config: $(grep -c '^KEEPWARM' "$TMP/out") settings"
+run "$KW" --broker=/tmp/x/sock --broker-linger 0 config
+expect_row "keepwarm config: --broker=/tmp/x/sock" "KEEPWARM_BROKER=/tmp/x/sock # option --broker"
+expect_row "keepwarm config: --broker-linger 0" "KEEPWARM_BROKER_LINGER=0 # option --broker-linger"
+run "$KW" --no-broker config
+expect_row "keepwarm config: --no-broker" "KEEPWARM_BROKER=off # option --no-broker"
+run "$KW" --broker=relative/sock config
+if [ "$RC" -eq 2 ] && [ ! -s "$TMP/out" ] && [ "$(grep -c '^keepwarm: ' "$TMP/err")" -eq 1 ]; then
+	pass "keepwarm --broker=relative/sock config: one error line, exit 2, no settings shown"
+else
+	fail "keepwarm --broker=relative/sock config: exit $RC: $(head -c 300 "$TMP/err")"
+fi
+KEEPWARM_BROKER=maybe run "$KW" config
+if [ "$RC" -eq 0 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] &&
+	grep -q '^keepwarm: KEEPWARM_BROKER="maybe" is not .*; using the default auto$' "$TMP/err"; then
+	pass "keepwarm config: a bad KEEPWARM_BROKER warns once, the default used"
+else
+	fail "keepwarm config with KEEPWARM_BROKER=maybe: exit $RC: $(head -c 300 "$TMP/err")"
+fi
+expect_row "keepwarm config: the bad KEEPWARM_BROKER left at its default" "KEEPWARM_BROKER=auto # default"
 KEEPWARM_CONFIG=$TMP/named.conf run "$KW" config
 expect_status "keepwarm config: KEEPWARM_CONFIG naming a missing file is said" 0 \
 	"configuration file $TMP/named.conf cannot be read: No such file or directory"
@@ -684,14 +728,14 @@ grep -qxE 'keepwarm-stat: \(stdin\): skipped [0-9]+ lines that are not trace lin
 # ------------------------------------------------------ install/uninstall
 
 DEST=$TMP/dest
-INSTALLED="usr/lib/keepwarm/libkeepwarm.so usr/bin/keepwarm usr/bin/keepwarm-stat usr/share/man/man1/keepwarm.1
-	usr/share/man/man1/keepwarm-stat.1 usr/share/bash-completion/completions/keepwarm
-	usr/share/bash-completion/completions/keepwarm-stat"
+INSTALLED="usr/lib/keepwarm/libkeepwarm.so usr/bin/keepwarm usr/bin/keepwarm-stat usr/bin/keepwarmd
+	usr/share/man/man1/keepwarm.1 usr/share/man/man1/keepwarm-stat.1 usr/share/man/man1/keepwarmd.1
+	usr/share/bash-completion/completions/keepwarm usr/share/bash-completion/completions/keepwarm-stat"
 run make -C "$ROOT" --no-print-directory install BUILD="$BUILD_DIR" DESTDIR="$DEST" PREFIX=/usr
 [ "$RC" -eq 0 ] || fail "make install: exit $RC $(tail -c 500 "$TMP/err")"
 missing=
 for f in $INSTALLED; do [ -f "$DEST/$f" ] || missing="$missing $f"; done
-expect_eq "make install puts the seven files in place" "${missing:-none missing}" "none missing"
+expect_eq "make install puts the nine files in place" "${missing:-none missing}" "none missing"
 run "$DEST/usr/bin/keepwarm" -- env
 expect_eq "installed launcher finds the installed library" "$(env_value LD_PRELOAD)" \
 	"$DEST/usr/lib/keepwarm/libkeepwarm.so"
@@ -716,6 +760,11 @@ complete_words() { # WORD...: what TAB offers for the last word
 	fail "completion keepwarm --idle: $(complete_words keepwarm --idle | tr '\n' ' ')"
 [ "$(complete_words keepwarm --reuse a)" = "always" ] && pass "completion: keepwarm --reuse a<TAB>" ||
 	fail "completion --reuse: $(complete_words keepwarm --reuse a)"
+# (In /, where no file starts with "au".)
+got=$(cd / && complete_words keepwarm --broker au)
+expect_eq "completion: keepwarm --broker au<TAB>" "$got" auto
+expect_eq "completion: the value of --broker-linger skipped, --no-b<TAB>" \
+	"$(complete_words keepwarm --broker-linger 1m --no-b)" --no-broker
 [ "$(complete_words keepwarm-stat comp)" = "compare" ] && pass "completion: keepwarm-stat comp<TAB>" ||
 	fail "completion keepwarm-stat: $(complete_words keepwarm-stat comp)"
 [ "$(complete_words keepwarm-stat compare --by-d)" = "--by-dest" ] && pass "completion: compare --by-d<TAB>" ||

@@ -1,0 +1,15 @@
+# broker.mk - keepwarmd, the per-user broker (tools/keepwarmd.c).
+#   make broker        build build/keepwarmd
+# It links the library's pure logic it shares with the shim: the protocol,
+# the configuration, keys and the idle table.
+BROKER_SRCS = tools/keepwarmd.c tools/kwbroker_check.c
+BROKER_LOGIC = $(addprefix $(BUILD)/shim/logic/,broker_proto.o config.o dest.o idle_table.o key.o)
+
+.PHONY: broker
+broker: $(BUILD)/keepwarmd
+tools: $(BUILD)/keepwarmd
+tests: $(BUILD)/keepwarmd
+
+$(BUILD)/keepwarmd: $(BROKER_SRCS) tools/kwbroker.h $(BROKER_LOGIC) VERSION
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -Ishim $(LDFLAGS) -o $@ $(BROKER_SRCS) $(BROKER_LOGIC)

@@ -1,0 +1,683 @@
+/* keepwarmd.c - the per-user broker: idle plain-HTTP connections held for
+ * every process of one user, so that programs run once per request share
+ * them.
+ *
+ * One process, one thread, one epoll loop. Clients (the shim in each
+ * program) connect to a SOCK_SEQPACKET socket in a directory only the user
+ * can enter and speak logic/broker_proto.h: PUT gives a parked connection,
+ * TAKE asks for one. Every key is made from what the kernel says of the
+ * descriptors (peer address, network namespace) and of the peer (its
+ * cgroup), never from the client's words; a client of another uid is
+ * refused at accept. Parked connections are watched, so a server's close or
+ * a stray byte drops one at once, and their byte counters are read again
+ * before one is handed out. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kwbroker.h"
+#include "logic/broker_proto.h"
+#include "logic/config.h"
+#include "logic/idle_table.h"
+
+extern char **environ;
+
+enum tag { T_LISTEN = 1, T_SIGNAL, T_CLIENT, T_PARKED };
+
+/* What keepwarmd knows of each of its descriptors, by number. */
+struct slot {
+	uint8_t tag;        /* enum tag, 0 = none */
+	/* T_CLIENT */
+	uid_t uid;
+	pid_t pid;
+	uint64_t cgroup;
+	/* T_PARKED: the kernel's counters when it was parked */
+	uint64_t acked, received;
+};
+
+static struct kw_config cfg;
+static char sock_path[108], sock_dir[KW_TRACE_PATH_MAX];
+static int listen_fd = -1, sig_fd = -1, ep = -1;
+static ino_t sock_ino;
+static struct slot *slots;
+static unsigned nslots, nclients;
+static struct kw_idle_table *pool;
+
+/* What each server was seen to tolerate: the shortest idle time after
+ * which it closed a parked connection (in-process, primitive/patience.c). */
+#define PATIENCE_MAX 256
+static struct {
+	struct kw_dest dest;
+	uint64_t netns, ms;
+} patience[PATIENCE_MAX];
+static unsigned npatience, patience_next;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t patience_of(const struct kw_key *k)
+{
+	for (unsigned i = 0; i < npatience; i++)
+		if (patience[i].netns == k->netns && kw_dest_equal(&patience[i].dest, &k->dest))
+			return patience[i].ms;
+	return 0;
+}
+
+static void patience_learn(const struct kw_key *k, uint64_t idle)
+{
+	unsigned i;
+
+	for (i = 0; i < npatience; i++)
+		if (patience[i].netns == k->netns && kw_dest_equal(&patience[i].dest, &k->dest))
+			break;
+	if (i == npatience) {
+		i = npatience < PATIENCE_MAX ? npatience++ : patience_next++ % PATIENCE_MAX;
+		patience[i].dest = k->dest;
+		patience[i].netns = k->netns;
+		patience[i].ms = idle;
+	} else if (idle < patience[i].ms) {
+		patience[i].ms = idle;
+	}
+}
+
+static void watch(int fd, enum tag t, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = (uint64_t)fd };
+
+	slots[fd].tag = (uint8_t)t;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		kwb_log("cannot watch descriptor %d: %s", fd, strerror(errno));
+}
+
+static void forget(int fd)
+{
+	epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+	memset(&slots[fd], 0, sizeof slots[fd]);
+	close(fd);
+}
+
+static void close_all(const int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/* Parked connections whose time is up. */
+static void expire(uint64_t now)
+{
+	struct kw_idle_entry e[16];
+	unsigned n;
+
+	while ((n = kw_idle_expire(pool, now, e, 16)) > 0)
+		for (unsigned i = 0; i < n; i++)
+			forget(e[i].fd);
+}
+
+/* m's connection on fd, from client c: parked, or closed with a reason. */
+static void put(struct slot *c, const struct kw_bmsg *m, int fd)
+{
+	uint64_t now = now_ms(), idle, lifetime, pat, expires;
+	unsigned max_requests;
+	struct kw_idle_meta im;
+	struct kw_idle_entry evicted;
+	struct kwb_conn k;
+	const char *why = kwb_conn_read(fd, &k);
+
+	if (fd >= (int)nslots)
+		why = "a descriptor above the limit";
+	else if (!why && !kw_dest_equal(&k.dest, &m->key.dest))
+		why = "a destination other than the client said";
+	else if (!why && (!k.established || k.unread || k.unacked || k.notsent))
+		why = "not idle";
+	else if (!why && (k.received != m->conn.wire_received || k.acked != m->conn.wire_sent + 1))
+		why = "bytes moved that the client did not see";
+	if (why) {
+		kwb_log("refused a connection from pid %d: %s", (int)c->pid, why);
+		close(fd);
+		return;
+	}
+	memset(&im, 0, sizeof im);
+	im.key = m->key;
+	im.key.netns = k.netns;
+	im.key.cgroup = c->cgroup;
+	im.conn = m->conn;
+	/* The stricter of the sender's limits and ours. */
+	lifetime = m->conn.max_lifetime_ms;
+	if (cfg.max_lifetime_ms && (!lifetime || cfg.max_lifetime_ms < lifetime))
+		lifetime = cfg.max_lifetime_ms;
+	max_requests = m->conn.max_requests;
+	if (cfg.max_requests && (!max_requests || cfg.max_requests < max_requests))
+		max_requests = cfg.max_requests;
+	im.conn.max_lifetime_ms = lifetime;
+	im.conn.max_requests = max_requests;
+	pat = patience_of(&im.key);
+	if (m->conn.patience_ms && (!pat || m->conn.patience_ms < pat))
+		pat = m->conn.patience_ms;
+	im.conn.patience_ms = pat;
+	im.parked_ms = now - (m->idle_ms < now ? m->idle_ms : now);
+	idle = cfg.idle_timeout_ms ? cfg.idle_timeout_ms : UINT64_MAX / 4;
+	expires = im.parked_ms + idle;
+	if (now + m->expires_in_ms < expires)
+		expires = now + m->expires_in_ms;
+	if (pat) {
+		uint64_t margin = pat / 10 > 20 ? pat / 10 : 20;
+		uint64_t limit = im.parked_ms + (pat > margin ? pat - margin : 0);
+		if (limit < expires)
+			expires = limit;
+	}
+	if (lifetime && (m->conn.born_ms < now ? m->conn.born_ms : now) + lifetime < expires)
+		expires = (m->conn.born_ms < now ? m->conn.born_ms : now) + lifetime;
+	im.expires_ms = expires;
+	if (expires <= now || (max_requests && m->conn.requests >= max_requests) ||
+	    m->conn.server_max == 0) {
+		close(fd);
+		return;
+	}
+	switch (kw_idle_put(pool, fd, &im, &evicted)) {
+	case 1:
+		forget(evicted.fd);
+		break;
+	case -1:
+		close(fd);
+		return;
+	}
+	slots[fd].acked = k.acked;
+	slots[fd].received = k.received;
+	watch(fd, T_PARKED, EPOLLIN | EPOLLRDHUP);
+}
+
+static int send_msg(int fd, const struct kw_bmsg *m, int pass)
+{
+	uint8_t buf[KW_BROKER_MSG_MAX];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = kw_bmsg_encode(m, buf, sizeof buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	memset(&u, 0, sizeof u);
+	if (pass >= 0) {
+		struct cmsghdr *cm;
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof u.buf;
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &pass, sizeof pass);
+	}
+	return sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+/* Whether parked connection e may still be handed out: nothing arrived,
+ * nothing moved, its server has not closed it. */
+static bool still_good(const struct kw_idle_entry *e)
+{
+	struct kwb_conn k;
+
+	return !kwb_conn_read(e->fd, &k) && k.established && !k.unread && !k.unacked && !k.notsent &&
+	       k.received == slots[e->fd].received && k.acked == slots[e->fd].acked;
+}
+
+/* A TAKE from client c, whose probe socket tells its network namespace. */
+static void take(int cfd, struct slot *c, const struct kw_bmsg *m, int probe)
+{
+	struct kw_bmsg r = { .type = KW_BMSG_MISS, .id = m->id, .key = m->key };
+	struct kw_idle_entry found, expired[16];
+	struct kw_key key = m->key;
+	uint64_t now = now_ms();
+	unsigned n;
+	int got;
+
+	if (!kwb_netns_of(probe, &key.netns)) {
+		close(probe);
+		send_msg(cfd, &r, -1);
+		return;
+	}
+	close(probe);
+	key.cgroup = c->cgroup;
+	for (;;) {
+		got = kw_idle_take(pool, &key, now, &found, expired, 16, &n);
+		for (unsigned i = 0; i < n; i++)
+			forget(expired[i].fd);
+		if (!got)
+			break;
+		if (still_good(&found))
+			break;
+		patience_learn(&key, now - found.meta.parked_ms);
+		forget(found.fd);
+	}
+	if (!got) {
+		send_msg(cfd, &r, -1);
+		return;
+	}
+	epoll_ctl(ep, EPOLL_CTL_DEL, found.fd, NULL);
+	r.type = KW_BMSG_GIVE;
+	r.idle_ms = now - found.meta.parked_ms;
+	r.expires_in_ms = found.meta.expires_ms - now;
+	r.conn = found.meta.conn;
+	if (send_msg(cfd, &r, found.fd) < 0) {
+		/* The asker is gone (it stopped waiting and exited): the
+		 * connection stays parked for the next one. */
+		struct kw_idle_entry evicted;
+		switch (kw_idle_put(pool, found.fd, &found.meta, &evicted)) {
+		case 1:
+			forget(evicted.fd);
+			/* fall through */
+		case 0:
+			watch(found.fd, T_PARKED, EPOLLIN | EPOLLRDHUP);
+			return;
+		}
+	}
+	memset(&slots[found.fd], 0, sizeof slots[found.fd]);
+	close(found.fd);
+}
+
+/* Whether client fd's peer is gone (recvmsg's 0 is also an empty datagram). */
+static bool hung_up(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR));
+}
+
+/* The messages waiting on client fd (a process at exit may send a whole
+ * pool at once); false when the client is gone. */
+static bool serve(int fd, bool puts_only)
+{
+	for (int round = 0; round < 4096; round++) {
+		uint8_t buf[KW_BROKER_MSG_MAX + 1];
+		union {
+			char buf[CMSG_SPACE(4 * sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+		                     .msg_controllen = sizeof u.buf };
+		int fds[4];
+		unsigned nfds = 0;
+		enum kw_bproto_error err;
+		struct kw_bmsg m;
+		uint8_t head[KW_BROKER_HEAD];
+		ssize_t len;
+
+		/* A first pass takes only the PUTs at the head of each queue (a
+		 * peek, without descriptors, consumes nothing). */
+		if (puts_only && (recv(fd, head, sizeof head, MSG_PEEK | MSG_DONTWAIT) != sizeof head ||
+		                  head[6] != KW_BMSG_PUT || head[7] != 0))
+			return true;
+		len = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (len < 0)
+			return errno == EAGAIN || errno == EINTR;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+				int got;
+				memcpy(&got, CMSG_DATA(cm) + i * sizeof(int), sizeof got);
+				if (nfds < 4)
+					fds[nfds++] = got;
+				else
+					close(got);
+			}
+		}
+		if (len == 0 && !nfds && hung_up(fd))
+			return false; /* else an empty datagram, refused below */
+		err = kw_bmsg_decode(buf, (size_t)len, nfds, &m);
+		if (!err && (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)))
+			err = mh.msg_flags & MSG_TRUNC ? KW_BPROTO_LENGTH : KW_BPROTO_FDS;
+		if (!err && m.type != KW_BMSG_PUT && m.type != KW_BMSG_TAKE)
+			err = KW_BPROTO_TYPE;
+		if (err) {
+			kwb_log("refused a message from pid %d: %s (%zd bytes, %u descriptors)",
+			        (int)slots[fd].pid, kw_bproto_error_name(err), len, nfds);
+			close_all(fds, nfds);
+			continue;
+		}
+		if (m.type == KW_BMSG_PUT)
+			put(&slots[fd], &m, fds[0]);
+		else
+			take(fd, &slots[fd], &m, fds[0]);
+	}
+	return true;
+}
+
+static void accept_clients(void)
+{
+	for (int round = 0; round < 64; round++) {
+		struct ucred cr;
+		socklen_t len = sizeof cr;
+		uint64_t cgroup;
+		struct kw_bmsg hello = { .type = KW_BMSG_HELLO };
+		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd < 0)
+			return;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.uid != geteuid()) {
+			kwb_log("refused a client of uid %u (pid %d): not this broker's user",
+			        (unsigned)cr.uid, (int)cr.pid);
+			close(fd);
+			continue;
+		}
+		if (fd >= (int)nslots || !kwb_cgroup_of(cr.pid, &cgroup)) {
+			close(fd);
+			continue;
+		}
+		slots[fd].uid = cr.uid;
+		slots[fd].pid = cr.pid;
+		slots[fd].cgroup = cgroup;
+		watch(fd, T_CLIENT, EPOLLIN);
+		nclients++;
+		send_msg(fd, &hello, -1);
+	}
+}
+
+/* A parked connection's server closed it or sent what nobody asked for. */
+static void parked_event(int fd)
+{
+	struct kw_idle_entry e;
+	char byte;
+	ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (kw_idle_remove_fd(pool, fd, &e) && n == 0)
+		patience_learn(&e.meta.key, now_ms() - e.meta.parked_ms);
+	forget(fd);
+}
+
+static void shut_down(void)
+{
+	struct kw_idle_entry e;
+	struct stat st;
+
+	while (kw_idle_pop_oldest(pool, &e))
+		close(e.fd);
+	/* Only our own socket: a broker started after us may own the path. */
+	if (lstat(sock_path, &st) == 0 && st.st_ino == sock_ino)
+		unlink(sock_path);
+}
+
+/* The directory (made 0700 if missing), the lock, the socket. */
+static int listen_on_path(void)
+{
+	char why[KW_TRACE_PATH_MAX + 100], lock_path[sizeof sock_path + 8], pid[24];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t old;
+	int lock;
+
+	if (mkdir(sock_dir, 0700) < 0 && errno != EEXIST) {
+		kwb_log("cannot make %s: %s", sock_dir, strerror(errno));
+		return -1;
+	}
+	if (kwb_dir_unsafe(sock_dir, geteuid(), why, sizeof why)) {
+		kwb_log("refusing the directory: %s", why);
+		return -1;
+	}
+	snprintf(lock_path, sizeof lock_path, "%s.lock", sock_path);
+	lock = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (lock < 0) {
+		kwb_log("cannot open %s: %s", lock_path, strerror(errno));
+		return -1;
+	}
+	if (flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = read(lock, pid, sizeof pid - 1);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		kwb_log("another broker (pid %s) serves %s", *pid ? pid : "?", sock_path);
+		close(lock);
+		return -1;
+	}
+	/* The lock is ours: a socket left at the path is a dead broker's. */
+	if (lstat(sock_path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			kwb_log("%s exists and is not a socket", sock_path);
+			return -1;
+		}
+		unlink(sock_path);
+	}
+	listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
+	old = umask(0177);
+	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	    listen(listen_fd, 128) < 0 || lstat(sock_path, &st) < 0) {
+		umask(old);
+		kwb_log("cannot listen on %s: %s", sock_path, strerror(errno));
+		return -1;
+	}
+	umask(old);
+	sock_ino = st.st_ino;
+	return lock; /* held open for the broker's life */
+}
+
+static void write_pid(int lock)
+{
+	char pid[24];
+	int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+
+	if (ftruncate(lock, 0) == 0 && pwrite(lock, pid, (size_t)n, 0) != n)
+		kwb_log("cannot write the lock file: %s", strerror(errno));
+}
+
+static void daemonize(int lock)
+{
+	pid_t pid = fork();
+	int null;
+
+	if (pid < 0) {
+		kwb_log("cannot detach: %s", strerror(errno));
+		exit(1);
+	}
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	if (chdir("/") < 0)
+		exit(1);
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+	openlog("keepwarmd", LOG_PID, LOG_DAEMON);
+	kwb_syslog = true;
+	write_pid(lock);
+}
+
+static const char *get_env(const char *name)
+{
+	return getenv(name);
+}
+
+static void warn_line(const char *line)
+{
+	fputs(line, stderr);
+}
+
+static long read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size);
+	close(fd);
+	return n;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: keepwarmd [--daemon] [--socket PATH]\n"
+	           "Hold idle plain-HTTP connections for every keepwarm process of this user.\n"
+	           "  --daemon       detach (log to syslog)\n"
+	           "  --socket PATH  listen here instead of KEEPWARM_BROKER's path\n"
+	           "  --version      print the version\n"
+	           "Settings: KEEPWARM_BROKER, KEEPWARM_BROKER_LINGER, KEEPWARM_IDLE_TIMEOUT,\n"
+	           "KEEPWARM_MAX_IDLE, KEEPWARM_MAX_IDLE_PER_HOST, KEEPWARM_MAX_LIFETIME,\n"
+	           "KEEPWARM_MAX_REQUESTS (see keepwarmd(1)).\n");
+}
+
+static int setup(int argc, char **argv, bool *detach)
+{
+	static const struct option opts[] = {
+		{ "daemon", no_argument, NULL, 'd' }, { "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },   { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *socket_opt = NULL;
+	struct rlimit rl;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "ds:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': *detach = true; break;
+		case 's': socket_opt = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("keepwarmd %s\n", KW_VERSION); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		exit(2);
+	}
+	kw_config_load_all(&cfg, get_env, read_file, environ, warn_line);
+	if (socket_opt && (socket_opt[0] != '/' || strlen(socket_opt) >= sizeof sock_path)) {
+		kwb_log("--socket needs an absolute path shorter than 108 bytes: %s", socket_opt);
+		exit(2);
+	}
+	if (!kw_broker_path(socket_opt ? socket_opt : cfg.broker, getenv("XDG_RUNTIME_DIR"),
+	                    (unsigned)geteuid(), sock_path, sizeof sock_path, sock_dir,
+	                    sizeof sock_dir)) {
+		kwb_log("KEEPWARM_BROKER is off: no broker to run");
+		exit(2);
+	}
+	/* Every parked connection is a descriptor. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	nslots = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (unsigned)rl.rlim_cur
+	                                                                    : 65536;
+	slots = calloc(nslots, sizeof *slots);
+	pool = kw_idle_create(cfg.max_idle < nslots / 2 ? cfg.max_idle : nslots / 2,
+	                      cfg.max_idle_per_host);
+	if (!slots || !pool) {
+		kwb_log("out of memory");
+		exit(1);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return listen_on_path();
+}
+
+int main(int argc, char **argv)
+{
+	bool detach = false;
+	sigset_t stop;
+	uint64_t quiet_since;
+	int lock = setup(argc, argv, &detach);
+
+	if (lock < 0)
+		return 1;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	if (detach)
+		daemonize(lock);
+	else
+		write_pid(lock);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	sig_fd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (ep < 0 || sig_fd < 0 || listen_fd >= (int)nslots || sig_fd >= (int)nslots) {
+		kwb_log("cannot start: %s", strerror(errno));
+		shut_down();
+		return 1;
+	}
+	watch(listen_fd, T_LISTEN, EPOLLIN);
+	watch(sig_fd, T_SIGNAL, EPOLLIN);
+	kwb_log("serving %s (pid %d)", sock_path, (int)getpid());
+	quiet_since = now_ms();
+	for (;;) {
+		struct epoll_event ev[64];
+		uint64_t now = now_ms(), wake = UINT64_MAX;
+		int n, timeout;
+
+		expire(now);
+		if (nclients || kw_idle_count(pool))
+			quiet_since = now;
+		else if (cfg.broker_linger_ms && now - quiet_since >= cfg.broker_linger_ms) {
+			kwb_log("nothing parked and no clients for %llu ms: exiting",
+			        (unsigned long long)cfg.broker_linger_ms);
+			break;
+		}
+		if (cfg.broker_linger_ms && !nclients && !kw_idle_count(pool))
+			wake = quiet_since + cfg.broker_linger_ms;
+		/* The oldest parked entry expires first only roughly (expiry
+		 * varies by connection): wake at least once a second. */
+		if (kw_idle_count(pool) && wake > now + 1000)
+			wake = now + 1000;
+		timeout = wake == UINT64_MAX ? -1 : wake > now ? (int)(wake - now) : 0;
+		n = epoll_wait(ep, ev, 64, timeout);
+		if (n < 0 && errno != EINTR) {
+			kwb_log("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		/* What processes gave comes before what they ask for: a process
+		 * that exited (its connections sent) before the next one started
+		 * may be in the same batch, its PUT behind the next one's TAKE. */
+		for (int i = 0; i < n; i++)
+			if (slots[(int)ev[i].data.u64].tag == T_CLIENT)
+				(void)serve((int)ev[i].data.u64, true);
+		for (int i = 0; i < n; i++) {
+			int fd = (int)ev[i].data.u64;
+			switch (slots[fd].tag) {
+			case T_LISTEN:
+				accept_clients();
+				break;
+			case T_SIGNAL:
+				kwb_log("stopping: closing %u parked connections", kw_idle_count(pool));
+				shut_down();
+				return 0;
+			case T_CLIENT:
+				if (!serve(fd, false) || (ev[i].events & (EPOLLHUP | EPOLLERR))) {
+					forget(fd);
+					nclients--;
+				}
+				break;
+			case T_PARKED:
+				parked_event(fd);
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	shut_down();
+	return 0;
+}
