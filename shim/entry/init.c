@@ -20,6 +20,7 @@
 #include "service/private.h"
 #include "service/tls_sessions.h"
 #include "service/tls_transport.h"
+#include "sink/pool_broker.h"
 #include "sink/pool_local.h"
 #include "sink/report.h"
 
@@ -138,6 +139,7 @@ static void after_fork_child(void)
 	kw_private_child_fork();
 	kw_tls_sessions_reset(); /* first: the idle TLS connections' sessions are not ended */
 	kw_park_forget_all();
+	kw_pool_broker_after_fork_child();
 	kw_report_after_fork_child();
 }
 
@@ -189,6 +191,10 @@ bool kw_init(void)
 			unsigned total = kw_cfg.max_idle < cap ? kw_cfg.max_idle : cap;
 			if (kw_pool_local_create(&kw_pool, total, kw_cfg.max_idle_per_host) == 0)
 				kw_mode = on ? KW_MODE_REUSE : KW_MODE_OBSERVE;
+			/* The off arm measures a process alone: no broker. */
+			if (kw_mode == KW_MODE_REUSE)
+				kw_pool_broker_create(&kw_pool_far, kw_cfg.broker,
+				                      secure_getenv("XDG_RUNTIME_DIR"));
 			kw_tls_transport_init();
 		}
 		kw_report_init(&kw_cfg, on ? "on" : "off");

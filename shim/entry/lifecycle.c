@@ -64,6 +64,31 @@ bool kw_relieve_fd_pressure(void)
 	return true;
 }
 
+/* No parked connection here: ask the broker, with no lock held across its
+ * round trip (slot lock held on entry and on return). 1: the descriptor
+ * holds one; 0: dial; -1: the program closed or replaced the socket
+ * meanwhile, and the kernel answers its connect(). */
+static int ask_far(struct kw_fd *s, int fd)
+{
+	struct kw_conn *c = &s->conn;
+	struct kw_dest d = c->dest;
+	struct kw_idle_meta m;
+	uint32_t opts = kw_conn_opts_hash(c);
+	int h;
+
+	atomic_store_explicit(&s->kind, KW_FD_CONNECTING, memory_order_release);
+	kw_slot_unlock(s);
+	h = kw_handback_ask_far(&d, opts, fd, &m);
+	kw_slot_lock(s);
+	if (atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_CONNECTING) {
+		if (h >= 0)
+			kw_tcp_transport.close(h);
+		return -1;
+	}
+	atomic_store_explicit(&s->kind, KW_FD_SOCKET, memory_order_release);
+	return h >= 0 && kw_handback_give(s, h, &m) ? 1 : 0;
+}
+
 int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct kw_conn *c = &s->conn;
@@ -86,6 +111,17 @@ int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t l
 		kw_slot_unlock(s);
 		errno = saved;
 		return 0;
+	}
+	if (kw_mode == KW_MODE_REUSE && kw_pool_far.ops) {
+		int far = ask_far(s, fd);
+		if (far) {
+			kw_slot_unlock(s);
+			if (far > 0) {
+				errno = saved;
+				return 0;
+			}
+			return kw_real.connect(fd, addr, len);
+		}
 	}
 	/* The real connect() may block for minutes, be left by siglongjmp or
 	 * cancelled: no lock across it. Meanwhile a close(), shutdown() or new
@@ -317,4 +353,40 @@ int kw_close_range(unsigned lo, unsigned hi, int flags)
 	free(l.fds);
 	errno = err ? err : errno;
 	return ret;
+}
+
+/* ---- exit ---- */
+
+/* A connection the program leaves open at exit, idle between exchanges and
+ * settled by the kernel's counters (wget exits without closing): a copy is
+ * parked, for the hand-over below. */
+static void park_left_open(struct kw_fd *s, void *arg)
+{
+	struct kw_conn *c = &s->conn;
+	int h;
+
+	(void)arg;
+	if (atomic_load_explicit(&s->kind, memory_order_acquire) != KW_FD_HTTP)
+		return;
+	kw_slot_lock(s);
+	if (atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_HTTP && !c->watch_only &&
+	    c->tp == &kw_tcp_transport && !c->dest.tls && c->owner == kw_pid &&
+	    (h = kw_private_dup(s->fd)) >= 0)
+		(void)kw_park(s, h, false); /* h consumed either way */
+	kw_slot_unlock(s);
+}
+
+/* At exit, what this process would lose goes to the broker: its parked
+ * plain connections and the clean ones it leaves open. A process that ends
+ * with _exit() or a signal gives nothing. */
+__attribute__((destructor)) static void hand_over_at_exit(void)
+{
+	int saved = errno;
+
+	if (kw_mode == KW_MODE_REUSE && kw_pool_far.ops) {
+		kw_forkwatch_check();
+		kw_fd_for_each(park_left_open, NULL);
+		kw_park_hand_over();
+	}
+	errno = saved;
 }

@@ -45,7 +45,8 @@
 	X(LEARN, "learn", NONE)                          \
 	X(REQUEST, "request", NONE)                      \
 	X(REDIRECT, "redirect", NONE)                    \
-	X(TLS, "tls", NONE)
+	X(TLS, "tls", NONE)                              \
+	X(HANDOFF, "handoff", NONE)
 
 /* Reasons: X(ID, "name", EVENT it comes with, COUNTER it also adds one to).
  * A connection let go for a reason is traced with that event; a reason that
@@ -136,6 +137,9 @@
 	X(TLS_VERIFY, "tls-verify", FRESH, NONE)                             \
 	X(REPLAY_EOF, "eof", REPLAY, NONE)                                   \
 	X(REPLAY_RESET, "reset", REPLAY, NONE)                               \
+	X(FROM_BROKER, "broker", REUSE, NONE)                                \
+	X(OVERFLOW, "overflow", HANDOFF, NONE)                               \
+	X(AT_EXIT, "exit", HANDOFF, NONE)                                    \
 	X(OBJECT_UNREADABLE, "object-unreadable", REDIRECT, NONE)
 
 enum kw_counter {

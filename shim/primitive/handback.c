@@ -24,7 +24,7 @@ static int take(struct kw_conn *c, enum kw_transport_kind kind, struct kw_idle_m
 	d.tls = kind == KW_TRANSPORT_TLS; /* as the session's connection was parked */
 	kw_key_make(&key, &d, kind, kw_conn_opts_hash(c));
 	kw_private_lock();
-	h = kw_pool.ops->take(kw_pool.self, &key, now, m, &dropped);
+	h = kw_pool.ops->take(kw_pool.self, &key, -1, now, m, &dropped);
 	kw_private_unlock();
 	kw_park_drop(&dropped, now);
 	return h;
@@ -45,6 +45,46 @@ static bool kept_session(struct kw_conn *c, int h)
 	return e && c->tls;
 }
 
+/* Put parked handle h (of kind, through tp, with metadata m) on s's
+ * descriptor: 1 when it holds it, 0 when h was dead or not a kept session
+ * (closed; try the next), -1 when the install failed. */
+static int give(struct kw_fd *s, const struct kw_transport *tp, enum kw_transport_kind kind,
+                int h, const struct kw_idle_meta *m, enum kw_reason how)
+{
+	struct kw_conn *c = &s->conn;
+	uint64_t idle = kw_now_ms() - m->parked_ms;
+	uint32_t touched = c->meta.touched;
+
+	c->tls = NULL;
+	if (kind == KW_TRANSPORT_TLS && !kept_session(c, h)) {
+		tp->close(h);
+		return 0;
+	}
+	if (!tp->alive(h)) {
+		kw_report(KW_EVENT_STALE, h, &c->dest, KW_REASON_CLOSED_WHILE_IDLE, (int64_t)idle,
+		          m->conn.requests);
+		kw_patience_learn(&c->dest, idle);
+		tp->close(h);
+		return 0;
+	}
+	if (tp->install(c, s->fd, h, KW_INSTALL_HANDBACK, m->conn.touched | touched) < 0) {
+		c->tls = NULL;
+		kw_report(KW_EVENT_DISCARD, h, &c->dest, KW_REASON_HANDBACK_FAILED, (int64_t)idle,
+		          m->conn.requests);
+		return -1;
+	}
+	c->reused = true;
+	c->tp = tp;
+	c->tls_pending = kind == KW_TRANSPORT_TLS;
+	c->dest.tls = c->tls_pending; /* until its next ClientHello says otherwise */
+	c->meta = m->conn;
+	c->meta.touched = m->conn.touched | touched;
+	c->parked_idle_ms = idle;
+	kw_follow(s);
+	kw_report(KW_EVENT_REUSE, s->fd, &c->dest, how, (int64_t)idle, m->conn.requests);
+	return 1;
+}
+
 bool kw_handback(struct kw_fd *s)
 {
 	struct kw_conn *c = &s->conn;
@@ -56,8 +96,7 @@ bool kw_handback(struct kw_fd *s)
 	int parked;
 
 	for (;;) {
-		uint64_t idle;
-		uint32_t touched = c->meta.touched;
+		int done;
 
 		if ((parked = take(c, kind, &m)) < 0) {
 			if (kind == KW_TRANSPORT_TLS || !kw_cfg.tls_reuse)
@@ -66,38 +105,27 @@ bool kw_handback(struct kw_fd *s)
 			tp = kw_tls_transport_table();
 			continue;
 		}
-		idle = kw_now_ms() - m.parked_ms;
-		c->tls = NULL;
-		if (kind == KW_TRANSPORT_TLS && !kept_session(c, parked)) {
-			tp->close(parked);
-			continue;
-		}
-
-		if (!tp->alive(parked)) {
-			kw_report(KW_EVENT_STALE, parked, &c->dest, KW_REASON_CLOSED_WHILE_IDLE,
-			          (int64_t)idle, m.conn.requests);
-			kw_patience_learn(&c->dest, idle);
-			tp->close(parked);
-			continue;
-		}
-		if (tp->install(c, s->fd, parked, KW_INSTALL_HANDBACK, m.conn.touched | touched) < 0) {
-			c->tls = NULL;
-			kw_report(KW_EVENT_DISCARD, parked, &c->dest, KW_REASON_HANDBACK_FAILED,
-			          (int64_t)idle, m.conn.requests);
-			return false;
-		}
-		c->reused = true;
-		c->tp = tp;
-		c->tls_pending = kind == KW_TRANSPORT_TLS;
-		c->dest.tls = c->tls_pending; /* until its next ClientHello says otherwise */
-		c->meta = m.conn;
-		c->meta.touched = m.conn.touched | touched;
-		c->parked_idle_ms = idle;
-		kw_follow(s);
-		kw_report(KW_EVENT_REUSE, s->fd, &c->dest, KW_REASON_NONE, (int64_t)idle,
-		          m.conn.requests);
-		return true;
+		if ((done = give(s, tp, kind, parked, &m, KW_REASON_NONE)))
+			return done > 0;
 	}
 	c->tls = NULL;
 	return false;
+}
+
+int kw_handback_ask_far(const struct kw_dest *d, uint32_t opts, int probe, struct kw_idle_meta *m)
+{
+	struct kw_pool_drops none;
+	struct kw_key key;
+	struct kw_dest plain = *d;
+
+	if (!kw_pool_far.ops)
+		return -1;
+	plain.tls = 0;
+	kw_key_make(&key, &plain, KW_TRANSPORT_PLAIN, opts);
+	return kw_pool_far.ops->take(kw_pool_far.self, &key, probe, kw_now_ms(), m, &none);
+}
+
+bool kw_handback_give(struct kw_fd *s, int h, const struct kw_idle_meta *m)
+{
+	return give(s, &kw_tcp_transport, KW_TRANSPORT_PLAIN, h, m, KW_REASON_FROM_BROKER) > 0;
 }

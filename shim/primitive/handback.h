@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "logic/idle_table.h"
 #include "service/fdtable.h"
 
 /* connect() of a followed, unconnected socket whose destination is in
@@ -13,5 +14,17 @@
  * the program's flags, options and epoll registrations. Returns true when
  * the descriptor holds it (traced reuse; connect() returns 0). */
 bool kw_handback(struct kw_fd *s);
+
+/* When kw_handback found none: ask the pool behind (the broker) for a plain
+ * connection to d with options opts, with no keepwarm lock held (it waits
+ * for another process, at most a millisecond). probe is the program's
+ * socket, which tells the broker the network namespace. Returns a private
+ * handle with *m filled, now the caller's, or -1. */
+int kw_handback_ask_far(const struct kw_dest *d, uint32_t opts, int probe, struct kw_idle_meta *m);
+
+/* Install h from kw_handback_ask_far on s's descriptor (slot lock held
+ * again) as kw_handback installs a parked one (traced reuse, reason
+ * broker). Consumes h. Returns true when the descriptor holds it. */
+bool kw_handback_give(struct kw_fd *s, int h, const struct kw_idle_meta *m);
 
 #endif

@@ -39,10 +39,26 @@ static uint64_t expiry(const struct kw_conn *c, uint64_t now, uint64_t patience)
 	return expires;
 }
 
+/* Give plain connection h to the pool behind (the broker), with no lock
+ * held; traced as handoff for why. Consumes h when it returns true. */
+static bool hand_off(int h, const struct kw_idle_meta *m, uint64_t now_ms, enum kw_reason why)
+{
+	struct kw_pool_drops none;
+
+	if (!kw_pool_far.ops || m->key.transport != KW_TRANSPORT_PLAIN ||
+	    kw_pool_far.ops->park(kw_pool_far.self, h, m, now_ms, &none) < 0)
+		return false;
+	kw_report(KW_EVENT_HANDOFF, h, &m->key.dest, why, -1, m->conn.requests);
+	kw_transport_for(m->key.transport)->close(h); /* the broker holds its own copy */
+	return true;
+}
+
 void kw_park_drop(const struct kw_pool_drops *d, uint64_t now_ms)
 {
 	for (unsigned i = 0; i < d->n; i++) {
 		const struct kw_idle_entry *e = &d->entry[i];
+		if (d->event[i] == KW_EVENT_EVICT && hand_off(e->fd, &e->meta, now_ms, KW_REASON_OVERFLOW))
+			continue;
 		kw_report(d->event[i], e->fd, &e->meta.key.dest, KW_REASON_NONE,
 		          (int64_t)(now_ms - e->meta.parked_ms), e->meta.conn.requests);
 		kw_transport_for(e->meta.key.transport)->close(e->fd);
@@ -120,6 +136,8 @@ enum kw_reason kw_park(struct kw_fd *s, int h, bool unused)
 	kw_private_unlock();
 	kw_park_drop(&dropped, now);
 	if (ret < 0) {
+		if (hand_off(parked, &m, now, KW_REASON_OVERFLOW))
+			return KW_REASON_NONE;
 		tp->close(parked);
 		return KW_REASON_POOL_FULL;
 	}
@@ -142,6 +160,29 @@ void kw_park_flush(enum kw_reason reason)
 		kw_report(KW_EVENT_DISCARD, e.fd, &e.meta.key.dest, reason,
 		          (int64_t)(now - e.meta.parked_ms), e.meta.conn.requests);
 		kw_transport_for(e.meta.key.transport)->close(e.fd);
+	}
+}
+
+void kw_park_hand_over(void)
+{
+	struct kw_idle_entry e;
+	uint64_t now = kw_now_ms();
+
+	if (!kw_pool_far.ops)
+		return;
+	/* Bounded: a pool holds at most KEEPWARM_MAX_IDLE entries. */
+	for (unsigned round = 0; round < 65536; round++) {
+		bool got;
+		kw_private_lock();
+		got = kw_pool.ops->pop_oldest(kw_pool.self, &e);
+		kw_private_unlock();
+		if (!got)
+			break;
+		/* A TLS session cannot leave the process: the exit closes it, as
+		 * it would have without the broker. */
+		if (e.meta.key.transport == KW_TRANSPORT_PLAIN &&
+		    !hand_off(e.fd, &e.meta, now, KW_REASON_AT_EXIT))
+			kw_transport_for(e.meta.key.transport)->close(e.fd);
 	}
 }
 

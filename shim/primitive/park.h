@@ -20,11 +20,19 @@
  * why not; the program's descriptor stays open either way. */
 enum kw_reason kw_park(struct kw_fd *s, int h, bool unused);
 
-/* Trace and close what the pool pushed out (expired, evicted), as of now_ms. */
+/* Trace and close what the pool pushed out (expired, evicted), as of now_ms;
+ * an evicted plain connection goes to the pool behind (the broker) when
+ * there is one (traced: handoff, reason overflow). A connection the pool
+ * cannot hold at all goes there from kw_park too. */
 void kw_park_drop(const struct kw_pool_drops *d, uint64_t now_ms);
 
 /* Close every idle connection, each traced as discard with reason. */
 void kw_park_flush(enum kw_reason reason);
+
+/* At exit: give every parked plain connection to the pool behind (the
+ * broker), each traced as handoff (reason exit); the ones it will not take
+ * are closed. Nothing when there is no pool behind. */
+void kw_park_hand_over(void);
 
 /* The program wants number fd, which holds a parked connection: move the
  * connection to another private number (or lose it, when none is free). */

@@ -2,3 +2,4 @@
 #include "sink/pool.h"
 
 struct kw_pool kw_pool;
+struct kw_pool kw_pool_far;

@@ -9,9 +9,12 @@
  * or evicts comes back to the caller, which reports and closes it.
  *
  * Handles are the transport's (private descriptors for TCP), owned by the pool
- * while parked. Callers hold kw_private_lock() around every call: one lock
- * keeps the pool and the private numbers still together (close_range, fork,
- * relocation), so backends take no lock of their own. */
+ * while parked. Callers hold kw_private_lock() around every call of a local
+ * backend: one lock keeps the pool and the private numbers still together
+ * (close_range, fork, relocation), so backends take no lock of their own. A
+ * remote backend (ops->remote: the broker, in another process) is called
+ * with no keepwarm lock held, since its calls wait for another process;
+ * what it holds is not in this process, so nothing here can move it. */
 #ifndef KW_POOL_H
 #define KW_POOL_H
 
@@ -32,15 +35,19 @@ struct kw_pool_drops {
 
 struct kw_pool_ops {
 	const char *name;
+	bool remote; /* in another process: called without the private lock */
 	/* Take ownership of handle h and its metadata, at now_ms. Returns 0, or
-	 * -1 when the pool will not hold it (the caller closes it). */
+	 * -1 when the pool will not hold it (the caller closes it). A remote
+	 * backend holds a copy: the caller closes h either way. */
 	int (*park)(void *self, int h, const struct kw_idle_meta *m, uint64_t now_ms,
 	            struct kw_pool_drops *dropped);
 	/* The most recently parked unexpired connection for k: its handle, now
 	 * the caller's, with *m filled; -1 when there is none. The caller still
-	 * checks liveness: the pool cannot see the server's close. */
-	int (*take)(void *self, const struct kw_key *k, uint64_t now_ms, struct kw_idle_meta *m,
-	            struct kw_pool_drops *dropped);
+	 * checks liveness: the pool cannot see the server's close. near is a
+	 * socket of the caller's (-1: none), from which a remote backend learns
+	 * the caller's network namespace. */
+	int (*take)(void *self, const struct kw_key *k, int near, uint64_t now_ms,
+	            struct kw_idle_meta *m, struct kw_pool_drops *dropped);
 	/* Give up the least recently parked connection: true with *e filled, now
 	 * the caller's; false when the pool is empty (flush, fork child). */
 	bool (*pop_oldest)(void *self, struct kw_idle_entry *e);
@@ -55,5 +62,10 @@ struct kw_pool {
 
 /* The pool in use, set once by initialisation; ops NULL until then. */
 extern struct kw_pool kw_pool;
+
+/* The pool behind it (the per-user broker), ops NULL when there is none:
+ * asked when kw_pool has no connection, given what kw_pool cannot hold and
+ * what is left at exit. Plain connections only. */
+extern struct kw_pool kw_pool_far;
 
 #endif

@@ -20,13 +20,14 @@ static int local_park(void *self, int h, const struct kw_idle_meta *m, uint64_t 
 	return ret < 0 ? -1 : 0;
 }
 
-static int local_take(void *self, const struct kw_key *k, uint64_t now_ms,
+static int local_take(void *self, const struct kw_key *k, int near, uint64_t now_ms,
                       struct kw_idle_meta *m, struct kw_pool_drops *dropped)
 {
 	struct kw_idle_entry found = { .fd = -1 };
 	unsigned n = 0, more;
 	int got;
 
+	(void)near;
 	do {
 		got = kw_idle_take(self, k, now_ms, &found, dropped->entry + n,
 		                   KW_POOL_DROPS_MAX - 1 - n, &more);

@@ -346,7 +346,7 @@ static int parked_handle(void)
 	int h;
 
 	kw_key_make(&k, &c->dest, KW_TRANSPORT_PLAIN, 0);
-	h = kw_pool.ops->take(kw_pool.self, &k, kw_now_ms(), &m, &dropped);
+	h = kw_pool.ops->take(kw_pool.self, &k, -1, kw_now_ms(), &m, &dropped);
 	ck_assert_uint_eq(dropped.n, 0);
 	return h;
 }
