@@ -2,16 +2,18 @@
 #   make bench        install its Debian packages, build, run (< 10 min on 2 cores)
 #   make bench-tools  build only the benchmark programs
 BENCH_PROGS = $(addprefix $(BUILD)/bench/,delayproxy reqloop benchserv scale untracked connectdelay.so \
-              libs50/prog)
+              handoff libs50/prog)
 # Not part of a plain `make`: the smoke test (tests/behaviour/bench-smoke.sh)
 # builds them; `make check` installs the proxies it needs.
 # Scenario 6 (TLS reuse) also runs two programs of mk/tls.mk, which a plain
 # `make` builds too: the libcurl3-gnutls client and the GnuTLS HTTPS server.
 BENCH_TLS_PROGS = $(addprefix $(BUILD)/tls/,curl_client-gnutls tls_server)
+# Scenario 8 (process per request) also runs the per-user broker,
+# build/keepwarmd (mk/broker.mk): bench-tools builds it too.
 deps-check: deps-bench
 
 .PHONY: bench bench-tools deps-bench
-bench-tools: $(BENCH_PROGS)
+bench-tools: $(BENCH_PROGS) $(BUILD)/keepwarmd
 
 $(BUILD)/bench/%: tools/bench/%.c
 	@mkdir -p $(dir $@)

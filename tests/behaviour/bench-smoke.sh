@@ -42,7 +42,8 @@ if grep -q '^| Scenario | Setup | Arm | Result | Compared | Goal |$' "$TMP/out" 
 else
 	fail "prints a Markdown table"
 fi
-for s in "1 sequential" "2 proxy" "RTT emulation" "3 concurrency" "4 bulk" "4 per-call" "5 scale"; do
+for s in "1 sequential" "2 proxy" "RTT emulation" "3 concurrency" "4 bulk" "4 per-call" "5 scale" \
+	"8 process per request" "8 handoff"; do
 	if grep -q "^| $s | " "$TMP/out"; then
 		pass "table has rows for '$s'"
 	else

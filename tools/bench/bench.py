@@ -1,7 +1,7 @@
 """bench.py - the keepwarm benchmark behind `make bench` (run it through
 tools/bench/run.sh).
 
-    run.sh [--smoke] [--build DIR] [--out DIR] [--only 1,2,3,4,5,6,7]
+    run.sh [--smoke] [--build DIR] [--out DIR] [--only 1,2,3,4,5,6,7,8]
 
 Measures, side by side in one run on this machine, what keepwarm buys and
 costs: every scenario runs its arms interleaved (A B C A B C ...) for several
@@ -37,12 +37,14 @@ FULL = dict(rounds0=15, rounds=7, s1_n0_c=2000, s1_n0_py=1000, s1_n10=100,
             ab_n=20000, ab_c=32, ab_rounds=5,
             bulk_bytes=1 << 30, bulk_rounds=31, loop_pairs=300000, loop_rounds=41,
             scale_levels=[10, 1000, 10000], scale_calls=2000, scale_rounds=5,
-            s6_n0=100, s6_n10=100, s7_n0=100, s7_n10=50)
+            s6_n0=100, s6_n10=100, s7_n0=100, s7_n10=50,
+            s8_rtts=[0, 10], s8_n0=30, s8_n10=30, s8_connects=2000, s8_handoff_rounds=15)
 SMOKE = dict(rounds0=1, rounds=1, s1_n0_c=20, s1_n0_py=10, s1_n10=3,
              ab_n=200, ab_c=4, ab_rounds=1,
              bulk_bytes=16 << 20, bulk_rounds=1, loop_pairs=10000, loop_rounds=1,
              scale_levels=[10, 100], scale_calls=50, scale_rounds=1,
-             s6_n0=3, s6_n10=3, s7_n0=3, s7_n10=3)
+             s6_n0=3, s6_n10=3, s7_n0=3, s7_n10=3,
+             s8_rtts=[0], s8_n0=3, s8_n10=3, s8_connects=20, s8_handoff_rounds=1)
 SCALE_DESTS = 256        # idle connections are spread over this many ports
 SCALE_MISS_PORTS = 8     # scale.c's MISS_PORTS
 
@@ -1023,6 +1025,284 @@ http {
         for p in list(self.svc.procs):
             self.svc.stop(p)
 
+    # ------------------------------------------------- scenario 8
+    def start_broker(self, name):
+        """A keepwarmd of the run's own on a private socket path under the
+        run's temp dir (it makes the directory, 0700), in the foreground;
+        stopped by its pid with the other servers. Returns the socket path
+        once it says it is serving."""
+        sock = os.path.join(self.tmp, name, "sock")
+        # --socket as well: the path in its command line (bench-smoke.sh
+        # looks for servers left running by the run's temp dir).
+        p = self.svc.spawn(name, [os.path.join(self.build, "keepwarmd"), "--socket", sock],
+                           env=dict(clean_env(), KEEPWARM_BROKER=sock))
+        out = os.path.join(self.tmp, name + ".out")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and p.poll() is None:
+            try:
+                with open(out) as f:
+                    if "serving " in f.read():
+                        return sock
+            except OSError:
+                pass
+            time.sleep(0.02)
+        raise BenchError("keepwarmd did not start: %s" % self.svc.tail(p))
+
+    @staticmethod
+    def trace_counts(path):
+        """'event' or 'event reason=R' -> count over a trace file, leaving
+        out start, redirect and request lines."""
+        counts = {}
+        try:
+            with open(path) as f:
+                for line in f:
+                    kv = dict(t.partition("=")[::2] for t in line.split())
+                    ev = kv.get("event")
+                    if ev in (None, "start", "redirect", "request"):
+                        continue
+                    key = ev + (" reason=%s" % kv["reason"] if "reason" in kv else "")
+                    counts[key] = counts.get(key, 0) + 1
+        except OSError:
+            pass
+        return counts
+
+    @staticmethod
+    def fmt_counts(counts):
+        return ", ".join("%s ×%d" % kv for kv in sorted(counts.items())) or "no trace line"
+
+    def scenario_8(self):
+        """Process per request: a shell loop running one curl process per
+        request (GET of a 1000-byte body from benchserv, at RTT 0 and
+        through delayproxy at 10 ms) without keepwarm, with keepwarm's
+        in-process pool only (KEEPWARM_BROKER=off: every process starts
+        with an empty pool and dials), and with keepwarm and a keepwarmd of
+        the run's own (each curl takes at connect() the connection the one
+        before handed the broker at exit); and one curl process fetching
+        all N URLs (curl's own reuse). The whole loop or process is timed.
+        Every curl prints its status, body size, local port and transfer
+        time (-w): a connection handed over keeps its local port, so the
+        distinct ports count the connections a run used. Then the handoff
+        rows: tools/bench/handoff times connect() alone, served by the
+        broker (KEEPWARM_MAX_IDLE=0), by a fresh dial, by the process's own
+        pool."""
+        scen = "8 process per request"
+        goal = "at 10 ms: broker loop ≤ 1.10× (one curl process at RTT 0 + one " \
+               "kept-connection request)"
+        _, (port,) = start_with_port_file(self.svc, "benchserv-s8", [
+            self.prog("benchserv"), "--ports", "1", "--body-bytes", "1000"])
+        sock = self.start_broker("keepwarmd-s8")
+        curl = find_prog("curl")
+        if curl:
+            self.curl_rows(scen, goal, curl, port, sock)
+        else:
+            self.row(scen, "curl", "all arms", None, "ms/req", goal=goal,
+                     status="skipped: curl not installed")
+        self.handoff_rows(port, sock)
+        for p in list(self.svc.procs):
+            self.svc.stop(p)
+
+    def curl_rows(self, scen, goal, curl, port, sock):
+        """Scenario 8's curl arms, against benchserv on port (and through
+        a delayproxy of their own at 10 ms), the broker on sock."""
+        c = self.c
+        targets = {0: port}
+        if 10 in c["s8_rtts"]:
+            _, (dport,) = start_with_port_file(self.svc, "delayproxy-s8", [
+                self.prog("delayproxy"), "--listen-port", "0", "--target-port", str(port),
+                "--rtt-ms", "10"])
+            targets[10] = dport
+        # -q first: no ~/.curlrc (HOME is the run's temp dir anyway).
+        wfmt = "%{http_code} %{size_download} %{local_port} %{time_total}\n"
+        base = [curl, "-q", "-s", "-S", "-w", wfmt]
+        curl_env = {"HOME": self.tmp}
+
+        def run_curl(argv, env, n):
+            """Wall ms of a run, connections it used, curl's transfer ms."""
+            t0 = time.perf_counter()
+            try:
+                r = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
+                                   capture_output=True, timeout=RUN_TIMEOUT, cwd=self.tmp)
+            except subprocess.TimeoutExpired:
+                raise BenchError("curl run timed out after %ds" % RUN_TIMEOUT)
+            ms = (time.perf_counter() - t0) * 1000
+            got = [ln.split() for ln in r.stdout.decode(errors="replace").splitlines()
+                   if ln.strip()]
+            if r.returncode != 0 or len(got) != n or \
+                    any(len(g) != 4 or g[:2] != ["200", "1000"] for g in got):
+                raise BenchError("curl run exited %d, %d answers of %d (%s): %s" % (
+                    r.returncode, len(got), n, got[:1],
+                    r.stderr.decode(errors="replace")[-800:]))
+            conns = len({g[2] for g in got})  # distinct local ports
+            return ms, conns, [float(g[3]) * 1000 for g in got]
+
+        def conns_text(fn):
+            return "connections %s per run" % "/".join(str(x) for x in sorted(set(fn.conns)))
+
+        a0 = c0 = None  # arms (a) and (c) at RTT 0: one curl process, its request on loopback
+        for rtt in c["s8_rtts"]:
+            n = c["s8_n10"] if rtt else c["s8_n0"]
+            url = "http://127.0.0.1:%d/s8" % targets[rtt]
+            setup = "RTT %d ms, curl GET of 1000 bytes from benchserv, %d req/run" % (rtt, n)
+
+            def loop(shim, extra=None, n=n, url=url, trace=None):
+                """One curl process per request, from a shell loop (dash);
+                with keepwarm only curl is preloaded."""
+                script = ('n=$1; shift; i=0; while [ "$i" -lt "$n" ]; do %s"$@" || exit 1; '
+                          'i=$((i + 1)); done' % ('LD_PRELOAD="$KW_LIB" ' if shim else ""))
+                env = self.env(False, dict(curl_env, **(extra or {})))
+                if shim:
+                    env["KW_LIB"] = self.lib
+
+                def argv(count):
+                    return ["/bin/sh", "-c", script, "sh", str(count)] + base + \
+                        ["-o", "/dev/null", url]
+
+                def once():
+                    ms, conns, times = run_curl(argv(n), env, n)
+                    once.conns.append(conns)
+                    once.transfer.append(statistics.mean(times))
+                    return ms / n
+                once.conns, once.transfer = [], []
+                # Untimed warm-up: page cache; with keepwarm, its trace.
+                w_env = env
+                if trace:
+                    once.trace = os.path.join(self.tmp, trace)
+                    w_env = dict(env, KEEPWARM_TRACE=once.trace)
+                run_curl(argv(3), w_env, 3)
+                return once
+
+            def one(n=n, url=url):
+                """One curl process for all n URLs (libcurl keeps the
+                connection): the kept-connection request is the median of
+                curl's transfer times of requests 2 to n."""
+                argv = base + ["-o", "/dev/null", url] * n
+
+                def once():
+                    ms, conns, times = run_curl(argv, self.env(False, curl_env), n)
+                    once.conns.append(conns)
+                    once.kept.append(statistics.median(times[1:] if n > 1 else times))
+                    return ms / n
+                once.conns, once.kept = [], []
+                run_curl(base + ["-o", "/dev/null", url] * 2, self.env(False, curl_env), 2)
+                return once
+            arms = [("off", loop(False)),
+                    ("inproc", loop(True, {"KEEPWARM_BROKER": "off"})),
+                    ("broker", loop(True, {"KEEPWARM_BROKER": sock},
+                                    trace="s8-broker-%d.trace" % rtt)),
+                    ("one", one())]
+            res = self.interleave(arms, c["rounds"] if rtt else c["rounds0"],
+                                  "scenario 8, " + setup)
+            fns = dict(arms)
+            med = {k: statistics.median(v) for k, v in res.items()}
+            transfer = {k: statistics.median(fns[k].transfer) for k in ("off", "inproc", "broker")}
+            kept = statistics.median(fns["one"].kept)
+            if rtt == 0:
+                a0, c0 = med["off"], med["broker"]
+            self.row(scen, setup, "curl per request (shell loop), no keepwarm", med["off"],
+                     "ms/req", res["off"], "%.2f× one curl process for all; %.3f ms/req in curl's "
+                     "transfers; %s" % (pratio(res, "off", "one"), transfer["off"],
+                                        conns_text(fns["off"])), pratio(res, "off", "one"))
+            r_in = pratio(res, "inproc", "off")
+            self.row(scen, setup, "curl per request, keepwarm in-process only "
+                     "(KEEPWARM_BROKER=off)", med["inproc"], "ms/req", res["inproc"],
+                     "%.2f× no keepwarm; %.3f ms/req in curl's transfers; %s" % (
+                         r_in, transfer["inproc"], conns_text(fns["inproc"])), r_in)
+            r_br = pratio(res, "broker", "off")
+            note = "%.2f× no keepwarm, %.2f× in-process only; %.3f ms/req in curl's " \
+                   "transfers; %s" % (r_br, pratio(res, "broker", "inproc"),
+                                      transfer["broker"], conns_text(fns["broker"]))
+            g, status, ratio = "", "", r_br
+            if rtt == 10 and a0 is not None:
+                bound = a0 + kept
+                ratio = med["broker"] / bound
+                g = goal
+                status = "met" if ratio <= 1.10 else "missed"
+                note += "; = %.3f× (one curl process without keepwarm at RTT 0, %.2f ms, " \
+                        "+ one kept-connection request at 10 ms, %.2f ms: %.2f ms); " \
+                        "%.3f× with the broker arm's own process at RTT 0 (%.2f ms) instead" % (
+                            ratio, a0, kept, bound, med["broker"] / (c0 + kept), c0)
+            if max(fns["broker"].conns) >= n > 1:
+                status = ("missed: " if status == "missed" else "") + \
+                    "no reuse (one connection per request; warm-up trace: %s)" % (
+                        self.fmt_counts(self.trace_counts(fns["broker"].trace)))
+            self.row(scen, setup, "curl per request, keepwarm and its broker (keepwarmd, "
+                     "private socket)", med["broker"], "ms/req", res["broker"], note, ratio,
+                     g, status)
+            self.row(scen, setup, "one curl process for all %d URLs" % n, med["one"], "ms/req",
+                     res["one"], "kept-connection request %.3f ms (curl's transfer time, "
+                     "requests 2 to %d); %s" % (kept, n, conns_text(fns["one"])), 1.0)
+
+    def handoff_rows(self, port, sock):
+        """What a connect() costs when the broker serves it: tools/bench/handoff
+        (socket, connect, GET, read, close, N times; connect() alone timed)
+        under keepwarm with KEEPWARM_MAX_IDLE=0, so the process's own pool
+        holds nothing: every close() hands the connection to keepwarmd and
+        every connect() takes it back. Compared with no keepwarm, a fresh
+        dial under keepwarm (KEEPWARM_BROKER=off KEEPWARM_MAX_IDLE=0) and
+        the process's own pool (the default settings). An untimed traced
+        run of each keepwarm arm says what its connects were."""
+        c = self.c
+        n = c["s8_connects"]
+        argv = [self.prog("handoff"), "--port", str(port), "--path", "/handoff",
+                "--requests", str(n)]
+        settings = {"dial": {"KEEPWARM_BROKER": "off", "KEEPWARM_MAX_IDLE": "0"},
+                    "local": {"KEEPWARM_BROKER": sock},
+                    "broker": {"KEEPWARM_BROKER": sock, "KEEPWARM_MAX_IDLE": "0"}}
+        traces = {}
+        for name, extra in settings.items():
+            path = os.path.join(self.tmp, "handoff-%s.trace" % name)
+            self.run(argv[:-1] + ["20"], self.env(True, dict(extra, KEEPWARM_TRACE=path)))
+            traces[name] = self.trace_counts(path)
+
+        def arm(shim, extra=None):
+            env = self.env(shim, extra)
+
+            def once():
+                kv = self.run(argv, env)
+                if int(kv["requests"]) != n:
+                    raise BenchError("handoff: %s" % kv)
+                once.p90.append(int(kv["p90_ns"]) / 1000)
+                once.conns.append(int(kv["connections"]))
+                return int(kv["median_ns"]) / 1000
+            once.p90, once.conns = [], []
+            return once
+        arms = [("plain", arm(False))] + [(k, arm(True, v)) for k, v in settings.items()]
+        res = self.interleave(arms, c["s8_handoff_rounds"], "scenario 8 handoff")
+        fns = dict(arms)
+        med = {k: statistics.median(v) for k, v in res.items()}
+        setup = "connect() alone, timed in tools/bench/handoff (socket, connect, GET, read, " \
+                "close; %d per run, the first left out), benchserv, RTT 0" % n
+
+        def note(k):
+            text = "p90 %.1f µs; connections %s per run" % (
+                statistics.median(fns[k].p90),
+                "/".join(str(x) for x in sorted(set(fns[k].conns))))
+            if k == "broker" and max(fns[k].conns) > 1:
+                # The shim waits 1 ms for the broker's answer, then dials.
+                text += " (each beyond the first: a connect that dialled)"
+            if k in traces:
+                text += "; traced run of 20: %s" % self.fmt_counts(traces[k])
+            return text
+        self.row("8 handoff", setup, "no keepwarm (the kernel's loopback dial)", med["plain"],
+                 "µs", res["plain"], note("plain"), None)
+        self.row("8 handoff", setup, "keepwarm, KEEPWARM_BROKER=off KEEPWARM_MAX_IDLE=0 "
+                 "(a fresh dial)", med["dial"], "µs", res["dial"],
+                 "%.2f× no keepwarm; %s" % (pratio(res, "dial", "plain"), note("dial")),
+                 pratio(res, "dial", "plain"))
+        self.row("8 handoff", setup, "keepwarm, default pool settings (hand-back from the "
+                 "process's own pool)", med["local"], "µs", res["local"],
+                 "%.2f× a fresh dial; %s" % (pratio(res, "local", "dial"), note("local")),
+                 pratio(res, "local", "dial"))
+        served = traces["broker"].get("reuse reason=broker", 0)
+        status = "met" if med["broker"] <= 30 else "missed"
+        if served < 19:
+            status += " (only %d of the traced run's 20 connects came from the broker)" % served
+        self.row("8 handoff", setup, "keepwarm, KEEPWARM_MAX_IDLE=0 and keepwarmd "
+                 "(taken from the broker)", med["broker"], "µs", res["broker"],
+                 "%.2f× a fresh dial, %.2f× the own pool's hand-back; %s" % (
+                     pratio(res, "broker", "dial"), pratio(res, "broker", "local"),
+                     note("broker")), pratio(res, "broker", "dial"), "≤ 30 µs", status)
+
     # ------------------------------------------------- output
     def machine(self):
         cpu = "unknown CPU"
@@ -1101,14 +1381,15 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="tiny counts: check that it works")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--out", default=None, help="results directory (default BUILD/bench)")
-    ap.add_argument("--only", default="1,2,3,4,5,6,7",
+    ap.add_argument("--only", default="1,2,3,4,5,6,7,8",
                     help="scenarios to run (1 and 2 run together)")
     args = ap.parse_args()
     only = set(args.only.split(","))
 
     b = Bench(args)
     for f in ("libkeepwarm.so", "kwtestd", "bench/delayproxy", "bench/reqloop",
-              "bench/benchserv", "bench/scale", "bench/untracked"):
+              "bench/benchserv", "bench/scale", "bench/untracked", "bench/handoff",
+              "keepwarmd"):
         if not os.path.exists(os.path.join(b.build, f)):
             sys.exit("bench: %s/%s is missing (make bench builds it)" % (b.build, f))
 
@@ -1130,6 +1411,8 @@ def main():
             b.scenario_6()
         if "7" in only:
             b.scenario_7()
+        if "8" in only:
+            b.scenario_8()
     except BenchError as e:
         log("error: %s" % e)
         rc = 1

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh [--smoke] [--build DIR] [--out DIR] [--only 1,2,3,4,5,6,7]
+# run.sh [--smoke] [--build DIR] [--out DIR] [--only 1,2,3,4,5,6,7,8]
 # The keepwarm benchmark (`make bench` builds the programs, then runs this).
 # Raises the soft descriptor limit to the hard one (the scale scenario holds
 # thousands of connections), then hands over to bench.py, which starts and
