@@ -236,7 +236,7 @@ static bool still_good(const struct kw_idle_entry *e)
 {
 	struct kwb_conn k;
 
-	return !kwb_conn_read(e->fd, &k) && k.established && !k.unread && !k.unacked && !k.notsent &&
+	return kwb_conn_counters(e->fd, &k) && k.established && !k.unread && !k.unacked && !k.notsent &&
 	       k.received == slots[e->fd].received && k.acked == slots[e->fd].acked;
 }
 

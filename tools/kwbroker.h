@@ -23,8 +23,13 @@ struct kwb_conn {
 
 /* Read fd's facts; NULL when it is a connected TCP socket of AF_INET or
  * AF_INET6 whose facts could all be read, else why not ("not a socket",
- * "not TCP", "not connected", ...). */
+ * "not TCP", "not connected", ...). (A UDP socket is "not TCP", a pipe
+ * "not a socket".) */
 const char *kwb_conn_read(int fd, struct kwb_conn *k);
+
+/* Only the counters and what waits unread (of a socket kwb_conn_read
+ * already vouched for); false when they cannot be read. */
+bool kwb_conn_counters(int fd, struct kwb_conn *k);
 
 /* The network namespace of any socket fd (SO_NETNS_COOKIE); false when the
  * kernel cannot say (before Linux 5.14). */

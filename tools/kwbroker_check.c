@@ -44,26 +44,37 @@ bool kwb_netns_of(int fd, uint64_t *cookie)
 	       len == sizeof *cookie;
 }
 
+bool kwb_conn_counters(int fd, struct kwb_conn *k)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof ti;
+
+	memset(&ti, 0, sizeof ti);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	    len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
+		return false;
+	k->established = ti.tcpi_state == 1; /* TCP_ESTABLISHED */
+	k->acked = ti.tcpi_bytes_acked;
+	k->received = ti.tcpi_bytes_received;
+	k->unacked = ti.tcpi_unacked;
+	k->notsent = len >= offsetof(struct tcp_info, tcpi_notsent_bytes) + sizeof ti.tcpi_notsent_bytes
+	                     ? ti.tcpi_notsent_bytes
+	                     : 0;
+	return ioctl(fd, FIONREAD, &k->unread) == 0;
+}
+
 const char *kwb_conn_read(int fd, struct kwb_conn *k)
 {
 	struct sockaddr_storage ss;
-	struct tcp_info ti;
-	struct stat st;
-	int domain, type, proto;
-	socklen_t len;
+	int proto;
+	socklen_t len = sizeof proto;
 
 	memset(k, 0, sizeof *k);
-	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
-		return "not a socket";
-	len = sizeof domain;
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
-	    (domain != AF_INET && domain != AF_INET6))
-		return "not an internet socket";
-	len = sizeof type;
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM)
-		return "not a stream socket";
-	len = sizeof proto;
-	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0 || proto != IPPROTO_TCP)
+	/* Five calls: the protocol (TCP only exists as a stream), the peer
+	 * (its family too), the namespace, the counters, what waits unread. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
+		return errno == ENOTSOCK ? "not a socket" : "unreadable";
+	if (proto != IPPROTO_TCP)
 		return "not TCP";
 	len = sizeof ss;
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
@@ -72,19 +83,8 @@ const char *kwb_conn_read(int fd, struct kwb_conn *k)
 		return "an address keepwarm does not follow";
 	if (!kwb_netns_of(fd, &k->netns))
 		return "no network namespace cookie (Linux 5.14 or later is needed)";
-	memset(&ti, 0, sizeof ti);
-	len = sizeof ti;
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
-	    len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
+	if (!kwb_conn_counters(fd, k))
 		return "no TCP byte counters";
-	k->established = ti.tcpi_state == 1; /* TCP_ESTABLISHED */
-	k->acked = ti.tcpi_bytes_acked;
-	k->received = ti.tcpi_bytes_received;
-	k->unacked = ti.tcpi_unacked;
-	if (len >= offsetof(struct tcp_info, tcpi_notsent_bytes) + sizeof ti.tcpi_notsent_bytes)
-		k->notsent = ti.tcpi_notsent_bytes;
-	if (ioctl(fd, FIONREAD, &k->unread) < 0)
-		return "unreadable";
 	return NULL;
 }
 

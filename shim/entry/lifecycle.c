@@ -66,9 +66,10 @@ bool kw_relieve_fd_pressure(void)
 
 /* No parked connection here: ask the broker, with no lock held across its
  * round trip (slot lock held on entry and on return). 1: the descriptor
- * holds one; 0: dial; -1: the program closed or replaced the socket
- * meanwhile, and the kernel answers its connect(). */
-static int ask_far(struct kw_fd *s, int fd)
+ * holds one; 0: dial (*slow: the broker did not answer in time); -1: the
+ * program closed or replaced the socket meanwhile, and the kernel answers
+ * its connect(). */
+static int ask_far(struct kw_fd *s, int fd, bool *slow)
 {
 	struct kw_conn *c = &s->conn;
 	struct kw_dest d = c->dest;
@@ -79,6 +80,7 @@ static int ask_far(struct kw_fd *s, int fd)
 	atomic_store_explicit(&s->kind, KW_FD_CONNECTING, memory_order_release);
 	kw_slot_unlock(s);
 	h = kw_handback_ask_far(&d, opts, fd, &m);
+	*slow = h == -2;
 	kw_slot_lock(s);
 	if (atomic_load_explicit(&s->kind, memory_order_relaxed) != KW_FD_CONNECTING) {
 		if (h >= 0)
@@ -93,6 +95,7 @@ int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t l
 {
 	struct kw_conn *c = &s->conn;
 	int saved = errno, ret, err;
+	bool slow = false;
 
 	kw_forkwatch_check(); /* before any lock: a child resets them all */
 	kw_slot_lock(s);
@@ -113,7 +116,7 @@ int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t l
 		return 0;
 	}
 	if (kw_mode == KW_MODE_REUSE && kw_pool_far.ops) {
-		int far = ask_far(s, fd);
+		int far = ask_far(s, fd, &slow);
 		if (far) {
 			kw_slot_unlock(s);
 			if (far > 0) {
@@ -135,7 +138,8 @@ int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t l
 		if (ret == 0 || err == EINPROGRESS || err == EINTR) {
 			kw_conn_dialled(c, kw_now_ms());
 			kw_follow(s);
-			kw_report(KW_EVENT_DIAL, fd, &c->dest, KW_REASON_NONE, -1, -1);
+			kw_report(KW_EVENT_DIAL, fd, &c->dest,
+			          slow ? KW_REASON_BROKER_SLOW : KW_REASON_NONE, -1, -1);
 		} else {
 			kw_let_go(s, KW_REASON_CONNECT_FAILED);
 		}

@@ -138,6 +138,7 @@
 	X(REPLAY_EOF, "eof", REPLAY, NONE)                                   \
 	X(REPLAY_RESET, "reset", REPLAY, NONE)                               \
 	X(FROM_BROKER, "broker", REUSE, NONE)                                \
+	X(BROKER_SLOW, "broker-slow", DIAL, NONE)                            \
 	X(OVERFLOW, "overflow", HANDOFF, NONE)                               \
 	X(AT_EXIT, "exit", HANDOFF, NONE)                                    \
 	X(OBJECT_UNREADABLE, "object-unreadable", REDIRECT, NONE)

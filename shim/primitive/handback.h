@@ -19,7 +19,8 @@ bool kw_handback(struct kw_fd *s);
  * connection to d with options opts, with no keepwarm lock held (it waits
  * for another process, at most a millisecond). probe is the program's
  * socket, which tells the broker the network namespace. Returns a private
- * handle with *m filled, now the caller's, or -1. */
+ * handle with *m filled, now the caller's, -1 for none, -2 when the broker
+ * did not answer in time. */
 int kw_handback_ask_far(const struct kw_dest *d, uint32_t opts, int probe, struct kw_idle_meta *m);
 
 /* Install h from kw_handback_ask_far on s's descriptor (slot lock held

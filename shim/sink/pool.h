@@ -45,7 +45,8 @@ struct kw_pool_ops {
 	 * the caller's, with *m filled; -1 when there is none. The caller still
 	 * checks liveness: the pool cannot see the server's close. near is a
 	 * socket of the caller's (-1: none), from which a remote backend learns
-	 * the caller's network namespace. */
+	 * the caller's network namespace. A remote backend returns -2 when it
+	 * gave up waiting for its answer. */
 	int (*take)(void *self, const struct kw_key *k, int near, uint64_t now_ms,
 	            struct kw_idle_meta *m, struct kw_pool_drops *dropped);
 	/* Give up the least recently parked connection: true with *e filled, now

@@ -35,6 +35,7 @@ static struct {
 	ino_t ino;              /* its inode, to see that fd still holds it */
 	pid_t pid;              /* the process that opened it */
 	uint32_t next_id;
+	bool late;              /* a take gave up: its answer may still come */
 	uint64_t retry_ms;      /* no attempt before this */
 	uint64_t backoff_ms;
 	char path[108], dir[KW_TRACE_PATH_MAX];
@@ -171,6 +172,16 @@ static ssize_t receive(int *fd, uint8_t *buf, size_t size, unsigned *nfds)
 
 static bool send_msg(const struct kw_bmsg *m, int fd);
 
+/* A connection in an answer nobody waits for any more: back to the broker. */
+static void give_back(struct kw_bmsg *r, int fd)
+{
+	if (r->type != KW_BMSG_GIVE)
+		return;
+	r->type = KW_BMSG_PUT;
+	r->id = ++br.next_id;
+	(void)send_msg(r, fd);
+}
+
 /* What earlier calls left unread: an answer that came after its take gave
  * up. A connection in it goes back to the broker, for the next asker. */
 static void drain(void)
@@ -181,15 +192,15 @@ static void drain(void)
 	ssize_t n;
 	int fd;
 
+	if (!br.late)
+		return;
+	br.late = false;
 	for (int round = 0; round < 64 && br.fd >= 0 && (n = receive(&fd, buf, sizeof buf, &nfds)) > 0;
 	     round++) {
 		if (fd < 0)
 			continue;
-		if (!kw_bmsg_decode(buf, (size_t)n, nfds, &r) && r.type == KW_BMSG_GIVE) {
-			r.type = KW_BMSG_PUT;
-			r.id = ++br.next_id;
-			(void)send_msg(&r, fd);
-		}
+		if (!kw_bmsg_decode(buf, (size_t)n, nfds, &r))
+			give_back(&r, fd);
 		kw_real.close(fd);
 	}
 }
@@ -381,8 +392,11 @@ static int broker_take(void *self, const struct kw_key *k, int near, uint64_t no
 			break;
 		}
 		if (kw_bmsg_decode(buf, (size_t)n, nfds, &r) || !kw_bmsg_answers(&r, &q)) {
-			if (fd >= 0)
-				kw_real.close(fd); /* a late answer to an earlier take, or garbage */
+			if (fd >= 0) { /* a late answer to an earlier take, or garbage */
+				if (!kw_bmsg_decode(buf, (size_t)n, nfds, &r))
+					give_back(&r, fd);
+				kw_real.close(fd);
+			}
 			continue;
 		}
 		if (r.type == KW_BMSG_MISS)
@@ -399,8 +413,11 @@ static int broker_take(void *self, const struct kw_key *k, int near, uint64_t no
 		m->expires_ms = now_ms + r.expires_in_ms;
 		m->conn = r.conn;
 	}
-	if (h < 0 && kw_now_us() >= until)
+	if (h < 0 && kw_now_us() >= until) {
+		br.late = true;
 		back_off(); /* slow: leave it alone for a while */
+		h = -2;
+	}
 out:
 	leave();
 	errno = saved;
@@ -450,5 +467,6 @@ void kw_pool_broker_after_fork_child(void)
 	br.fd = -1;
 	br.backoff_ms = 0;
 	br.retry_ms = 0;
+	br.late = false;
 	atomic_flag_clear(&br.busy);
 }
