@@ -216,17 +216,8 @@ static int send_msg(int fd, const struct kw_bmsg *m, int pass)
 	struct iovec iov = { .iov_base = buf, .iov_len = kw_bmsg_encode(m, buf, sizeof buf) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	memset(&u, 0, sizeof u);
-	if (pass >= 0) {
-		struct cmsghdr *cm;
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof u.buf;
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &pass, sizeof pass);
-	}
+	if (pass >= 0)
+		kw_bmsg_attach_fd(&mh, u.buf, sizeof u.buf, pass);
 	return sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 
@@ -330,18 +321,8 @@ static bool serve(int fd, bool puts_only)
 		len = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (len < 0)
 			return errno == EAGAIN || errno == EINTR;
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-				continue;
-			for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-				int got;
-				memcpy(&got, CMSG_DATA(cm) + i * sizeof(int), sizeof got);
-				if (nfds < 4)
-					fds[nfds++] = got;
-				else
-					close(got);
-			}
-		}
+		/* The control space holds 4: the kernel closes any more. */
+		nfds = kw_bmsg_received_fds(&mh, fds, 4);
 		if (len == 0 && !nfds && hung_up(fd))
 			return false; /* else an empty datagram, refused below */
 		err = kw_bmsg_decode(buf, (size_t)len, nfds, &m);

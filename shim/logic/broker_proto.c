@@ -184,6 +184,33 @@ const char *kw_bproto_error_name(enum kw_bproto_error e)
 	return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "unknown";
 }
 
+void kw_bmsg_attach_fd(struct msghdr *mh, void *ctrl, size_t size, int fd)
+{
+	struct cmsghdr *cm;
+
+	memset(ctrl, 0, size);
+	mh->msg_control = ctrl;
+	mh->msg_controllen = CMSG_SPACE(sizeof(int));
+	cm = CMSG_FIRSTHDR(mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+}
+
+unsigned kw_bmsg_received_fds(struct msghdr *mh, int *fds, unsigned max)
+{
+	unsigned n = 0;
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int) && n < max; i++)
+			memcpy(&fds[n++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+	}
+	return n;
+}
+
 bool kw_bmsg_answers(const struct kw_bmsg *r, const struct kw_bmsg *q)
 {
 	return r->id == q->id && (r->type == KW_BMSG_GIVE || r->type == KW_BMSG_MISS) &&

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "logic/key.h"
 #include "logic/meta.h"
@@ -80,6 +81,15 @@ unsigned kw_bmsg_fds(enum kw_bmsg_type t);
 
 /* A short name for an error ("short", "magic", ...), for logs. */
 const char *kw_bproto_error_name(enum kw_bproto_error e);
+
+/* Put descriptor fd beside the message of mh, in ctrl (size bytes, at least
+ * CMSG_SPACE(sizeof(int)); zeroed here, since it all goes to the kernel). */
+void kw_bmsg_attach_fd(struct msghdr *mh, void *ctrl, size_t size, int fd);
+
+/* The descriptors that came with the received mh, in order, at most max
+ * into fds (a receiver's control space holds no more than it can take, the
+ * kernel closes the rest and says MSG_CTRUNC): their count. */
+unsigned kw_bmsg_received_fds(struct msghdr *mh, int *fds, unsigned max);
 
 /* Whether a reply r answers the request q: the same id, a GIVE or MISS,
  * the same destination, transport and options. */

@@ -142,23 +142,18 @@ static ssize_t receive(int *fd, uint8_t *buf, size_t size, unsigned *nfds)
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 	                     .msg_controllen = sizeof u.buf };
 	ssize_t n = kw_real.recvmsg(br.fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	int fds[2];
 
 	*fd = -1;
 	*nfds = 0;
 	if (n < 0)
 		return -1;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-			int got;
-			memcpy(&got, CMSG_DATA(cm) + i * sizeof(int), sizeof got);
-			if (*fd < 0)
-				*fd = got;
-			else
-				kw_real.close(got);
-			(*nfds)++;
-		}
+	*nfds = kw_bmsg_received_fds(&mh, fds, 2);
+	for (unsigned i = 0; i < *nfds; i++) {
+		if (i == 0)
+			*fd = fds[0];
+		else
+			kw_real.close(fds[i]);
 	}
 	/* A cut message or cut descriptors: refuse what came. */
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
@@ -303,18 +298,11 @@ static bool send_msg(const struct kw_bmsg *m, int fd)
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { .iov_base = buf, .iov_len = kw_bmsg_encode(m, buf, sizeof buf) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-	                     .msg_controllen = sizeof u.buf };
-	struct cmsghdr *cm;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
 	if (!iov.iov_len)
 		return false;
-	memset(&u, 0, sizeof u);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	kw_bmsg_attach_fd(&mh, u.buf, sizeof u.buf, fd);
 	for (int round = 0; round < 8; round++) {
 		struct pollfd p = { .fd = br.fd, .events = POLLOUT };
 		if (kw_real.sendmsg(br.fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)

@@ -340,6 +340,27 @@ START_TEST(test_encode_never_says_what_decode_refuses)
 }
 END_TEST
 
+START_TEST(test_fd_control)
+{
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { 0 };
+	int fds[2] = { -1, -1 };
+
+	kw_bmsg_attach_fd(&mh, u.buf, sizeof u.buf, 42);
+	ck_assert_uint_eq(mh.msg_controllen, CMSG_SPACE(sizeof(int)));
+	ck_assert_uint_eq(kw_bmsg_received_fds(&mh, fds, 2), 1);
+	ck_assert_int_eq(fds[0], 42);
+	ck_assert_int_eq(fds[1], -1);
+	ck_assert_uint_eq(kw_bmsg_received_fds(&mh, fds, 0), 0); /* never past max */
+	mh.msg_control = NULL;
+	mh.msg_controllen = 0;
+	ck_assert_uint_eq(kw_bmsg_received_fds(&mh, fds, 2), 0);
+}
+END_TEST
+
 START_TEST(test_decode_truncated)
 {
 	struct kw_key k4 = key4(), k6 = key6();
@@ -763,6 +784,7 @@ static Suite *broker_proto_suite(void)
 	tcase_add_test(tc, test_wire_layout_little_endian);
 	tcase_add_test(tc, test_encode_refuses);
 	tcase_add_test(tc, test_encode_never_says_what_decode_refuses);
+	tcase_add_test(tc, test_fd_control);
 	tcase_add_test(tc, test_decode_truncated);
 	tcase_add_test(tc, test_decode_header_errors);
 	tcase_add_test(tc, test_decode_descriptor_count);
