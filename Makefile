@@ -59,13 +59,18 @@ $(BUILD)/libkeepwarm.so: $(SHIM_OBJS) shim/wrap/exports.map
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,--version-script=shim/wrap/exports.map -Wl,-z,defs -o $@ $(SHIM_OBJS) $(SHIM_LDLIBS)
 
 # Unit tests link the pure logic; test_stream the whole shim but the
-# wrappers (it drives the stream over an in-memory transport).
+# wrappers (it drives the stream over an in-memory transport), test_got
+# too (it reads the loaded objects' ELF tables).
 UNIT_CFLAGS = $(BASE_CFLAGS) -Ishim -DKW_SOURCE_DIR='"$(CURDIR)"'
 $(BUILD)/unit/%: tests/unit/%.c $(CORE_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJS) $$(pkg-config --cflags --libs check) -lhttp_parser
 
 $(BUILD)/unit/test_stream: tests/unit/test_stream.c $(NOWRAP_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) $(LDFLAGS) -o $@ $< $(NOWRAP_OBJS) $$(pkg-config --cflags --libs check) $(SHIM_LDLIBS)
+
+$(BUILD)/unit/test_got: tests/unit/test_got.c $(NOWRAP_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(LDFLAGS) -o $@ $< $(NOWRAP_OBJS) $$(pkg-config --cflags --libs check) $(SHIM_LDLIBS)
 

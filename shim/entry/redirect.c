@@ -68,15 +68,21 @@ struct collect {
 	size_t n;
 };
 
-/* The wrapped names by a hash of their first two characters and length:
- * a pass looks up every JUMP_SLOT and GLOB_DAT name of every object. */
-#define BUCKETS 256
+/* The wrapped names by a hash of the whole name: a pass looks up every
+ * JUMP_SLOT and GLOB_DAT name of every object (some ten thousand in a
+ * program such as curl), so a name is read once, and compared only when its
+ * hash is a wrapped name's. */
+#define BUCKETS 2048
 static short bucket_head[BUCKETS], bucket_next[MAX_NAMES];
+static uint32_t name_hashes[MAX_NAMES];
 
-static unsigned name_hash(const char *name, size_t len)
+static uint32_t name_hash(const char *name)
 {
-	return ((unsigned char)name[0] * 31u + (len ? (unsigned char)name[1] : 0) * 7u +
-	        (unsigned)len) % BUCKETS;
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h;
 }
 
 static void index_table(void)
@@ -84,17 +90,20 @@ static void index_table(void)
 	for (unsigned b = 0; b < BUCKETS; b++)
 		bucket_head[b] = -1;
 	for (size_t i = 0; i < table_n; i++) {
-		unsigned h = name_hash(table[i].name, strlen(table[i].name));
-		bucket_next[i] = bucket_head[h];
-		bucket_head[h] = (short)i;
+		uint32_t h = name_hash(table[i].name);
+		name_hashes[i] = h;
+		bucket_next[i] = bucket_head[h % BUCKETS];
+		bucket_head[h % BUCKETS] = (short)i;
 	}
 }
 
 /* The wrapped name, or NULL. */
 static const struct kw_wrapped *wrapped(const char *name)
 {
-	for (short i = bucket_head[name_hash(name, strlen(name))]; i >= 0; i = bucket_next[i])
-		if (!strcmp(table[i].name, name))
+	uint32_t h = name_hash(name);
+
+	for (short i = bucket_head[h % BUCKETS]; i >= 0; i = bucket_next[i])
+		if (name_hashes[i] == h && !strcmp(table[i].name, name))
 			return &table[i];
 	return NULL;
 }
@@ -108,12 +117,14 @@ static void collect_slot(void *arg, const char *name, void **at)
 		c->slots[c->n++] = (struct slot){ at, w };
 }
 
-/* The load address of the object holding addr, 0 when none does. */
-static uintptr_t object_of(const void *addr)
+/* The load address of the object of objects[0..n) holding addr, 0 when
+ * none does (not dladdr, which also searches the object's symbols). */
+static uintptr_t object_of(const void *addr, const struct kw_object *objects, size_t n)
 {
-	Dl_info info;
-
-	return addr && dladdr(addr, &info) ? (uintptr_t)info.dli_fbase : 0;
+	for (size_t i = 0; addr && i < n; i++)
+		if (kw_got_contains(&objects[i], addr))
+			return objects[i].base;
+	return 0;
 }
 
 static bool skipped(const struct kw_object *o, uintptr_t libc, uintptr_t self)
@@ -131,6 +142,24 @@ static bool in_libc(const void *addr)
 	return libc_object && kw_got_contains(libc_object, addr);
 }
 
+/* Where the global scope binds each wrapped name, asked once per start
+ * pass (every object's lazy slots would bind there then). */
+static void *global_binding[MAX_NAMES];
+static bool global_known[MAX_NAMES];
+
+static void *bound_in(void *handle, const struct kw_wrapped *w)
+{
+	size_t i = (size_t)(w - table);
+
+	if (handle)
+		return dlsym(handle, w->name);
+	if (!global_known[i]) {
+		global_binding[i] = dlsym(RTLD_DEFAULT, w->name);
+		global_known[i] = true;
+	}
+	return global_binding[i];
+}
+
 /* Should slot (of a TLS name) lead to keepwarm? */
 static bool tls_slot_past(const struct kw_object *o, const struct slot *sl, void *handle,
                           bool bind_now)
@@ -144,19 +173,21 @@ static bool tls_slot_past(const struct kw_object *o, const struct slot *sl, void
 		return true;
 	/* Still lazy: where would its own scope bind it? (At start, with no
 	 * handle: the global scope, every object's then.) */
-	return !bind_now && kw_got_contains(o, cur) &&
-	       kw_got_contains(t, dlsym(handle ? handle : RTLD_DEFAULT, sl->w->name));
+	return !bind_now && kw_got_contains(o, cur) && kw_got_contains(t, bound_in(handle, sl->w));
 }
 
 /* One object: rewrite what resolved past keepwarm. Returns how many slots
- * changed, or -1 when its dynamic section could not be read. */
-static int redirect_object(const struct kw_object *o, void *handle)
+ * changed, or -1 when its dynamic section could not be read. *libc_past
+ * tells whether the object binds libc past keepwarm. */
+static int redirect_object(const struct kw_object *o, void *handle, bool *libc_past)
 {
 	static struct collect c; /* under pass_lock */
+	static void **at[MAX_SLOTS], *to[MAX_SLOTS];
 	bool bind_now, past = false;
-	int changed = 0;
+	size_t n = 0;
 
 	c.n = 0;
+	*libc_past = false;
 	if (kw_got_each(o, collect_slot, &c, &bind_now) < 0)
 		return -1;
 	/* Evidence that the object binds libc past keepwarm: a resolved slot. */
@@ -177,10 +208,13 @@ static int redirect_object(const struct kw_object *o, void *handle)
 		else if (!bind_now && handle && kw_got_contains(o, cur))
 			/* Still lazy: where would its own scope bind it? */
 			redirect = in_libc(dlsym(handle, c.slots[i].w->name));
-		if (redirect && kw_got_write(o, c.slots[i].at, want) == 0)
-			changed++;
+		if (redirect) {
+			at[n] = c.slots[i].at;
+			to[n++] = want;
+		}
 	}
-	return changed;
+	*libc_past = past;
+	return (int)kw_got_write(o, at, to, n);
 }
 
 /* Objects a pass looked at (by load address and program headers), skipped
@@ -220,50 +254,62 @@ static bool said_unreadable(const struct kw_object *o)
 	return false;
 }
 
+/* A dlopen reached keepwarm: what it loaded may bind in a scope of its
+ * own, which the start pass cannot ask (see pass). */
+static _Atomic bool dlopen_seen;
+
 /* at_start: in keepwarm's constructor, while ld.so still runs the other
  * libraries' constructors. Then no object is pinned: dlopen(RTLD_NOLOAD)
  * would run a constructor not yet run, inside keepwarm (where its calls
- * pass straight through), and nothing can be unloaded yet anyway. */
+ * pass straight through), and nothing can be unloaded yet anyway. Every
+ * object then is the program's or its dependencies', whose lazy slots the
+ * global scope binds, so the start pass finishes them unless one binds libc
+ * past keepwarm (its lazy slots wait for a pass with its handle), a TLS
+ * library's functions could not be found yet, or a constructor already
+ * called dlopen: then the next pass is owed and looks at what is left. */
 static void pass(bool at_start)
 {
 	static struct kw_object objects[MAX_OBJECTS]; /* under pass_lock */
-	uintptr_t libc = object_of((void *)kw_real.connect);
-	uintptr_t self = object_of((void *)&pass);
-	bool tls_loaded = false;
+	const struct kw_object *crypto = NULL;
+	uintptr_t libc, self;
+	bool counted, left = at_start && atomic_load(&dlopen_seen);
 	uint64_t adds, subs;
 	size_t n;
 
-	if (!table || !libc)
+	if (!table)
 		return;
-	/* The start pass leaves the next one to look at everything. */
-	if (!at_start && kw_got_generation(&adds, &subs)) {
-		if (adds == last_adds && subs == last_subs)
-			return; /* nothing loaded or unloaded since the last pass */
-		if (subs != last_subs)
-			nseen = 0; /* an address may now hold another object */
-		last_adds = adds;
-		last_subs = subs;
-	} else if (!at_start) {
-		nseen = 0;
-	}
+	counted = kw_got_generation(&adds, &subs);
+	if (!at_start && counted && adds == last_adds && subs == last_subs)
+		return; /* nothing loaded or unloaded since the last pass */
 	n = kw_got_objects(objects, MAX_OBJECTS);
 	if (n > MAX_OBJECTS)
 		n = MAX_OBJECTS;
+	libc = object_of((void *)kw_real.connect, objects, n);
+	self = object_of((void *)&pass, objects, n);
+	if (!libc)
+		return;
+	if (!counted || subs != last_subs)
+		nseen = 0; /* an address may now hold another object */
+	last_adds = adds;
+	last_subs = subs;
+	memset(global_known, 0, sizeof global_known);
 	libc_object = NULL;
 	for (int lib = 0; lib < KW_TLS_LIBS; lib++)
 		tls_object[lib] = NULL;
-	for (size_t i = 0; i < n; i++) {
-		int lib = kw_tls_lib_of(objects[i].name);
+	for (size_t i = 0; i < n; i++)
 		if (objects[i].base == libc)
 			libc_object = &objects[i];
+		else if (!crypto && at_start && kw_tls_is_system_crypto(objects[i].name))
+			crypto = &objects[i];
+	for (size_t i = 0; i < n; i++) {
+		int lib = kw_tls_lib_of(objects[i].name);
 		if (lib < 0 || tls_object[lib])
 			continue;
 		tls_object[lib] = &objects[i];
-		tls_loaded = true;
 		/* Its functions, once: from then on every object is looked at
 		 * again for its calls into it. */
 		if (at_start)
-			(void)kw_tls_real_resolve_global(lib, &objects[i]);
+			left |= !kw_tls_real_resolve_global(lib, &objects[i], crypto);
 		else if (!kw_tls_real_ready(lib) && kw_tls_real_resolve(lib, objects[i].name))
 			nseen = 0;
 	}
@@ -271,9 +317,10 @@ static void pass(bool at_start)
 		const struct kw_object *o = &objects[i];
 		const char *who = o->name[0] ? o->name : program_invocation_name;
 		void *handle = NULL;
+		bool libc_past;
 		int changed;
 
-		if (skipped(o, libc, self) || (!at_start && was_seen(o)))
+		if (skipped(o, libc, self) || was_seen(o))
 			continue;
 		if (o->truncated) { /* cannot be pinned by its name: left alone */
 			if (!said_unreadable(o))
@@ -286,20 +333,25 @@ static void pass(bool at_start)
 		if (!at_start &&
 		    !(handle = kw_real.dlopen(o->name[0] ? o->name : NULL, RTLD_NOLOAD | RTLD_LAZY)))
 			continue;
-		changed = redirect_object(o, handle);
+		changed = redirect_object(o, handle, &libc_past);
 		if (changed > 0)
 			kw_report_redirect(who, changed, KW_REASON_NONE);
 		else if (changed < 0 && !said_unreadable(o))
 			kw_report_redirect(who, -1, KW_REASON_OBJECT_UNREADABLE);
-		if (!at_start)
+		if (!at_start || !libc_past)
 			mark_seen(o);
+		else
+			left = true;
 		if (handle)
 			dlclose(handle);
 	}
-	/* What the start could not resolve or redirect waits for a pass after
-	 * start: the next socket call. */
-	if (at_start && tls_loaded)
+	if (at_start && left) {
+		/* The next pass looks at everything again, at the next socket
+		 * call (the seen list and the generation are forgotten). */
+		nseen = 0;
+		last_adds = last_subs = UINT64_MAX;
 		ask_pass();
+	}
 }
 
 /* owed_only: only when a pass is owed. A thread that finds one running
@@ -356,6 +408,7 @@ void *kw_redirect_dlopen_route(const char *file, int flags)
 		errno = saved;
 		return NULL;
 	}
+	atomic_store(&dlopen_seen, true);
 	/* What an earlier bare-name RTLD_DEEPBIND dlopen loaded is complete. */
 	kw_redirect_check();
 	/* libc's dlopen searches with its caller's RUNPATH and expands $ORIGIN

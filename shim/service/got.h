@@ -22,6 +22,10 @@ typedef Elf64_Dyn  kw_elf_dyn;
 typedef Elf64_Sym  kw_elf_sym;
 typedef Elf64_Rela kw_elf_rela;
 typedef Elf64_Addr kw_elf_addr;
+typedef Elf64_Verdef  kw_elf_verdef;
+typedef Elf64_Verdaux kw_elf_verdaux;
+#define KW_ELF_ST_TYPE(i) ELF64_ST_TYPE(i)
+#define KW_ELF_ST_BIND(i) ELF64_ST_BIND(i)
 #define KW_ELF_R_TYPE(i) ELF64_R_TYPE(i)
 #define KW_ELF_R_SYM(i)  ELF64_R_SYM(i)
 #else
@@ -30,6 +34,10 @@ typedef Elf32_Dyn  kw_elf_dyn;
 typedef Elf32_Sym  kw_elf_sym;
 typedef Elf32_Rela kw_elf_rela;
 typedef Elf32_Addr kw_elf_addr;
+typedef Elf32_Verdef  kw_elf_verdef;
+typedef Elf32_Verdaux kw_elf_verdaux;
+#define KW_ELF_ST_TYPE(i) ELF32_ST_TYPE(i)
+#define KW_ELF_ST_BIND(i) ELF32_ST_BIND(i)
 #define KW_ELF_R_TYPE(i) ELF32_R_TYPE(i)
 #define KW_ELF_R_SYM(i)  ELF32_R_SYM(i)
 #endif
@@ -60,12 +68,22 @@ bool kw_got_generation(uint64_t *adds, uint64_t *subs);
 int kw_got_each(const struct kw_object *o, void (*fn)(void *arg, const char *name, void **slot),
                 void *arg, bool *bind_now);
 
+/* The address of o's own definition of name (its DT_GNU_HASH table read in
+ * memory, no dynamic linker call: safe in a constructor): the default
+ * version when version is NULL, as dlsym on o's handle finds it, else the
+ * named one, as dlvsym. NULL when o does not define it, defines it as an
+ * IFUNC, or has no GNU hash table. Only o is searched, not its
+ * dependencies. */
+void *kw_got_symbol(const struct kw_object *o, const char *name, const char *version);
+
 /* Is addr inside one of o's loaded segments? */
 bool kw_got_contains(const struct kw_object *o, const void *addr);
 
-/* Store value in slot (a slot kw_got_each reported for o), making its page
- * writable for the moment when it lies in o's RELRO region. Returns 0, or
- * -1 when the page's protection could not be changed (the slot is left). */
-int kw_got_write(const struct kw_object *o, void **slot, void *value);
+/* Store values[i] in slots[i] (slots kw_got_each reported for o), making
+ * the RELRO pages they lie in writable for the moment, once for the batch.
+ * Returns how many were written: those in RELRO are left when its
+ * protection could not be changed. */
+size_t kw_got_write(const struct kw_object *o, void **const *slots, void *const *values,
+                    size_t n);
 
 #endif

@@ -81,38 +81,36 @@ bool kw_tls_real_resolve(enum kw_tls_lib lib, const char *path)
 	return true;
 }
 
-/* Is p in the system's copy of the library whose file is path (dladdr's
- * object, compared by file identity)? */
-static bool in_system_file(const void *p, const char *path)
-{
-	struct stat a, b;
-	Dl_info info;
-
-	return p && dladdr(p, &info) && info.dli_fname && stat(info.dli_fname, &a) == 0 &&
-	       stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
-bool kw_tls_real_resolve_global(enum kw_tls_lib lib, const struct kw_object *o)
+bool kw_tls_is_system_crypto(const char *path)
 {
 	static const char crypto_path[] = KW_SYSTEM_LIBDIR "/libcrypto.so.3";
+	const char *base = path ? strrchr(path, '/') : NULL;
+	struct stat a, b;
+
+	return base && !strncmp(base + 1, "libcrypto.", 10) && stat(path, &a) == 0 &&
+	       stat(crypto_path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+bool kw_tls_real_resolve_global(enum kw_tls_lib lib, const struct kw_object *o,
+                                const struct kw_object *crypto)
+{
 	bool ok = true;
 
 	if ((unsigned)lib >= KW_TLS_LIBS)
 		return false;
 	if (kw_tls_real_ready(lib))
 		return true;
-	/* Each function where the global scope binds it: in the library's
-	 * object (its own versioned routed ones: inside it exactly), or for
-	 * OpenSSL in the system's libcrypto. A program or a private copy that
-	 * answers first makes the whole table wait for a later pass. */
+	/* Each function as the library's own handle would find it, read from
+	 * its symbol table (no dynamic linker call, which must not run here):
+	 * in the library's object (the routed ones in their listed version),
+	 * or for OpenSSL in the system's libcrypto. One missing makes the whole
+	 * table wait for a later pass's kw_tls_real_resolve. */
 #define KW_TLS_GLOBAL(name, ret, args)                                                    \
-	kw_tls_real.name = (ret(*) args)dlsym(RTLD_DEFAULT, #name);                       \
-	ok = ok && kw_tls_real.name &&                                                    \
-	     (kw_got_contains(o, (const void *)kw_tls_real.name) ||                       \
-	      (lib == KW_TLS_OPENSSL && in_system_file((const void *)kw_tls_real.name, crypto_path)));
-#define KW_ROUTED_GLOBAL(name, version, i)                                                \
-	routed[i] = dlvsym(RTLD_DEFAULT, #name, version);                                 \
-	ok = ok && (!routed[i] || kw_got_contains(o, routed[i]));
+	kw_tls_real.name = (ret(*) args)kw_got_symbol(o, #name, NULL);                    \
+	if (!kw_tls_real.name && lib == KW_TLS_OPENSSL && crypto)                         \
+		kw_tls_real.name = (ret(*) args)kw_got_symbol(crypto, #name, NULL);       \
+	ok = ok && kw_tls_real.name;
+#define KW_ROUTED_GLOBAL(name, version, i) routed[i] = kw_got_symbol(o, #name, version);
 	if (lib == KW_TLS_GNUTLS) {
 		void **routed = kw_gnutls_routed_real;
 		KW_GNUTLS_WRAPPED(KW_TLS_GLOBAL)

@@ -221,16 +221,21 @@ extern void *kw_openssl_routed_real[KW_OPENSSL_NROUTED];
  * the system's libgnutls.so.30 or libssl.so.3), or -1. */
 int kw_tls_lib_of(const char *path);
 
+/* Is the loaded object at path the system's libcrypto.so.3 (same file)? */
+bool kw_tls_is_system_crypto(const char *path);
+
 /* Is lib's table filled (its functions may be called)? */
 bool kw_tls_real_ready(enum kw_tls_lib lib);
 
 /* The same in keepwarm's constructor, where no dlopen may run: lib's
- * table from the functions the global scope binds, when each is in o (the
- * library, loaded with the program) or, for OpenSSL, in the system's
- * libcrypto; false (the table left empty) otherwise. A library loaded with
- * the program is never unloaded: nothing needs to be held open. */
+ * table from the symbol tables of o (the library, loaded with the program)
+ * and, for OpenSSL, of the system's libcrypto (crypto, NULL when it is not
+ * loaded); false (the table left empty) when a function is missing. A
+ * library loaded with the program is never unloaded: nothing needs to be
+ * held open. */
 struct kw_object;
-bool kw_tls_real_resolve_global(enum kw_tls_lib lib, const struct kw_object *o);
+bool kw_tls_real_resolve_global(enum kw_tls_lib lib, const struct kw_object *o,
+                                const struct kw_object *crypto);
 
 /* Fill lib's table from path, an object already loaded (a redirection pass
  * found it): dlopen(RTLD_NOLOAD), kept. Returns whether the table is ready.
