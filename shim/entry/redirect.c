@@ -63,9 +63,18 @@ struct slot {
 	const struct kw_wrapped *w;
 };
 
+/* Version indexes an object's symbols carry (most below this). */
+#define MAX_VERSION_NDX 256
+
 struct collect {
 	struct slot slots[MAX_SLOTS];
 	size_t n;
+	const struct kw_object *o;
+	const bool *bind_now;
+	/* Version indexes of o whose version name a library a pass looks at
+	 * defines (a TLS library's; libc's when the pass asks o's scope), and
+	 * those o names at all. */
+	uint8_t may_bind[MAX_VERSION_NDX / 8], named[MAX_VERSION_NDX / 8];
 };
 
 /* The wrapped names by a hash of the whole name: a pass looks up every
@@ -142,6 +151,124 @@ static bool in_libc(const void *addr)
 	return libc_object && kw_got_contains(libc_object, addr);
 }
 
+static bool tls_holds(const void *addr)
+{
+	for (int lib = 0; lib < KW_TLS_LIBS; lib++)
+		if (tls_object[lib] && kw_got_contains(tls_object[lib], addr))
+			return true;
+	return false;
+}
+
+/* Where libc defines the wrapped libc names (every version), sorted: a
+ * slot holding another libc address is some other function's. Unless
+ * libc_by_name (a definition could not be told): then every name is read. */
+static void *libc_wrapped[MAX_NAMES];
+static size_t libc_nwrapped;
+static bool libc_by_name;
+
+static void add_libc_wrapped(void *arg, void *addr)
+{
+	(void)arg;
+	if (libc_nwrapped < MAX_NAMES)
+		libc_wrapped[libc_nwrapped++] = addr;
+	else
+		libc_by_name = true;
+}
+
+static int by_address(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void read_libc_wrapped(void)
+{
+	libc_nwrapped = 0;
+	libc_by_name = false;
+	for (size_t i = 0; i < table_n; i++)
+		if (table[i].lib < 0 && !kw_got_definitions(libc_object, table[i].name,
+		                                            add_libc_wrapped, NULL))
+			libc_by_name = true;
+	qsort(libc_wrapped, libc_nwrapped, sizeof libc_wrapped[0], by_address);
+}
+
+static bool libc_defines_wrapped(const void *addr)
+{
+	return libc_by_name || bsearch(&addr, libc_wrapped, libc_nwrapped, sizeof libc_wrapped[0],
+	                               by_address);
+}
+
+/* The versions libc and each TLS library define, read once a pass: a
+ * slot whose symbol needs another version cannot bind into them. */
+#define MAX_DEFINED 128
+struct defined {
+	unsigned n;
+	struct kw_got_version list[MAX_DEFINED];
+};
+static struct defined libc_defined, tls_defined[KW_TLS_LIBS];
+
+static void add_defined(void *arg, const struct kw_got_version *v)
+{
+	struct defined *d = arg;
+
+	if (v->defined && d->n < MAX_DEFINED)
+		d->list[d->n++] = *v;
+}
+
+static void read_defined(struct defined *d, const struct kw_object *o)
+{
+	d->n = 0;
+	if (o)
+		kw_got_versions(o, add_defined, d);
+}
+
+static bool defines(const struct defined *d, const struct kw_got_version *v)
+{
+	for (unsigned i = 0; i < d->n; i++)
+		if (d->list[i].hash == v->hash && !strcmp(d->list[i].name, v->name))
+			return true;
+	return d->n == MAX_DEFINED; /* more than it holds: maybe */
+}
+
+/* Is handle the scope a pass asks (then libc's versions count too)? */
+static bool asking_scope;
+
+static void note_version(void *arg, const struct kw_got_version *v)
+{
+	struct collect *c = arg;
+	bool binds = asking_scope && defines(&libc_defined, v);
+
+	if (v->ndx >= MAX_VERSION_NDX)
+		return;
+	for (int lib = 0; lib < KW_TLS_LIBS && !binds; lib++)
+		binds = tls_object[lib] && defines(&tls_defined[lib], v);
+	c->named[v->ndx / 8] |= (uint8_t)(1u << (v->ndx % 8));
+	if (binds)
+		c->may_bind[v->ndx / 8] |= (uint8_t)(1u << (v->ndx % 8));
+}
+
+/* Can this slot be one a pass changes, whatever its name? Only if it holds
+ * an address in libc or a TLS library, or (lazy) in o itself while its
+ * symbol's version could bind it there: a version requirement binds only a
+ * definition of that version (GLIBC_2.2.5 never finds OpenSSL's). */
+static bool slot_may_matter(void *arg, void *const *at, unsigned version)
+{
+	const struct collect *c = arg;
+	const void *cur = *at;
+
+	if (in_libc(cur))
+		return libc_defines_wrapped(cur);
+	if (tls_holds(cur))
+		return true;
+	if (*c->bind_now || !kw_got_contains(c->o, cur))
+		return false;
+	if (version < 2 || version >= MAX_VERSION_NDX)
+		return true; /* unversioned, or no version table */
+	return (c->may_bind[version / 8] & (1u << (version % 8))) ||
+	       !(c->named[version / 8] & (1u << (version % 8)));
+}
+
 /* Where the global scope binds each wrapped name, asked once per start
  * pass (every object's lazy slots would bind there then). */
 static void *global_binding[MAX_NAMES];
@@ -187,8 +314,14 @@ static int redirect_object(const struct kw_object *o, void *handle, bool *libc_p
 	size_t n = 0;
 
 	c.n = 0;
+	c.o = o;
+	c.bind_now = &bind_now;
+	memset(c.may_bind, 0, sizeof c.may_bind);
+	memset(c.named, 0, sizeof c.named);
+	asking_scope = handle != NULL;
+	kw_got_versions(o, note_version, &c);
 	*libc_past = false;
-	if (kw_got_each(o, collect_slot, &c, &bind_now) < 0)
+	if (kw_got_each(o, slot_may_matter, collect_slot, &c, &bind_now) < 0)
 		return -1;
 	/* Evidence that the object binds libc past keepwarm: a resolved slot. */
 	for (size_t i = 0; i < c.n && !past; i++)
@@ -313,6 +446,10 @@ static void pass(bool at_start)
 		else if (!kw_tls_real_ready(lib) && kw_tls_real_resolve(lib, objects[i].name))
 			nseen = 0;
 	}
+	read_libc_wrapped();
+	read_defined(&libc_defined, libc_object);
+	for (int lib = 0; lib < KW_TLS_LIBS; lib++)
+		read_defined(&tls_defined[lib], tls_object[lib]);
 	for (size_t i = 0; i < n; i++) {
 		const struct kw_object *o = &objects[i];
 		const char *who = o->name[0] ? o->name : program_invocation_name;

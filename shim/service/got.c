@@ -41,6 +41,17 @@ static int remember(struct dl_phdr_info *info, size_t size, void *arg)
 		o->base = info->dlpi_addr;
 		o->phdr = info->dlpi_phdr;
 		o->phnum = info->dlpi_phnum;
+		o->lo = UINTPTR_MAX;
+		o->hi = 0;
+		for (unsigned i = 0; i < o->phnum; i++) {
+			const kw_elf_phdr *p = &o->phdr[i];
+			if (p->p_type != PT_LOAD)
+				continue;
+			if (o->base + p->p_vaddr < o->lo)
+				o->lo = o->base + p->p_vaddr;
+			if (o->base + p->p_vaddr + p->p_memsz > o->hi)
+				o->hi = o->base + p->p_vaddr + p->p_memsz;
+		}
 	}
 	s->n++;
 	return 0;
@@ -88,14 +99,15 @@ static uintptr_t pointer(const struct kw_object *o, kw_elf_addr p)
 	return p < o->base ? o->base + p : p;
 }
 
-int kw_got_each(const struct kw_object *o, void (*fn)(void *arg, const char *name, void **slot),
-                void *arg, bool *bind_now)
+int kw_got_each(const struct kw_object *o, kw_got_want *want,
+                void (*fn)(void *arg, const char *name, void **slot), void *arg, bool *bind_now)
 {
 	const kw_elf_dyn *dyn = NULL;
 	const kw_elf_sym *symtab = NULL;
+	const uint16_t *versym = NULL;
 	const char *strtab = NULL;
 	const kw_elf_rela *tables[2] = { NULL, NULL };
-	size_t sizes[2] = { 0, 0 }, strsz = 0, relaent = sizeof(kw_elf_rela);
+	size_t sizes[2] = { 0, 0 }, strsz = 0, relaent = sizeof(kw_elf_rela), relative = 0;
 	long pltrel = DT_RELA;
 
 	*bind_now = false;
@@ -117,6 +129,8 @@ int kw_got_each(const struct kw_object *o, void (*fn)(void *arg, const char *nam
 		case DT_RELA:     tables[1] = (const kw_elf_rela *)pointer(o, d->d_un.d_ptr); break;
 		case DT_RELASZ:   sizes[1] = d->d_un.d_val; break;
 		case DT_RELAENT:  relaent = d->d_un.d_val; break;
+		case DT_RELACOUNT: relative = d->d_un.d_val; break;
+		case DT_VERSYM:   versym = (const uint16_t *)pointer(o, d->d_un.d_ptr); break;
 		case DT_FLAGS:    *bind_now |= (d->d_un.d_val & DF_BIND_NOW) != 0; break;
 		case DT_FLAGS_1:  *bind_now |= (d->d_un.d_val & DF_1_NOW) != 0; break;
 		default: break;
@@ -126,15 +140,20 @@ int kw_got_each(const struct kw_object *o, void (*fn)(void *arg, const char *nam
 	if (!symtab || !strtab || !strsz || pltrel != DT_RELA || relaent != sizeof(kw_elf_rela))
 		return -1;
 	for (int t = 0; t < 2; t++) {
-		for (size_t i = 0; tables[t] && i < sizes[t] / sizeof(kw_elf_rela); i++) {
+		/* DT_RELACOUNT: the leading R_*_RELATIVE entries of DT_RELA,
+		 * which name no symbol (most of a large library's table). */
+		for (size_t i = t ? relative : 0; tables[t] && i < sizes[t] / sizeof(kw_elf_rela); i++) {
 			const kw_elf_rela *r = &tables[t][i];
 			long type = (long)KW_ELF_R_TYPE(r->r_info);
 			size_t sym = KW_ELF_R_SYM(r->r_info);
+			void **slot = (void **)(o->base + r->r_offset);
 			if ((type != KW_R_JUMP_SLOT && type != KW_R_GLOB_DAT) || !sym)
+				continue;
+			if (want && !want(arg, slot, versym ? versym[sym] & 0x7fff : KW_GOT_NO_VERSYM))
 				continue;
 			if (symtab[sym].st_name >= strsz)
 				return -1; /* not a string table we can trust */
-			fn(arg, strtab + symtab[sym].st_name, (void **)(o->base + r->r_offset));
+			fn(arg, strtab + symtab[sym].st_name, slot);
 		}
 	}
 	return 0;
@@ -147,7 +166,7 @@ struct symbols {
 	size_t strsz;
 	const uint32_t *gnu_hash;
 	const uint16_t *versym;
-	const char *verdef;
+	const char *verdef, *verneed;
 };
 
 static bool read_symbols(const struct kw_object *o, struct symbols *t)
@@ -166,10 +185,53 @@ static bool read_symbols(const struct kw_object *o, struct symbols *t)
 		case DT_GNU_HASH: t->gnu_hash = (const uint32_t *)pointer(o, d->d_un.d_ptr); break;
 		case DT_VERSYM:   t->versym = (const uint16_t *)pointer(o, d->d_un.d_ptr); break;
 		case DT_VERDEF:   t->verdef = (const char *)pointer(o, d->d_un.d_ptr); break;
+		case DT_VERNEED:  t->verneed = (const char *)pointer(o, d->d_un.d_ptr); break;
 		default: break;
 		}
 	}
 	return t->symtab && t->strtab && t->strsz && t->gnu_hash;
+}
+
+/* Bounds on the version lists a sane object has. */
+#define MAX_VERSION_ENTRIES 4096
+
+void kw_got_versions(const struct kw_object *o,
+                     void (*fn)(void *arg, const struct kw_got_version *v), void *arg)
+{
+	struct symbols t;
+	const char *at;
+	int guard = 0;
+
+	read_symbols(o, &t);
+	if (!t.strtab || !t.strsz)
+		return;
+	for (at = t.verdef; at && guard < MAX_VERSION_ENTRIES; guard++) {
+		const kw_elf_verdef *vd = (const kw_elf_verdef *)at;
+		const kw_elf_verdaux *aux = (const kw_elf_verdaux *)(at + vd->vd_aux);
+		if (vd->vd_cnt > 0 && aux->vda_name < t.strsz)
+			fn(arg, &(struct kw_got_version){ vd->vd_ndx, t.strtab + aux->vda_name,
+			                                  vd->vd_hash, true });
+		if (!vd->vd_next)
+			break;
+		at += vd->vd_next;
+	}
+	for (at = t.verneed; at && guard < MAX_VERSION_ENTRIES; guard++) {
+		const kw_elf_verneed *vn = (const kw_elf_verneed *)at;
+		const char *a = at + vn->vn_aux;
+		for (unsigned k = 0; k < vn->vn_cnt && guard < MAX_VERSION_ENTRIES; k++, guard++) {
+			const kw_elf_vernaux *aux = (const kw_elf_vernaux *)a;
+			if (aux->vna_name < t.strsz)
+				fn(arg, &(struct kw_got_version){ aux->vna_other & 0x7fffu,
+				                                  t.strtab + aux->vna_name, aux->vna_hash,
+				                                  false });
+			if (!aux->vna_next)
+				break;
+			a += aux->vna_next;
+		}
+		if (!vn->vn_next)
+			break;
+		at += vn->vn_next;
+	}
 }
 
 /* The name of the version definition ndx, or NULL. */
@@ -206,56 +268,121 @@ static bool version_matches(const struct symbols *t, size_t i, const char *versi
 	return name && !strcmp(name, version);
 }
 
-void *kw_got_symbol(const struct kw_object *o, const char *name, const char *version)
+/* Call fn with the index of each symbol of t named name (its GNU hash
+ * chain), until fn returns true. */
+static void each_named(const struct symbols *t, const char *name,
+                       bool (*fn)(void *arg, size_t i), void *arg)
 {
 	enum { WORD_BITS = sizeof(kw_elf_addr) * 8 };
-	struct symbols t;
 	uint32_t h = 5381, nbuckets, symoffset, bloom_size, shift;
 	const kw_elf_addr *bloom;
 	const uint32_t *buckets, *chain;
 	kw_elf_addr word, mask;
 
-	if (!read_symbols(o, &t))
-		return NULL;
 	for (const char *c = name; *c; c++)
 		h = h * 33 + (unsigned char)*c;
-	nbuckets = t.gnu_hash[0];
-	symoffset = t.gnu_hash[1];
-	bloom_size = t.gnu_hash[2];
-	shift = t.gnu_hash[3];
+	nbuckets = t->gnu_hash[0];
+	symoffset = t->gnu_hash[1];
+	bloom_size = t->gnu_hash[2];
+	shift = t->gnu_hash[3];
 	if (!nbuckets || !bloom_size)
-		return NULL;
-	bloom = (const kw_elf_addr *)(t.gnu_hash + 4);
+		return;
+	bloom = (const kw_elf_addr *)(t->gnu_hash + 4);
 	buckets = (const uint32_t *)(bloom + bloom_size);
 	chain = buckets + nbuckets;
 	word = bloom[(h / WORD_BITS) % bloom_size];
 	mask = ((kw_elf_addr)1 << (h % WORD_BITS)) | ((kw_elf_addr)1 << ((h >> shift) % WORD_BITS));
 	if ((word & mask) != mask)
-		return NULL;
+		return;
 	for (uint32_t i = buckets[h % nbuckets]; i >= symoffset; i++) {
 		uint32_t hi = chain[i - symoffset];
-		const kw_elf_sym *sym = &t.symtab[i];
-		if ((hi | 1) == (h | 1) && sym->st_name < t.strsz &&
-		    !strcmp(t.strtab + sym->st_name, name) && version_matches(&t, i, version)) {
-			unsigned type = KW_ELF_ST_TYPE(sym->st_info);
-			unsigned bind = KW_ELF_ST_BIND(sym->st_info);
-			/* Defined, exported code or data; an IFUNC's answer would
-			 * need its resolver run. */
-			if (sym->st_shndx == SHN_UNDEF || (type != STT_FUNC && type != STT_OBJECT) ||
-			    (bind != STB_GLOBAL && bind != STB_WEAK && bind != STB_GNU_UNIQUE))
-				return NULL;
-			return (void *)(o->base + sym->st_value);
-		}
+		if ((hi | 1) == (h | 1) && t->symtab[i].st_name < t->strsz &&
+		    !strcmp(t->strtab + t->symtab[i].st_name, name) && fn(arg, i))
+			return;
 		if (hi & 1)
 			break;
 	}
-	return NULL;
+}
+
+/* 1: defined, exported code or data; 0: not defined here; -1: an IFUNC
+ * (whose answer would need its resolver run) or anything else. */
+static int definition_kind(const kw_elf_sym *sym)
+{
+	unsigned type = KW_ELF_ST_TYPE(sym->st_info), bind = KW_ELF_ST_BIND(sym->st_info);
+
+	if (sym->st_shndx == SHN_UNDEF)
+		return 0;
+	if ((type != STT_FUNC && type != STT_OBJECT) ||
+	    (bind != STB_GLOBAL && bind != STB_WEAK && bind != STB_GNU_UNIQUE))
+		return -1;
+	return 1;
+}
+
+struct lookup {
+	const struct kw_object *o;
+	const struct symbols *t;
+	const char *version;
+	void *found;
+};
+
+static bool take_version(void *arg, size_t i)
+{
+	struct lookup *l = arg;
+
+	if (!version_matches(l->t, i, l->version))
+		return false;
+	if (definition_kind(&l->t->symtab[i]) > 0)
+		l->found = (void *)(l->o->base + l->t->symtab[i].st_value);
+	return true;
+}
+
+void *kw_got_symbol(const struct kw_object *o, const char *name, const char *version)
+{
+	struct symbols t;
+	struct lookup l = { o, &t, version, NULL };
+
+	if (read_symbols(o, &t))
+		each_named(&t, name, take_version, &l);
+	return l.found;
+}
+
+struct every {
+	const struct kw_object *o;
+	const struct symbols *t;
+	void (*fn)(void *arg, void *addr);
+	void *arg;
+	bool unknown;
+};
+
+static bool take_every(void *arg, size_t i)
+{
+	struct every *e = arg;
+	int kind = definition_kind(&e->t->symtab[i]);
+
+	if (kind > 0)
+		e->fn(e->arg, (void *)(e->o->base + e->t->symtab[i].st_value));
+	e->unknown |= kind < 0;
+	return false;
+}
+
+bool kw_got_definitions(const struct kw_object *o, const char *name,
+                        void (*fn)(void *arg, void *addr), void *arg)
+{
+	struct symbols t;
+	struct every e = { o, &t, fn, arg, false };
+
+	if (!read_symbols(o, &t))
+		return false;
+	each_named(&t, name, take_every, &e);
+	return !e.unknown;
 }
 
 bool kw_got_contains(const struct kw_object *o, const void *addr)
 {
 	uintptr_t a = (uintptr_t)addr;
 
+	if (a < o->lo || a >= o->hi)
+		return false;
 	for (unsigned i = 0; i < o->phnum; i++) {
 		const kw_elf_phdr *p = &o->phdr[i];
 		if (p->p_type == PT_LOAD && a >= o->base + p->p_vaddr &&

@@ -24,6 +24,8 @@ typedef Elf64_Rela kw_elf_rela;
 typedef Elf64_Addr kw_elf_addr;
 typedef Elf64_Verdef  kw_elf_verdef;
 typedef Elf64_Verdaux kw_elf_verdaux;
+typedef Elf64_Verneed kw_elf_verneed;
+typedef Elf64_Vernaux kw_elf_vernaux;
 #define KW_ELF_ST_TYPE(i) ELF64_ST_TYPE(i)
 #define KW_ELF_ST_BIND(i) ELF64_ST_BIND(i)
 #define KW_ELF_R_TYPE(i) ELF64_R_TYPE(i)
@@ -36,6 +38,8 @@ typedef Elf32_Rela kw_elf_rela;
 typedef Elf32_Addr kw_elf_addr;
 typedef Elf32_Verdef  kw_elf_verdef;
 typedef Elf32_Verdaux kw_elf_verdaux;
+typedef Elf32_Verneed kw_elf_verneed;
+typedef Elf32_Vernaux kw_elf_vernaux;
 #define KW_ELF_ST_TYPE(i) ELF32_ST_TYPE(i)
 #define KW_ELF_ST_BIND(i) ELF32_ST_BIND(i)
 #define KW_ELF_R_TYPE(i) ELF32_R_TYPE(i)
@@ -49,6 +53,7 @@ struct kw_object {
 	uintptr_t base;                /* load bias */
 	const kw_elf_phdr *phdr;
 	unsigned phnum;
+	uintptr_t lo, hi;              /* the span of its loaded segments */
 };
 
 /* The loaded objects, in load order: at most max in out. Returns how many
@@ -60,13 +65,38 @@ size_t kw_got_objects(struct kw_object *out, size_t max);
  * when the C library does not tell. */
 bool kw_got_generation(uint64_t *adds, uint64_t *subs);
 
-/* Call fn for every JUMP_SLOT and GLOB_DAT relocation of o with the
- * symbol's name and the slot it fills; *bind_now tells whether o was bound
- * at load (DF_BIND_NOW, DF_1_NOW). Returns 0, or -1 when o's dynamic section
- * cannot be read (no PT_DYNAMIC, no symbol or string table, a relocation
- * table keepwarm does not know): then fn is never called. */
-int kw_got_each(const struct kw_object *o, void (*fn)(void *arg, const char *name, void **slot),
-                void *arg, bool *bind_now);
+/* The version index kw_got_each reports for a symbol of an object without
+ * a version table (DT_VERSYM). Otherwise the index is the table's: 0 local,
+ * 1 global and unversioned, from 2 one of the object's DT_VERDEF or
+ * DT_VERNEED entries (kw_got_versions names them). */
+#define KW_GOT_NO_VERSYM 0xffffu
+
+/* Asked before a relocation's symbol name is read (reading ten thousand
+ * names is most of what a pass costs): the slot it fills and its symbol's
+ * version index. */
+typedef bool kw_got_want(void *arg, void *const *slot, unsigned version);
+
+/* Call fn for every JUMP_SLOT and GLOB_DAT relocation of o that want
+ * (NULL: every one) accepts, with the symbol's name and the slot it fills;
+ * *bind_now tells whether o was bound at load (DF_BIND_NOW, DF_1_NOW), and
+ * is set before want or fn is first called. Returns 0, or -1 when o's
+ * dynamic section cannot be read (no PT_DYNAMIC, no symbol or string table,
+ * a relocation table keepwarm does not know): then neither is called. */
+int kw_got_each(const struct kw_object *o, kw_got_want *want,
+                void (*fn)(void *arg, const char *name, void **slot), void *arg, bool *bind_now);
+
+/* One version o defines (DT_VERDEF) or needs (DT_VERNEED), as
+ * kw_got_versions reports it. */
+struct kw_got_version {
+	unsigned ndx;      /* the index its symbols carry */
+	const char *name;  /* such as "GLIBC_2.2.5" */
+	uint32_t hash;     /* the ELF hash of name, as the tables hold it */
+	bool defined;      /* o's own (DT_VERDEF) */
+};
+
+/* Call fn with each version o defines or needs. */
+void kw_got_versions(const struct kw_object *o,
+                     void (*fn)(void *arg, const struct kw_got_version *v), void *arg);
 
 /* The address of o's own definition of name (its DT_GNU_HASH table read in
  * memory, no dynamic linker call: safe in a constructor): the default
@@ -76,7 +106,15 @@ int kw_got_each(const struct kw_object *o, void (*fn)(void *arg, const char *nam
  * dependencies. */
 void *kw_got_symbol(const struct kw_object *o, const char *name, const char *version);
 
-/* Is addr inside one of o's loaded segments? */
+/* Call fn with the address of each of o's own definitions of name, every
+ * version. False when that cannot be told (no GNU hash table, or one of
+ * them is an IFUNC or neither code nor data): an address of a definition fn
+ * was not given may then be one. */
+bool kw_got_definitions(const struct kw_object *o, const char *name,
+                        void (*fn)(void *arg, void *addr), void *arg);
+
+/* Is addr inside one of o's loaded segments? (Its span first: most
+ * addresses a pass asks about are far outside.) */
 bool kw_got_contains(const struct kw_object *o, const void *addr);
 
 /* Store values[i] in slots[i] (slots kw_got_each reported for o), making

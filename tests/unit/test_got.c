@@ -1,8 +1,10 @@
 /* test_got.c - unit tests for shim/service/got.h: symbol lookups read from
  * a loaded object's own tables must answer what the dynamic linker answers
- * on that object's handle, and batched slot writes must land. */
+ * on that object's handle, its versions be what its tables say, and
+ * batched slot writes must land. */
 #include <check.h>
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +66,87 @@ START_TEST(test_libc_symbols)
 	same_as_dl(h, libc, "connect", "GLIBC_2.2.5");
 #endif
 	dlclose(h);
+}
+END_TEST
+
+struct addresses {
+	void *at[8];
+	unsigned n;
+};
+
+static void add_address(void *arg, void *addr)
+{
+	struct addresses *a = arg;
+
+	if (a->n < 8)
+		a->at[a->n++] = addr;
+}
+
+static bool holds(const struct addresses *a, void *addr)
+{
+	for (unsigned i = 0; i < a->n; i++)
+		if (a->at[i] == addr)
+			return true;
+	return false;
+}
+
+/* kw_got_definitions gives every version's address, as dlvsym finds them. */
+START_TEST(test_definitions)
+{
+	const struct kw_object *libc = object_named("/libc.so.6");
+	void *h = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	struct addresses a = { { NULL }, 0 };
+
+	ck_assert_ptr_nonnull(libc);
+	ck_assert_ptr_nonnull(h);
+	ck_assert(kw_got_definitions(libc, "connect", add_address, &a));
+	ck_assert_uint_ge(a.n, 1);
+	ck_assert(holds(&a, dlsym(h, "connect")));
+	a.n = 0;
+	ck_assert(kw_got_definitions(libc, "kw_no_such_function", add_address, &a));
+	ck_assert_uint_eq(a.n, 0);
+#if defined(__x86_64__)
+	a.n = 0;
+	ck_assert(kw_got_definitions(libc, "pthread_cond_wait", add_address, &a));
+	ck_assert_uint_ge(a.n, 2);
+	ck_assert(holds(&a, dlvsym(h, "pthread_cond_wait", "GLIBC_2.3.2")));
+	ck_assert(holds(&a, dlvsym(h, "pthread_cond_wait", "GLIBC_2.2.5")));
+#endif
+	/* memcpy is an IFUNC: its callers hold what the resolver chose. */
+	a.n = 0;
+	ck_assert(!kw_got_definitions(libc, "memcpy", add_address, &a));
+	dlclose(h);
+}
+END_TEST
+
+struct versions {
+	bool libc_defines_234, program_needs_glibc;
+	unsigned defined, needed;
+};
+
+static void count_version(void *arg, const struct kw_got_version *v)
+{
+	struct versions *c = arg;
+
+	if (v->defined) {
+		c->defined++;
+		c->libc_defines_234 |= !strcmp(v->name, "GLIBC_2.34") && v->ndx >= 2;
+	} else {
+		c->needed++;
+		c->program_needs_glibc |= !strncmp(v->name, "GLIBC_", 6) && v->ndx >= 2;
+	}
+}
+
+/* kw_got_versions names what an object defines and what it needs. */
+START_TEST(test_versions)
+{
+	struct versions libc = { false, false, 0, 0 }, program = { false, false, 0, 0 };
+
+	kw_got_versions(object_named("/libc.so.6"), count_version, &libc);
+	ck_assert(libc.libc_defines_234);
+	ck_assert_uint_ge(libc.defined, 20);
+	kw_got_versions(object_named(""), count_version, &program);
+	ck_assert(program.program_needs_glibc);
 }
 END_TEST
 
@@ -166,7 +249,7 @@ START_TEST(test_write_relro)
 	void **slots[1];
 
 	ck_assert_ptr_nonnull(self);
-	ck_assert_int_eq(kw_got_each(self, find_slot, &f, &bind_now), 0);
+	ck_assert_int_eq(kw_got_each(self, NULL, find_slot, &f, &bind_now), 0);
 	ck_assert_ptr_nonnull(f.slot);
 	old = *f.slot;
 	slots[0] = f.slot;
@@ -186,6 +269,8 @@ int main(void)
 	int failed;
 
 	tcase_add_test(t, test_libc_symbols);
+	tcase_add_test(t, test_definitions);
+	tcase_add_test(t, test_versions);
 	tcase_add_test(t, test_gnutls_symbols);
 	tcase_add_test(t, test_openssl_symbols);
 	tcase_add_test(t, test_write_batch);
