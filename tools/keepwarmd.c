@@ -227,11 +227,13 @@ static bool still_good(const struct kw_idle_entry *e)
 {
 	struct kwb_conn k;
 
-	return kwb_conn_counters(e->fd, &k) && k.established && !k.unread && !k.unacked && !k.notsent &&
+	return kwb_conn_counters(e->fd, &k, false) && k.established && !k.unacked && !k.notsent &&
 	       k.received == slots[e->fd].received && k.acked == slots[e->fd].acked;
 }
 
-/* A TAKE from client c, whose probe socket tells its network namespace. */
+/* A TAKE from client c, whose probe socket tells its network namespace.
+ * The answer goes first; what only the broker needs (closing the probe,
+ * leaving the epoll set) comes after it, while the asker already works. */
 static void take(int cfd, struct slot *c, const struct kw_bmsg *m, int probe)
 {
 	struct kw_bmsg r = { .type = KW_BMSG_MISS, .id = m->id, .key = m->key };
@@ -239,50 +241,46 @@ static void take(int cfd, struct slot *c, const struct kw_bmsg *m, int probe)
 	struct kw_key key = m->key;
 	uint64_t now = now_ms();
 	unsigned n;
-	int got;
+	int got = 0;
 
-	if (!kwb_netns_of(probe, &key.netns)) {
-		close(probe);
-		send_msg(cfd, &r, -1);
-		return;
-	}
-	close(probe);
-	key.cgroup = c->cgroup;
-	for (;;) {
-		got = kw_idle_take(pool, &key, now, &found, expired, 16, &n);
-		for (unsigned i = 0; i < n; i++)
-			forget(expired[i].fd);
-		if (!got)
-			break;
-		if (still_good(&found))
-			break;
-		patience_learn(&key, now - found.meta.parked_ms);
-		forget(found.fd);
+	if (kwb_netns_of(probe, &key.netns)) {
+		key.cgroup = c->cgroup;
+		for (;;) {
+			got = kw_idle_take(pool, &key, now, &found, expired, 16, &n);
+			for (unsigned i = 0; i < n; i++)
+				forget(expired[i].fd);
+			if (!got || still_good(&found))
+				break;
+			patience_learn(&key, now - found.meta.parked_ms);
+			forget(found.fd);
+		}
 	}
 	if (!got) {
 		send_msg(cfd, &r, -1);
+		close(probe);
 		return;
 	}
-	epoll_ctl(ep, EPOLL_CTL_DEL, found.fd, NULL);
 	r.type = KW_BMSG_GIVE;
 	r.idle_ms = now - found.meta.parked_ms;
 	r.expires_in_ms = found.meta.expires_ms - now;
 	r.conn = found.meta.conn;
 	if (send_msg(cfd, &r, found.fd) < 0) {
 		/* The asker is gone (it stopped waiting and exited): the
-		 * connection stays parked for the next one. */
+		 * connection stays parked, still watched, for the next one. */
 		struct kw_idle_entry evicted;
+		close(probe);
 		switch (kw_idle_put(pool, found.fd, &found.meta, &evicted)) {
 		case 1:
 			forget(evicted.fd);
 			/* fall through */
 		case 0:
-			watch(found.fd, T_PARKED, EPOLLIN | EPOLLRDHUP);
 			return;
 		}
+		forget(found.fd);
+		return;
 	}
-	memset(&slots[found.fd], 0, sizeof slots[found.fd]);
-	close(found.fd);
+	close(probe);
+	forget(found.fd);
 }
 
 /* Whether client fd's peer is gone (recvmsg's 0 is also an empty datagram). */

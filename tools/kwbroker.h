@@ -27,9 +27,11 @@ struct kwb_conn {
  * "not a socket".) */
 const char *kwb_conn_read(int fd, struct kwb_conn *k);
 
-/* Only the counters and what waits unread (of a socket kwb_conn_read
- * already vouched for); false when they cannot be read. */
-bool kwb_conn_counters(int fd, struct kwb_conn *k);
+/* Only the counters (of a socket kwb_conn_read already vouched for), and
+ * what waits unread when unread is set; false when they cannot be read.
+ * Without unread, k->unread is 0: a received count unchanged since
+ * kwb_conn_read found nothing unread says the same in one call less. */
+bool kwb_conn_counters(int fd, struct kwb_conn *k, bool unread);
 
 /* The network namespace of any socket fd (SO_NETNS_COOKIE); false when the
  * kernel cannot say (before Linux 5.14). */

@@ -44,7 +44,7 @@ bool kwb_netns_of(int fd, uint64_t *cookie)
 	       len == sizeof *cookie;
 }
 
-bool kwb_conn_counters(int fd, struct kwb_conn *k)
+bool kwb_conn_counters(int fd, struct kwb_conn *k, bool unread)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof ti;
@@ -60,7 +60,8 @@ bool kwb_conn_counters(int fd, struct kwb_conn *k)
 	k->notsent = len >= offsetof(struct tcp_info, tcpi_notsent_bytes) + sizeof ti.tcpi_notsent_bytes
 	                     ? ti.tcpi_notsent_bytes
 	                     : 0;
-	return ioctl(fd, FIONREAD, &k->unread) == 0;
+	k->unread = 0;
+	return !unread || ioctl(fd, FIONREAD, &k->unread) == 0;
 }
 
 const char *kwb_conn_read(int fd, struct kwb_conn *k)
@@ -83,7 +84,7 @@ const char *kwb_conn_read(int fd, struct kwb_conn *k)
 		return "an address keepwarm does not follow";
 	if (!kwb_netns_of(fd, &k->netns))
 		return "no network namespace cookie (Linux 5.14 or later is needed)";
-	if (!kwb_conn_counters(fd, k))
+	if (!kwb_conn_counters(fd, k, true))
 		return "no TCP byte counters";
 	return NULL;
 }

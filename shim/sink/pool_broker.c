@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@
 #include "service/state.h"
 
 #define TAKE_WAIT_MS  1   /* a take waits this long for its answer, then dials */
+#define TAKE_SPIN_US  50  /* of which this long asked for without sleeping */
+#define TAKE_SPIN_ROUNDS 4096
 #define HELLO_WAIT_MS 20  /* opening waits this long for the broker's hello */
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 5000
@@ -355,8 +358,8 @@ static int broker_take(void *self, const struct kw_key *k, int near, uint64_t no
 {
 	struct kw_bmsg q = { .type = KW_BMSG_TAKE, .key = *k }, r;
 	uint8_t buf[KW_BROKER_MSG_MAX + 1];
-	uint64_t until;
-	unsigned nfds;
+	uint64_t until, spin_until;
+	unsigned nfds, spins = 0;
 	int saved = errno, h = -1;
 
 	(void)self;
@@ -369,11 +372,22 @@ static int broker_take(void *self, const struct kw_key *k, int near, uint64_t no
 	q.id = ++br.next_id;
 	if (!send_msg(&q, near))
 		goto out;
-	until = kw_now_us() + TAKE_WAIT_MS * 1000;
-	while (h < 0 && wait_readable(br.fd, until)) {
+	spin_until = kw_now_us() + TAKE_SPIN_US;
+	until = spin_until - TAKE_SPIN_US + TAKE_WAIT_MS * 1000;
+	while (h < 0) {
 		int fd;
 		ssize_t n = receive(&fd, buf, sizeof buf, &nfds);
 
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			/* Not yet. The broker answers in some tens of µs, about what
+			 * a sleep and a wake-up would add: ask again for a moment
+			 * (yielding, so a broker on this CPU can run), then sleep. */
+			if (spins++ < TAKE_SPIN_ROUNDS && kw_now_us() < spin_until)
+				sched_yield();
+			else if (!wait_readable(br.fd, until))
+				break;
+			continue;
+		}
 		if (n <= 0) {
 			drop_socket(); /* the broker went away */
 			back_off();
