@@ -257,8 +257,10 @@ static bool slot_may_matter(void *arg, void *const *at, unsigned version)
 	const struct collect *c = arg;
 	const void *cur = *at;
 
-	if (in_libc(cur))
-		return libc_defines_wrapped(cur);
+	/* Within libc's span, a wrapped definition's address says it all. */
+	if (libc_object && (uintptr_t)cur >= libc_object->lo && (uintptr_t)cur < libc_object->hi &&
+	    (libc_by_name ? in_libc(cur) : libc_defines_wrapped(cur)))
+		return true;
 	if (tls_holds(cur))
 		return true;
 	if (*c->bind_now || !kw_got_contains(c->o, cur))

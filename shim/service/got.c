@@ -57,10 +57,13 @@ static int remember(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+static void forget_last_read(void);
+
 size_t kw_got_objects(struct kw_object *out, size_t max)
 {
 	struct snapshot s = { out, max, 0 };
 
+	forget_last_read();
 	dl_iterate_phdr(remember, &s);
 	return s.n;
 }
@@ -169,10 +172,29 @@ struct symbols {
 	const char *verdef, *verneed;
 };
 
+/* The last object's tables, per thread: a pass looks up hundreds of names
+ * in one library in a row. Kept only until the next listing
+ * (kw_got_objects): an object loaded later at the same address would have
+ * the same key. */
+static __thread struct {
+	uintptr_t base;
+	const kw_elf_phdr *phdr;
+	struct symbols t;
+} last_read;
+
+static void forget_last_read(void)
+{
+	last_read.phdr = NULL;
+}
+
 static bool read_symbols(const struct kw_object *o, struct symbols *t)
 {
 	const kw_elf_dyn *dyn = NULL;
 
+	if (last_read.phdr && last_read.base == o->base && last_read.phdr == o->phdr) {
+		*t = last_read.t;
+		return t->symtab && t->strtab && t->strsz && t->gnu_hash;
+	}
 	memset(t, 0, sizeof *t);
 	for (unsigned i = 0; i < o->phnum; i++)
 		if (o->phdr[i].p_type == PT_DYNAMIC)
@@ -189,6 +211,9 @@ static bool read_symbols(const struct kw_object *o, struct symbols *t)
 		default: break;
 		}
 	}
+	last_read.base = o->base;
+	last_read.phdr = o->phdr;
+	last_read.t = *t;
 	return t->symtab && t->strtab && t->strsz && t->gnu_hash;
 }
 
