@@ -60,7 +60,9 @@ static int give(struct kw_fd *s, const struct kw_transport *tp, enum kw_transpor
 		tp->close(h);
 		return 0;
 	}
-	if (!tp->alive(h)) {
+	/* The broker re-checked its connection (TCP_INFO) just before sending
+	 * it: a second check here would only add a system call to the wait. */
+	if (how != KW_REASON_FROM_BROKER && !tp->alive(h)) {
 		kw_report(KW_EVENT_STALE, h, &c->dest, KW_REASON_CLOSED_WHILE_IDLE, (int64_t)idle,
 		          m->conn.requests);
 		kw_patience_learn(&c->dest, idle);
