@@ -358,7 +358,7 @@ static int broker_take(void *self, const struct kw_key *k, int near, uint64_t no
 {
 	struct kw_bmsg q = { .type = KW_BMSG_TAKE, .key = *k }, r;
 	uint8_t buf[KW_BROKER_MSG_MAX + 1];
-	uint64_t until, spin_until;
+	uint64_t start, until;
 	unsigned nfds, spins = 0;
 	int saved = errno, h = -1;
 
@@ -372,9 +372,9 @@ static int broker_take(void *self, const struct kw_key *k, int near, uint64_t no
 	q.id = ++br.next_id;
 	if (!send_msg(&q, near))
 		goto out;
-	spin_until = kw_now_us() + TAKE_SPIN_US;
-	until = spin_until - TAKE_SPIN_US + TAKE_WAIT_MS * 1000;
-	while (h < 0) {
+	start = kw_now_us();
+	until = start + TAKE_WAIT_MS * 1000;
+	while (h < 0 && kw_now_us() < until) {
 		int fd;
 		ssize_t n = receive(&fd, buf, sizeof buf, &nfds);
 
@@ -382,7 +382,7 @@ static int broker_take(void *self, const struct kw_key *k, int near, uint64_t no
 			/* Not yet. The broker answers in some tens of µs, about what
 			 * a sleep and a wake-up would add: ask again for a moment
 			 * (yielding, so a broker on this CPU can run), then sleep. */
-			if (spins++ < TAKE_SPIN_ROUNDS && kw_now_us() < spin_until)
+			if (spins++ < TAKE_SPIN_ROUNDS && kw_now_us() < start + TAKE_SPIN_US)
 				sched_yield();
 			else if (!wait_readable(br.fd, until))
 				break;
