@@ -97,13 +97,12 @@ log_lines() { wc -l <"$NGINX_ACCESS"; }
 conns_since() { tail -n "+$(($1 + 1))" "$NGINX_ACCESS" | awk '{ print $1 }' | sort -u | wc -l; }
 REPORT_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: [A-Za-z]*Sanitizer'
 
-# has_report FILE...: a sanitizer's report in them. Under TSan only one with
-# keepwarm's code in one of its stacks: the TLS libraries are not built with
-# it, and their lock-free code is reported now and then without keepwarm.
+# has_report FILE...: a sanitizer's report in them. Under TSan only one of
+# keepwarm's races (tsan_race_in_keepwarm): the TLS libraries are not built
+# with it, and their lock-free code is reported now and then without keepwarm.
 has_report() {
 	if [ -n "${TSAN_OPTIONS:-}" ]; then
-		awk '/WARNING: ThreadSanitizer/ { on = 1 } on && /libkeepwarm/ { found = 1 }
-			/^SUMMARY: ThreadSanitizer/ { on = 0 } END { exit !found }' "$@"
+		tsan_race_in_keepwarm "$@"
 	else
 		grep -qE "$REPORT_RE" "$@"
 	fi

@@ -121,12 +121,11 @@ conns_since() { tail -n "+$(($1 + 1))" "$ACCESS_LOG" | awk '{ print $1 }' | sort
 # POST requests in the access log's lines after line $1.
 posts_since() { tail -n "+$(($1 + 1))" "$ACCESS_LOG" | grep -c '"POST ' || true; }
 REPORT_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: [A-Za-z]*Sanitizer'
-# Under TSan only a report with keepwarm's code in one of its stacks: the
-# TLS library is not built with it (as in tls-clients.sh).
+# Under TSan only one of keepwarm's races (tsan_race_in_keepwarm): the TLS
+# library is not built with it (as in tls-clients.sh).
 has_report() {
 	if [ -n "${TSAN_OPTIONS:-}" ]; then
-		awk '/WARNING: ThreadSanitizer/ { on = 1 } on && /libkeepwarm/ { found = 1 }
-			/^SUMMARY: ThreadSanitizer/ { on = 0 } END { exit !found }' "$@"
+		tsan_race_in_keepwarm "$@"
 	else
 		grep -qE "$REPORT_RE" "$@"
 	fi
