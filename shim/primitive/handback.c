@@ -21,6 +21,9 @@ static int take(struct kw_conn *c, enum kw_transport_kind kind, struct kw_idle_m
 	int h;
 	struct kw_dest d = c->dest;
 
+	/* An empty pool misses without the lock (which blocks signals). */
+	if (kw_pool.ops->holds_none && kw_pool.ops->holds_none(kw_pool.self))
+		return -1;
 	d.tls = kind == KW_TRANSPORT_TLS; /* as the session's connection was parked */
 	kw_key_make(&key, &d, kind, kw_conn_opts_hash(c));
 	kw_private_lock();

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -25,14 +26,53 @@ ino_t kw_tcp_inode(int fd)
 	return kw_real.fstat(fd, &st) == 0 ? st.st_ino : 0;
 }
 
-/* Set one copied option on to as from has it. SO_LINGER: with l_onoff 0 the
- * kernel keeps the previous linger time, so it is set on first, then off. */
-static bool copy_option(const struct kw_copied_opt *o, int from, int to)
+/* What a fresh socket reads for each copied option, learned from the first
+ * program socket that had not changed it: one getsockopt per option and
+ * process instead of one per handback. Each copied option is either
+ * family-independent or of one family, so one value per option. They are the
+ * kernel's defaults when learned; a sysctl changed later (tcp_keepalive_time)
+ * is not seen by connections handed back afterwards. state: 0 unknown, 1
+ * being written by the thread that claimed it, 2 known. */
+static struct fresh_default {
+	atomic_uint state;
+	socklen_t len;
+	unsigned char val[KW_CONN_OPT_MAX_LEN];
+} fresh_defaults[32];
+
+/* Option i as the program's socket from reads it, into val/len (its size on
+ * entry). own: the program changed it on from (read it from there). */
+static bool read_option(unsigned i, int from, bool own, unsigned char *val, socklen_t *len)
 {
-	unsigned char val[32];
+	const struct kw_copied_opt *o = &kw_copied_opts[i];
+	struct fresh_default *f = i < 32 ? &fresh_defaults[i] : NULL;
+	unsigned unknown = 0;
+
+	if (!own && f && atomic_load_explicit(&f->state, memory_order_acquire) == 2) {
+		memcpy(val, f->val, f->len);
+		*len = f->len;
+		return true;
+	}
+	if (kw_real.getsockopt(from, o->level, o->name, val, len) < 0)
+		return false;
+	if (!own && f && *len <= sizeof f->val &&
+	    atomic_compare_exchange_strong(&f->state, &unknown, 1)) {
+		memcpy(f->val, val, *len);
+		f->len = *len;
+		atomic_store_explicit(&f->state, 2, memory_order_release);
+	}
+	return true;
+}
+
+/* Set copied option i on to as the program's socket from has it. SO_LINGER:
+ * with l_onoff 0 the kernel keeps the previous linger time, so it is set on
+ * first, then off. */
+static bool copy_option(unsigned i, int from, bool own, int to)
+{
+	const struct kw_copied_opt *o = &kw_copied_opts[i];
+	unsigned char val[KW_CONN_OPT_MAX_LEN];
 	socklen_t len = sizeof val;
 
-	if (kw_real.getsockopt(from, o->level, o->name, val, &len) < 0)
+	if (!read_option(i, from, own, val, &len))
 		return false;
 	if (o->level == SOL_SOCKET && o->name == SO_LINGER && len == sizeof(struct linger)) {
 		struct linger l;
@@ -59,7 +99,7 @@ static bool carry_options(const struct kw_conn *c, int from, int to, uint32_t to
 		const struct kw_copied_opt *o = &kw_copied_opts[i];
 
 		if ((touched & (1u << i)) && (!o->family || o->family == c->dest.family) &&
-		    !copy_option(o, from, to))
+		    !copy_option(i, from, (c->meta.touched & (1u << i)) != 0, to))
 			ok = false;
 	}
 	for (unsigned i = 0; i < c->nopts; i++)

@@ -54,6 +54,11 @@ struct kw_pool_ops {
 	bool (*pop_oldest)(void *self, struct kw_idle_entry *e);
 	/* The connection parked on handle old_h now lives on new_h (-1: gone). */
 	void (*renumber)(void *self, int old_h, int new_h);
+	/* True when nothing is parked, read without the caller's lock (NULL in
+	 * a remote backend): a take can miss without blocking signals for the
+	 * lock. A connection another thread parks meanwhile is missed as if it
+	 * had been parked a moment later. */
+	bool (*holds_none)(void *self);
 };
 
 struct kw_pool {
