@@ -45,7 +45,7 @@ check|demo)
 		      python3 python3-requests curl wget apache2-utils iproute2 procps
 		      openssl libio-socket-ssl-perl liblwp-protocol-https-perl
 		      libssl-dev libcurl4-openssl-dev libcurl4 libcurl3-gnutls
-		      php-cli php-curl ruby libwww-perl lynx w3m valgrind util-linux)
+		      php-cli php-curl ruby libwww-perl lynx w3m valgrind util-linux strace)
 	else
 		pkgs=(build-essential pkg-config libhttp-parser-dev libgnutls28-dev libssl-dev python3)
 	fi

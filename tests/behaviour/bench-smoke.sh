@@ -43,7 +43,7 @@ else
 	fail "prints a Markdown table"
 fi
 for s in "1 sequential" "2 proxy" "RTT emulation" "3 concurrency" "4 bulk" "4 per-call" "5 scale" \
-	"8 process per request" "8 handoff"; do
+	"8 process per request" "8 handoff" "9 system calls"; do
 	if grep -q "^| $s | " "$TMP/out"; then
 		pass "table has rows for '$s'"
 	else

@@ -38,13 +38,15 @@ FULL = dict(rounds0=15, rounds=7, s1_n0_c=2000, s1_n0_py=1000, s1_n10=100,
             bulk_bytes=1 << 30, bulk_rounds=31, loop_pairs=300000, loop_rounds=41,
             scale_levels=[10, 1000, 10000], scale_calls=2000, scale_rounds=5,
             s6_n0=100, s6_n10=100, s7_n0=100, s7_n10=50,
-            s8_rtts=[0, 10], s8_n0=30, s8_n10=30, s8_connects=2000, s8_handoff_rounds=15)
+            s8_rtts=[0, 10], s8_n0=30, s8_n10=30, s8_connects=2000, s8_handoff_rounds=15,
+            s9_requests=200)
 SMOKE = dict(rounds0=1, rounds=1, s1_n0_c=20, s1_n0_py=10, s1_n10=3,
              ab_n=200, ab_c=4, ab_rounds=1,
              bulk_bytes=16 << 20, bulk_rounds=1, loop_pairs=10000, loop_rounds=1,
              scale_levels=[10, 100], scale_calls=50, scale_rounds=1,
              s6_n0=3, s6_n10=3, s7_n0=3, s7_n10=3,
-             s8_rtts=[0], s8_n0=3, s8_n10=3, s8_connects=20, s8_handoff_rounds=1)
+             s8_rtts=[0], s8_n0=3, s8_n10=3, s8_connects=20, s8_handoff_rounds=1,
+             s9_requests=20)
 SCALE_DESTS = 256        # idle connections are spread over this many ports
 SCALE_MISS_PORTS = 8     # scale.c's MISS_PORTS
 
@@ -1232,6 +1234,67 @@ http {
                      res["one"], "kept-connection request %.3f ms (curl's transfer time, "
                      "requests 2 to %d); %s" % (kept, n, conns_text(fns["one"])), 1.0)
 
+    def scenario_9(self):
+        """System calls per request, by name (tools/bench/syscalls.sh:
+        strace -f -c, the difference between runs of 20 and 20 + N
+        requests): reqloop and python3 http.client without keepwarm (a
+        connection per request, and one for all) and with it (a reused
+        request), and ab without -k, whose close-style requests keepwarm
+        upgrades. Counts, not times: one run is exact."""
+        scen = "9 system calls"
+        goal = "keepwarm: ≤ 10 system calls per reused request (reqloop)"
+        if not find_prog("strace"):
+            self.row(scen, "strace", "all arms", None, "calls/req", goal=goal,
+                     status="skipped: strace not installed")
+            return
+        n = self.c["s9_requests"]
+        try:
+            r = subprocess.run(["bash", os.path.join(ROOT, "tools/bench/syscalls.sh"), self.build,
+                                str(n)], capture_output=True, timeout=RUN_TIMEOUT,
+                               stdin=subprocess.DEVNULL, cwd=self.tmp)
+        except subprocess.TimeoutExpired:
+            raise BenchError("syscalls.sh timed out after %ds" % RUN_TIMEOUT)
+        totals, calls, failed = {}, {}, []
+        for line in r.stdout.decode(errors="replace").splitlines():
+            arm, _, kv = line.partition(" ")
+            name, _, val = kv.partition("=")
+            if " failed" in line or " skipped" in line:
+                failed.append(line)
+            elif name == "total":
+                totals[arm] = float(val)
+            elif name:
+                calls.setdefault(arm, []).append((name, float(val)))
+        if r.returncode != 0 and not totals:
+            raise BenchError("syscalls.sh exited %d: %s" % (
+                r.returncode, r.stderr.decode(errors="replace")[-400:]))
+        what = {"reqloop.fresh": ("reqloop", "no keepwarm, a connection per request"),
+                "reqloop.keep": ("reqloop", "no keepwarm, one kept connection"),
+                "reqloop.keepwarm": ("reqloop", "keepwarm, a connection per request "
+                                                "(reused)"),
+                "python.fresh": ("python3 http.client", "no keepwarm, a connection per "
+                                                        "request"),
+                "python.keep": ("python3 http.client", "no keepwarm, one kept connection"),
+                "python.keepwarm": ("python3 http.client", "keepwarm, a connection per "
+                                                           "request (reused)"),
+                "ab.close": ("ab -c 1 without -k", "no keepwarm (the server closes)"),
+                "ab.keepwarm": ("ab -c 1 without -k", "keepwarm (close-style requests "
+                                                      "upgraded)")}
+        for arm, (prog, how) in what.items():
+            if arm not in totals:
+                continue
+            setup = "%s, GET /gen/1000 from kwtestd, %d requests counted" % (prog, n)
+            by_name = ", ".join("%s %g" % (k, v) for k, v in calls.get(arm, []) if v >= 0.05)
+            base = arm.split(".")[0] + ".keep"
+            ratio = totals[arm] / totals[base] if arm != base and totals.get(base) else None
+            g, status = "", ""
+            if arm == "reqloop.keepwarm":
+                g, status = goal, "met" if totals[arm] <= 10 else "missed"
+            self.row(scen, setup, how, totals[arm], "calls/req", [totals[arm]], by_name,
+                     ratio, g, status)
+        for line in failed:
+            self.row(scen, "syscalls.sh", line.split(" ")[0], None, "calls/req",
+                     status=line.partition(" ")[2])
+
     def handoff_rows(self, port, sock):
         """What a connect() costs when the broker serves it: tools/bench/handoff
         (socket, connect, GET, read, close, N times; connect() alone timed)
@@ -1381,7 +1444,7 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="tiny counts: check that it works")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--out", default=None, help="results directory (default BUILD/bench)")
-    ap.add_argument("--only", default="1,2,3,4,5,6,7,8",
+    ap.add_argument("--only", default="1,2,3,4,5,6,7,8,9",
                     help="scenarios to run (1 and 2 run together)")
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -1413,6 +1476,8 @@ def main():
             b.scenario_7()
         if "8" in only:
             b.scenario_8()
+        if "9" in only:
+            b.scenario_9()
     except BenchError as e:
         log("error: %s" % e)
         rc = 1
