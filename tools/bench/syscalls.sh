@@ -32,6 +32,7 @@ BASE=20
 command -v strace >/dev/null || { echo "syscalls.sh: strace is not installed" >&2; exit 2; }
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kw-syscalls.XXXXXX")
 SERVER_PID=
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	if [ -n "$SERVER_PID" ]; then
 		kill "$SERVER_PID" 2>/dev/null
