@@ -349,6 +349,12 @@ void kw_pin(struct kw_fd *s, enum kw_reason reason);
 /* setsockopt() succeeded on a followed socket: remember it for a handback. */
 void kw_note_sockopt(struct kw_fd *s, int level, int name, const void *val, socklen_t len);
 
+/* A call that sets a followed socket's flags succeeded: how is F_SETFL or
+ * F_SETFD (arg as fcntl's), FIONBIO (arg the int it pointed to), FIOCLEX or
+ * FIONCLEX; -1 when they changed in a way keepwarm does not read (a raw
+ * syscall), after which a handback reads them from the kernel again. */
+void kw_note_flags(struct kw_fd *s, long how, long arg);
+
 /* epoll_ctl() succeeded on a followed socket. */
 void kw_note_epoll(struct kw_fd *s, int epfd, int op, const struct epoll_event *ev);
 

@@ -5,10 +5,12 @@
 #include "entry/entry.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/close_range.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "feature/closestyle.h"
@@ -37,7 +39,6 @@ void kw_on_listen(int fd)
 void kw_on_socket(int fd, int domain, int type, int protocol)
 {
 	struct kw_fd *s;
-	ino_t ino;
 	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	/* Whatever this number was before, it is a new socket now. */
@@ -48,10 +49,13 @@ void kw_on_socket(int fd, int domain, int type, int protocol)
 	if ((domain != AF_INET && domain != AF_INET6) || base != SOCK_STREAM ||
 	    (protocol != 0 && protocol != IPPROTO_TCP))
 		return;
-	if (!(ino = kw_tcp_inode(fd)) || !(s = kw_fd_slot(fd)))
+	if (!(s = kw_fd_slot(fd)))
 		return;
 	kw_slot_lock(s);
-	kw_conn_reset(&s->conn, kw_pid, ino, &kw_tcp_transport);
+	/* Its inode is read when it dials: a handback brings the parked one's. */
+	kw_conn_reset(&s->conn, kw_pid, 0, &kw_tcp_transport);
+	s->conn.file_flags = O_RDWR | (type & SOCK_NONBLOCK ? O_NONBLOCK : 0);
+	s->conn.fd_flags = type & SOCK_CLOEXEC ? FD_CLOEXEC : 0;
 	atomic_store_explicit(&s->kind, KW_FD_SOCKET, memory_order_release);
 	kw_slot_unlock(s);
 }
@@ -125,6 +129,11 @@ int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t l
 			}
 			return kw_real.connect(fd, addr, len);
 		}
+	}
+	if (!c->ino && !(c->ino = kw_tcp_inode(fd))) {
+		kw_let_go(s, KW_REASON_NOT_OUR_SOCKET);
+		kw_slot_unlock(s);
+		return kw_real.connect(fd, addr, len);
 	}
 	/* The real connect() may block for minutes, be left by siglongjmp or
 	 * cancelled: no lock across it. Meanwhile a close(), shutdown() or new
@@ -214,6 +223,35 @@ void kw_note_sockopt(struct kw_fd *s, int level, int name, const void *val, sock
 	}
 	kw_slot_unlock(s);
 	errno = saved;
+}
+
+void kw_note_flags(struct kw_fd *s, long how, long arg)
+{
+	struct kw_conn *c = &s->conn;
+
+	kw_slot_lock(s);
+	switch (how) {
+	case F_SETFL:
+		/* A socket's settable flags: O_NONBLOCK is followed; O_ASYNC lets
+		 * go; any other is read back from the kernel at a handback. */
+		c->file_flags = arg & ~(long)(O_NONBLOCK | O_ACCMODE) ? -1
+		                                                      : O_RDWR | (int)(arg & O_NONBLOCK);
+		break;
+	case F_SETFD:
+		c->fd_flags = (int)(arg & FD_CLOEXEC);
+		break;
+	case FIONBIO:
+		if (c->file_flags >= 0)
+			c->file_flags = arg ? c->file_flags | O_NONBLOCK : c->file_flags & ~O_NONBLOCK;
+		break;
+	case FIOCLEX:
+	case FIONCLEX:
+		c->fd_flags = how == FIOCLEX ? FD_CLOEXEC : 0;
+		break;
+	default:
+		c->file_flags = c->fd_flags = -1;
+	}
+	kw_slot_unlock(s);
 }
 
 void kw_note_epoll(struct kw_fd *s, int epfd, int op, const struct epoll_event *ev)

@@ -103,7 +103,7 @@ bool kw_replay(struct kw_fd *s, enum kw_reason why)
 	}
 	free(copy);
 	/* (install consumes nfd whatever it returns) */
-	if (nfd < 0 || tp->install(c, s->fd, nfd, KW_INSTALL_REPLACE, 0) < 0) {
+	if (nfd < 0 || tp->install(c, s->fd, nfd, KW_INSTALL_REPLACE, 0, -1) < 0) {
 		errno = saved;
 		return false; /* the program sees the original failure */
 	}

@@ -59,6 +59,9 @@ struct kw_conn {
 	enum kw_reason park_veto;    /* let go mid upgraded exchange: still followed to its
 	                              * end-of-file, never parked (0: none) */
 	uint64_t parked_idle_ms;     /* how long it had been parked before this handback */
+	int      file_flags;         /* its F_GETFL as the program made it (socket()'s type,
+	                              * fcntl, FIONBIO), -1 when unknown */
+	int      fd_flags;           /* its F_GETFD likewise, -1 when unknown */
 	uint64_t asked_us;           /* when the program called connect(): its first
 	                              * request's wait starts there (0 = not measured) */
 	char    *replay;             /* the request bytes sent so far (grows to KW_REPLAY_MAX) */

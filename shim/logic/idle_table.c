@@ -31,6 +31,8 @@ struct kw_idle_table {
 	unsigned max_total, max_per_host, count;
 	unsigned nbuckets;
 	struct link age;
+	struct link *probe_from; /* in age: the oldest entry kw_idle_probe_due has not
+	                          * passed yet (&age: none) */
 	struct slot *slots;
 	struct slot **free_slots;
 	unsigned nfree;
@@ -85,6 +87,7 @@ struct kw_idle_table *kw_idle_create(unsigned max_total, unsigned max_per_host)
 		t->free_hosts[t->nfree_hosts++] = &t->hosts[n - 1 - i];
 	}
 	list_init(&t->age);
+	t->probe_from = &t->age;
 	return t;
 }
 
@@ -149,6 +152,8 @@ static void remove_slot(struct kw_idle_table *t, struct slot *s, struct kw_idle_
 	struct host *h = s->host;
 
 	*out = s->e;
+	if (t->probe_from == &s->by_age)
+		t->probe_from = s->by_age.next;
 	list_unlink(&s->by_age);
 	list_unlink(&s->by_host);
 	h->count--;
@@ -182,6 +187,8 @@ int kw_idle_put(struct kw_idle_table *t, int fd, const struct kw_idle_meta *m,
 	s->e.meta = *m;
 	s->host = h;
 	list_push_tail(&t->age, &s->by_age);
+	if (t->probe_from == &t->age)
+		t->probe_from = &s->by_age;
 	list_push_tail(&h->entries, &s->by_host);
 	h->count++;
 	t->count++;
@@ -259,6 +266,28 @@ bool kw_idle_remove_fd(struct kw_idle_table *t, int fd, struct kw_idle_entry *ou
 		}
 	}
 	return false;
+}
+
+unsigned kw_idle_probe_due(struct kw_idle_table *t, uint64_t before_ms, uint32_t bits, int *out,
+                           unsigned max)
+{
+	struct link *l = t->probe_from;
+	unsigned n = 0;
+
+	for (; l != &t->age && n < max; l = l->next) {
+		struct slot *s = CONTAINER(l, struct slot, by_age);
+
+		if (s->e.meta.parked_ms > before_ms)
+			break;
+		if (s->e.meta.probing)
+			continue;
+		s->e.meta.probing = true;
+		s->e.meta.conn.touched |= bits;
+		if (s->e.fd >= 0)
+			out[n++] = s->e.fd;
+	}
+	t->probe_from = l;
+	return n;
 }
 
 unsigned kw_idle_count(const struct kw_idle_table *t)

@@ -18,6 +18,10 @@ struct kw_idle_meta {
 	uint64_t parked_ms;        /* when it was parked */
 	uint64_t expires_ms;       /* parked_ms + its idle timeout, capped by its lifetime */
 	struct kw_conn_meta conn;  /* what travels with the connection */
+	bool probing;              /* TCP keepalive probes switched on while parked */
+	uint64_t ino;              /* the socket's inode when the parker knew it, 0 = unknown */
+	bool flags_known;          /* file_flags holds its F_GETFL */
+	int file_flags;
 };
 
 struct kw_idle_entry {
@@ -62,6 +66,13 @@ bool kw_idle_renumber(struct kw_idle_table *t, int old_fd, int new_fd);
 /* Remove the entry parked on fd into *out (its server closed it while it
  * waited). Returns true if found. */
 bool kw_idle_remove_fd(struct kw_idle_table *t, int fd, struct kw_idle_entry *out);
+
+/* Entries parked at or before before_ms whose probes are not on yet, oldest
+ * first: each is marked probing, bits are added to its touched options, and
+ * up to max of their fds go to out[]. Returns the count; O(1) when none is
+ * due (entries are marked in park order, so the unmarked ones are the newest). */
+unsigned kw_idle_probe_due(struct kw_idle_table *t, uint64_t before_ms, uint32_t bits, int *out,
+                           unsigned max);
 
 /* Entries in the table, in total and for one key. */
 unsigned kw_idle_count(const struct kw_idle_table *t);

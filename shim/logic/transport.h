@@ -76,16 +76,17 @@ struct kw_transport {
 	int (*dial)(struct kw_conn *c, int fd, bool *in_progress);
 	/* Wait up to ms for a dialled handle to be connected; true when it is. */
 	bool (*connected)(int h, int ms);
-	/* Take the connection on fd aside for parking (registrations off, idle
-	 * probes on): its private handle, or -1. fd keeps it until replaced. */
+	/* Take the connection on fd aside for parking (registrations off): its
+	 * private handle, or -1. fd keeps it until replaced. */
 	int (*detach)(struct kw_conn *c, int fd);
-	/* The same for a private handle h already taken aside (by end_with_eof
-	 * or replace): idle probes on. Returns h. */
-	int (*adopt)(int h);
 	/* Put handle h on the program's descriptor fd with the program's flags and
-	 * epoll registrations (and, for a handback, options carry_opts).
-	 * Consumes h. Returns 0, or -1. */
-	int (*install)(struct kw_conn *c, int fd, int h, enum kw_install how, uint32_t carry_opts);
+	 * epoll registrations (and, for a handback, options carry_opts), and
+	 * c->ino to its inode (a handback's caller may set it beforehand: kept
+	 * when not 0). h_flags: h's F_GETFL when the caller knows it (the flags
+	 * are then set only if they differ), else -1. Consumes h. Returns 0, or
+	 * -1. */
+	int (*install)(struct kw_conn *c, int fd, int h, enum kw_install how, uint32_t carry_opts,
+	               int h_flags);
 	/* Close a handle (a parked or dialled connection). */
 	void (*close)(int h);
 	/* The program's descriptor reads end-of-file from now on, as after the

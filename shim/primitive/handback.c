@@ -28,16 +28,20 @@ static int take(struct kw_conn *c, enum kw_transport_kind kind, struct kw_idle_m
 	kw_key_make(&key, &d, kind, kw_conn_opts_hash(c));
 	kw_private_lock();
 	h = kw_pool.ops->take(kw_pool.self, &key, -1, now, m, &dropped);
+	kw_park_probe_due(now);
 	kw_private_unlock();
 	kw_park_drop(&dropped, now);
 	return h;
 }
 
-/* The kept TLS session over the parked socket h (its inode), for c. */
-static bool kept_session(struct kw_conn *c, int h)
+/* The kept TLS session over the parked socket h (its inode ino, 0 when
+ * unknown), for c. */
+static bool kept_session(struct kw_conn *c, int h, ino_t ino)
 {
-	ino_t ino = kw_tcp_inode(h);
 	struct kw_tls_session *e;
+
+	if (!ino)
+		ino = kw_tcp_inode(h);
 
 	kw_tls_sessions_lock_shared();
 	if ((e = kw_tls_map_find_kept(&kw_tls_sessions, ino)) && !e->lent) {
@@ -58,8 +62,10 @@ static int give(struct kw_fd *s, const struct kw_transport *tp, enum kw_transpor
 	uint64_t idle = kw_now_ms() - m->parked_ms;
 	uint32_t touched = c->meta.touched;
 
+	ino_t ino = c->ino;
+
 	c->tls = NULL;
-	if (kind == KW_TRANSPORT_TLS && !kept_session(c, h)) {
+	if (kind == KW_TRANSPORT_TLS && !kept_session(c, h, (ino_t)m->ino)) {
 		tp->close(h);
 		return 0;
 	}
@@ -72,7 +78,10 @@ static int give(struct kw_fd *s, const struct kw_transport *tp, enum kw_transpor
 		tp->close(h);
 		return 0;
 	}
-	if (tp->install(c, s->fd, h, KW_INSTALL_HANDBACK, m->conn.touched | touched) < 0) {
+	c->ino = (ino_t)m->ino; /* install reads it when 0 */
+	if (tp->install(c, s->fd, h, KW_INSTALL_HANDBACK, m->conn.touched | touched,
+	                m->flags_known ? m->file_flags : -1) < 0) {
+		c->ino = ino;
 		c->tls = NULL;
 		kw_report(KW_EVENT_DISCARD, h, &c->dest, KW_REASON_HANDBACK_FAILED, (int64_t)idle,
 		          m->conn.requests);

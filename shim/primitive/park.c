@@ -8,6 +8,7 @@
 #include "service/listeners.h"
 #include "service/private.h"
 #include "service/state.h"
+#include "service/tcp.h"
 #include "service/transports.h"
 #include "sink/report.h"
 
@@ -44,9 +45,19 @@ static uint64_t expiry(const struct kw_conn *c, uint64_t now, uint64_t patience)
 static bool hand_off(int h, const struct kw_idle_meta *m, uint64_t now_ms, enum kw_reason why)
 {
 	struct kw_pool_drops none;
+	struct kw_idle_meta probing;
 
-	if (!kw_pool_far.ops || m->key.transport != KW_TRANSPORT_PLAIN ||
-	    kw_pool_far.ops->park(kw_pool_far.self, h, m, now_ms, &none) < 0)
+	if (!kw_pool_far.ops || m->key.transport != KW_TRANSPORT_PLAIN)
+		return false;
+	/* The broker may hold it for long: probes on before it goes. */
+	if (!m->probing && kw_cfg.tcp_keepalive_ms) {
+		probing = *m;
+		probing.probing = true;
+		probing.conn.touched |= kw_keepalive_opt_bits();
+		kw_tcp_probe_idle(h);
+		m = &probing;
+	}
+	if (kw_pool_far.ops->park(kw_pool_far.self, h, m, now_ms, &none) < 0)
 		return false;
 	kw_report(KW_EVENT_HANDOFF, h, &m->key.dest, why, -1, m->conn.requests);
 	kw_transport_for(m->key.transport)->close(h); /* the broker holds its own copy */
@@ -95,7 +106,11 @@ static enum kw_reason unparkable(struct kw_fd *s, int h, bool unused, struct kw_
 	m->expires_ms = expiry(c, now, patience);
 	m->conn = c->meta;
 	m->conn.requests = (uint32_t)kw_conn_requests(c);
-	m->conn.touched = c->meta.touched | (kw_cfg.tcp_keepalive_ms ? kw_keepalive_opt_bits() : 0);
+	m->conn.touched = c->meta.touched; /* and the probes' options once they are on */
+	m->probing = false;
+	m->ino = h < 0 ? (uint64_t)c->ino : 0; /* checked by tp->same below */
+	m->flags_known = h < 0 && c->file_flags >= 0; /* the description parked with it */
+	m->file_flags = c->file_flags;
 	m->conn.max_lifetime_ms = kw_cfg.max_lifetime_ms;
 	m->conn.max_requests = kw_cfg.max_requests;
 	m->conn.server_max = c->track.ka_max;
@@ -128,11 +143,12 @@ enum kw_reason kw_park(struct kw_fd *s, int h, bool unused)
 			tp->close(h);
 		return why;
 	}
-	parked = h >= 0 ? tp->adopt(h) : tp->detach(c, s->fd);
+	parked = h >= 0 ? h : tp->detach(c, s->fd);
 	if (parked < 0)
 		return KW_REASON_NO_PRIVATE_FD;
 	kw_private_lock();
 	ret = kw_pool.ops->park(kw_pool.self, parked, &m, now, &dropped);
+	kw_park_probe_due(now);
 	kw_private_unlock();
 	kw_park_drop(&dropped, now);
 	if (ret < 0) {
@@ -143,6 +159,20 @@ enum kw_reason kw_park(struct kw_fd *s, int h, bool unused)
 	}
 	kw_report(KW_EVENT_PARK, s->fd, &c->dest, KW_REASON_NONE, -1, m.conn.requests);
 	return KW_REASON_NONE;
+}
+
+void kw_park_probe_due(uint64_t now_ms)
+{
+	int h[16];
+	unsigned n;
+
+	if (!kw_cfg.tcp_keepalive_ms || !kw_pool.ops->probe_due || now_ms < KW_PROBE_AFTER_MS)
+		return;
+	/* Bounded: what is left is due at the next operation. */
+	n = kw_pool.ops->probe_due(kw_pool.self, now_ms - KW_PROBE_AFTER_MS, kw_keepalive_opt_bits(),
+	                           h, sizeof h / sizeof h[0]);
+	for (unsigned i = 0; i < n; i++)
+		kw_tcp_probe_idle(h[i]);
 }
 
 void kw_park_flush(enum kw_reason reason)

@@ -222,10 +222,7 @@ static bool tcp_connected(int fd, int ms)
 	       kw_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
 }
 
-/* TCP keepalive probes on a parked socket (KEEPWARM_TCP_KEEPALIVE), so a
- * peer that vanished is noticed; the program's own settings come back with
- * the handback (kw_keepalive_opt_bits are among the carried options). */
-static void keep_alive_probes(int fd)
+void kw_tcp_probe_idle(int h)
 {
 	int on = 1, secs = (int)(kw_cfg.tcp_keepalive_ms / 1000);
 
@@ -233,9 +230,9 @@ static void keep_alive_probes(int fd)
 		return;
 	if (secs < 1)
 		secs = 1;
-	kw_real.setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
-	kw_real.setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs);
-	kw_real.setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof secs);
+	kw_real.setsockopt(h, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+	kw_real.setsockopt(h, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs);
+	kw_real.setsockopt(h, IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof secs);
 }
 
 static int tcp_detach(struct kw_conn *c, int fd)
@@ -246,14 +243,15 @@ static int tcp_detach(struct kw_conn *c, int fd)
 	for (unsigned i = 0; i < c->nregs; i++)
 		kw_real.epoll_ctl(c->regs[i].epfd, EPOLL_CTL_DEL, fd, NULL);
 	parked = kw_private_dup(fd);
-	if (parked >= 0)
-		keep_alive_probes(parked);
 	return parked;
 }
 
-static int tcp_install(struct kw_conn *c, int fd, int h, enum kw_install how, uint32_t carry_opts)
+static int tcp_install(struct kw_conn *c, int fd, int h, enum kw_install how, uint32_t carry_opts,
+                       int h_flags)
 {
-	int fl = kw_real.fcntl(fd, F_GETFL), fdfl = kw_real.fcntl(fd, F_GETFD), ret;
+	/* The flags keepwarm saw the program set, else the kernel's. */
+	int fl = c->file_flags >= 0 ? c->file_flags : kw_real.fcntl(fd, F_GETFL);
+	int fdfl = c->fd_flags >= 0 ? c->fd_flags : kw_real.fcntl(fd, F_GETFD), ret;
 	ino_t ino;
 
 	if (how == KW_INSTALL_HANDBACK) {
@@ -261,10 +259,13 @@ static int tcp_install(struct kw_conn *c, int fd, int h, enum kw_install how, ui
 			kw_private_close(h);
 			return -1;
 		}
-		if (!carry_options(c, fd, h, carry_opts) || kw_real.fcntl(h, F_SETFL, fl) < 0) {
+		if (!carry_options(c, fd, h, carry_opts) ||
+		    (h_flags != fl && kw_real.fcntl(h, F_SETFL, fl) < 0)) {
 			kw_private_close(h);
 			return -1;
 		}
+		c->file_flags = fl;
+		c->fd_flags = fdfl;
 	} else {
 		for (unsigned i = 0; i < c->nregs; i++)
 			kw_real.epoll_ctl(c->regs[i].epfd, EPOLL_CTL_DEL, fd, NULL);
@@ -275,18 +276,13 @@ static int tcp_install(struct kw_conn *c, int fd, int h, enum kw_install how, ui
 	kw_private_close(h);
 	if (ret < 0 && how == KW_INSTALL_HANDBACK)
 		return -1;
-	if (ret >= 0 && (ino = kw_tcp_inode(fd)))
-		c->ino = ino; /* it is this socket now */
+	/* It is this socket now; a handback may know its inode already. */
+	if (ret >= 0 && (how != KW_INSTALL_HANDBACK || !c->ino) && (ino = kw_tcp_inode(fd)))
+		c->ino = ino;
 	/* The replaced socket's registrations went with it (or were taken off). */
 	for (unsigned i = 0; i < c->nregs; i++)
 		kw_real.epoll_ctl(c->regs[i].epfd, EPOLL_CTL_ADD, fd, &c->regs[i].ev);
 	return ret < 0 ? -1 : 0;
-}
-
-static int tcp_adopt(int h)
-{
-	keep_alive_probes(h);
-	return h;
 }
 
 static bool tcp_end_with_eof(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg)
@@ -302,7 +298,7 @@ static bool tcp_end_with_eof(struct kw_conn *c, int fd, kw_set_aside_fn set_asid
 			set_aside = NULL;
 		if (set_aside && (keep = kw_private_dup(fd)) < 0) {
 			kw_real.close(pair[0]);
-		} else if (tcp_install(c, fd, pair[0], KW_INSTALL_REPLACE, 0) == 0) {
+		} else if (tcp_install(c, fd, pair[0], KW_INSTALL_REPLACE, 0, -1) == 0) {
 			if (set_aside)
 				set_aside(arg, keep);
 			return true;
@@ -328,7 +324,7 @@ static int tcp_replace(struct kw_conn *c, int fd, int h, kw_set_aside_fn set_asi
 		kw_real.close(h);
 		return -1;
 	}
-	if (tcp_install(c, fd, h, KW_INSTALL_REPLACE, 0) < 0) {
+	if (tcp_install(c, fd, h, KW_INSTALL_REPLACE, 0, -1) < 0) {
 		kw_private_close(keep); /* the program goes on with what it had */
 		return -1;
 	}
@@ -350,7 +346,6 @@ const struct kw_transport kw_tcp_transport = {
 	.dial = tcp_dial,
 	.connected = tcp_connected,
 	.detach = tcp_detach,
-	.adopt = tcp_adopt,
 	.install = tcp_install,
 	.close = kw_private_close,
 	.end_with_eof = tcp_end_with_eof,

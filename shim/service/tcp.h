@@ -15,4 +15,10 @@ extern const struct kw_transport kw_tcp_transport;
  * that was closed and reopened behind keepwarm's back. */
 ino_t kw_tcp_inode(int fd);
 
+/* TCP keepalive probes on parked handle h (KEEPWARM_TCP_KEEPALIVE; nothing
+ * when it is 0), so a server that vanished is noticed while it waits. The
+ * program's own values come back at the handback: the caller adds
+ * kw_keepalive_opt_bits() to the connection's touched options. */
+void kw_tcp_probe_idle(int h);
+
 #endif

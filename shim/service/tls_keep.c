@@ -77,6 +77,8 @@ void kw_tls_keep_end_ino(ino_t ino)
 	void *p = NULL;
 	int saved = errno;
 
+	if (!ino)
+		return; /* a socket that never dialled, or an inode never read */
 	kw_tls_sessions_lock();
 	if ((e = kw_tls_map_find_kept(&kw_tls_sessions, ino)) && (e->zombie || e->lent)) {
 		/* The program still holds it, or works on it through the session

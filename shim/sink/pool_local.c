@@ -77,6 +77,12 @@ static bool local_holds_none(void *self)
 	return atomic_load_explicit(&parked_count, memory_order_relaxed) == 0;
 }
 
+static unsigned local_probe_due(void *self, uint64_t before_ms, uint32_t bits, int *h,
+                                unsigned max)
+{
+	return kw_idle_probe_due(self, before_ms, bits, h, max);
+}
+
 static const struct kw_pool_ops local_ops = {
 	.name = "local",
 	.park = local_park,
@@ -84,6 +90,7 @@ static const struct kw_pool_ops local_ops = {
 	.pop_oldest = local_pop_oldest,
 	.renumber = local_renumber,
 	.holds_none = local_holds_none,
+	.probe_due = local_probe_due,
 };
 
 int kw_pool_local_create(struct kw_pool *pool, unsigned max_total, unsigned max_per_host)

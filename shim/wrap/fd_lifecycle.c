@@ -59,6 +59,19 @@ KW_EXPORT long syscall(long number, ...)
 		return close((int)a[0]);
 	if (number == SYS_close_range)
 		return close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
+	if (number == SYS_fcntl || number == SYS_ioctl) {
+		struct kw_fd *s = kw_fd_lookup((int)a[0]);
+		long ret;
+		int saved;
+
+		if (__builtin_expect(!s, 1) || kw_is_private(s))
+			return kw_real.syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+		ret = kw_real.syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+		saved = errno;
+		kw_note_flags(s, -1, 0); /* read them back at a handback */
+		errno = saved;
+		return ret;
+	}
 	return kw_real.syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
@@ -166,7 +179,13 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, long arg)
 		kw_taint(fd, KW_REASON_DUP);
 	else if (fcntl_taints(cmd, arg))
 		kw_taint(fd, KW_REASON_FCNTL);
-	return real(fd, cmd, arg);
+	ret = real(fd, cmd, arg);
+	if (ret >= 0 && (cmd == F_SETFL || cmd == F_SETFD)) {
+		saved = errno;
+		kw_note_flags(s, cmd, arg);
+		errno = saved;
+	}
+	return ret;
 }
 
 /* Every fcntl argument is an int, a long or a pointer: pass one long on. */
@@ -199,6 +218,7 @@ KW_EXPORT int ioctl(int fd, unsigned long req, ...)
 	va_list ap;
 	void *arg;
 	struct kw_fd *s;
+	int ret;
 
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
@@ -215,7 +235,13 @@ KW_EXPORT int ioctl(int fd, unsigned long req, ...)
 		kw_taint(fd, KW_REASON_IOCTL);
 	else if (req == FIOASYNC)
 		kw_taint(fd, KW_REASON_IOCTL_ASYNC);
-	return kw_real.ioctl(fd, req, arg);
+	ret = kw_real.ioctl(fd, req, arg);
+	if (ret >= 0 && ((req == FIONBIO && arg) || req == FIOCLEX || req == FIONCLEX)) {
+		int saved = errno;
+		kw_note_flags(s, (long)req, req == FIONBIO ? *(const int *)arg : 0);
+		errno = saved;
+	}
+	return ret;
 }
 
 /* stdio reads and closes through glibc internals we never see. */

@@ -163,8 +163,9 @@ check "the broker's directory is made 0700 and its socket 0600" \
 
 # --- legacy programs, one process per request ---------------------------------
 loop curl 64k.bin with_shim curl -s URL
+# At most 1: the first process's take may be a late answer too (it dials).
 check "curl loop with the broker: $N requests, bodies identical, 1 connection (got $CONNS and $SLOW late answers, $BAD bad)" \
-	test "$CONNS/$BAD" = "1/0"
+	test "$BAD" = 0 -a "$CONNS" -le 1 -a "$SLOW" -lt "$N"
 loop wget 64k.bin with_shim wget -q -O - URL
 check "wget loop (exits without closing) reuses the same connection: 0 new connections (got $CONNS, $BAD bad)" \
 	test "$BAD" = 0 -a "$CONNS" -le 1

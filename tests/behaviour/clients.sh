@@ -340,6 +340,11 @@ fi
 scenario ok "45..51" 4 "" sockopt_reset "${L4[@]}"
 scenario ok "45..51" 4 "--ipv6" sockopt_reset --host ::1
 
+# TCP keepalive probes go on for a connection that stays parked (at the
+# pool's next operation after a second: the second close 1.5 s later), not
+# for one parked just now; both read as fresh sockets once handed back.
+SHIM_ENV="KEEPWARM_TCP_KEEPALIVE=7s" scenario ok 4 2 "" idle_probes "${L4[@]}" --idle-s 7
+
 # A number where keepwarm keeps a parked connection answers like a free one
 # (getsockopt/getsockname/getpeername/fstat/fstatat/statx EBADF, poll and
 # ppoll POLLNVAL at once, select and pselect EBADF).

@@ -429,6 +429,56 @@ START_TEST(test_pop_oldest_order)
 }
 END_TEST
 
+/* Probes go on oldest first, each entry once, only for entries parked at or
+ * before the limit; removals (take, pop, evict) in front of or at the next
+ * unmarked entry keep the walk right; the bits are added to touched. */
+START_TEST(test_probe_due)
+{
+	struct kw_idle_table *t = kw_idle_create(100, 10);
+	struct kw_idle_entry e;
+	int out[8];
+
+	ck_assert_uint_eq(kw_idle_probe_due(t, 1000, 0x3, out, 8), 0); /* empty */
+	put_ok(t, 10, 1, 1);
+	put_ok(t, 20, 2, 2);
+	put_ok(t, 11, 1, 3);
+	ck_assert_uint_eq(kw_idle_probe_due(t, 0, 0x3, out, 8), 0); /* none parked that early */
+	ck_assert_uint_eq(kw_idle_probe_due(t, 2, 0x3, out, 8), 2);
+	ck_assert_int_eq(out[0], 10);
+	ck_assert_int_eq(out[1], 20);
+	ck_assert_uint_eq(kw_idle_probe_due(t, 2, 0x3, out, 8), 0); /* each once */
+	/* The next unmarked entry (11) taken: the walk goes on after it. */
+	ck_assert_int_eq(take_fd(t, 1, 4), 11);
+	put_ok(t, 12, 1, 5);
+	put_ok(t, 30, 3, 6);
+	put_ok(t, 31, 3, 7);
+	ck_assert_uint_eq(kw_idle_probe_due(t, 6, 0x3, out, 1), 1); /* max respected */
+	ck_assert_int_eq(out[0], 12);
+	ck_assert_uint_eq(kw_idle_probe_due(t, 6, 0x3, out, 8), 1);
+	ck_assert_int_eq(out[0], 30);
+	/* A marked entry comes out marked, with the bits in touched. */
+	ck_assert_int_eq(kw_idle_pop_oldest(t, &e), 1);
+	ck_assert_int_eq(e.fd, 10);
+	ck_assert(e.meta.probing);
+	ck_assert_uint_eq(e.meta.conn.touched, 0x3);
+	/* Everything before the walk's place removed, then the place itself. */
+	ck_assert_int_eq(take_fd(t, 2, 8), 20);
+	ck_assert_int_eq(take_fd(t, 3, 8), 31); /* newest of dest 3, unmarked */
+	ck_assert_int_eq(take_fd(t, 3, 8), 30);
+	ck_assert_int_eq(take_fd(t, 1, 8), 12);
+	ck_assert_uint_eq(kw_idle_count(t), 0);
+	put_ok(t, 40, 4, 9);
+	ck_assert_uint_eq(kw_idle_probe_due(t, 9, 0x3, out, 8), 1);
+	ck_assert_int_eq(out[0], 40);
+	ck_assert_int_eq(kw_idle_pop_oldest(t, &e), 1);
+	ck_assert(e.meta.probing);
+	put_ok(t, 41, 4, 10);
+	ck_assert_int_eq(kw_idle_pop_oldest(t, &e), 1);
+	ck_assert(!e.meta.probing); /* parked after the last walk, never due */
+	kw_idle_destroy(t);
+}
+END_TEST
+
 START_TEST(test_renumber)
 {
 	struct kw_idle_table *t = kw_idle_create(100, 10);
@@ -609,6 +659,7 @@ static Suite *idle_suite(void)
 	tcase_add_test(tc, test_renumber_then_evict);
 	tcase_add_test(tc, test_many_destinations);
 	tcase_add_test(tc, test_many_destinations_per_host_cap);
+	tcase_add_test(tc, test_probe_due);
 	suite_add_tcase(s, tc);
 	return s;
 }

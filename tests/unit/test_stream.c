@@ -176,16 +176,13 @@ static int mem_detach(struct kw_conn *c, int fd)
 	return new_handle(conn_of(fd));
 }
 
-static int mem_adopt(int h)
-{
-	return h;
-}
-
-static int mem_install(struct kw_conn *c, int fd, int h, enum kw_install how, uint32_t carry)
+static int mem_install(struct kw_conn *c, int fd, int h, enum kw_install how, uint32_t carry,
+                       int h_flags)
 {
 	(void)c;
 	(void)how;
 	(void)carry;
+	(void)h_flags;
 	ck_assert_int_eq(fd, PROGRAM_FD);
 	handle_conn[program_handle] = -1;
 	program_handle = h;
@@ -202,7 +199,7 @@ static bool mem_end_with_eof(struct kw_conn *c, int fd, kw_set_aside_fn set_asid
 	int e = new_conn(), keep = set_aside ? new_handle(conn_of(fd)) : -1;
 
 	conns[e].eof = true;
-	mem_install(c, fd, new_handle(e), KW_INSTALL_REPLACE, 0);
+	mem_install(c, fd, new_handle(e), KW_INSTALL_REPLACE, 0, -1);
 	if (set_aside) {
 		set_asides++;
 		set_aside(arg, keep);
@@ -220,7 +217,7 @@ static int mem_replace(struct kw_conn *c, int fd, int h, kw_set_aside_fn set_asi
 {
 	int keep = new_handle(conn_of(fd));
 
-	mem_install(c, fd, h, KW_INSTALL_REPLACE, 0);
+	mem_install(c, fd, h, KW_INSTALL_REPLACE, 0, -1);
 	set_asides++;
 	set_aside(arg, keep);
 	return 0;
@@ -240,7 +237,6 @@ static const struct kw_transport mem_transport = {
 	.dial = mem_dial,
 	.connected = mem_connected,
 	.detach = mem_detach,
-	.adopt = mem_adopt,
 	.install = mem_install,
 	.close = mem_close,
 	.end_with_eof = mem_end_with_eof,
