@@ -6,7 +6,10 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
 
 #include "service/fdtable.h"
 #include "service/real.h"
@@ -16,6 +19,17 @@ int kw_private_base = 1024;
 
 static pthread_mutex_t private_lock = PTHREAD_MUTEX_INITIALIZER;
 static sigset_t held_mask; /* the holder's signal mask, written under the lock */
+static bool held_blocked;  /* the holder blocked signals (held_mask is to be restored) */
+
+/* Signals are blocked around the lock so that no handler runs, re-enters or
+ * leaves with siglongjmp while the pool is half changed. Until the program
+ * installs a handler there is none to run, and the two sigprocmask calls per
+ * operation are left out. handler_seen is set, never cleared (an exec starts
+ * again with default dispositions); unblocked counts the threads on their way
+ * in or inside without blocking, which an installation waits out (a Dekker
+ * pair: each side writes its variable, then reads the other's). */
+static atomic_bool handler_seen;
+static atomic_uint unblocked;
 
 unsigned kw_private_init(void)
 {
@@ -68,23 +82,55 @@ void kw_private_close(int fd)
 void kw_private_lock(void)
 {
 	sigset_t all, old;
+	bool block = true;
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (!atomic_load_explicit(&handler_seen, memory_order_relaxed)) {
+		atomic_fetch_add(&unblocked, 1);
+		if (!atomic_load(&handler_seen))
+			block = false;
+		else
+			atomic_fetch_sub(&unblocked, 1);
+	}
+	if (block) {
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+	}
 	kw_depth++;
 	kw_nocancel_enter();
 	pthread_mutex_lock(&private_lock);
-	held_mask = old;
+	held_blocked = block;
+	if (block)
+		held_mask = old;
 }
 
 void kw_private_unlock(void)
 {
 	sigset_t old = held_mask;
+	bool blocked = held_blocked;
 
 	pthread_mutex_unlock(&private_lock);
 	kw_nocancel_leave();
 	kw_depth--;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (blocked)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	else
+		atomic_fetch_sub(&unblocked, 1);
+}
+
+void kw_private_handler_installed(void)
+{
+	struct timespec pause = { 0, 50000 };
+
+	if (atomic_load_explicit(&handler_seen, memory_order_relaxed))
+		return;
+	atomic_store(&handler_seen, true);
+	/* This thread's own unblocked hold (a handler installed from within
+	 * keepwarm's critical section) cannot be waited out. Others end within
+	 * microseconds; bounded all the same (about a second). */
+	if (kw_depth || !kw_real_ready()) /* nothing was locked before the reals */
+		return;
+	for (unsigned i = 0; i < 20000 && atomic_load(&unblocked); i++)
+		kw_real.syscall(SYS_nanosleep, &pause, NULL);
 }
 
 static __thread bool prepared; /* this thread holds the lock for a fork */
@@ -104,11 +150,14 @@ void kw_private_parent_fork(void)
 void kw_private_child_fork(void)
 {
 	pthread_mutex_init(&private_lock, NULL);
+	/* The parent's other threads, on their way in, are not in the child. */
+	atomic_store(&unblocked, 0);
 	if (prepared) {
 		sigset_t old = held_mask;
 		prepared = false;
 		kw_nocancel_leave();
 		kw_depth--;
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (held_blocked)
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
 }

@@ -30,9 +30,15 @@ int kw_private_move(int fd);
 void kw_private_close(int fd);
 
 /* Hold the private numbers and the pool still. Signals are blocked while
- * held; the re-entrancy depth is raised. Not recursive. */
+ * held once the program has installed a signal handler (before, no handler
+ * can run); the re-entrancy depth is raised. Not recursive. */
 void kw_private_lock(void);
 void kw_private_unlock(void);
+
+/* The program is about to install a signal handler (sigaction, signal, ...):
+ * from now on the lock blocks signals. Returns once no thread holds it
+ * without, so the handler cannot run inside a hold. Async-signal-safe. */
+void kw_private_handler_installed(void);
 
 /* Around any fork glibc runs (pthread_atfork): the parent takes the lock
  * before (so the child copies a still pool), and releases it after. */

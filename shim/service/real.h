@@ -77,6 +77,15 @@
 	X(select, int, (int, fd_set *, fd_set *, fd_set *, struct timeval *))                 \
 	X(pselect, int, (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *)) \
 	X(dlopen, void *, (const char *, int))                                                \
+	/* a handler makes the pool lock block signals (signal_wrap.c) */                     \
+	X(sigaction, int, (int, const struct sigaction *, struct sigaction *))                 \
+	X(__sigaction, int, (int, const struct sigaction *, struct sigaction *))               \
+	X(signal, __sighandler_t, (int, __sighandler_t))                                      \
+	X(bsd_signal, __sighandler_t, (int, __sighandler_t))                                  \
+	X(ssignal, __sighandler_t, (int, __sighandler_t))                                     \
+	X(sysv_signal, __sighandler_t, (int, __sighandler_t))                                 \
+	X(__sysv_signal, __sighandler_t, (int, __sighandler_t))                               \
+	X(sigset, __sighandler_t, (int, __sighandler_t))                                      \
 	/* not wrapped, called by keepwarm itself */                                          \
 	X(socketpair, int, (int, int, int, int[2]))
 

@@ -45,6 +45,8 @@ __asm__(".text\n"
 	X(getsockopt) X(getsockname) X(getpeername) X(fstat) X(fstat64) X(fstatat)      \
 	X(fstatat64) X(statx) X(__fxstat) X(__fxstat64) X(__fxstatat) X(__fxstatat64)   \
 	X(poll) X(__poll_chk) X(ppoll) X(__ppoll_chk) X(select) X(pselect)              \
+	X(sigaction) X(__sigaction) X(signal) X(bsd_signal) X(ssignal) X(sysv_signal)   \
+	X(__sysv_signal) X(sigset)                                                      \
 	KW_DLOPEN(X)
 
 #define KW_DECLARE(name) extern void kw_sym_##name(void) __asm__(#name);

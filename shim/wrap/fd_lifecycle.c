@@ -2,6 +2,7 @@
  * descriptor numbers. */
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
@@ -9,6 +10,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "service/private.h"
 #include "wrap/wrap.h"
 
 KW_EXPORT int close(int fd)
@@ -59,6 +61,11 @@ KW_EXPORT long syscall(long number, ...)
 		return close((int)a[0]);
 	if (number == SYS_close_range)
 		return close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
+	if (number == SYS_rt_sigaction && a[1]) {
+		const struct sigaction *act = (const struct sigaction *)a[1];
+		if (act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN)
+			kw_private_handler_installed();
+	}
 	if (number == SYS_fcntl || number == SYS_ioctl) {
 		struct kw_fd *s = kw_fd_lookup((int)a[0]);
 		long ret;

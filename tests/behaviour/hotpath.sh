@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# hotpath.sh BUILD_DIR - what a reused request costs in system calls, counted
+# (strace), not timed:
+#   - tools/bench/reqloop, a new connection per request: under keepwarm a
+#     reused request makes at most 10 system calls, the program's own 4
+#     (socket, write, read, close) included, and no rt_sigprocmask
+#   - keepwarm blocks signals around its pool lock only once the program has
+#     a signal handler (tests/clients/sig_install): none before it, some
+#     after it, for each way a handler can be installed (sigaction,
+#     __sigaction, signal, bsd_signal, ssignal, sysv_signal, __sysv_signal,
+#     sigset); with no handler at all, none; one connection per run, every
+#     body right, the handler ran
+#   - a handler installed by another thread while the main thread makes 300
+#     requests, then 200 signals sent to it: every request succeeds
+set -uo pipefail
+BUILD_DIR=$(cd "${1:?usage: hotpath.sh BUILD_DIR}" && pwd -P)
+# shellcheck disable=SC2034 # read by lib.sh
+KW_TMP_NAME=kw-hotpath
+# shellcheck disable=SC1091 # sourced at run time
+. "$(dirname "$0")/../common/lib.sh"
+clear_shim_env
+TMP=$KW_TMP
+LIB=$BUILD_DIR/libkeepwarm.so
+RQ=$BUILD_DIR/bench/reqloop
+SI=$BUILD_DIR/clients/sig_install
+command -v strace >/dev/null || { fail "strace is installed (tools/install-deps.sh check)"; finish; exit; }
+setup "reqloop built (make bench-tools)" env -u MAKEFLAGS -u MFLAGS \
+	make -C "$(dirname "$0")/../.." --no-print-directory BUILD="$BUILD_DIR" "$RQ" ||
+	{ finish; exit; }
+[ -x "$SI" ] || { fail "sig_install is built (make tests)"; finish; exit; }
+start_server || { finish; exit; }
+# lib.sh stops the server and removes the scratch directory at exit.
+
+# calls FILE: "name count" per line of strace -c's summary.
+calls() { awk '$NF != "total" && $NF != "syscall" && $4 ~ /^[0-9]+$/ { print $NF, $4 }' "$1"; }
+
+# ---- reqloop: runs of 20 and 120 requests, the difference per request
+for n in 20 120; do
+	timeout 120 strace -f -c -o "$TMP/rq.$n" env LD_PRELOAD="$LIB" KEEPWARM_BROKER=off "$RQ" --port "$SERVER_PORT" --path /gen/1000 \
+		--requests "$n" --mode fresh >"$TMP/rq.$n.out" 2>&1 || fail "reqloop $n requests under strace: $(tail -n 2 "$TMP/rq.$n.out")"
+	calls "$TMP/rq.$n" >"$TMP/rq.$n.c"
+done
+per=$(awk 'FNR == NR { a[$1] = $2; next } { d[$1] = $2 - a[$1] }
+	END { for (k in d) t += d[k]; printf "%.2f", t / 100 }' "$TMP/rq.20.c" "$TMP/rq.120.c")
+by=$(awk 'FNR == NR { a[$1] = $2; next } $2 > a[$1] { printf "%s %.2f, ", $1, ($2 - a[$1]) / 100 }' \
+	"$TMP/rq.20.c" "$TMP/rq.120.c")
+if awk -v p="$per" 'BEGIN { exit !(p <= 10) }'; then
+	pass "reqloop: a reused request makes $per system calls under keepwarm (at most 10): ${by%, }"
+else
+	fail "reqloop: a reused request makes $per system calls under keepwarm, more than 10: ${by%, }"
+fi
+if grep -q ' rt_sigprocmask' "$TMP/rq.120.c"; then
+	fail "reqloop installs no signal handler, yet keepwarm called rt_sigprocmask ($(grep ' rt_sigprocmask' "$TMP/rq.120.c"))"
+else
+	pass "reqloop installs no signal handler: keepwarm never calls rt_sigprocmask"
+fi
+
+# ---- each way to install a handler turns the blocking on
+for how in none sigaction __sigaction signal bsd_signal ssignal sysv_signal __sysv_signal sigset; do
+	before_conns=$(server_conns)
+	timeout 60 strace -f -o "$TMP/si.$how" -e trace=rt_sigprocmask,rt_sigaction \
+		env LD_PRELOAD="$LIB" KEEPWARM_BROKER=off "$SI" --port "$SERVER_PORT" --install "$how" --requests 20 >"$TMP/si.out" 2>&1
+	rc=$?
+	conns=$(($(server_conns) - before_conns))
+	before=$(awk '/rt_sigaction\(SIGUSR1/ { exit } /rt_sigprocmask/ { n++ } END { print n + 0 }' "$TMP/si.$how")
+	after=$(awk 'f && /rt_sigprocmask/ { n++ } /rt_sigaction\(SIGUSR1/ { f = 1 } END { print n + 0 }' "$TMP/si.$how")
+	if [ "$how" = none ]; then
+		ok=$([ "$before$after" = 00 ] && echo y)
+		want="no rt_sigprocmask"
+	else
+		ok=$([ "$before" = 0 ] && [ "$after" -gt 0 ] && echo y)
+		want="none before the handler, some after"
+	fi
+	if [ "$rc" = 0 ] && [ "$conns" = 1 ] && [ -n "$ok" ]; then
+		pass "handler by $how: $want ($before before, $after after), 1 connection, $(cat "$TMP/si.out")"
+	else
+		fail "handler by $how: exit $rc, $conns connections, rt_sigprocmask $before before and $after after the handler (want $want): $(head -c 300 "$TMP/si.out")"
+	fi
+done
+
+# ---- a handler installed by another thread mid-run, then signals
+before_conns=$(server_conns)
+timeout 60 env LD_PRELOAD="$LIB" KEEPWARM_BROKER=off "$SI" --port "$SERVER_PORT" --install sigaction --requests 300 --race >"$TMP/race.out" 2>&1
+rc=$?
+conns=$(($(server_conns) - before_conns))
+if [ "$rc" = 0 ] && [ "$conns" -le 3 ]; then
+	pass "a handler installed by another thread while requests run, then 200 signals: exit 0, $conns connection(s), $(cat "$TMP/race.out")"
+else
+	fail "a handler installed by another thread while requests run: exit $rc, $conns connections: $(head -c 300 "$TMP/race.out")"
+fi
+finish
