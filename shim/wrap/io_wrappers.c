@@ -46,6 +46,20 @@
 	}                                                                        \
 	return r
 
+/* Define wrapper name: an untracked descriptor (no slot) goes straight to the
+ * real function, a tail call that saves no register; a followed or private
+ * one, and every call before the real functions are resolved, takes
+ * name##_slow, whose body follows the macro. */
+#define WRAPPER(name, ret, params, args, fd)                                         \
+	static ret name##_slow params __attribute__((noinline));                     \
+	KW_EXPORT ret name params                                                    \
+	{                                                                            \
+		if (__builtin_expect(!kw_fd_lookup(fd) && kw_real_ready() && kw_real.name, 1)) \
+			return kw_real.name args;                                    \
+		return name##_slow args;                                             \
+	}                                                                            \
+	static ret name##_slow params
+
 static size_t iov_total(const struct iovec *iov, int n)
 {
 	size_t t = 0;
@@ -54,73 +68,96 @@ static size_t iov_total(const struct iovec *iov, int n)
 	return t;
 }
 
-KW_EXPORT ssize_t read(int fd, void *buf, size_t n)
+WRAPPER(read, ssize_t, (int fd, void *buf, size_t n),
+        (fd, buf, n), fd)
 {
 	RECV_BODY(read, -1, n, 0, ONE(buf, n), 1, fd, buf, n);
 }
 
-KW_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+WRAPPER(__read_chk, ssize_t, (int fd, void *buf, size_t n, size_t buflen),
+        (fd, buf, n, buflen), fd)
 {
 	RECV_BODY(__read_chk, -1, n, 0, ONE(buf, n), 1, fd, buf, n, buflen);
 }
 
-KW_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+WRAPPER(recv, ssize_t, (int fd, void *buf, size_t n, int flags),
+        (fd, buf, n, flags), fd)
 {
 	RECV_BODY(recv, -1, n, flags, ONE(buf, n), 1, fd, buf, n, flags);
 }
 
-KW_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+WRAPPER(__recv_chk, ssize_t, (int fd, void *buf, size_t n, size_t buflen, int flags),
+        (fd, buf, n, buflen, flags), fd)
 {
 	RECV_BODY(__recv_chk, -1, n, flags, ONE(buf, n), 1, fd, buf, n, buflen, flags);
 }
 
-KW_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
-                           socklen_t *fromlen)
+WRAPPER(recvfrom, ssize_t, (int fd, void *buf, size_t n, int flags, struct sockaddr *from,
+                           socklen_t *fromlen),
+        (fd, buf, n, flags, from, fromlen), fd)
 {
 	RECV_BODY(recvfrom, -1, n, flags, ONE(buf, n), 1, fd, buf, n, flags, from, fromlen);
 }
 
-KW_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
-                                 struct sockaddr *from, socklen_t *fromlen)
+WRAPPER(__recvfrom_chk, ssize_t, (int fd, void *buf, size_t n, size_t buflen, int flags,
+                                 struct sockaddr *from, socklen_t *fromlen),
+        (fd, buf, n, buflen, flags, from, fromlen), fd)
 {
 	RECV_BODY(__recvfrom_chk, -1, n, flags, ONE(buf, n), 1, fd, buf, n, buflen, flags, from,
 	          fromlen);
 }
 
-KW_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+WRAPPER(readv, ssize_t, (int fd, const struct iovec *iov, int iovcnt),
+        (fd, iov, iovcnt), fd)
 {
 	RECV_BODY(readv, -1, iov_total(iov, iovcnt), 0, iov, iovcnt, fd, iov, iovcnt);
 }
 
-KW_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+WRAPPER(recvmsg, ssize_t, (int fd, struct msghdr *msg, int flags),
+        (fd, msg, flags), fd)
 {
 	RECV_BODY(recvmsg, -1, iov_total(msg->msg_iov, (int)msg->msg_iovlen), flags, msg->msg_iov,
 	          (int)msg->msg_iovlen, fd, msg, flags);
 }
 
-KW_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+WRAPPER(write, ssize_t, (int fd, const void *buf, size_t n),
+        (fd, buf, n), fd)
 {
 	SEND_BODY(write, -1, 0, ONE(buf, n), 1, 1, fd, buf, n);
 }
 
-KW_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+WRAPPER(send, ssize_t, (int fd, const void *buf, size_t n, int flags),
+        (fd, buf, n, flags), fd)
 {
 	SEND_BODY(send, -1, flags, ONE(buf, n), 1, 1, fd, buf, n, flags);
 }
 
-KW_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
-                         const struct sockaddr *to, socklen_t tolen)
+WRAPPER(sendto, ssize_t, (int fd, const void *buf, size_t n, int flags,
+                         const struct sockaddr *to, socklen_t tolen),
+        (fd, buf, n, flags, to, tolen), fd)
 {
 	/* With an address it is not a plain connected-stream write: leave it be. */
 	SEND_BODY(sendto, -1, flags, ONE(buf, n), 1, !to, fd, buf, n, flags, to, tolen);
 }
 
-KW_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+WRAPPER(writev, ssize_t, (int fd, const struct iovec *iov, int iovcnt),
+        (fd, iov, iovcnt), fd)
 {
 	SEND_BODY(writev, -1, 0, iov, iovcnt, 1, fd, iov, iovcnt);
 }
 
+/* Descriptors sent on any socket (SCM_RIGHTS) matter: no fast path then. */
+static ssize_t sendmsg_slow(int fd, const struct msghdr *msg, int flags)
+	__attribute__((noinline));
 KW_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	if (__builtin_expect(!kw_fd_lookup(fd) && !msg->msg_controllen && kw_real_ready() &&
+	                     kw_real.sendmsg, 1))
+		return kw_real.sendmsg(fd, msg, flags);
+	return sendmsg_slow(fd, msg, flags);
+}
+
+static ssize_t sendmsg_slow(int fd, const struct msghdr *msg, int flags)
 {
 	if (__builtin_expect(msg->msg_controllen != 0, 0))
 		kw_fds_sent(msg); /* SCM_RIGHTS: a followed socket gets another holder */
