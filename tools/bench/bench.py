@@ -19,6 +19,7 @@ import csv
 import datetime
 import hashlib
 import os
+import re
 import platform
 import shutil
 import signal
@@ -429,10 +430,10 @@ class Bench:
                 self.row("1 sequential", setup, "new connection per request, no shim",
                          off, "ms/req", res["off"], "%.2f× native reuse" % r_off_keep,
                          r_off_keep)
-                goal, status = "", ""
-                if rtt == 10:
-                    goal = "≤ 1.05× native reuse"
-                    status = "met" if r_on_keep <= 1.05 else "missed"
+                # At RTT 0 nothing hides keepwarm's own calls: the hot path's goals.
+                bound = 1.05 if rtt == 10 else 1.10 if client == "c" else 1.15
+                goal = "≤ %.2f× native reuse" % bound
+                status = "met" if r_on_keep <= bound else "missed"
                 self.row("1 sequential", setup, "new connection per request, keepwarm",
                          on, "ms/req", res["on"], "%.2f× no shim, %.3f× native reuse"
                          % (pratio(res, "on", "off"), r_on_keep), r_on_keep, goal, status)
@@ -533,15 +534,17 @@ class Bench:
         self.row("3 concurrency", setup, "ab -k (native keep-alive)", med["k"], "req/s",
                  res["k"], "the physical best", 1.0)
         ratio = pratio(res, "shim", "k")
+        r_plain = pratio(res, "shim", "plain")
         if landed:
-            status = "met" if ratio >= 0.9 else "missed"
-            note = "%.2f× ab -k, %.2f× no shim" % (ratio, pratio(res, "shim", "plain"))
+            status = "met" if ratio >= 0.5 and r_plain >= 2 else "missed"
+            note = "%.2f× ab -k, %.2f× no shim" % (ratio, r_plain)
         else:
             status = "pending: close-style upgrade not landed (0 reuses of ab's connections)"
             note = "%.2f× ab -k, no reuse yet" % ratio
         self.row("3 concurrency", setup, "ab (new connection per request), keepwarm, "
                  "KEEPWARM_MAX_IDLE_PER_HOST=%s" % per_host["KEEPWARM_MAX_IDLE_PER_HOST"],
-                 med["shim"], "req/s", res["shim"], note, ratio, "≥ 0.9× ab -k", status)
+                 med["shim"], "req/s", res["shim"], note, ratio,
+                 "≥ 0.5× ab -k and ≥ 2× no shim", status)
         self.svc.stop(p)
 
     # ------------------------------------------------- scenario 4
@@ -601,8 +604,58 @@ class Bench:
             self.row("4 per-call", setup, "keepwarm", on, unit, res["on"],
                      "%+.2f %% per call" % ((r - 1) * 100), r,
                      "≤ +2 %", "met" if r <= 1.02 else "missed")
+            self.instructions_row(kind, label, unit)
 
         self.startup_row()
+
+    def user_instructions(self, argv, env):
+        """User-space instructions of one run of argv: perf stat's
+        instructions:u where the machine counts them, else callgrind's Ir
+        (valgrind). Returns (count, tool), or (None, why)."""
+        perf = find_prog("perf")
+        if perf:
+            r = subprocess.run([perf, "stat", "-x,", "-e", "instructions:u", "--"] + argv,
+                               env=env, capture_output=True, timeout=RUN_TIMEOUT,
+                               stdin=subprocess.DEVNULL, cwd=self.tmp)
+            for line in r.stderr.decode(errors="replace").splitlines():
+                f = line.split(",")
+                if len(f) > 2 and f[2].startswith("instructions") and f[0].isdigit():
+                    return int(f[0]), "perf stat -e instructions:u"
+        vg = find_prog("valgrind")
+        if not vg:
+            return None, "neither perf (instructions:u) nor valgrind here"
+        out = os.path.join(self.tmp, "callgrind.out")
+        r = subprocess.run([vg, "--tool=callgrind", "--callgrind-out-file=" + out] + argv,
+                           env=env, capture_output=True, timeout=RUN_TIMEOUT,
+                           stdin=subprocess.DEVNULL, cwd=self.tmp)
+        m = re.search(r"Collected : (\d+)", r.stderr.decode(errors="replace"))
+        return (int(m.group(1)), "callgrind Ir") if m else (None, "callgrind said nothing")
+
+    def instructions_row(self, kind, label, unit):
+        """Instructions keepwarm adds to a call on an untracked descriptor:
+        runs of A and B calls, with and without keepwarm, differenced (the
+        start-up cancels out). Exact, where the time ratio is noisy."""
+        a, b = (200, 2200) if kind == "poll1000" else (2000, 22000)
+        per = {}
+        tool = ""
+        for shim in (False, True):
+            got = []
+            for calls in (a, b):
+                n, tool = self.user_instructions(
+                    [self.prog("untracked"), "--kind", kind, "--pairs", str(calls)], self.env(shim))
+                if n is None:
+                    self.row("4 per-call", "untracked: %s" % label, "user-space instructions",
+                             None, unit.replace("ns", "instr"), status="skipped: " + tool)
+                    return
+                got.append(n)
+            per[shim] = (got[1] - got[0]) / (b - a)
+        u = unit.replace("ns", "instr")
+        setup = "untracked: %s, user-space instructions (%s)" % (label, tool)
+        self.row("4 per-call", setup, "no shim", per[False], u, [per[False]], "", None)
+        self.row("4 per-call", setup, "keepwarm", per[True], u, [per[True]],
+                 "%+.0f instructions per %s" % (per[True] - per[False],
+                                                "call" if kind.startswith("poll") else "pair"),
+                 per[True] / per[False] if per[False] else None)
 
     def startup_row(self):
         """What loading keepwarm costs a program with 50 libraries, its
@@ -674,7 +727,7 @@ class Bench:
                     goal = "≤ 2× the %d-idle cost" % lo
                     status = "met" if on * 1000 <= 2 * base else "missed"
                     if idle < k:
-                        # keepwarm keeps at most RLIMIT_NOFILE/8 - 1 parked.
+                        # keepwarm's private numbers: at most RLIMIT_NOFILE - 1025.
                         status = "%s up to %d idle; %d not reachable here (RLIMIT_NOFILE %d)" % (
                             status, idle, k, nofile)
                 self.row("5 scale", setup, arm, on, "µs/call",
