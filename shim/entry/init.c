@@ -185,7 +185,7 @@ bool kw_init(void)
 		load_config();
 		on = in_on_arm();
 		if ((on || kw_cfg.stats[0]) && kw_fd_table_init() == 0) {
-			unsigned cap = kw_private_init();
+			unsigned cap = kw_private_init(kw_cfg.max_idle);
 			kw_listeners_init();
 			kw_forkwatch_init(after_fork_child, after_fork_parent);
 			unsigned total = kw_cfg.max_idle < cap ? kw_cfg.max_idle : cap;

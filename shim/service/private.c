@@ -31,10 +31,10 @@ static bool held_blocked;  /* the holder blocked signals (held_mask is to be res
 static atomic_bool handler_seen;
 static atomic_uint unblocked;
 
-unsigned kw_private_init(void)
+unsigned kw_private_init(unsigned want)
 {
 	struct rlimit rl;
-	size_t lim = 1024;
+	size_t lim = 1024, size;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
 		lim = rl.rlim_cur;
@@ -42,8 +42,13 @@ unsigned kw_private_init(void)
 		lim = 65536;
 	if (lim > kw_fd_table_size)
 		lim = kw_fd_table_size;
-	kw_private_base = (int)(lim - lim / 8);
-	return lim / 8 > 1 ? (unsigned)(lim / 8 - 1) : 0; /* one number for the trace file */
+	/* The top eighth, or more when asked for: never the first 1024 numbers,
+	 * which select() can name. */
+	size = lim / 8;
+	if ((size_t)want + 1 > size && lim > 1024 + size)
+		size = (size_t)want + 1 < lim - 1024 ? (size_t)want + 1 : lim - 1024;
+	kw_private_base = (int)(lim - size);
+	return size > 1 ? (unsigned)(size - 1) : 0; /* one number for the trace file */
 }
 
 int kw_private_dup(int fd)

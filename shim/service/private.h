@@ -1,10 +1,12 @@
 /* private.h - keepwarm's own descriptors: parked connections and the trace
  * file, kept at numbers the program never sees.
  *
- * They sit high, in the top eighth of the descriptor limit (below 65536),
- * where programs that take the lowest free number never reach, marked
- * close-on-exec and KW_FD_PRIVATE in the fd table so the wrappers answer EBADF
- * for them. One lock (signals blocked while it is held) keeps the private
+ * They sit high, in the top eighth of the descriptor limit (below 65536;
+ * lower when the pool may hold more, never below 1024), where programs that
+ * take the lowest free number never reach, marked close-on-exec and
+ * KW_FD_PRIVATE in the fd table so the wrappers answer EBADF for them. One
+ * lock (signals blocked while it is held, once the program has a handler)
+ * keeps the private
  * numbers and the pool that holds them still: close_range, fork and moving a
  * parked connection to another number take it, and so does every caller of
  * the pool backend. */
@@ -15,9 +17,10 @@
 extern int kw_private_base;
 
 /* Place the private range under the descriptor limit (and the fd table's
- * size). Returns how many connections may be parked in it (one number is
- * kept for the trace file). */
-unsigned kw_private_init(void);
+ * size): its top eighth, or room for want parked connections (the pool's
+ * cap) when that is more, above the first 1024 numbers. Returns how many
+ * connections may be parked in it (one number is kept for the trace file). */
+unsigned kw_private_init(unsigned want);
 
 /* A private copy of fd (fd stays open). Returns the new number, or -1. */
 int kw_private_dup(int fd);

@@ -12,6 +12,8 @@
 #     body right, the handler ran
 #   - a handler installed by another thread while the main thread makes 300
 #     requests, then 200 signals sent to it: every request succeeds
+#   - KEEPWARM_MAX_IDLE above an eighth of the descriptor limit widens
+#     keepwarm's private range (tools/bench/scale, 2,000 idle under 4,096)
 set -uo pipefail
 BUILD_DIR=$(cd "${1:?usage: hotpath.sh BUILD_DIR}" && pwd -P)
 # shellcheck disable=SC2034 # read by lib.sh
@@ -24,9 +26,9 @@ LIB=$BUILD_DIR/libkeepwarm.so
 RQ=$BUILD_DIR/bench/reqloop
 SI=$BUILD_DIR/clients/sig_install
 command -v strace >/dev/null || { fail "strace is installed (tools/install-deps.sh check)"; finish; exit; }
-setup "reqloop built (make bench-tools)" env -u MAKEFLAGS -u MFLAGS \
-	make -C "$(dirname "$0")/../.." --no-print-directory BUILD="$BUILD_DIR" "$RQ" ||
-	{ finish; exit; }
+setup "reqloop, scale and benchserv built (make bench-tools)" env -u MAKEFLAGS -u MFLAGS \
+	make -C "$(dirname "$0")/../.." --no-print-directory BUILD="$BUILD_DIR" "$RQ" \
+	"$BUILD_DIR/bench/scale" "$BUILD_DIR/bench/benchserv" || { finish; exit; }
 [ -x "$SI" ] || { fail "sig_install is built (make tests)"; finish; exit; }
 start_server || { finish; exit; }
 # lib.sh stops the server and removes the scratch directory at exit.
@@ -88,4 +90,30 @@ if [ "$rc" = 0 ] && [ "$conns" -le 3 ]; then
 else
 	fail "a handler installed by another thread while requests run: exit $rc, $conns connections: $(head -c 300 "$TMP/race.out")"
 fi
+# ---- the private range: the top eighth of the descriptor limit, or room
+# for KEEPWARM_MAX_IDLE connections when that is more (above 1024). Under a
+# limit of 4096 (an eighth holds 511): KEEPWARM_MAX_IDLE=2000 parks all of
+# 2,000 idle connections, and KEEPWARM_MAX_IDLE=500 still caps at 500.
+"$BUILD_DIR/bench/benchserv" --ports 40 --port-file "$TMP/scale.ports" --body-bytes 2 &
+BS_PID=$!
+for _ in $(seq 100); do [ -s "$TMP/scale.ports" ] && break; sleep 0.05; done
+scale_idle() { # MAX_IDLE K: what scale reports parked
+	(ulimit -n 4096 && env LD_PRELOAD="$LIB" KEEPWARM_BROKER=off KEEPWARM_MAX_IDLE="$1" \
+		KEEPWARM_MAX_IDLE_PER_HOST="$1" timeout 120 "$BUILD_DIR/bench/scale" \
+		--port-file "$TMP/scale.ports" --idle "$2" --calls 10 --idle-by close) |
+		grep -o 'idle_after=[0-9]*' | cut -d= -f2
+}
+got=$(scale_idle 2000 2000)
+if [ "$got" = 2000 ]; then
+	pass "KEEPWARM_MAX_IDLE=2000 under a limit of 4096 descriptors: all 2000 idle connections parked"
+else
+	fail "KEEPWARM_MAX_IDLE=2000 under a limit of 4096 descriptors: ${got:-no answer} of 2000 parked"
+fi
+got=$(scale_idle 500 800)
+if [ "$got" = 500 ]; then
+	pass "KEEPWARM_MAX_IDLE=500 under a limit of 4096: 500 of 800 parked (its cap)"
+else
+	fail "KEEPWARM_MAX_IDLE=500 under a limit of 4096: ${got:-no answer} of 800 parked, not 500"
+fi
+stop_pid "$BS_PID"
 finish
