@@ -268,8 +268,8 @@ bool kw_idle_remove_fd(struct kw_idle_table *t, int fd, struct kw_idle_entry *ou
 	return false;
 }
 
-unsigned kw_idle_probe_due(struct kw_idle_table *t, uint64_t before_ms, uint32_t bits, int *out,
-                           unsigned max)
+unsigned kw_idle_probe_due(struct kw_idle_table *t, uint64_t before_ms, uint64_t longer_than_ms,
+                           uint32_t bits, int *out, unsigned max)
 {
 	struct link *l = t->probe_from;
 	unsigned n = 0;
@@ -282,6 +282,8 @@ unsigned kw_idle_probe_due(struct kw_idle_table *t, uint64_t before_ms, uint32_t
 		if (s->e.meta.probing)
 			continue;
 		s->e.meta.probing = true;
+		if (s->e.meta.expires_ms - s->e.meta.parked_ms <= longer_than_ms)
+			continue; /* gone before a probe could go out: nothing to set */
 		s->e.meta.conn.touched |= bits;
 		if (s->e.fd >= 0)
 			out[n++] = s->e.fd;

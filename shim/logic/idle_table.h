@@ -69,10 +69,13 @@ bool kw_idle_remove_fd(struct kw_idle_table *t, int fd, struct kw_idle_entry *ou
 
 /* Entries parked at or before before_ms whose probes are not on yet, oldest
  * first: each is marked probing, bits are added to its touched options, and
- * up to max of their fds go to out[]. Returns the count; O(1) when none is
- * due (entries are marked in park order, so the unmarked ones are the newest). */
-unsigned kw_idle_probe_due(struct kw_idle_table *t, uint64_t before_ms, uint32_t bits, int *out,
-                           unsigned max);
+ * up to max of their fds go to out[]; an entry that may stay no longer than
+ * longer_than_ms (expires_ms - parked_ms) is marked but left out, since no
+ * probe could go out before it expires. Returns the count; O(1) when none
+ * is due (entries are marked in park order, so the unmarked ones are the
+ * newest). */
+unsigned kw_idle_probe_due(struct kw_idle_table *t, uint64_t before_ms, uint64_t longer_than_ms,
+                           uint32_t bits, int *out, unsigned max);
 
 /* Entries in the table, in total and for one key. */
 unsigned kw_idle_count(const struct kw_idle_table *t);

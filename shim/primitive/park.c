@@ -169,8 +169,8 @@ void kw_park_probe_due(uint64_t now_ms)
 	if (!kw_cfg.tcp_keepalive_ms || !kw_pool.ops->probe_due || now_ms < KW_PROBE_AFTER_MS)
 		return;
 	/* Bounded: what is left is due at the next operation. */
-	n = kw_pool.ops->probe_due(kw_pool.self, now_ms - KW_PROBE_AFTER_MS, kw_keepalive_opt_bits(),
-	                           h, sizeof h / sizeof h[0]);
+	n = kw_pool.ops->probe_due(kw_pool.self, now_ms - KW_PROBE_AFTER_MS, kw_cfg.tcp_keepalive_ms,
+	                           kw_keepalive_opt_bits(), h, sizeof h / sizeof h[0]);
 	for (unsigned i = 0; i < n; i++)
 		kw_tcp_probe_idle(h[i]);
 }

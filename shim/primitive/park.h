@@ -28,9 +28,10 @@ void kw_park_drop(const struct kw_pool_drops *d, uint64_t now_ms);
 
 /* With kw_private_lock() held, after a pool operation at now_ms: TCP
  * keepalive probes switched on for the connections that have been parked
- * for KW_PROBE_AFTER_MS or longer. Probes are not set at park: most parked
- * connections are taken back sooner, and each costs three setsockopt calls
- * on and three off. */
+ * for KW_PROBE_AFTER_MS or longer and may stay longer than
+ * KEEPWARM_TCP_KEEPALIVE (a probe goes out only after that much silence).
+ * Probes are not set at park: most parked connections are taken back
+ * sooner, and each costs three setsockopt calls on and three off. */
 #define KW_PROBE_AFTER_MS 1000
 void kw_park_probe_due(uint64_t now_ms);
 

@@ -60,11 +60,13 @@ struct kw_pool_ops {
 	 * had been parked a moment later. */
 	bool (*holds_none)(void *self);
 	/* Connections parked at or before before_ms that have no idle probes
-	 * yet (NULL in a remote backend, which keeps its own): marked as
-	 * probing with bits added to their touched options, up to max of their
-	 * handles in h[], for the caller to switch the probes on while it still
-	 * holds the lock. Returns the count. */
-	unsigned (*probe_due)(void *self, uint64_t before_ms, uint32_t bits, int *h, unsigned max);
+	 * yet and may stay parked longer than longer_than_ms (NULL in a remote
+	 * backend, which keeps its own): marked as probing with bits added to
+	 * their touched options, up to max of their handles in h[], for the
+	 * caller to switch the probes on while it still holds the lock. Returns
+	 * the count. */
+	unsigned (*probe_due)(void *self, uint64_t before_ms, uint64_t longer_than_ms, uint32_t bits,
+	                      int *h, unsigned max);
 };
 
 struct kw_pool {

@@ -77,10 +77,10 @@ static bool local_holds_none(void *self)
 	return atomic_load_explicit(&parked_count, memory_order_relaxed) == 0;
 }
 
-static unsigned local_probe_due(void *self, uint64_t before_ms, uint32_t bits, int *h,
-                                unsigned max)
+static unsigned local_probe_due(void *self, uint64_t before_ms, uint64_t longer_than_ms,
+                                uint32_t bits, int *h, unsigned max)
 {
-	return kw_idle_probe_due(self, before_ms, bits, h, max);
+	return kw_idle_probe_due(self, before_ms, longer_than_ms, bits, h, max);
 }
 
 static const struct kw_pool_ops local_ops = {

@@ -438,23 +438,23 @@ START_TEST(test_probe_due)
 	struct kw_idle_entry e;
 	int out[8];
 
-	ck_assert_uint_eq(kw_idle_probe_due(t, 1000, 0x3, out, 8), 0); /* empty */
+	ck_assert_uint_eq(kw_idle_probe_due(t, 1000, 0, 0x3, out, 8), 0); /* empty */
 	put_ok(t, 10, 1, 1);
 	put_ok(t, 20, 2, 2);
 	put_ok(t, 11, 1, 3);
-	ck_assert_uint_eq(kw_idle_probe_due(t, 0, 0x3, out, 8), 0); /* none parked that early */
-	ck_assert_uint_eq(kw_idle_probe_due(t, 2, 0x3, out, 8), 2);
+	ck_assert_uint_eq(kw_idle_probe_due(t, 0, 0, 0x3, out, 8), 0); /* none parked that early */
+	ck_assert_uint_eq(kw_idle_probe_due(t, 2, 0, 0x3, out, 8), 2);
 	ck_assert_int_eq(out[0], 10);
 	ck_assert_int_eq(out[1], 20);
-	ck_assert_uint_eq(kw_idle_probe_due(t, 2, 0x3, out, 8), 0); /* each once */
+	ck_assert_uint_eq(kw_idle_probe_due(t, 2, 0, 0x3, out, 8), 0); /* each once */
 	/* The next unmarked entry (11) taken: the walk goes on after it. */
 	ck_assert_int_eq(take_fd(t, 1, 4), 11);
 	put_ok(t, 12, 1, 5);
 	put_ok(t, 30, 3, 6);
 	put_ok(t, 31, 3, 7);
-	ck_assert_uint_eq(kw_idle_probe_due(t, 6, 0x3, out, 1), 1); /* max respected */
+	ck_assert_uint_eq(kw_idle_probe_due(t, 6, 0, 0x3, out, 1), 1); /* max respected */
 	ck_assert_int_eq(out[0], 12);
-	ck_assert_uint_eq(kw_idle_probe_due(t, 6, 0x3, out, 8), 1);
+	ck_assert_uint_eq(kw_idle_probe_due(t, 6, 0, 0x3, out, 8), 1);
 	ck_assert_int_eq(out[0], 30);
 	/* A marked entry comes out marked, with the bits in touched. */
 	ck_assert_int_eq(kw_idle_pop_oldest(t, &e), 1);
@@ -468,13 +468,25 @@ START_TEST(test_probe_due)
 	ck_assert_int_eq(take_fd(t, 1, 8), 12);
 	ck_assert_uint_eq(kw_idle_count(t), 0);
 	put_ok(t, 40, 4, 9);
-	ck_assert_uint_eq(kw_idle_probe_due(t, 9, 0x3, out, 8), 1);
+	ck_assert_uint_eq(kw_idle_probe_due(t, 9, 0, 0x3, out, 8), 1);
 	ck_assert_int_eq(out[0], 40);
 	ck_assert_int_eq(kw_idle_pop_oldest(t, &e), 1);
 	ck_assert(e.meta.probing);
 	put_ok(t, 41, 4, 10);
 	ck_assert_int_eq(kw_idle_pop_oldest(t, &e), 1);
 	ck_assert(!e.meta.probing); /* parked after the last walk, never due */
+	/* One that expires within longer_than_ms of its park is passed over:
+	 * marked, left out, its touched options unchanged. */
+	struct kw_idle_meta brief = meta(5, 20, 20 + 30000, 1), lasting = meta(5, 21, 21 + 30001, 1);
+	struct kw_idle_entry ev;
+	ck_assert_int_eq(kw_idle_put(t, 50, &brief, &ev), 0);
+	ck_assert_int_eq(kw_idle_put(t, 51, &lasting, &ev), 0);
+	ck_assert_uint_eq(kw_idle_probe_due(t, 30, 30000, 0x3, out, 8), 1);
+	ck_assert_int_eq(out[0], 51);
+	ck_assert_uint_eq(kw_idle_probe_due(t, 30, 30000, 0x3, out, 8), 0);
+	ck_assert_int_eq(kw_idle_pop_oldest(t, &e), 1);
+	ck_assert_int_eq(e.fd, 50);
+	ck_assert_uint_eq(e.meta.conn.touched, 0);
 	kw_idle_destroy(t);
 }
 END_TEST
