@@ -30,6 +30,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,6 +394,16 @@ static bool said_unreadable(const struct kw_object *o)
  * own, which the start pass cannot ask (see pass). */
 static _Atomic bool dlopen_seen;
 
+/* The object handle pins is the one the listing saw: loaded at the same
+ * bias (a dlclose and dlopen between the listing and the pin may have moved
+ * it). */
+static bool still_where_listed(void *handle, const struct kw_object *o)
+{
+	struct link_map *lm = NULL;
+
+	return dlinfo(handle, RTLD_DI_LINKMAP, &lm) == 0 && lm && (uintptr_t)lm->l_addr == o->base;
+}
+
 /* at_start: in keepwarm's constructor, while ld.so still runs the other
  * libraries' constructors. Then no object is pinned: dlopen(RTLD_NOLOAD)
  * would run a constructor not yet run, inside keepwarm (where its calls
@@ -472,6 +483,13 @@ static void pass(bool at_start)
 		if (!at_start &&
 		    !(handle = kw_real.dlopen(o->name[0] ? o->name : NULL, RTLD_NOLOAD | RTLD_LAZY)))
 			continue;
+		/* Unloaded and loaded again elsewhere since the listing: its
+		 * program headers are not where the listing saw them. The next
+		 * pass (the generation moved) lists it anew. */
+		if (handle && !still_where_listed(handle, o)) {
+			dlclose(handle);
+			continue;
+		}
 		changed = redirect_object(o, handle, &libc_past);
 		if (changed > 0)
 			kw_report_redirect(who, changed, KW_REASON_NONE);
