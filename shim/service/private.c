@@ -138,7 +138,7 @@ void kw_private_handler_installed(void)
 		kw_real.syscall(SYS_nanosleep, &pause, NULL);
 }
 
-static __thread bool prepared; /* this thread holds the lock for a fork */
+static __thread bool prepared __attribute__((tls_model("initial-exec"))); /* holds it for a fork */
 
 void kw_private_prepare_fork(void)
 {

@@ -10,7 +10,7 @@ struct kw_real_table kw_real;
 enum { UNRESOLVED, RESOLVING, RESOLVED = KW_REAL_RESOLVED };
 _Atomic int kw_real_state = UNRESOLVED;
 #define state kw_real_state
-static __thread int resolving_here;
+static __thread int resolving_here __attribute__((tls_model("initial-exec")));
 
 int kw_real_resolve(void)
 {

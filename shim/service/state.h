@@ -19,8 +19,10 @@ enum kw_mode {
 extern enum kw_mode kw_mode;
 
 /* Per-thread "inside keepwarm" depth: a wrapper re-entered from a signal
- * handler or from our own code goes straight through. */
-extern __thread int kw_depth;
+ * handler or from our own code goes straight through. Initial-exec, as
+ * defined: read without a __tls_get_addr call (keepwarm is loaded at
+ * start-up, where static TLS is given). */
+extern __thread int kw_depth __attribute__((tls_model("initial-exec")));
 
 /* While this thread holds a keepwarm lock, thread cancellation is off: a
  * cancellation point inside (the trace's write, a close) must never unwind

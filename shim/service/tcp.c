@@ -86,20 +86,43 @@ static bool copy_option(unsigned i, int from, bool own, int to)
 	return kw_real.setsockopt(to, o->level, o->name, val, len) == 0;
 }
 
+/* The value the program gave option o before connect(), when keepwarm
+ * recorded it; NULL for SO_LINGER, whose off value leaves the previous linger
+ * time in place (copy_option reads it back instead). */
+static const struct kw_sockopt *recorded(const struct kw_conn *c, const struct kw_copied_opt *o)
+{
+	if (o->level == SOL_SOCKET && o->name == SO_LINGER)
+		return NULL;
+	for (unsigned i = c->nopts; i-- > 0;)
+		if (c->opts[i].level == o->level && c->opts[i].name == o->name)
+			return &c->opts[i];
+	return NULL;
+}
+
 /* Copy the program's socket options from one socket to another: the copied
  * ones in touched by value (so defaults travel too), the rest as the program
  * set them before connect(). Only options changed on either socket can
- * differ, so a program that sets none costs no system call here. False when
- * one could not be set: the connection would not read as the program's. */
-static bool carry_options(const struct kw_conn *c, int from, int to, uint32_t touched)
+ * differ, so a program that sets none costs no system call here. unconnected:
+ * from is the program's socket before its connect(), whose own values are
+ * the ones it recorded. False when one could not be set: the connection
+ * would not read as the program's. */
+static bool carry_options(const struct kw_conn *c, int from, int to, uint32_t touched,
+                          bool unconnected)
 {
 	bool ok = true;
 
 	for (unsigned i = 0; i < kw_ncopied_opts; i++) {
 		const struct kw_copied_opt *o = &kw_copied_opts[i];
+		bool own = (c->meta.touched & (1u << i)) != 0;
+		const struct kw_sockopt *set = own && unconnected ? recorded(c, o) : NULL;
 
-		if ((touched & (1u << i)) && (!o->family || o->family == c->dest.family) &&
-		    !copy_option(i, from, (c->meta.touched & (1u << i)) != 0, to))
+		if (!(touched & (1u << i)) || (o->family && o->family != c->dest.family))
+			continue;
+		/* What the program set on its still unconnected socket, set
+		 * again: the state its own call made, without reading it back
+		 * (once connected, it may have changed it since). */
+		if (set ? kw_real.setsockopt(to, o->level, o->name, set->value, set->len) < 0
+		        : !copy_option(i, from, own, to))
 			ok = false;
 	}
 	for (unsigned i = 0; i < c->nopts; i++)
@@ -201,7 +224,7 @@ static int tcp_dial(struct kw_conn *c, int fd, bool *in_progress)
 
 	if (nfd < 0)
 		return -1;
-	carry_options(c, fd, nfd, c->meta.touched);
+	carry_options(c, fd, nfd, c->meta.touched, false);
 	*in_progress = false;
 	if (kw_real.connect(nfd, (struct sockaddr *)&ss, len) < 0) {
 		if (errno != EINPROGRESS) {
@@ -259,7 +282,7 @@ static int tcp_install(struct kw_conn *c, int fd, int h, enum kw_install how, ui
 			kw_private_close(h);
 			return -1;
 		}
-		if (!carry_options(c, fd, h, carry_opts) ||
+		if (!carry_options(c, fd, h, carry_opts, true) ||
 		    (h_flags != fl && kw_real.fcntl(h, F_SETFL, fl) < 0)) {
 			kw_private_close(h);
 			return -1;

@@ -13,7 +13,7 @@ bool kw_tls_keep_refuse_all;
  * first, so that a stream of reads never holds a new session back (no
  * reader takes it twice). */
 static pthread_rwlock_t lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
-static __thread struct kw_tls_call current;
+static __thread struct kw_tls_call current __attribute__((tls_model("initial-exec")));
 
 void kw_tls_call_enter(struct kw_tls_call *outer, enum kw_tls_lib lib, const void *h)
 {
