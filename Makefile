@@ -12,7 +12,12 @@ WARN     = -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 # The version's one home is the VERSION file (shim/logic/version.h says how).
 KW_VERSION  := $(shell cat VERSION)
-BASE_CFLAGS  = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -DKW_VERSION='"$(KW_VERSION)"'
+# Each dependency file names its target both ways make may be told it
+# (BUILD=build or BUILD=/abs/path/build, as the tests do): either way a
+# changed header rebuilds what includes it.
+DEP_TARGETS  = -MT '$(abspath $@)' -MT '$(patsubst $(CURDIR)/%,%,$(abspath $@))'
+BASE_CFLAGS  = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP $(DEP_TARGETS) \
+               -DKW_VERSION='"$(KW_VERSION)"'
 # Where the system's TLS libraries live (service/tls_real.c knows them by
 # file identity); the GnuTLS and OpenSSL headers give types only, neither
 # library is linked.

@@ -122,6 +122,11 @@ void kw_private_unlock(void)
 		atomic_fetch_sub(&unblocked, 1);
 }
 
+/* Not instrumented under ThreadSanitizer: its runtime installs its own
+ * handlers while it starts (signal_wrap.c). */
+#ifdef __SANITIZE_THREAD__
+__attribute__((no_sanitize_thread))
+#endif
 void kw_private_handler_installed(void)
 {
 	struct timespec pause = { 0, 50000 };
@@ -130,9 +135,10 @@ void kw_private_handler_installed(void)
 		return;
 	atomic_store(&handler_seen, true);
 	/* This thread's own unblocked hold (a handler installed from within
-	 * keepwarm's critical section) cannot be waited out. Others end within
+	 * keepwarm's critical section) cannot be waited out, and nothing was
+	 * locked before the real functions were resolved. Others end within
 	 * microseconds; bounded all the same (about a second). */
-	if (kw_depth || !kw_real_ready()) /* nothing was locked before the reals */
+	if (kw_depth || __atomic_load_n((int *)&kw_real_state, __ATOMIC_ACQUIRE) != KW_REAL_RESOLVED)
 		return;
 	for (unsigned i = 0; i < 20000 && atomic_load(&unblocked); i++)
 		kw_real.syscall(SYS_nanosleep, &pause, NULL);

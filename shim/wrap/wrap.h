@@ -8,6 +8,14 @@
 
 #define KW_EXPORT __attribute__((visibility("default")))
 
+/* Code that may run while ThreadSanitizer's runtime starts (signal_wrap.c):
+ * not instrumented in the TSan build. */
+#ifdef __SANITIZE_THREAD__
+#define KW_NO_TSAN __attribute__((no_sanitize_thread))
+#else
+#define KW_NO_TSAN
+#endif
+
 /* The trampolines of routed TLS calls (tls_route.c) exist on x86_64 only;
  * elsewhere those calls are left as they are. */
 #if defined(__x86_64__)
