@@ -14,7 +14,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # runs against libcurl3-gnutls. Scenario 7 (python3 over HTTPS on OpenSSL)
 # uses openssl's certificate too, served by nginx.
 pkgs=(build-essential pkg-config libhttp-parser-dev python3 squid haproxy nginx apache2-utils
-      openssl libgnutls28-dev libcurl4-openssl-dev libcurl3-gnutls strace)
+      openssl libgnutls28-dev libcurl4-openssl-dev libcurl3-gnutls strace valgrind)
 
 exec "$ROOT/tools/install-deps.sh" --name install-bench-deps \
 	--packages "${pkgs[@]}" --stop-services squid nginx haproxy
