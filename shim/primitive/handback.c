@@ -42,7 +42,6 @@ static bool kept_session(struct kw_conn *c, int h, ino_t ino)
 
 	if (!ino)
 		ino = kw_tcp_inode(h);
-
 	kw_tls_sessions_lock_shared();
 	if ((e = kw_tls_map_find_kept(&kw_tls_sessions, ino)) && !e->lent) {
 		c->tls = (void *)e->h;
@@ -61,8 +60,7 @@ static int give(struct kw_fd *s, const struct kw_transport *tp, enum kw_transpor
 	struct kw_conn *c = &s->conn;
 	uint64_t idle = kw_now_ms() - m->parked_ms;
 	uint32_t touched = c->meta.touched;
-
-	ino_t ino = c->ino;
+	ino_t ino = c->ino; /* put back if the install fails */
 
 	c->tls = NULL;
 	if (kind == KW_TRANSPORT_TLS && !kept_session(c, h, (ino_t)m->ino)) {
