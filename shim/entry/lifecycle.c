@@ -229,6 +229,13 @@ void kw_note_flags(struct kw_fd *s, long how, long arg)
 {
 	struct kw_conn *c = &s->conn;
 
+	if (kw_depth) {
+		/* Re-entered (a signal handler's fcntl while this thread may hold
+		 * the slot's lock): no lock, and the kernel is asked again. */
+		__atomic_store_n(&c->file_flags, -1, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->fd_flags, -1, __ATOMIC_RELAXED);
+		return;
+	}
 	kw_slot_lock(s);
 	switch (how) {
 	case F_SETFL:
