@@ -33,26 +33,23 @@ setup "reqloop, scale and benchserv built (make bench-tools)" env -u MAKEFLAGS -
 start_server || { finish; exit; }
 # lib.sh stops the server and removes the scratch directory at exit.
 
-# calls FILE: "name count" per line of strace -c's summary.
-calls() { awk '$NF != "total" && $NF != "syscall" && $4 ~ /^[0-9]+$/ { print $NF, $4 }' "$1"; }
-
-# ---- reqloop: runs of 20 and 120 requests, the difference per request
-for n in 20 120; do
-	timeout 120 strace -f -c -o "$TMP/rq.$n" env LD_PRELOAD="$LIB" KEEPWARM_BROKER=off "$RQ" --port "$SERVER_PORT" --path /gen/1000 \
-		--requests "$n" --mode fresh >"$TMP/rq.$n.out" 2>&1 || fail "reqloop $n requests under strace: $(tail -n 2 "$TMP/rq.$n.out")"
-	calls "$TMP/rq.$n" >"$TMP/rq.$n.c"
-done
-per=$(awk 'FNR == NR { a[$1] = $2; next } { d[$1] = $2 - a[$1] }
-	END { for (k in d) t += d[k]; printf "%.2f", t / 100 }' "$TMP/rq.20.c" "$TMP/rq.120.c")
-by=$(awk 'FNR == NR { a[$1] = $2; next } $2 > a[$1] { printf "%s %.2f, ", $1, ($2 - a[$1]) / 100 }' \
-	"$TMP/rq.20.c" "$TMP/rq.120.c")
+# ---- reqloop: tools/bench/syscalls.sh's count (runs of 20 and 120
+# requests, the difference per request)
+bash "$(dirname "$0")/../../tools/bench/syscalls.sh" "$BUILD_DIR" 100 '^reqloop\.keepwarm$' \
+	>"$TMP/rq.out" 2>&1 || fail "syscalls.sh on reqloop: $(tail -n 2 "$TMP/rq.out")"
+per=$(sed -n 's/^reqloop\.keepwarm total=//p' "$TMP/rq.out")
+per=${per:-999}
+by=$(grep -v ' total=' "$TMP/rq.out" | sed 's/^reqloop\.keepwarm //; s/=/ /' | tr '\n' ',' | sed 's/,/, /g')
 if awk -v p="$per" 'BEGIN { exit !(p <= 10) }'; then
 	pass "reqloop: a reused request makes $per system calls under keepwarm (at most 10): ${by%, }"
 else
 	fail "reqloop: a reused request makes $per system calls under keepwarm, more than 10: ${by%, }"
 fi
-if grep -q ' rt_sigprocmask' "$TMP/rq.120.c"; then
-	fail "reqloop installs no signal handler, yet keepwarm called rt_sigprocmask ($(grep ' rt_sigprocmask' "$TMP/rq.120.c"))"
+# The whole run, start-up and exit included.
+timeout 120 strace -f -o "$TMP/rq.st" -e trace=rt_sigprocmask env LD_PRELOAD="$LIB" KEEPWARM_BROKER=off \
+	"$RQ" --port "$SERVER_PORT" --path /gen/1000 --requests 20 --mode fresh >/dev/null 2>&1
+if grep -q 'rt_sigprocmask(' "$TMP/rq.st"; then
+	fail "reqloop installs no signal handler, yet keepwarm called rt_sigprocmask $(grep -c 'rt_sigprocmask(' "$TMP/rq.st") times"
 else
 	pass "reqloop installs no signal handler: keepwarm never calls rt_sigprocmask"
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# syscalls.sh BUILD_DIR [REQUESTS] - system calls per HTTP request, by name,
+# syscalls.sh BUILD_DIR [REQUESTS [ARMS]] - system calls per HTTP request, by name,
 # counted with strace -f -c: what a request costs in calls with and without
 # keepwarm, the program's own calls included.
 #
@@ -16,7 +16,9 @@
 #                      to keep-alive (socketpair, dup3, epoll re-add)
 # A count per request is the difference between a run of REQUESTS + 20
 # requests and one of 20, divided by REQUESTS (default 200): start-up and
-# exit cost nothing. Under keepwarm no trace or stats file is written and
+# exit cost nothing. ARMS, a regular expression, runs only the arms it
+# matches (tests/behaviour/hotpath.sh: reqloop.keepwarm). Under keepwarm no
+# trace or stats file is written and
 # the broker is off (KEEPWARM_BROKER=off), so the counts are the hot path's.
 #
 # Output, one line per arm and then one per arm and call:
@@ -26,6 +28,7 @@
 set -uo pipefail
 BUILD_DIR=$(cd "${1:?usage: syscalls.sh BUILD_DIR [REQUESTS]}" && pwd -P)
 N=${2:-200}
+ARMS=${3:-.}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
 LIB=$BUILD_DIR/libkeepwarm.so
 BASE=20
@@ -61,6 +64,7 @@ rc=0
 arm() {
 	local name=$1 shim=$2 n
 	shift 2
+	[[ $name =~ $ARMS ]] || return 0
 	for n in "$BASE" $((BASE + N)); do
 		local argv=() w
 		for w in "$@"; do argv+=("${w//@N@/$n}"); done
