@@ -23,7 +23,12 @@ BASE_CFLAGS  = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP $(DEP_TARGETS
 # library is linked.
 SYSTEM_LIBDIR := /usr/lib/$(shell $(CC) -print-multiarch)
 SHIM_CFLAGS  = $(BASE_CFLAGS) -fPIC -fvisibility=hidden -Ishim -DKW_SYSTEM_LIBDIR='"$(SYSTEM_LIBDIR)"'
-SHIM_LDLIBS  = -lhttp_parser -ldl -lpthread
+# libhttp-parser from Debian's static archive (built PIC), its symbols local
+# by the version script: a program's own copy of http_parser_* (another
+# version, another ABI) can never answer keepwarm's calls, and no program
+# loads one more object (ld.so's open and maps, one more hash table passed
+# by each of its symbol lookups) for keepwarm.
+SHIM_LDLIBS  = -l:libhttp_parser.a -ldl -lpthread
 
 # The library's levels, lowest first; shim/<level>/ holds each one's files
 # and shim/README.md describes them. A file calls only files of its own level

@@ -152,10 +152,12 @@ static bool in_libc(const void *addr)
 	return libc_object && kw_got_contains(libc_object, addr);
 }
 
-static bool tls_holds(const void *addr)
+/* Does a TLS library other than o hold addr? (A TLS library's calls into
+ * itself are its own: never redirected.) */
+static bool tls_holds(const void *addr, const struct kw_object *o)
 {
 	for (int lib = 0; lib < KW_TLS_LIBS; lib++)
-		if (tls_object[lib] && kw_got_contains(tls_object[lib], addr))
+		if (tls_object[lib] && tls_object[lib] != o && kw_got_contains(tls_object[lib], addr))
 			return true;
 	return false;
 }
@@ -249,6 +251,10 @@ static void note_version(void *arg, const struct kw_got_version *v)
 		c->may_bind[v->ndx / 8] |= (uint8_t)(1u << (v->ndx % 8));
 }
 
+/* Set by a start pass that found libc settled (see libc_settled): then no
+ * libc slot can be past keepwarm, and only TLS names are looked at. */
+static bool tls_only;
+
 /* Can this slot be one a pass changes, whatever its name? Only if it holds
  * an address in libc or a TLS library, or (lazy) in o itself while its
  * symbol's version could bind it there: a version requirement binds only a
@@ -257,19 +263,24 @@ static bool slot_may_matter(void *arg, void *const *at, unsigned version)
 {
 	const struct collect *c = arg;
 	const void *cur = *at;
+	uintptr_t a = (uintptr_t)cur;
 
+	/* Within o's span, first: most slots of a lazy object (its PLT). */
+	if (a >= c->o->lo && a < c->o->hi) {
+		if (*c->bind_now)
+			return false;
+		if (version >= 2 && version < MAX_VERSION_NDX &&
+		    !(c->may_bind[version / 8] & (1u << (version % 8))) &&
+		    (c->named[version / 8] & (1u << (version % 8))))
+			return false;
+		/* Unversioned, no version table, or a version that may bind. */
+		return kw_got_contains(c->o, cur);
+	}
 	/* Within libc's span, a wrapped definition's address says it all. */
-	if (libc_object && (uintptr_t)cur >= libc_object->lo && (uintptr_t)cur < libc_object->hi &&
+	if (!tls_only && libc_object && a >= libc_object->lo && a < libc_object->hi &&
 	    (libc_by_name ? in_libc(cur) : libc_defines_wrapped(cur)))
 		return true;
-	if (tls_holds(cur))
-		return true;
-	if (*c->bind_now || !kw_got_contains(c->o, cur))
-		return false;
-	if (version < 2 || version >= MAX_VERSION_NDX)
-		return true; /* unversioned, or no version table */
-	return (c->may_bind[version / 8] & (1u << (version % 8))) ||
-	       !(c->named[version / 8] & (1u << (version % 8)));
+	return tls_holds(cur, c->o);
 }
 
 /* Where the global scope binds each wrapped name, asked once per start
@@ -313,8 +324,9 @@ static int redirect_object(const struct kw_object *o, void *handle, bool *libc_p
 {
 	static struct collect c; /* under pass_lock */
 	static void **at[MAX_SLOTS], *to[MAX_SLOTS];
+	struct kw_got_span spans[2 + KW_TLS_LIBS];
 	bool bind_now, past = false;
-	size_t n = 0;
+	size_t n = 0, nspans = 0;
 
 	c.n = 0;
 	c.o = o;
@@ -324,7 +336,14 @@ static int redirect_object(const struct kw_object *o, void *handle, bool *libc_p
 	asking_scope = handle != NULL;
 	kw_got_versions(o, note_version, &c);
 	*libc_past = false;
-	if (kw_got_each(o, slot_may_matter, collect_slot, &c, &bind_now) < 0)
+	/* Where a slot that may matter points (see slot_may_matter). */
+	spans[nspans++] = (struct kw_got_span){ o->lo, o->hi };
+	if (!tls_only && libc_object)
+		spans[nspans++] = (struct kw_got_span){ libc_object->lo, libc_object->hi };
+	for (int lib = 0; lib < KW_TLS_LIBS; lib++)
+		if (tls_object[lib] && tls_object[lib] != o)
+			spans[nspans++] = (struct kw_got_span){ tls_object[lib]->lo, tls_object[lib]->hi };
+	if (kw_got_each(o, spans, nspans, slot_may_matter, collect_slot, &c, &bind_now) < 0)
 		return -1;
 	/* Evidence that the object binds libc past keepwarm: a resolved slot. */
 	for (size_t i = 0; i < c.n && !past; i++)
@@ -404,6 +423,27 @@ static bool still_where_listed(void *handle, const struct kw_object *o)
 	return dlinfo(handle, RTLD_DI_LINKMAP, &lm) == 0 && lm && (uintptr_t)lm->l_addr == o->base;
 }
 
+/* At start, before any dlopen, with keepwarm listed before libc: every
+ * loaded object is the program's or a dependency's, relocated in the global
+ * scope, where keepwarm (preloaded) comes before libc, so none of their
+ * wrapped libc names can have bound past it. The listing is in load order,
+ * which for these objects is the global scope's order; keepwarm loaded by a
+ * dlopen, or libc preloaded before it, fails the test and gets the full
+ * pass. */
+static bool libc_settled(bool at_start, const struct kw_object *objects, size_t n, uintptr_t libc,
+                         uintptr_t self)
+{
+	if (!at_start || atomic_load(&dlopen_seen) || !self)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (objects[i].base == self)
+			return true;
+		if (objects[i].base == libc)
+			return false;
+	}
+	return false;
+}
+
 /* at_start: in keepwarm's constructor, while ld.so still runs the other
  * libraries' constructors. Then no object is pinned: dlopen(RTLD_NOLOAD)
  * would run a constructor not yet run, inside keepwarm (where its calls
@@ -418,7 +458,7 @@ static void pass(bool at_start)
 	static struct kw_object objects[MAX_OBJECTS]; /* under pass_lock */
 	const struct kw_object *crypto = NULL;
 	uintptr_t libc, self;
-	bool counted, left = at_start && atomic_load(&dlopen_seen);
+	bool counted, any_tls, left = at_start && atomic_load(&dlopen_seen);
 	uint64_t adds, subs;
 	size_t n;
 
@@ -459,7 +499,12 @@ static void pass(bool at_start)
 		else if (!kw_tls_real_ready(lib) && kw_tls_real_resolve(lib, objects[i].name))
 			nseen = 0;
 	}
-	read_libc_wrapped();
+	tls_only = libc_settled(at_start, objects, n, libc, self);
+	any_tls = false;
+	for (int lib = 0; lib < KW_TLS_LIBS; lib++)
+		any_tls |= tls_object[lib] != NULL;
+	if (!tls_only)
+		read_libc_wrapped();
 	read_defined(&libc_defined, libc_object);
 	for (int lib = 0; lib < KW_TLS_LIBS; lib++)
 		read_defined(&tls_defined[lib], tls_object[lib]);
@@ -475,6 +520,10 @@ static void pass(bool at_start)
 		if (o->truncated) { /* cannot be pinned by its name: left alone */
 			if (!said_unreadable(o))
 				kw_report_redirect(o->name, -1, KW_REASON_OBJECT_UNREADABLE);
+			continue;
+		}
+		if (tls_only && !any_tls) { /* nothing to look for */
+			mark_seen(o);
 			continue;
 		}
 		/* Pinned for the pass: a dlclose elsewhere cannot unmap it now.

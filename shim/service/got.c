@@ -102,8 +102,17 @@ static uintptr_t pointer(const struct kw_object *o, kw_elf_addr p)
 	return p < o->base ? o->base + p : p;
 }
 
-int kw_got_each(const struct kw_object *o, kw_got_want *want,
-                void (*fn)(void *arg, const char *name, void **slot), void *arg, bool *bind_now)
+static bool in_spans(uintptr_t a, const struct kw_got_span *spans, size_t nspans)
+{
+	for (size_t i = 0; i < nspans; i++)
+		if (a >= spans[i].lo && a < spans[i].hi)
+			return true;
+	return !nspans;
+}
+
+int kw_got_each(const struct kw_object *o, const struct kw_got_span *spans, size_t nspans,
+                kw_got_want *want, void (*fn)(void *arg, const char *name, void **slot),
+                void *arg, bool *bind_now)
 {
 	const kw_elf_dyn *dyn = NULL;
 	const kw_elf_sym *symtab = NULL;
@@ -150,7 +159,8 @@ int kw_got_each(const struct kw_object *o, kw_got_want *want,
 			long type = (long)KW_ELF_R_TYPE(r->r_info);
 			size_t sym = KW_ELF_R_SYM(r->r_info);
 			void **slot = (void **)(o->base + r->r_offset);
-			if ((type != KW_R_JUMP_SLOT && type != KW_R_GLOB_DAT) || !sym)
+			if ((type != KW_R_JUMP_SLOT && type != KW_R_GLOB_DAT) || !sym ||
+			    !in_spans((uintptr_t)*slot, spans, nspans))
 				continue;
 			if (want && !want(arg, slot, versym ? versym[sym] & 0x7fff : KW_GOT_NO_VERSYM))
 				continue;
@@ -402,12 +412,8 @@ bool kw_got_definitions(const struct kw_object *o, const char *name,
 	return !e.unknown;
 }
 
-bool kw_got_contains(const struct kw_object *o, const void *addr)
+bool kw_got_segments_contain(const struct kw_object *o, uintptr_t a)
 {
-	uintptr_t a = (uintptr_t)addr;
-
-	if (a < o->lo || a >= o->hi)
-		return false;
 	for (unsigned i = 0; i < o->phnum; i++) {
 		const kw_elf_phdr *p = &o->phdr[i];
 		if (p->p_type == PT_LOAD && a >= o->base + p->p_vaddr &&

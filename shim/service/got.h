@@ -76,14 +76,23 @@ bool kw_got_generation(uint64_t *adds, uint64_t *subs);
  * version index. */
 typedef bool kw_got_want(void *arg, void *const *slot, unsigned version);
 
-/* Call fn for every JUMP_SLOT and GLOB_DAT relocation of o that want
- * (NULL: every one) accepts, with the symbol's name and the slot it fills;
- * *bind_now tells whether o was bound at load (DF_BIND_NOW, DF_1_NOW), and
- * is set before want or fn is first called. Returns 0, or -1 when o's
- * dynamic section cannot be read (no PT_DYNAMIC, no symbol or string table,
- * a relocation table keepwarm does not know): then neither is called. */
-int kw_got_each(const struct kw_object *o, kw_got_want *want,
-                void (*fn)(void *arg, const char *name, void **slot), void *arg, bool *bind_now);
+/* An address range [lo, hi), such as an object's span. */
+struct kw_got_span {
+	uintptr_t lo, hi;
+};
+
+/* Call fn for every JUMP_SLOT and GLOB_DAT relocation of o whose slot holds
+ * an address within one of spans[0..nspans) (nspans 0: any address) and
+ * that want (NULL: every one) accepts, with the symbol's name and the slot
+ * it fills; the spans are tested first, inline (most of ten thousand slots
+ * hold none of them). *bind_now tells whether o was bound at load
+ * (DF_BIND_NOW, DF_1_NOW), and is set before want or fn is first called.
+ * Returns 0, or -1 when o's dynamic section cannot be read (no PT_DYNAMIC,
+ * no symbol or string table, a relocation table keepwarm does not know):
+ * then neither is called. */
+int kw_got_each(const struct kw_object *o, const struct kw_got_span *spans, size_t nspans,
+                kw_got_want *want, void (*fn)(void *arg, const char *name, void **slot),
+                void *arg, bool *bind_now);
 
 /* One version o defines (DT_VERDEF) or needs (DT_VERNEED), as
  * kw_got_versions reports it. */
@@ -113,9 +122,17 @@ void *kw_got_symbol(const struct kw_object *o, const char *name, const char *ver
 bool kw_got_definitions(const struct kw_object *o, const char *name,
                         void (*fn)(void *arg, void *addr), void *arg);
 
-/* Is addr inside one of o's loaded segments? (Its span first: most
- * addresses a pass asks about are far outside.) */
-bool kw_got_contains(const struct kw_object *o, const void *addr);
+/* Is addr, inside o's span, inside one of its loaded segments? */
+bool kw_got_segments_contain(const struct kw_object *o, uintptr_t addr);
+
+/* Is addr inside one of o's loaded segments? Inline, the span first: a pass
+ * asks for each of some ten thousand slots, and most are far outside. */
+static inline bool kw_got_contains(const struct kw_object *o, const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+
+	return a >= o->lo && a < o->hi && kw_got_segments_contain(o, a);
+}
 
 /* Store values[i] in slots[i] (slots kw_got_each reported for o), making
  * the RELRO pages they lie in writable for the moment, once for the batch.

@@ -249,7 +249,7 @@ START_TEST(test_write_relro)
 	void **slots[1];
 
 	ck_assert_ptr_nonnull(self);
-	ck_assert_int_eq(kw_got_each(self, NULL, find_slot, &f, &bind_now), 0);
+	ck_assert_int_eq(kw_got_each(self, NULL, 0, NULL, find_slot, &f, &bind_now), 0);
 	ck_assert_ptr_nonnull(f.slot);
 	old = *f.slot;
 	slots[0] = f.slot;
