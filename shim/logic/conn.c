@@ -27,6 +27,7 @@ void kw_conn_reset(struct kw_conn *c, pid_t owner, ino_t ino, const struct kw_tr
 	c->park_veto = KW_REASON_NONE;
 	c->parked_idle_ms = 0;
 	c->file_flags = c->fd_flags = -1;
+	c->aside_ino = 0;
 	c->replay_len = 0; /* the buffer is kept for the next connection on this number */
 	c->tls = NULL;
 	c->tls_handle = NULL;

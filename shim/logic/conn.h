@@ -62,6 +62,8 @@ struct kw_conn {
 	int      file_flags;         /* its F_GETFL as the program made it (socket()'s type,
 	                              * fcntl, FIONBIO), -1 when unknown */
 	int      fd_flags;           /* its F_GETFD likewise, -1 when unknown */
+	ino_t    aside_ino;          /* the inode of the handle a set-aside callback is
+	                              * given: the socket that left fd (0 = unknown) */
 	uint64_t asked_us;           /* when the program called connect(): its first
 	                              * request's wait starts there (0 = not measured) */
 	char    *replay;             /* the request bytes sent so far (grows to KW_REPLAY_MAX) */

@@ -91,7 +91,8 @@ struct kw_transport {
 	void (*close)(int h);
 	/* The program's descriptor reads end-of-file from now on, as after the
 	 * server's close (readable and hung up in poll/select/epoll). set_aside,
-	 * when given, gets the connection once it has left fd. Returns false
+	 * when given, gets the connection once it has left fd (c->aside_ino its
+	 * inode, or 0). Returns false
 	 * when only a plain end-of-file could be had (set_aside not called, the
 	 * connection shut for reading on fd, not reusable). */
 	bool (*end_with_eof)(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg);
@@ -99,7 +100,7 @@ struct kw_transport {
 	bool (*blocking)(int fd);
 	/* Put the dialled handle h on fd in place of the connection there (a
 	 * handed-back one nobody may use for this request), which set_aside
-	 * then gets. Consumes h. Returns 0, or -1 when nothing changed. */
+	 * then gets (c->aside_ino its inode, or 0). Consumes h. Returns 0, or -1 when nothing changed. */
 	int (*replace)(struct kw_conn *c, int fd, int h, kw_set_aside_fn set_aside, void *arg);
 };
 

@@ -77,9 +77,9 @@ void kw_park_drop(const struct kw_pool_drops *d, uint64_t now_ms)
 }
 
 /* Why s's connection (on s->fd, or on the handle h a transport took from
- * it) may not be parked; 0 when it may. */
-static enum kw_reason unparkable(struct kw_fd *s, int h, bool unused, struct kw_idle_meta *m,
-                                 uint64_t now)
+ * it, of inode h_ino when known, else 0) may not be parked; 0 when it may. */
+static enum kw_reason unparkable(struct kw_fd *s, int h, ino_t h_ino, bool unused,
+                                 struct kw_idle_meta *m, uint64_t now)
 {
 	struct kw_conn *c = &s->conn;
 	const struct kw_transport *tp = c->tp;
@@ -108,8 +108,11 @@ static enum kw_reason unparkable(struct kw_fd *s, int h, bool unused, struct kw_
 	m->conn.requests = (uint32_t)kw_conn_requests(c);
 	m->conn.touched = c->meta.touched; /* and the probes' options once they are on */
 	m->probing = false;
-	m->ino = h < 0 ? (uint64_t)c->ino : 0; /* checked by tp->same below */
-	m->flags_known = h < 0 && c->file_flags >= 0; /* the description parked with it */
+	/* The description parked with it: the program's socket, its flags
+	 * those keepwarm saw. A set-aside handle is that socket, moved off fd,
+	 * when the transport told its inode. */
+	m->ino = h < 0 ? (uint64_t)c->ino : (uint64_t)h_ino; /* h < 0: checked by tp->same */
+	m->flags_known = (h < 0 || h_ino) && c->file_flags >= 0;
 	m->file_flags = c->file_flags;
 	m->conn.max_lifetime_ms = kw_cfg.max_lifetime_ms;
 	m->conn.max_requests = kw_cfg.max_requests;
@@ -135,8 +138,12 @@ enum kw_reason kw_park(struct kw_fd *s, int h, bool unused)
 	uint64_t now = kw_now_ms();
 	struct kw_pool_drops dropped;
 	struct kw_idle_meta m;
-	enum kw_reason why = unparkable(s, h, unused, &m, now);
+	ino_t h_ino = h >= 0 ? c->aside_ino : 0; /* only for this handle */
+	enum kw_reason why;
 	int parked, ret;
+
+	c->aside_ino = 0;
+	why = unparkable(s, h, h_ino, unused, &m, now);
 
 	if (why) {
 		if (h >= 0)

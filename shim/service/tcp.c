@@ -269,8 +269,10 @@ static int tcp_detach(struct kw_conn *c, int fd)
 	return parked;
 }
 
-static int tcp_install(struct kw_conn *c, int fd, int h, enum kw_install how, uint32_t carry_opts,
-                       int h_flags)
+/* tcp_install; stand_in: h is end_with_eof's end-of-file socket, which
+ * keepwarm no longer follows (its inode is not read: c->ino becomes 0). */
+static int put_on(struct kw_conn *c, int fd, int h, enum kw_install how, uint32_t carry_opts,
+                  int h_flags, bool stand_in)
 {
 	/* The flags keepwarm saw the program set, else the kernel's. */
 	int fl = c->file_flags >= 0 ? c->file_flags : kw_real.fcntl(fd, F_GETFL);
@@ -292,7 +294,7 @@ static int tcp_install(struct kw_conn *c, int fd, int h, enum kw_install how, ui
 	} else {
 		for (unsigned i = 0; i < c->nregs; i++)
 			kw_real.epoll_ctl(c->regs[i].epfd, EPOLL_CTL_DEL, fd, NULL);
-		if (fl >= 0)
+		if (fl >= 0 && fl != h_flags)
 			kw_real.fcntl(h, F_SETFL, fl);
 	}
 	ret = kw_real.dup3(h, fd, fdfl >= 0 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0);
@@ -300,7 +302,9 @@ static int tcp_install(struct kw_conn *c, int fd, int h, enum kw_install how, ui
 	if (ret < 0 && how == KW_INSTALL_HANDBACK)
 		return -1;
 	/* It is this socket now; a handback may know its inode already. */
-	if (ret >= 0 && (how != KW_INSTALL_HANDBACK || !c->ino) && (ino = kw_tcp_inode(fd)))
+	if (ret >= 0 && stand_in)
+		c->ino = 0;
+	else if (ret >= 0 && (how != KW_INSTALL_HANDBACK || !c->ino) && (ino = kw_tcp_inode(fd)))
 		c->ino = ino;
 	/* The replaced socket's registrations went with it (or were taken off). */
 	for (unsigned i = 0; i < c->nregs; i++)
@@ -308,22 +312,36 @@ static int tcp_install(struct kw_conn *c, int fd, int h, enum kw_install how, ui
 	return ret < 0 ? -1 : 0;
 }
 
+static int tcp_install(struct kw_conn *c, int fd, int h, enum kw_install how, uint32_t carry_opts,
+                       int h_flags)
+{
+	return put_on(c, fd, h, how, carry_opts, h_flags, false);
+}
+
 static bool tcp_end_with_eof(struct kw_conn *c, int fd, kw_set_aside_fn set_aside, void *arg)
 {
 	int pair[2], keep = -1;
+	ino_t kept_ino;
+	/* Made with the program's O_NONBLOCK when keepwarm knows its flags. */
+	bool nonblock = c->file_flags >= 0 && (c->file_flags & O_NONBLOCK);
+	int pair_flags = c->file_flags >= 0 ? O_RDWR | (nonblock ? O_NONBLOCK : 0) : -1;
 
 	/* A socket whose peer is gone: reads return 0 and poll/select/epoll
 	 * report it readable and hung up, as after the server's close. */
-	if (kw_real.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0) {
+	if (kw_real.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0,
+	                       pair) == 0) {
 		kw_real.close(pair[1]);
 		/* Only our own socket is set aside (not one put on fd behind us). */
 		if (set_aside && !tcp_same(c, fd))
 			set_aside = NULL;
+		kept_ino = c->ino; /* the socket keep holds, as tcp_same saw */
 		if (set_aside && (keep = kw_private_dup(fd)) < 0) {
 			kw_real.close(pair[0]);
-		} else if (tcp_install(c, fd, pair[0], KW_INSTALL_REPLACE, 0, -1) == 0) {
-			if (set_aside)
+		} else if (put_on(c, fd, pair[0], KW_INSTALL_REPLACE, 0, pair_flags, true) == 0) {
+			if (set_aside) {
+				c->aside_ino = kept_ino;
 				set_aside(arg, keep);
+			}
 			return true;
 		} else {
 			kw_private_close(keep); /* never both parked and on fd */
@@ -342,15 +360,18 @@ static bool tcp_blocking(int fd)
 static int tcp_replace(struct kw_conn *c, int fd, int h, kw_set_aside_fn set_aside, void *arg)
 {
 	int keep;
+	ino_t kept_ino;
 
 	if (!tcp_same(c, fd) || (keep = kw_private_dup(fd)) < 0) {
 		kw_real.close(h);
 		return -1;
 	}
+	kept_ino = c->ino; /* the socket keep holds, as tcp_same saw */
 	if (tcp_install(c, fd, h, KW_INSTALL_REPLACE, 0, -1) < 0) {
 		kw_private_close(keep); /* the program goes on with what it had */
 		return -1;
 	}
+	c->aside_ino = kept_ino;
 	set_aside(arg, keep);
 	return 0;
 }

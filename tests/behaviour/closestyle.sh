@@ -53,6 +53,40 @@ for i in range(int(sys.argv[2])):
 print(h.hexdigest())
 PYEOF
 run_both "python3 urllib (Connection: close), 20 requests" 20 1 "$PY" "$KW_TMP/fetch_close_style.py" "$SERVER_PORT" 20
+# The end-of-file stand-in and the next handback carry the program's
+# O_NONBLOCK, whatever the socket before had (blocking and non-blocking in
+# turn, and switched after the request).
+cat >"$KW_TMP/close_style_flags.py" <<'PYEOF'
+import fcntl, os, select, socket, sys
+port = int(sys.argv[1])
+def nb(s):
+    return "nonblock" if fcntl.fcntl(s.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK else "block"
+for i, (start, switch) in enumerate([(0, 0), (1, 0), (0, 0), (1, 1), (0, 1), (1, 0), (0, 0)]):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM | (socket.SOCK_NONBLOCK if start else 0))
+    try:
+        s.connect(("127.0.0.1", port))
+    except BlockingIOError:
+        select.select([], [s], [], 10)
+    after_connect = nb(s)
+    s.sendall(b"GET /gen/3000?f=%d HTTP/1.0\r\nHost: x\r\n\r\n" % i) if not start else \
+        os.write(s.fileno(), b"GET /gen/3000?f=%d HTTP/1.0\r\nHost: x\r\n\r\n" % i)
+    if switch:
+        s.setblocking(bool(start))
+    got = b""
+    while True:
+        select.select([s], [], [], 10)
+        try:
+            b = os.read(s.fileno(), 65536)
+        except BlockingIOError:
+            continue
+        if not b:
+            break
+        got += b
+    print(i, after_connect, nb(s), len(got.split(b"\r\n\r\n", 1)[1]))
+    s.close()
+PYEOF
+run_both "close-style requests, O_NONBLOCK changing between and during them" 7 1 \
+	"$PY" "$KW_TMP/close_style_flags.py" "$SERVER_PORT"
 # ab prints timings; keep only what must not change, including the header
 # bytes ("Total transferred"): the upgraded request's response head is put
 # back to what the server says to a close-style request.
