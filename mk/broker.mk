@@ -3,7 +3,8 @@
 # It links the library's pure logic it shares with the shim: the protocol,
 # the configuration, keys and the idle table.
 BROKER_SRCS = tools/keepwarmd.c tools/kwbroker_check.c
-BROKER_LOGIC = $(addprefix $(BUILD)/shim/logic/,broker_proto.o config.o dest.o idle_table.o key.o)
+BROKER_LOGIC = $(addprefix $(BUILD)/shim/logic/,broker_proto.o config.o dest.o dest_rules.o idle_table.o \
+                  key.o)
 
 .PHONY: broker
 broker: $(BUILD)/keepwarmd

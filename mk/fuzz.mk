@@ -16,7 +16,7 @@ FUZZ_BINS      = $(addprefix $(BUILD)/fuzz/,$(FUZZ_ALL))
 # The shim sources each harness links (pure logic only, no interposition).
 FUZZ_SRC_fuzz_track   = shim/logic/http_track.c shim/logic/catalog.c
 FUZZ_SRC_fuzz_upgrade = shim/logic/upgrade.c
-FUZZ_SRC_fuzz_config  = shim/logic/config.c
+FUZZ_SRC_fuzz_config  = shim/logic/config.c shim/logic/dest_rules.c
 FUZZ_SRC_fuzz_broker  = shim/logic/broker_proto.c shim/logic/key.c shim/logic/dest.c
 
 .PHONY: fuzz fuzz-build deps-fuzz

@@ -17,9 +17,10 @@ tests: $(TOOLS)
 
 # The launcher validates values with the library's own parsers (config.o),
 # so it accepts exactly what the library accepts.
-$(BUILD)/keepwarm: tools/keepwarm.c $(BUILD)/shim/logic/config.o shim/logic/config.h VERSION
+LAUNCHER_LOGIC = $(addprefix $(BUILD)/shim/logic/,config.o dest_rules.o)
+$(BUILD)/keepwarm: tools/keepwarm.c $(LAUNCHER_LOGIC) shim/logic/config.h VERSION
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Ishim $(LDFLAGS) -o $@ tools/keepwarm.c $(BUILD)/shim/logic/config.o
+	$(CC) $(BASE_CFLAGS) -Ishim $(LDFLAGS) -o $@ tools/keepwarm.c $(LAUNCHER_LOGIC)
 
 $(BUILD)/keepwarm-stat: $(KWSTAT_SRCS) tools/kwstat.h tools/kwstat_reader.h VERSION
 	@mkdir -p $(dir $@)

@@ -37,6 +37,7 @@ enum value_kind {
 	VALUE_SIZE,     /* bytes with an optional suffix, as kw_parse_size */
 	VALUE_REUSE,    /* safe or always */
 	VALUE_BROKER,   /* auto, off or a socket path, as the library reads it */
+	VALUE_RULES,    /* allow and deny rules, as kw_dest_rules_parse */
 };
 
 struct setting {
@@ -89,6 +90,9 @@ static const struct setting settings[] = {
 	{ "broker-linger",      "KEEPWARM_BROKER_LINGER",     VALUE_DURATION, "D",
 	  "keepwarmd exits after D with nothing parked and no clients, 0 = never "
 	  "(default 10m)" },
+	{ "destinations",       "KEEPWARM_DESTINATIONS",      VALUE_RULES,    "RULES",
+	  "which destinations keepwarm follows: rules like 'deny 10.1.2.3:8080, allow "
+	  "127.0.0.0/8, deny *:9200', the first match decides, default allow" },
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -260,6 +264,13 @@ static void apply_setting(const struct setting *s, const char *arg)
 			usage_error("--%s: \"%s\" is not auto, off, or an absolute socket path "
 			            "shorter than 108 bytes and not ending in /", s->option, arg);
 		break;
+	case VALUE_RULES: {
+		struct kw_dest_rules rules;
+		char why[200];
+		if (kw_dest_rules_parse(arg, &rules, why, sizeof why) < 0)
+			usage_error("--%s: %s", s->option, why);
+		break;
+	}
 	case VALUE_TRACE:
 		if (!strcmp(arg, "stderr"))
 			break;
@@ -312,7 +323,7 @@ static int show_config(void)
 {
 	extern char **environ;
 	struct kw_config c;
-	char value[KW_TRACE_PATH_MAX + 8], line[KW_TRACE_PATH_MAX + 64], user[KW_TRACE_PATH_MAX];
+	char value[KW_CONFIG_VALUE_MAX], line[KW_CONFIG_VALUE_MAX + 64], user[KW_TRACE_PATH_MAX];
 
 	kw_config_load_all(&c, plain_getenv, read_whole, environ, warn_line);
 	for (unsigned i = 0; i < KW_CONFIG_NKEYS; i++) {

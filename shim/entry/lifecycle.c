@@ -112,6 +112,13 @@ int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t l
 		kw_slot_unlock(s);
 		return kw_real.connect(fd, addr, len);
 	}
+	/* A denied destination is the program's alone: no handback, no broker,
+	 * nothing followed (so no parking and no TLS takeover either). */
+	if (!kw_dest_rules_allow(&kw_cfg.destinations, &c->dest)) {
+		kw_let_go(s, KW_REASON_DEST_RULE);
+		kw_slot_unlock(s);
+		return kw_real.connect(fd, addr, len);
+	}
 	kw_report_tick();
 	c->asked_us = kw_report_latency ? kw_now_us() : 0;
 	if (kw_mode == KW_MODE_REUSE && kw_handback(s)) {

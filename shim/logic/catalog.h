@@ -59,6 +59,7 @@
 	X(UPGRADE, "upgrade", PASSTHROUGH, NONE)                             \
 	X(CONNECT, "connect", PASSTHROUGH, NONE)                             \
 	X(NOT_INET, "not-inet", PASSTHROUGH, NONE)                           \
+	X(DEST_RULE, "dest-rule", PASSTHROUGH, NONE)                         \
 	X(BOUND, "bound", PASSTHROUGH, NONE)                                 \
 	X(PINNED_BY_SOCKOPT, "pinned-by-sockopt", PASSTHROUGH, NONE)         \
 	X(TLS_UNBOUND, "tls-unbound", PASSTHROUGH, NONE)                     \

@@ -199,7 +199,7 @@ static int parse_broker(const char *s, char *out)
 	return 0;
 }
 
-enum key_kind { K_BOOL, K_UINT, K_DURATION, K_PATH, K_FRACTION, K_SIZE, K_REUSE, K_BROKER };
+enum key_kind { K_BOOL, K_UINT, K_DURATION, K_PATH, K_FRACTION, K_SIZE, K_REUSE, K_BROKER, K_RULES };
 
 static const struct key {
 	const char *name;
@@ -225,6 +225,7 @@ static const struct key {
 	{ "KEEPWARM_TLS_REUSE", K_BOOL, offsetof(struct kw_config, tls_reuse) },
 	{ "KEEPWARM_BROKER", K_BROKER, offsetof(struct kw_config, broker) },
 	{ "KEEPWARM_BROKER_LINGER", K_DURATION, offsetof(struct kw_config, broker_linger_ms) },
+	{ "KEEPWARM_DESTINATIONS", K_RULES, offsetof(struct kw_config, destinations) },
 };
 _Static_assert(sizeof keys / sizeof keys[0] == KW_CONFIG_NKEYS, "KW_CONFIG_NKEYS");
 
@@ -269,6 +270,10 @@ static void describe(const struct kw_config *c, const struct key *k, char *buf, 
 	case K_BROKER:
 		snprintf(buf, size, "%s", *field ? field : "off");
 		break;
+	case K_RULES:
+		/* "" for none, which reads back as none */
+		kw_dest_rules_format((const struct kw_dest_rules *)field, buf, size);
+		break;
 	}
 }
 
@@ -282,6 +287,7 @@ static const char *expected(enum key_kind kind)
 		[K_SIZE] = "a size (like 65536, 64KiB, 1MiB)",
 		[K_REUSE] = "safe or always",
 		[K_BROKER] = "auto, off, or an absolute socket path (under 108 bytes, not ending in /)",
+		[K_RULES] = "a list of allow and deny rules (like deny 10.1.2.3:8080, allow 127.0.0.0/8)",
 	};
 	return what[kind];
 }
@@ -292,7 +298,7 @@ static void apply(struct kw_config *c, const struct key *k, const char *value,
 {
 	char *field = (char *)c + k->offset;
 	struct kw_config dflt;
-	char now[64], was_default[64], line[600];
+	char now[64], was_default[64], line[600], why[200];
 	int bad;
 
 	switch (k->kind) {
@@ -320,6 +326,19 @@ static void apply(struct kw_config *c, const struct key *k, const char *value,
 		break;
 	case K_BROKER:
 		bad = parse_broker(value, field);
+		break;
+	case K_RULES:
+		bad = kw_dest_rules_parse(value, (struct kw_dest_rules *)field, why, sizeof why);
+		if (bad && warn) {
+			bool none = !((struct kw_dest_rules *)field)->n;
+			snprintf(line, sizeof line, "keepwarm: %s%s=\"%.160s%s\": %s; using %s\n", where,
+			         k->name, value, strlen(value) > 160 ? "..." : "", why,
+			         none ? "the default (none: every destination followed)"
+			              : "the rules set before");
+			warn(line);
+		}
+		if (bad)
+			return;
 		break;
 	default:
 		bad = strlen(value) >= KW_TRACE_PATH_MAX ? -1 : 0;

@@ -9,8 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "logic/dest_rules.h"
+
 #define KW_TRACE_PATH_MAX 1024
-#define KW_CONFIG_NKEYS   18   /* settings, KEEPWARM to KEEPWARM_BROKER_LINGER */
+#define KW_CONFIG_NKEYS   19   /* settings, KEEPWARM to KEEPWARM_DESTINATIONS */
+/* Room for any setting's value as kw_config_value writes it (the longest:
+ * a full list of destination rules). */
+#define KW_CONFIG_VALUE_MAX KW_DEST_RULES_TEXT
 #define KW_ORIGIN_MAX     160  /* "default", "environment", "FILE:LINE", "option --x" */
 
 struct kw_config {
@@ -33,6 +38,8 @@ struct kw_config {
 	bool     tls_reuse;          /* KEEPWARM_TLS_REUSE: park and hand back TLS sessions */
 	char     broker[KW_TRACE_PATH_MAX]; /* KEEPWARM_BROKER: "auto", "" off, or a socket path */
 	uint64_t broker_linger_ms;   /* KEEPWARM_BROKER_LINGER: an idle broker's lifetime, 0 = forever */
+	struct kw_dest_rules destinations; /* KEEPWARM_DESTINATIONS: which destinations are
+	                              * followed (none: all) */
 	char     origin[KW_CONFIG_NKEYS][KW_ORIGIN_MAX]; /* where each value came from */
 };
 

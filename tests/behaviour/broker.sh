@@ -191,6 +191,11 @@ check "KEEPWARM=off never talks to the broker: $N connections (got $CONNS, $BAD 
 loop offarm 64k.bin env LD_PRELOAD="$LIB" KEEPWARM_BROKER="$SOCK" KEEPWARM_SAMPLE=0 curl -s URL
 check "the off arm (KEEPWARM_SAMPLE=0) never talks to the broker: $N connections (got $CONNS, $BAD bad)" \
 	test "$CONNS/$BAD" = "$N/0"
+# A destination a KEEPWARM_DESTINATIONS rule denies is never taken from the
+# broker nor given to it, though the broker holds one for it.
+loop denied 64k.bin with_shim env KEEPWARM_DESTINATIONS="allow 10.0.0.0/8, deny *:$PORT" curl -s URL
+check "a denied destination: $N connections for $N curl processes, none from or to the broker (got $CONNS, $BAD bad, $(grep -c 'reason=dest-rule' "$TRACE") dest-rule lines)" \
+	test "$CONNS/$BAD/$(grep -c 'reason=dest-rule' "$TRACE")/$(grep -cE 'event=(park|reuse|handoff)' "$TRACE")" = "$N/0/$N/0"
 
 # The trace says where a connection came from and where it went.
 rm -f "$TMP/trace"

@@ -15,6 +15,7 @@ CL=$BUILD_DIR/clients
 # expect_conns NAME WANT ENV... -- CLIENT ARGS...: run CLIENT with the shim and
 # the given environment; it must exit 0 and the server must count WANT new
 # connections (a number, or a range LO-HI where threads race). The client's stderr is kept in $KW_TMP/stderr.
+# HOST (default 127.0.0.1) is the address the client connects to.
 expect_conns() {
 	local name=$1 want=$2 before rc got
 	shift 2
@@ -22,7 +23,7 @@ expect_conns() {
 	while [ "$1" != "--" ]; do envs+=("$1"); shift; done
 	shift
 	before=$(server_conns)
-	timeout 60 env "${envs[@]}" LD_PRELOAD="$LIB" "$@" --host 127.0.0.1 --port "$SERVER_PORT" \
+	timeout 60 env "${envs[@]}" LD_PRELOAD="$LIB" "$@" --host "${HOST:-127.0.0.1}" --port "$SERVER_PORT" \
 		>"$KW_TMP/stdout" 2>"$KW_TMP/stderr"
 	rc=$?
 	got=$(( $(server_conns) - before ))
@@ -99,6 +100,41 @@ if [ "$(wc -l <"$KW_TMP/stderr")" -eq 2 ] &&
 else
 	fail "bad broker settings: $(head -c 600 "$KW_TMP/stderr")"
 fi
+
+# KEEPWARM_DESTINATIONS: the first matching rule decides, default allow; a
+# denied destination is passed straight through (traced dest-rule), an
+# IPv4-mapped address matches IPv4 rules; a bad rule is named in one line
+# and no rule applies.
+P=$SERVER_PORT
+expect_conns "KEEPWARM_DESTINATIONS deny this server" 10 KEEPWARM_DESTINATIONS="deny 127.0.0.1:$P" \
+	KEEPWARM_TRACE="$KW_TMP/dest.trace" -- $B --requests 10
+[ "$(grep -c 'event=passthrough .*reason=dest-rule' "$KW_TMP/dest.trace")/$(grep -cE 'event=(park|reuse|dial)' "$KW_TMP/dest.trace")" = "10/0" ] &&
+	pass "a denied destination: 10 passthrough reason=dest-rule lines, nothing parked or reused" ||
+	fail "denied destination trace: $(grep -v event=start "$KW_TMP/dest.trace" | head -n 3)"
+expect_conns "KEEPWARM_DESTINATIONS first match wins (allow before deny *)" 1 \
+	KEEPWARM_DESTINATIONS="deny 127.0.0.1:1, allow 127.0.0.0/8, deny *" -- $B --requests 10
+expect_conns "KEEPWARM_DESTINATIONS deny *:port" 10 KEEPWARM_DESTINATIONS="allow 10.0.0.0/8; deny *:$P" -- $B --requests 10
+expect_conns "KEEPWARM_DESTINATIONS deny another port" 1 KEEPWARM_DESTINATIONS="deny *:$((P == 65535 ? 1 : P + 1))" -- $B --requests 10
+HOST=::ffff:127.0.0.1 expect_conns "KEEPWARM_DESTINATIONS IPv4-mapped address, IPv4 rule" 10 \
+	KEEPWARM_DESTINATIONS="deny 127.0.0.0/8" -- $B --requests 10
+HOST=::ffff:127.0.0.1 expect_conns "KEEPWARM_DESTINATIONS IPv4-mapped address, allowed" 1 \
+	KEEPWARM_DESTINATIONS="deny 10.0.0.0/8" -- $B --requests 10
+expect_conns "KEEPWARM_DESTINATIONS with a bad rule: no rule applies" 1 \
+	KEEPWARM_DESTINATIONS="deny 127.0.0.1:$P, deny 127.0.0.1:99999" -- $B --requests 10
+if [ "$(wc -l <"$KW_TMP/stderr")" -eq 1 ] &&
+	grep -q "^keepwarm: KEEPWARM_DESTINATIONS=\"deny 127.0.0.1:$P, deny 127.0.0.1:99999\": rule 2 \"deny 127.0.0.1:99999\": the port is not 1 to 65535, nor \*; using the default (none: every destination followed)\$" "$KW_TMP/stderr"; then
+	pass "a bad KEEPWARM_DESTINATIONS rule: one line naming rule 2 and its fault"
+else
+	fail "bad KEEPWARM_DESTINATIONS: $(head -c 600 "$KW_TMP/stderr")"
+fi
+for bad in "permit 10.0.0.1" "deny" "deny 10.0.0.0/33" "deny [::1:80" "deny 10.0.0.1 allow 10.0.0.2" "deny example.com"; do
+	timeout 60 env LD_PRELOAD="$LIB" KEEPWARM_DESTINATIONS="$bad" /bin/true 2>"$KW_TMP/stderr"
+	if [ "$(wc -l <"$KW_TMP/stderr")" -eq 1 ] && grep -q "^keepwarm: KEEPWARM_DESTINATIONS=\".*\": rule 1 \".*\": .*; using the default" "$KW_TMP/stderr"; then
+		pass "KEEPWARM_DESTINATIONS=\"$bad\": one line naming rule 1"
+	else
+		fail "KEEPWARM_DESTINATIONS=\"$bad\": $(head -c 400 "$KW_TMP/stderr")"
+	fi
+done
 
 # The trace: logfmt, known events, one line per write even from many threads.
 expect_conns "trace to a file, 4 threads" 1-4 KEEPWARM_TRACE="$KW_TMP/t.trace" -- \

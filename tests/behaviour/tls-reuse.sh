@@ -412,6 +412,18 @@ for port in "$PORT13" "$PORT12"; do
 done
 REUSE_ENV=()
 
+# ---- 6b. KEEPWARM_DESTINATIONS denies the server: TLS passed straight
+# through (no takeover, nothing parked), the program's bytes unchanged
+name=dest-denied.tls13
+# shellcheck disable=SC2046 # the URLs are words
+pair "$name" "$TMP/expected" ok "$N" KEEPWARM_DESTINATIONS="deny 127.0.0.1:$PORT13" -- \
+	"$T/gnutls_client" --ca "$CA/ca.pem" --mode blocking --fresh $(urls "$PORT13")
+expect "connections without keepwarm" "$C0" = "$N"
+expect "connections with keepwarm" "$C1" = "$N"
+expect "passthrough lines with reason=dest-rule" "$(ev "$name" passthrough dest-rule)" = "$N"
+expect "tls, park or reuse lines" "$(grep -cE ' event=(tls|park|reuse)( |$)' "$TMP/$name.trace")" = 0
+verdict "$name" "$N connections with and without keepwarm, each passed through as dest-rule, no TLS takeover"
+
 # ---- 7. stale: 1.5 s before every request after the first, longer than
 # the server's keep-alive timeout (1 s), so every parked connection has been
 # closed by the server (close_notify and FIN) when the next session wants it

@@ -57,7 +57,7 @@ run "$KW" --help
 missing=
 for o in off max-idle max-idle-per-host idle-timeout max-lifetime max-requests tcp-keepalive \
          trace stats stats-interval sample tls-handshake-timeout no-tls-reuse broker no-broker \
-         broker-linger library help version; do
+         broker-linger destinations library help version; do
 	grep -q -- "--$o\b" "$TMP/out" || missing="$missing --$o"
 done
 [ "$RC" -eq 0 ] && [ -z "$missing" ] && pass "keepwarm --help lists every option" \
@@ -68,14 +68,15 @@ cd "$TMP"
 run "$KW" --off --max-idle 7 --max-idle-per-host 3 --idle-timeout 1m30s --max-lifetime 2m \
 	--max-requests 50 --tcp-keepalive 0 --trace rel.trace --stats "stats.%p.prom" \
 	--stats-interval 500ms --sample 0.25 --tls-handshake-timeout 10s --no-tls-reuse \
-	--broker "$TMP/broker.sock" --broker-linger 1m -- env
+	--broker "$TMP/broker.sock" --broker-linger 1m --destinations "deny 10.0.0.1:80, allow *" -- env
 cd - >/dev/null
 for pair in KEEPWARM=off KEEPWARM_MAX_IDLE=7 KEEPWARM_MAX_IDLE_PER_HOST=3 \
             KEEPWARM_IDLE_TIMEOUT=1m30s KEEPWARM_MAX_LIFETIME=2m KEEPWARM_MAX_REQUESTS=50 \
             KEEPWARM_TCP_KEEPALIVE=0 "KEEPWARM_TRACE=$TMP/rel.trace" \
             "KEEPWARM_STATS=$TMP/stats.%p.prom" KEEPWARM_STATS_INTERVAL=500ms KEEPWARM_SAMPLE=0.25 \
             KEEPWARM_TLS_HANDSHAKE_TIMEOUT=10s KEEPWARM_TLS_REUSE=off \
-            "KEEPWARM_BROKER=$TMP/broker.sock" KEEPWARM_BROKER_LINGER=1m "LD_PRELOAD=$LIB"; do
+            "KEEPWARM_BROKER=$TMP/broker.sock" KEEPWARM_BROKER_LINGER=1m \
+            "KEEPWARM_DESTINATIONS=deny 10.0.0.1:80, allow *" "LD_PRELOAD=$LIB"; do
 	expect_eq "option sets ${pair%%=*}" "$(env_value "${pair%%=*}")" "${pair#*=}"
 done
 [ "$RC" -eq 0 ] || fail "keepwarm with every option: exit $RC"
@@ -119,6 +120,9 @@ for b in relative/path ./sock /trailing/ maybe on "" "$long_sock"; do
 done
 run "$KW" --broker-linger soon -- true
 expect_status "--broker-linger soon rejected" 2 '--broker-linger: "soon" is not a duration'
+run "$KW" --destinations "allow 127.0.0.0/8, deny 10.1.2.3:99999" -- true
+expect_status "--destinations with a bad rule rejected, naming it" 2 \
+	'--destinations: rule 2 "deny 10.1.2.3:99999": the port is not 1 to 65535'
 run "$KW" --bogus -- true
 expect_status "unknown option" 2 "--bogus"
 run "$KW" --max-idle
@@ -154,11 +158,14 @@ expect_row "keepwarm config: an option" "KEEPWARM_STATS=$TMP/s.prom # option --s
 expect_row "keepwarm config: a flag" "KEEPWARM=off # option --off"
 expect_row "keepwarm config: the broker's default" "KEEPWARM_BROKER=auto # default"
 expect_row "keepwarm config: the broker's linger's default" "KEEPWARM_BROKER_LINGER=600s # default"
-[ "$(grep -c '^KEEPWARM' "$TMP/out")" -eq 18 ] && pass "keepwarm config: all 18 settings" ||
+[ "$(grep -c '^KEEPWARM' "$TMP/out")" -eq 19 ] && pass "keepwarm config: all 19 settings" ||
 	fail "keepwarm config: $(grep -c '^KEEPWARM' "$TMP/out") settings"
 run "$KW" --broker=/tmp/x/sock --broker-linger 0 config
 expect_row "keepwarm config: --broker=/tmp/x/sock" "KEEPWARM_BROKER=/tmp/x/sock # option --broker"
 expect_row "keepwarm config: --broker-linger 0" "KEEPWARM_BROKER_LINGER=0 # option --broker-linger"
+run "$KW" --destinations "DENY 10.1.2.3/8:443;allow [::1]" config
+expect_row "keepwarm config: --destinations, canonical" \
+	"KEEPWARM_DESTINATIONS=deny 10.0.0.0/8:443, allow [::1] # option --destinations"
 run "$KW" --no-broker config
 expect_row "keepwarm config: --no-broker" "KEEPWARM_BROKER=off # option --no-broker"
 run "$KW" --broker=relative/sock config

@@ -12,7 +12,9 @@
  *   - each parser, on every line and on every part after a '=', returns 0
  *     or -1, leaves its output alone on -1, and agrees with a simple
  *     reference where one is easy to state (uint, bool, size; durations
- *     that are a bare number or a whole number of ms). */
+ *     that are a bare number or a whole number of ms);
+ *   - destination rules read back from their canonical text as the same
+ *     rules, at most KW_DEST_RULES_MAX of them. */
 #include "logic/config.h"
 
 #include <ctype.h>
@@ -52,6 +54,15 @@ static void check_ranges(const struct kw_config *c)
 	CHECK(!isnan(c->sample) && c->sample >= 0.0 && c->sample <= 1.0);
 	CHECK(memchr(c->trace, '\0', sizeof c->trace) && memchr(c->stats, '\0', sizeof c->stats));
 	CHECK(strlen(c->trace) < KW_TRACE_PATH_MAX && strlen(c->stats) < KW_TRACE_PATH_MAX);
+	{
+		static char text[KW_DEST_RULES_TEXT], err[256];
+		static struct kw_dest_rules again;
+		CHECK(c->destinations.n <= KW_DEST_RULES_MAX);
+		kw_dest_rules_format(&c->destinations, text, sizeof text);
+		CHECK(strlen(text) < sizeof text - 1);
+		CHECK(kw_dest_rules_parse(text, &again, err, sizeof err) == 0);
+		CHECK(!memcmp(&again, &c->destinations, sizeof again));
+	}
 }
 
 static int all_digits(const char *s, size_t n)

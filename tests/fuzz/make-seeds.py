@@ -86,6 +86,10 @@ C = {
     "sizes": "KEEPWARM_DRAIN = 1g\nKEEPWARM_DRAIN = 17179869184GiB\nKEEPWARM_DRAIN=0\nKEEPWARM_DRAIN = 10 KiB\n",
     "blank": "\n\n   \n# only comments\n#KEEPWARM=off\n",
     "long-origin": "\xff" + "KEEPWARM_MAX_IDLE_PER_HOST = x\nKEEPWARM_STATS_INTERVAL = y\n",
+    "destinations": "KEEPWARM_DESTINATIONS = deny 10.1.2.3:8080, allow 127.0.0.0/8; deny *:9200\n"
+                    "KEEPWARM_DESTINATIONS = deny [2001:db8::/32]:443, allow 2001:db8::/33, deny *:*\n"
+                    "KEEPWARM_DESTINATIONS = deny 10.1.2.3:99999\nKEEPWARM_DESTINATIONS = \n"
+                    "KEEPWARM_DESTINATIONS = permit [::ffff:10.0.0.1]:80,,deny 10.0.0.0/33\n",
 }
 for k, v in C.items():
     data = v.encode("latin-1")

@@ -13,7 +13,7 @@ _keepwarm()
 		--) _keepwarm_command $((i + 1)); return ;;
 		--library|--trace|--stats|--max-idle|--max-idle-per-host|--idle-timeout|\
 		--max-lifetime|--max-requests|--tcp-keepalive|--stats-interval|--sample|--drain|--reuse|\
-		--tls-handshake-timeout|--broker|--broker-linger)
+		--tls-handshake-timeout|--broker|--broker-linger|--destinations)
 			((i++)) ;;
 		-*) ;;
 		*) _keepwarm_command "$i"; return ;;
@@ -26,13 +26,14 @@ _keepwarm()
 	--reuse) COMPREPLY=($(compgen -W 'safe always' -- "$cur")); return ;;
 	--broker) COMPREPLY=($(compgen -W 'auto off' -- "$cur") $(compgen -f -- "$cur")); return ;;
 	--max-idle|--max-idle-per-host|--idle-timeout|--max-lifetime|--max-requests|\
-	--tcp-keepalive|--stats-interval|--sample|--drain|--tls-handshake-timeout|--broker-linger) return ;;
+	--tcp-keepalive|--stats-interval|--sample|--drain|--tls-handshake-timeout|--broker-linger|\
+	--destinations) return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '--off --max-idle --max-idle-per-host --idle-timeout
 			--max-lifetime --max-requests --tcp-keepalive --trace --stats --stats-interval
 			--sample --no-upgrade --drain --reuse --tls-handshake-timeout --no-tls-reuse --broker
-			--no-broker --broker-linger --library --help --version --' -- "$cur"))
+			--no-broker --broker-linger --destinations --library --help --version --' -- "$cur"))
 	else
 		COMPREPLY=($(compgen -W config -- "$cur") $(compgen -c -- "$cur"))
 	fi
