@@ -90,6 +90,10 @@ static const struct setting settings[] = {
 	{ "broker-linger",      "KEEPWARM_BROKER_LINGER",     VALUE_DURATION, "D",
 	  "keepwarmd exits after D with nothing parked and no clients, 0 = never "
 	  "(default 10m)" },
+	{ "connect-timeout",    "KEEPWARM_CONNECT_TIMEOUT",   VALUE_DURATION, "D",
+	  "fail a blocking connect() with ETIMEDOUT after D, unless the program's "
+	  "SO_SNDTIMEO is shorter, and wait at most D for keepwarm's own dials; "
+	  "0 = off (default)" },
 	{ "destinations",       "KEEPWARM_DESTINATIONS",      VALUE_RULES,    "RULES",
 	  "which destinations keepwarm follows: rules like 'deny 10.1.2.3:8080, allow "
 	  "127.0.0.0/8, deny *:9200', the first match decides, default allow" },

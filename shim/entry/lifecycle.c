@@ -99,7 +99,7 @@ int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t l
 {
 	struct kw_conn *c = &s->conn;
 	int saved = errno, ret, err;
-	bool slow = false;
+	bool slow = false, blocking, timed_out;
 
 	kw_forkwatch_check(); /* before any lock: a child resets them all */
 	kw_slot_lock(s);
@@ -142,16 +142,23 @@ int kw_connect(struct kw_fd *s, int fd, const struct sockaddr *addr, socklen_t l
 		kw_slot_unlock(s);
 		return kw_real.connect(fd, addr, len);
 	}
+	blocking = kw_cfg.connect_timeout_ms && (c->file_flags >= 0 ? !(c->file_flags & O_NONBLOCK)
+	                                                            : c->tp->blocking(fd));
 	/* The real connect() may block for minutes, be left by siglongjmp or
 	 * cancelled: no lock across it. Meanwhile a close(), shutdown() or new
 	 * socket() on the number changes the kind, and then nothing is followed. */
 	atomic_store_explicit(&s->kind, KW_FD_CONNECTING, memory_order_release);
 	kw_slot_unlock(s);
-	ret = kw_real.connect(fd, addr, len);
+	ret = kw_tcp_connect_bounded(fd, addr, len, blocking, &timed_out);
 	err = errno;
 	kw_slot_lock(s);
 	if (atomic_load_explicit(&s->kind, memory_order_relaxed) == KW_FD_CONNECTING) {
-		if (ret == 0 || err == EINPROGRESS || err == EINTR) {
+		if (timed_out) {
+			/* Unconnected again, as after the kernel's own timeout: a
+			 * second connect() is followed (and bounded) like the first. */
+			kw_report(KW_EVENT_DISCARD, fd, &c->dest, KW_REASON_CONNECT_TIMEOUT, -1, -1);
+			atomic_store_explicit(&s->kind, KW_FD_SOCKET, memory_order_release);
+		} else if (ret == 0 || err == EINPROGRESS || err == EINTR) {
 			kw_conn_dialled(c, kw_now_ms());
 			kw_follow(s);
 			kw_report(KW_EVENT_DIAL, fd, &c->dest,

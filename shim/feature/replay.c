@@ -8,6 +8,7 @@
 #include "logic/transport.h"
 #include "primitive/follow.h"
 #include "primitive/park.h"
+#include "service/tcp.h"
 #include "service/state.h"
 #include "sink/report.h"
 
@@ -30,7 +31,7 @@ static bool unlocked_dial_finish(struct kw_fd *s, int nfd, bool wait, const void
 	bool ok;
 
 	kw_slot_unlock(s);
-	ok = (!wait || tp->connected(nfd, KW_REDIAL_TIMEOUT_MS)) &&
+	ok = (!wait || tp->connected(nfd, kw_tcp_dial_wait_ms())) &&
 	     (!len || tp->send_all(nfd, buf, len, KW_REDIAL_TIMEOUT_MS));
 	kw_slot_lock(s);
 	return ok && kw_slot_unchanged(s, gen);

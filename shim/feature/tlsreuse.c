@@ -257,7 +257,7 @@ bool kw_tlsreuse_untake(struct kw_fd *s, bool stale, enum kw_reason why)
 	 * goes out on it (the library may not wait for it otherwise). */
 	if ((nfd = tp->dial(c, s->fd, &in_progress)) < 0)
 		return false;
-	if (in_progress && !tp->connected(nfd, KW_REDIAL_TIMEOUT_MS)) {
+	if (in_progress && !tp->connected(nfd, kw_tcp_dial_wait_ms())) {
 		tp->close(nfd);
 		return false;
 	}

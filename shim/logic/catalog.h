@@ -77,6 +77,7 @@
 	X(WRITE_ERROR, "write-error", DISCARD, ERRORS)                       \
 	X(SEND_RETRIED, "send-retried", DISCARD, NONE)                       \
 	X(CONNECT_FAILED, "connect-failed", DISCARD, ERRORS)                 \
+	X(CONNECT_TIMEOUT, "connect-timeout", DISCARD, ERRORS)               \
 	X(REPLACED_BY_DUP, "replaced-by-dup", DISCARD, NONE)                 \
 	X(NO_FD_FOR_EOF, "no-fd-for-eof", DISCARD, NONE)                     \
 	X(TLS_RENEGOTIATION, "tls-renegotiation", DISCARD, NONE)             \

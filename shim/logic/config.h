@@ -12,7 +12,7 @@
 #include "logic/dest_rules.h"
 
 #define KW_TRACE_PATH_MAX 1024
-#define KW_CONFIG_NKEYS   19   /* settings, KEEPWARM to KEEPWARM_DESTINATIONS */
+#define KW_CONFIG_NKEYS   20   /* settings, KEEPWARM to KEEPWARM_CONNECT_TIMEOUT */
 /* Room for any setting's value as kw_config_value writes it (the longest:
  * a full list of destination rules). */
 #define KW_CONFIG_VALUE_MAX KW_DEST_RULES_TEXT
@@ -40,6 +40,8 @@ struct kw_config {
 	uint64_t broker_linger_ms;   /* KEEPWARM_BROKER_LINGER: an idle broker's lifetime, 0 = forever */
 	struct kw_dest_rules destinations; /* KEEPWARM_DESTINATIONS: which destinations are
 	                              * followed (none: all) */
+	uint64_t connect_timeout_ms; /* KEEPWARM_CONNECT_TIMEOUT: bound a blocking connect()
+	                              * and keepwarm's own dials, 0 = off */
 	char     origin[KW_CONFIG_NKEYS][KW_ORIGIN_MAX]; /* where each value came from */
 };
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -12,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include "logic/conn.h"
 #include "service/private.h"
@@ -234,6 +236,45 @@ static int tcp_dial(struct kw_conn *c, int fd, bool *in_progress)
 		*in_progress = true;
 	}
 	return nfd;
+}
+
+int kw_tcp_connect_bounded(int fd, const struct sockaddr *addr, socklen_t len, bool blocking,
+                           bool *timed_out)
+{
+	uint64_t ms = kw_cfg.connect_timeout_ms;
+	struct timeval mine, ours = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000 * 1000) };
+	socklen_t mlen = sizeof mine;
+	int ret, err, e;
+
+	*timed_out = false;
+	if (!ms || !blocking ||
+	    kw_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &mine, &mlen) < 0 || mlen != sizeof mine ||
+	    ((mine.tv_sec || mine.tv_usec) &&
+	     (uint64_t)mine.tv_sec * 1000000 + (uint64_t)mine.tv_usec <= ms * 1000) ||
+	    kw_real.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &ours, sizeof ours) < 0)
+		return kw_real.connect(fd, addr, len);
+	ret = kw_real.connect(fd, addr, len);
+	err = errno;
+	kw_real.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &mine, sizeof mine);
+	/* A blocking connect() its send timeout ended says EINPROGRESS. */
+	if (ret < 0 && err == EINPROGRESS) {
+		struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+		mlen = sizeof e;
+		kw_real.connect(fd, &unspec, sizeof unspec);
+		/* The abort leaves ECONNRESET pending; the kernel's timeout leaves none. */
+		kw_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &mlen);
+		*timed_out = true;
+		err = ETIMEDOUT;
+	}
+	errno = err;
+	return ret;
+}
+
+int kw_tcp_dial_wait_ms(void)
+{
+	uint64_t ms = kw_cfg.connect_timeout_ms;
+
+	return !ms ? KW_REDIAL_TIMEOUT_MS : ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 static bool tcp_connected(int fd, int ms)

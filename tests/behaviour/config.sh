@@ -136,6 +136,77 @@ for bad in "permit 10.0.0.1" "deny" "deny 10.0.0.0/33" "deny [::1:80" "deny 10.0
 	fi
 done
 
+# KEEPWARM_CONNECT_TIMEOUT against a listener that never answers (its
+# backlog full): a blocking connect() fails with ETIMEDOUT, SO_ERROR 0, and
+# may connect again; a shorter SO_SNDTIMEO of the program's wins (the
+# kernel's EINPROGRESS, as without keepwarm), a longer one does not; a
+# non-blocking connect and one a signal interrupts are the program's.
+cat >"$KW_TMP/connect_timeout.py" <<'PYEOF'
+import errno, signal, socket, struct, sys, time
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(0)
+port = l.getsockname()[1]
+fill = []
+for i in range(3):
+    s = socket.socket(); s.setblocking(False)
+    try: s.connect(("127.0.0.1", port))
+    except BlockingIOError: pass
+    fill.append(s)
+time.sleep(0.2)
+good = socket.socket(); good.bind(("127.0.0.1", 0)); good.listen(8)
+class Alarm(Exception): pass
+def on_alarm(sig, frame): raise Alarm()
+signal.signal(signal.SIGALRM, on_alarm)
+def attempt(case):
+    s = socket.socket()
+    if case.startswith("sndtimeo"):
+        ms = int(case[8:])
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", ms // 1000, ms % 1000 * 1000))
+    if case == "nonblocking":
+        s.setblocking(False)
+    if case == "signal":
+        signal.setitimer(signal.ITIMER_REAL, 0.15)
+    try:
+        s.connect(("127.0.0.1", port)); r = "connected"
+    except Alarm:
+        r = "interrupted"
+    except OSError as e:
+        r = errno.errorcode.get(e.errno, str(e.errno))
+    err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    s.setblocking(True)
+    # bounded: an attempt still in progress makes this one wait for it
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", 0, 200000))
+    try:
+        s.connect(good.getsockname()); again = "connects again"
+    except OSError as e:
+        again = "again: " + errno.errorcode.get(e.errno, str(e.errno))
+    print(case, r, "SO_ERROR=%d" % err, again)
+    s.close()
+for case in sys.argv[1:]:
+    attempt(case)
+PYEOF
+ct() { # ENV... -- CASES...: the script's output, under keepwarm with ENV
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	timeout 60 env "${envs[@]}" /usr/bin/python3 "$KW_TMP/connect_timeout.py" "$@" 2>&1
+}
+got=$(ct LD_PRELOAD="$LIB" KEEPWARM_CONNECT_TIMEOUT=300ms KEEPWARM_TRACE="$KW_TMP/ct.trace" -- blocking sndtimeo5000)
+want="blocking ETIMEDOUT SO_ERROR=0 connects again
+sndtimeo5000 ETIMEDOUT SO_ERROR=0 connects again"
+expect_eq() { [ "$2" = "$3" ] && pass "$1" || fail "$1: got '$(echo "$2" | tr '\n' '|')', want '$(echo "$3" | tr '\n' '|')'"; }
+expect_eq "KEEPWARM_CONNECT_TIMEOUT=300ms: ETIMEDOUT, SO_ERROR 0, connect() again; a longer SO_SNDTIMEO does not win" "$got" "$want"
+expect_eq "KEEPWARM_CONNECT_TIMEOUT: 2 discard reason=connect-timeout lines" \
+	"$(grep -c 'event=discard .*reason=connect-timeout' "$KW_TMP/ct.trace")" 2
+expect_eq "KEEPWARM_CONNECT_TIMEOUT: a shorter SO_SNDTIMEO, a non-blocking connect and a signal as without keepwarm" \
+	"$(ct LD_PRELOAD="$LIB" KEEPWARM_CONNECT_TIMEOUT=1s -- sndtimeo100 nonblocking signal)" \
+	"$(ct X=1 -- sndtimeo100 nonblocking signal)"
+expect_eq "KEEPWARM_CONNECT_TIMEOUT unset: a shorter SO_SNDTIMEO as without keepwarm" \
+	"$(ct LD_PRELOAD="$LIB" -- sndtimeo100)" "$(ct X=1 -- sndtimeo100)"
+expect_conns "malformed KEEPWARM_CONNECT_TIMEOUT" 1 KEEPWARM_CONNECT_TIMEOUT=soon -- $B --requests 5
+grep -q '^keepwarm: KEEPWARM_CONNECT_TIMEOUT="soon" is not a duration .*; using the default 0 (off)$' "$KW_TMP/stderr" &&
+	pass "malformed KEEPWARM_CONNECT_TIMEOUT: one line, the default used" ||
+	fail "malformed KEEPWARM_CONNECT_TIMEOUT: $(cat "$KW_TMP/stderr")"
+
 # The trace: logfmt, known events, one line per write even from many threads.
 expect_conns "trace to a file, 4 threads" 1-4 KEEPWARM_TRACE="$KW_TMP/t.trace" -- \
 	"$CL/threads" --threads 4 --requests 50 --path /gen/100

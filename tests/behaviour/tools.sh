@@ -57,7 +57,7 @@ run "$KW" --help
 missing=
 for o in off max-idle max-idle-per-host idle-timeout max-lifetime max-requests tcp-keepalive \
          trace stats stats-interval sample tls-handshake-timeout no-tls-reuse broker no-broker \
-         broker-linger destinations library help version; do
+         broker-linger connect-timeout destinations library help version; do
 	grep -q -- "--$o\b" "$TMP/out" || missing="$missing --$o"
 done
 [ "$RC" -eq 0 ] && [ -z "$missing" ] && pass "keepwarm --help lists every option" \
@@ -68,7 +68,8 @@ cd "$TMP"
 run "$KW" --off --max-idle 7 --max-idle-per-host 3 --idle-timeout 1m30s --max-lifetime 2m \
 	--max-requests 50 --tcp-keepalive 0 --trace rel.trace --stats "stats.%p.prom" \
 	--stats-interval 500ms --sample 0.25 --tls-handshake-timeout 10s --no-tls-reuse \
-	--broker "$TMP/broker.sock" --broker-linger 1m --destinations "deny 10.0.0.1:80, allow *" -- env
+	--broker "$TMP/broker.sock" --broker-linger 1m --destinations "deny 10.0.0.1:80, allow *" \
+	--connect-timeout 5s -- env
 cd - >/dev/null
 for pair in KEEPWARM=off KEEPWARM_MAX_IDLE=7 KEEPWARM_MAX_IDLE_PER_HOST=3 \
             KEEPWARM_IDLE_TIMEOUT=1m30s KEEPWARM_MAX_LIFETIME=2m KEEPWARM_MAX_REQUESTS=50 \
@@ -76,7 +77,8 @@ for pair in KEEPWARM=off KEEPWARM_MAX_IDLE=7 KEEPWARM_MAX_IDLE_PER_HOST=3 \
             "KEEPWARM_STATS=$TMP/stats.%p.prom" KEEPWARM_STATS_INTERVAL=500ms KEEPWARM_SAMPLE=0.25 \
             KEEPWARM_TLS_HANDSHAKE_TIMEOUT=10s KEEPWARM_TLS_REUSE=off \
             "KEEPWARM_BROKER=$TMP/broker.sock" KEEPWARM_BROKER_LINGER=1m \
-            "KEEPWARM_DESTINATIONS=deny 10.0.0.1:80, allow *" "LD_PRELOAD=$LIB"; do
+            "KEEPWARM_DESTINATIONS=deny 10.0.0.1:80, allow *" KEEPWARM_CONNECT_TIMEOUT=5s \
+            "LD_PRELOAD=$LIB"; do
 	expect_eq "option sets ${pair%%=*}" "$(env_value "${pair%%=*}")" "${pair#*=}"
 done
 [ "$RC" -eq 0 ] || fail "keepwarm with every option: exit $RC"
@@ -120,6 +122,8 @@ for b in relative/path ./sock /trailing/ maybe on "" "$long_sock"; do
 done
 run "$KW" --broker-linger soon -- true
 expect_status "--broker-linger soon rejected" 2 '--broker-linger: "soon" is not a duration'
+run "$KW" --connect-timeout soon -- true
+expect_status "--connect-timeout soon rejected" 2 '--connect-timeout: "soon" is not a duration'
 run "$KW" --destinations "allow 127.0.0.0/8, deny 10.1.2.3:99999" -- true
 expect_status "--destinations with a bad rule rejected, naming it" 2 \
 	'--destinations: rule 2 "deny 10.1.2.3:99999": the port is not 1 to 65535'
@@ -158,7 +162,7 @@ expect_row "keepwarm config: an option" "KEEPWARM_STATS=$TMP/s.prom # option --s
 expect_row "keepwarm config: a flag" "KEEPWARM=off # option --off"
 expect_row "keepwarm config: the broker's default" "KEEPWARM_BROKER=auto # default"
 expect_row "keepwarm config: the broker's linger's default" "KEEPWARM_BROKER_LINGER=600s # default"
-[ "$(grep -c '^KEEPWARM' "$TMP/out")" -eq 19 ] && pass "keepwarm config: all 19 settings" ||
+[ "$(grep -c '^KEEPWARM' "$TMP/out")" -eq 20 ] && pass "keepwarm config: all 20 settings" ||
 	fail "keepwarm config: $(grep -c '^KEEPWARM' "$TMP/out") settings"
 run "$KW" --broker=/tmp/x/sock --broker-linger 0 config
 expect_row "keepwarm config: --broker=/tmp/x/sock" "KEEPWARM_BROKER=/tmp/x/sock # option --broker"

@@ -72,6 +72,7 @@ static void check_defaults(const struct kw_config *c)
 	ck_assert_str_eq(c->broker, "auto");
 	ck_assert_uint_eq(c->broker_linger_ms, 600000);
 	ck_assert_uint_eq(c->destinations.n, 0);
+	ck_assert_uint_eq(c->connect_timeout_ms, 0);
 }
 
 /* Socket paths at the limit of a Unix socket address (108 bytes with its
@@ -181,6 +182,7 @@ static const struct one_var one_vars[] = {
 	{ "KEEPWARM_BROKER_LINGER", "30s" },
 	{ "KEEPWARM_DESTINATIONS", "deny 10.1.2.3:8080, allow 127.0.0.0/8" },
 	{ "KEEPWARM_DESTINATIONS", "" },
+	{ "KEEPWARM_CONNECT_TIMEOUT", "250ms" },
 };
 
 START_TEST(test_load_one_variable)
@@ -221,6 +223,8 @@ START_TEST(test_load_one_variable)
 		want.broker_linger_ms = strcmp(v->value, "0") ? 30000 : 0;
 	else if (strcmp(v->name, "KEEPWARM_DESTINATIONS") == 0 && v->value[0])
 		want.destinations.n = 2;
+	else if (strcmp(v->name, "KEEPWARM_CONNECT_TIMEOUT") == 0)
+		want.connect_timeout_ms = 250;
 
 	ck_assert_msg(c.enabled == want.enabled, "%s=%s: enabled", v->name, v->value);
 	ck_assert_uint_eq(c.max_idle, want.max_idle);
@@ -234,6 +238,7 @@ START_TEST(test_load_one_variable)
 	ck_assert(c.tls_reuse == want.tls_reuse);
 	ck_assert_str_eq(c.broker, want.broker);
 	ck_assert_uint_eq(c.destinations.n, want.destinations.n);
+	ck_assert_uint_eq(c.connect_timeout_ms, want.connect_timeout_ms);
 	ck_assert_uint_eq(c.broker_linger_ms, want.broker_linger_ms);
 }
 END_TEST
@@ -287,6 +292,8 @@ static const struct bad_var bad_vars[] = {
 	  { "rule 2 \"deny 10.1.2.3:99999\": the port is not 1 to 65535, nor *; using the default", NULL } },
 	{ "KEEPWARM_DESTINATIONS", "permit 10.0.0.1", { "rule 1 \"permit 10.0.0.1\"", NULL } },
 	{ "KEEPWARM_DESTINATIONS", "deny 10.0.0.0/33", { "the prefix is more than /32", NULL } },
+	{ "KEEPWARM_CONNECT_TIMEOUT", "soon", { "using the default 0 (off)", NULL } },
+	{ "KEEPWARM_CONNECT_TIMEOUT", "100us", { "using the default 0 (off)", NULL } },
 };
 
 START_TEST(test_load_malformed)

@@ -13,7 +13,7 @@ _keepwarm()
 		--) _keepwarm_command $((i + 1)); return ;;
 		--library|--trace|--stats|--max-idle|--max-idle-per-host|--idle-timeout|\
 		--max-lifetime|--max-requests|--tcp-keepalive|--stats-interval|--sample|--drain|--reuse|\
-		--tls-handshake-timeout|--broker|--broker-linger|--destinations)
+		--tls-handshake-timeout|--broker|--broker-linger|--connect-timeout|--destinations)
 			((i++)) ;;
 		-*) ;;
 		*) _keepwarm_command "$i"; return ;;
@@ -27,13 +27,14 @@ _keepwarm()
 	--broker) COMPREPLY=($(compgen -W 'auto off' -- "$cur") $(compgen -f -- "$cur")); return ;;
 	--max-idle|--max-idle-per-host|--idle-timeout|--max-lifetime|--max-requests|\
 	--tcp-keepalive|--stats-interval|--sample|--drain|--tls-handshake-timeout|--broker-linger|\
-	--destinations) return ;;
+	--connect-timeout|--destinations) return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '--off --max-idle --max-idle-per-host --idle-timeout
 			--max-lifetime --max-requests --tcp-keepalive --trace --stats --stats-interval
 			--sample --no-upgrade --drain --reuse --tls-handshake-timeout --no-tls-reuse --broker
-			--no-broker --broker-linger --destinations --library --help --version --' -- "$cur"))
+			--no-broker --broker-linger --connect-timeout --destinations --library --help --version
+			--' -- "$cur"))
 	else
 		COMPREPLY=($(compgen -W config -- "$cur") $(compgen -c -- "$cur"))
 	fi
