@@ -26,6 +26,14 @@ void kw_stats_count(struct kw_stats *s, enum kw_counter c)
 		s->events[c]++;
 }
 
+void kw_stats_reason(struct kw_stats *s, enum kw_event e, enum kw_reason r,
+                     const struct kw_dest *d)
+{
+	if (r > KW_REASON_NONE && r < KW_REASON_COUNT &&
+	    (e == KW_EVENT_DISCARD || e == KW_EVENT_TAINT || e == KW_EVENT_PASSTHROUGH))
+		s->reasons[r][d && d->tls ? 1 : 0]++;
+}
+
 static struct kw_dest_stats *dest_stats(struct kw_stats *s, const struct kw_dest *d)
 {
 	for (unsigned i = 0; i < s->ndests; i++)
@@ -253,13 +261,24 @@ size_t kw_stats_format(const struct kw_stats *s, const struct kw_stats_labels *l
 	emit(&o, "# keepwarm process group %ld\n", l->pgid);
 	emit(&o, "# HELP keepwarm_info keepwarm build and A/B arm of this process.\n"
 	         "# TYPE keepwarm_info gauge\n"
-	         "keepwarm_info{%s,program=\"%s\",version=\"%s\"} 1\n", base, program, l->version);
+	         "keepwarm_info{%s,program=\"%s\",version=\"%s\",build_id=\"%s\"} 1\n", base, program,
+	         l->version, l->build_id ? l->build_id : "");
 	emit(&o, "# HELP keepwarm_events_total Connection decisions, by event.\n"
 	         "# TYPE keepwarm_events_total counter\n");
 	for (unsigned c = 0; c < KW_COUNTER_COUNT; c++)
 		emit(&o, "keepwarm_events_total{%s,event=\"%s\"} %llu\n", base,
 		     kw_counter_name((enum kw_counter)c),
 		     (unsigned long long)s->events[c]);
+	emit(&o, "# HELP keepwarm_reasons_total Connections closed for real, passed through or "
+	         "tainted, by event and reason, TLS and plain apart; only reasons that occurred.\n"
+	         "# TYPE keepwarm_reasons_total counter\n");
+	for (unsigned r = 1; r < KW_REASON_COUNT; r++)
+		for (unsigned t = 0; t < 2; t++)
+			if (s->reasons[r][t])
+				emit(&o, "keepwarm_reasons_total{%s,event=\"%s\",reason=\"%s\",tls=\"%u\"} %llu\n",
+				     base, kw_event_name(kw_reason_event((enum kw_reason)r)),
+				     kw_reason_name((enum kw_reason)r), t,
+				     (unsigned long long)s->reasons[r][t]);
 	emit(&o, "# HELP keepwarm_requests_total Requests answered (final response fully read), by destination.\n"
 	         "# TYPE keepwarm_requests_total counter\n");
 	each_dest(&o, s, base, requests_line);

@@ -42,6 +42,8 @@ struct kw_dest_stats {
 
 struct kw_stats {
 	uint64_t events[KW_COUNTER_COUNT];
+	uint64_t reasons[KW_REASON_COUNT][2]; /* discard, taint and passthrough by reason,
+	                                       * [0] plain, [1] TLS */
 	unsigned ndests;
 	bool has_other;
 	struct kw_dest_stats dests[KW_STATS_MAX_DESTS];
@@ -53,6 +55,7 @@ struct kw_stats_labels {
 	long pid;
 	const char *program; /* label-safe: only [A-Za-z0-9._-] are kept */
 	const char *version;
+	const char *build_id;    /* keepwarm's GNU build id in hex, "" when unknown */
 	uint64_t start_unix_us;  /* when the process started, wall clock */
 	uint64_t run_us;         /* how long it has run */
 	bool exited;             /* written at its exit */
@@ -66,6 +69,12 @@ void kw_stats_reset(struct kw_stats *s);
 
 /* Add one to a counter (KW_COUNTER_NONE counts nothing). */
 void kw_stats_count(struct kw_stats *s, enum kw_counter c);
+
+/* A connection (to d, may be NULL) let go, closed or tainted with reason r
+ * (its event one of discard, taint, passthrough): counted by reason, TLS
+ * (d->tls) and plain apart. Other events count nothing here. */
+void kw_stats_reason(struct kw_stats *s, enum kw_event e, enum kw_reason r,
+                     const struct kw_dest *d);
 
 /* A connection to d was obtained (dialled, or reused after idle_us parked). */
 void kw_stats_connection(struct kw_stats *s, const struct kw_dest *d, bool reused,

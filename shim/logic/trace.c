@@ -51,6 +51,10 @@ size_t kw_trace_format(char *buf, size_t size, uint64_t wall_ms, pid_t pid,
 		len = append(buf, size, len, " reason=%s", ev->reason);
 	if (ev->arm)
 		len = append(buf, size, len, " arm=%s", ev->arm);
+	if (ev->version)
+		len = append(buf, size, len, " version=%s", ev->version);
+	if (ev->build_id)
+		len = append(buf, size, len, " build_id=%s", ev->build_id);
 	if (ev->idle_ms >= 0)
 		len = append(buf, size, len, " idle_ms=%lld", (long long)ev->idle_ms);
 	if (ev->requests >= 0)

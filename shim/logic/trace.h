@@ -23,6 +23,8 @@ struct kw_trace_event {
 	int64_t idle_ms;              /* -1 = omit */
 	int64_t requests;             /* requests served by the connection, -1 = omit */
 	const char *arm;              /* A/B arm, on the start event; may be NULL */
+	const char *version;          /* keepwarm's version, on the start event; may be NULL */
+	const char *build_id;         /* its GNU build id (hex), on the start event; may be NULL */
 	bool latency;                 /* a request event: write wait_us and request_us */
 	uint64_t wait_us, request_us; /* its latencies (ms=, request_ms=) */
 	const char *object;           /* a redirect event's loaded object; may be NULL */
@@ -31,7 +33,7 @@ struct kw_trace_event {
 };
 
 /* One line: ts=<RFC 3339 UTC, ms> pid=<pid> event=<e> [fd=<n>] [dest=<a:p>
- * [tls=1]] [reason=<r>] [arm=<a>] [idle_ms=<n>] [requests=<n>] [ms=<n.nnn>]
+ * [tls=1]] [reason=<r>] [arm=<a>] [version=<v>] [build_id=<hex>] [idle_ms=<n>] [requests=<n>] [ms=<n.nnn>]
  * [request_ms=<n.nnn>] [object=<path>] [redirected=<n>] [library=<l>] and a newline (a space
  * in the path is written %20). wall_ms is the
  * wall clock in ms since the epoch. Returns the length (truncated to size-1). */

@@ -412,6 +412,65 @@ bool kw_got_definitions(const struct kw_object *o, const char *name,
 	return !e.unknown;
 }
 
+struct build_id {
+	char hex[2 * 64 + 1];
+	bool found;
+};
+
+static int read_build_id(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct build_id *b = arg;
+	uintptr_t self = (uintptr_t)&read_build_id;
+	bool mine = false;
+
+	(void)size;
+	for (unsigned i = 0; i < info->dlpi_phnum && !mine; i++) {
+		const kw_elf_phdr *p = &info->dlpi_phdr[i];
+		mine = p->p_type == PT_LOAD && self >= info->dlpi_addr + p->p_vaddr &&
+		       self < info->dlpi_addr + p->p_vaddr + p->p_memsz;
+	}
+	if (!mine)
+		return 0;
+	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+		const kw_elf_phdr *p = &info->dlpi_phdr[i];
+		const unsigned char *n = (const unsigned char *)(info->dlpi_addr + p->p_vaddr);
+		size_t off = 0;
+		if (p->p_type != PT_NOTE)
+			continue;
+		while (off + sizeof(ElfW(Nhdr)) <= p->p_memsz) {
+			const ElfW(Nhdr) *h = (const ElfW(Nhdr) *)(n + off);
+			size_t name = (h->n_namesz + 3) & ~(size_t)3, desc = (h->n_descsz + 3) & ~(size_t)3;
+			const unsigned char *d = n + off + sizeof *h + name;
+			if (off + sizeof *h + name + desc > p->p_memsz)
+				break;
+			if (h->n_type == NT_GNU_BUILD_ID && h->n_namesz == 4 &&
+			    !memcmp(n + off + sizeof *h, "GNU", 4) && h->n_descsz <= 64) {
+				for (unsigned k = 0; k < h->n_descsz; k++) {
+					b->hex[2 * k] = "0123456789abcdef"[d[k] >> 4];
+					b->hex[2 * k + 1] = "0123456789abcdef"[d[k] & 15];
+				}
+				b->hex[2 * h->n_descsz] = '\0';
+				b->found = true;
+				return 1;
+			}
+			off += sizeof *h + name + desc;
+		}
+	}
+	return 1;
+}
+
+const char *kw_got_build_id(void)
+{
+	static struct build_id b;
+	static bool done; /* first read by keepwarm's initialisation */
+
+	if (!done) {
+		dl_iterate_phdr(read_build_id, &b);
+		done = true;
+	}
+	return b.found ? b.hex : "";
+}
+
 bool kw_got_segments_contain(const struct kw_object *o, uintptr_t a)
 {
 	for (unsigned i = 0; i < o->phnum; i++) {

@@ -122,6 +122,10 @@ void *kw_got_symbol(const struct kw_object *o, const char *name, const char *ver
 bool kw_got_definitions(const struct kw_object *o, const char *name,
                         void (*fn)(void *arg, void *addr), void *arg);
 
+/* keepwarm's own GNU build id (its NT_GNU_BUILD_ID note) in lowercase hex,
+ * read once; "" when it has none. */
+const char *kw_got_build_id(void);
+
 /* Is addr, inside o's span, inside one of its loaded segments? */
 bool kw_got_segments_contain(const struct kw_object *o, uintptr_t addr);
 

@@ -14,6 +14,7 @@
 
 #include "logic/stats.h"
 #include "logic/trace.h"
+#include "service/got.h"
 #include "service/private.h"
 #include "service/real.h"
 #include "service/safefile.h"
@@ -101,10 +102,12 @@ static void mark_start(void)
 void kw_report_init(const struct kw_config *c, const char *arm)
 {
 	struct kw_trace_event start = { .event = kw_event_name(KW_EVENT_START), .fd = -1, .idle_ms = -1,
-	                                .requests = -1, .arm = arm };
+	                                .requests = -1, .arm = arm, .version = KW_VERSION,
+	                                .build_id = kw_got_build_id() };
 
 	arm_name = arm;
 	mark_start();
+	(void)kw_got_build_id(); /* read now, while nothing else runs */
 	if (c->trace[0]) {
 		open_trace(c->trace);
 		kw_trace_emit(&start);
@@ -138,6 +141,7 @@ void kw_report(enum kw_event event, int fd, const struct kw_dest *d, enum kw_rea
 	lock_stats();
 	kw_stats_count(&stats, counter);
 	kw_stats_count(&stats, kw_reason_counter(reason));
+	kw_stats_reason(&stats, event, reason, d);
 	if (d && (event == KW_EVENT_DIAL || event == KW_EVENT_REUSE))
 		kw_stats_connection(&stats, d, event == KW_EVENT_REUSE,
 		                    idle_ms > 0 ? (uint64_t)idle_ms * 1000 : 0);
@@ -240,8 +244,8 @@ static void say_if_shared(void)
 static void write_stats(bool exiting)
 {
 	struct kw_stats_labels labels = { arm_name, (long)getpid(), program_invocation_short_name,
-	                                  KW_VERSION, start_unix_us, kw_now_us() - start_us,
-	                                  exiting, (long)getpgrp(), 0, 0 };
+	                                  KW_VERSION, kw_got_build_id(), start_unix_us,
+	                                  kw_now_us() - start_us, exiting, (long)getpgrp(), 0, 0 };
 	size_t need = 64 * 1024, len = 0;
 	char *buf = NULL;
 	bool bystander;

@@ -40,7 +40,7 @@ B="$CL/blocking --path /gen/1000"
 
 expect_conns "defaults" 1 X=1 -- $B --requests 10
 expect_conns "KEEPWARM=off" 10 KEEPWARM=off KEEPWARM_TRACE="$KW_TMP/off.trace" -- $B --requests 10
-if [ "$(grep -vc 'event=start arm=off$' "$KW_TMP/off.trace")" -eq 0 ] && [ "$(wc -l <"$KW_TMP/off.trace")" -eq 1 ]; then
+if [ "$(grep -vc 'event=start arm=off version=[^ ]* build_id=[0-9a-f]*$' "$KW_TMP/off.trace")" -eq 0 ] && [ "$(wc -l <"$KW_TMP/off.trace")" -eq 1 ]; then
 	pass "KEEPWARM=off traces only its start line (arm=off)"
 else
 	fail "KEEPWARM=off trace: $(cat "$KW_TMP/off.trace")"
@@ -211,7 +211,7 @@ grep -q '^keepwarm: KEEPWARM_CONNECT_TIMEOUT="soon" is not a duration .*; using 
 expect_conns "trace to a file, 4 threads" 1-4 KEEPWARM_TRACE="$KW_TMP/t.trace" -- \
 	"$CL/threads" --threads 4 --requests 50 --path /gen/100
 if [ -x "$CL/threads" ]; then
-	bad=$(grep -Evc '^ts=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z pid=[0-9]+ event=(start|dial|reuse|park|expire|evict|stale|discard|passthrough|taint|upgrade|eof|drain|fresh|replay|learn|request)( fd=[0-9]+)?( dest=[^ ]+)?( reason=[a-z0-9-]+)?( arm=(on|off))?( idle_ms=[0-9]+)?( requests=[0-9]+)?( ms=[0-9]+\.[0-9]{3} request_ms=[0-9]+\.[0-9]{3})?$' "$KW_TMP/t.trace")
+	bad=$(grep -Evc '^ts=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z pid=[0-9]+ event=(start|dial|reuse|park|expire|evict|stale|discard|passthrough|taint|upgrade|eof|drain|fresh|replay|learn|request)( fd=[0-9]+)?( dest=[^ ]+)?( reason=[a-z0-9-]+)?( arm=(on|off))?( version=[0-9A-Za-z.+~-]+)?( build_id=[0-9a-f]+)?( idle_ms=[0-9]+)?( requests=[0-9]+)?( ms=[0-9]+\.[0-9]{3} request_ms=[0-9]+\.[0-9]{3})?$' "$KW_TMP/t.trace")
 	[ "$bad" -eq 0 ] && [ "$(grep -c event=reuse "$KW_TMP/t.trace")" -ge 196 ] \
 		&& pass "trace lines are well-formed logfmt ($(wc -l <"$KW_TMP/t.trace") lines)" \
 		|| fail "trace lines are well-formed logfmt: $bad bad lines"
@@ -262,6 +262,29 @@ else
 	fail "on arm stats: $(grep -E 'requests_total|dialed|reused|_count' "$KW_TMP/on.prom")"
 fi
 ls "$KW_TMP"/on.prom.tmp.* >/dev/null 2>&1 && fail "stats temp file left behind" || pass "stats written by rename, no temp file left"
+# keepwarm's version and build id (the library's own NT_GNU_BUILD_ID) on the
+# trace's start line and in keepwarm_info; reasons counted by event and
+# reason, TLS and plain apart (close-style requests not upgraded: each
+# connection is discarded with its reason).
+BUILD_ID=$(readelf -n "$LIB" | sed -n 's/^ *Build ID: *//p')
+VERSION=$(cat "$(dirname "$0")/../../VERSION")
+expect_conns "stats and trace with version and build id" 3 KEEPWARM_STATS="$KW_TMP/why.prom" \
+	KEEPWARM_TRACE="$KW_TMP/why.trace" KEEPWARM_UPGRADE=off -- $B --requests 3 --connection-close
+if [ -n "$BUILD_ID" ] &&
+	grep -q "event=start arm=on version=$VERSION build_id=$BUILD_ID\$" "$KW_TMP/why.trace" &&
+	grep -q "^keepwarm_info{arm=\"on\",pid=\"[0-9]*\",program=\"blocking\",version=\"$VERSION\",build_id=\"$BUILD_ID\"} 1\$" "$KW_TMP/why.prom"; then
+	pass "version $VERSION and build id $BUILD_ID on the trace's start line and in keepwarm_info"
+else
+	fail "version and build id: $(head -n 1 "$KW_TMP/why.trace") / $(grep '^keepwarm_info' "$KW_TMP/why.prom")"
+fi
+reasons=$(awk '/^keepwarm_reasons_total/ { print $1, $2 }' "$KW_TMP/why.prom")
+traced=$(grep -c 'event=discard' "$KW_TMP/why.trace")
+if [ -n "$reasons" ] && [ "$(awk '{ s += $2 } END { print s }' <<<"$reasons")" -eq "$traced" ] &&
+	! grep -v 'tls="0"' <<<"$reasons" | grep -q .; then
+	pass "keepwarm_reasons_total: the $traced traced discards by reason, plain ($(tr '\n' ' ' <<<"$reasons"))"
+else
+	fail "keepwarm_reasons_total: '$reasons' against $traced discard lines"
+fi
 # One path without %p for a script's two clients: the second says, once,
 # that they replace each other's file.
 rm -f "$KW_TMP/shared.prom"

@@ -408,6 +408,8 @@ for port in "$PORT13" "$PORT12"; do
 	expect "reuse lines" "$(ev "$name" reuse)" = 0
 	expect "discard lines with reason=tls-not-pooled" "$(ev "$name" discard tls-not-pooled)" = $((N - 1))
 	expect "HTTPS requests in the stats" "$(stat_sum "$name" '^keepwarm_requests_total[{]')" = "$N"
+	expect "tls-not-pooled discards with tls=1 in keepwarm_reasons_total" \
+		"$(stat_sum "$name" '^keepwarm_reasons_total[{].*event="discard",reason="tls-not-pooled"')" = $((N - 1))
 	verdict "$name" "$N connections with and without keepwarm, $((N - 1)) closed as tls-not-pooled, none parked"
 done
 REUSE_ENV=()

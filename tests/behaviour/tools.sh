@@ -701,7 +701,7 @@ on_file=$(ls "$TMP"/stats/on.*.prom 2>/dev/null | head -n 1)
 off_file=$(ls "$TMP"/stats/off.*.prom 2>/dev/null | head -n 1)
 if [ -n "$on_file" ] && [ -n "$off_file" ]; then
 	pass "the library wrote a stats file per process (%p expanded)"
-	grep -q "^keepwarm_info{.*,version=\"$VERSION\"} 1\$" "$on_file" &&
+	grep -q "^keepwarm_info{.*,version=\"$VERSION\",build_id=\"[0-9a-f]*\"} 1\$" "$on_file" &&
 		pass "the stats file's version label is the VERSION file's" ||
 		fail "stats version label: $(grep keepwarm_info "$on_file")"
 	grep -q '^keepwarm_info{arm="off"' "$off_file" && pass "--sample 0: the process is in the off arm" \

@@ -18,7 +18,7 @@ static struct kw_dest dest(unsigned port)
 	return d;
 }
 
-static const struct kw_stats_labels labels = { "on", 42, "my prog\"", "0.1.0",
+static const struct kw_stats_labels labels = { "on", 42, "my prog\"", "0.1.0", "0d41ab",
                                                1795833547120311ULL, 2502338, true, 4200, 3, 150000 };
 
 static char *format(const struct kw_stats *s)
@@ -58,6 +58,38 @@ START_TEST(test_event_names)
 }
 END_TEST
 
+START_TEST(test_reasons_by_tls)
+{
+	struct kw_stats s;
+	struct kw_dest plain = dest(8080), tls = dest(8443);
+	char *t;
+
+	tls.tls = 1;
+	kw_stats_reset(&s);
+	kw_stats_reason(&s, KW_EVENT_DISCARD, KW_REASON_NO_REQUEST, &plain);
+	kw_stats_reason(&s, KW_EVENT_DISCARD, KW_REASON_NO_REQUEST, &plain);
+	kw_stats_reason(&s, KW_EVENT_DISCARD, KW_REASON_NO_REQUEST, &tls);
+	kw_stats_reason(&s, KW_EVENT_PASSTHROUGH, KW_REASON_DEST_RULE, NULL);
+	kw_stats_reason(&s, KW_EVENT_TAINT, KW_REASON_DUP, &plain);
+	kw_stats_reason(&s, KW_EVENT_DIAL, KW_REASON_BROKER_SLOW, &plain); /* not a let-go: not counted */
+	kw_stats_reason(&s, KW_EVENT_DISCARD, KW_REASON_NONE, &plain);
+	t = format(&s);
+	ck_assert(has_line(t, "# TYPE keepwarm_reasons_total counter"));
+	ck_assert(has_line(t, "keepwarm_reasons_total{arm=\"on\",pid=\"42\",event=\"discard\",reason=\"no-request\",tls=\"0\"} 2"));
+	ck_assert(has_line(t, "keepwarm_reasons_total{arm=\"on\",pid=\"42\",event=\"discard\",reason=\"no-request\",tls=\"1\"} 1"));
+	ck_assert(has_line(t, "keepwarm_reasons_total{arm=\"on\",pid=\"42\",event=\"passthrough\",reason=\"dest-rule\",tls=\"0\"} 1"));
+	ck_assert_msg(strstr(t, "reason=\"broker-slow\"") == NULL, "a dial's reason counted");
+	ck_assert(has_line(t, "keepwarm_reasons_total{arm=\"on\",pid=\"42\",event=\"taint\",reason=\"dup\",tls=\"0\"} 1"));
+	{
+		int n = 0;
+		for (const char *p = t; (p = strstr(p, "\nkeepwarm_reasons_total{")); p++)
+			n++;
+		ck_assert_int_eq(n, 4);
+	}
+	free(t);
+}
+END_TEST
+
 START_TEST(test_counts_and_text)
 {
 	struct kw_stats s;
@@ -76,7 +108,7 @@ START_TEST(test_counts_and_text)
 	kw_stats_request(&s, &a, 20000000, 20000000); /* +Inf */
 	t = format(&s);
 	ck_assert(!strncmp(t, "# keepwarm process group 4200\n", 30)); /* the first line */
-	ck_assert(has_line(t, "keepwarm_info{arm=\"on\",pid=\"42\",program=\"myprog\",version=\"0.1.0\"} 1"));
+	ck_assert(has_line(t, "keepwarm_info{arm=\"on\",pid=\"42\",program=\"myprog\",version=\"0.1.0\",build_id=\"0d41ab\"} 1"));
 	ck_assert(has_line(t, "keepwarm_events_total{arm=\"on\",pid=\"42\",event=\"dialed\"} 1"));
 	ck_assert(has_line(t, "keepwarm_events_total{arm=\"on\",pid=\"42\",event=\"reused\"} 2"));
 	ck_assert(has_line(t, "keepwarm_events_total{arm=\"on\",pid=\"42\",event=\"drains\"} 0"));
@@ -236,6 +268,7 @@ int main(void)
 
 	tcase_add_test(tc, test_event_names);
 	tcase_add_test(tc, test_counts_and_text);
+	tcase_add_test(tc, test_reasons_by_tls);
 	tcase_add_test(tc, test_other_destination);
 	tcase_add_test(tc, test_tls_destination);
 	tcase_add_test(tc, test_small_buffer);
