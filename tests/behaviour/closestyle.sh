@@ -87,6 +87,38 @@ for i, (start, switch) in enumerate([(0, 0), (1, 0), (0, 0), (1, 1), (0, 1), (1,
 PYEOF
 run_both "close-style requests, O_NONBLOCK changing between and during them" 7 1 \
 	"$PY" "$KW_TMP/close_style_flags.py" "$SERVER_PORT"
+# A server that frames by what the request asked (/framed/N: a length for
+# keep-alive, the close for a request that closes): the upgraded HTTP/1.0
+# request gets Content-Length where the program's own would have got a body
+# the close ends. Same status, body and end-of-file; the head has one line
+# more (README, "What it is not").
+cat >"$KW_TMP/framed.py" <<'PYEOF'
+import hashlib, socket, sys
+for i in range(5):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(b"GET /framed/5000?i=%d HTTP/1.0\r\nHost: x\r\n\r\n" % i)
+    got = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        got += b
+    s.close()
+    head, body = got.split(b"\r\n\r\n", 1)
+    print(i, head.decode().replace("\r\n", " | "), "body", len(body), hashlib.sha256(body).hexdigest()[:16])
+PYEOF
+before=$(server_conns)
+timeout 60 "$PY" "$KW_TMP/framed.py" "$SERVER_PORT" >"$KW_TMP/framed.off" 2>&1
+mid=$(server_conns)
+timeout 60 env LD_PRELOAD="$LIB" "$PY" "$KW_TMP/framed.py" "$SERVER_PORT" >"$KW_TMP/framed.on" 2>&1
+after=$(server_conns)
+if [ "$((mid - before))/$((after - mid))" = 5/1 ] &&
+	[ "$(grep -c 'Content-Length' "$KW_TMP/framed.off")/$(grep -c ' | Content-Length: 5000 body 5000 ' "$KW_TMP/framed.on")" = 0/5 ] &&
+	[ "$(sed 's/ | Content-Length: 5000//' "$KW_TMP/framed.on")" = "$(cat "$KW_TMP/framed.off")" ]; then
+	pass "a server framing by keep-alive: 5 connections without keepwarm, 1 with; the same status, headers and body but for a Content-Length line"
+else
+	fail "framing by keep-alive: conns $((mid - before))/$((after - mid)): $(head -n 2 "$KW_TMP/framed.off" "$KW_TMP/framed.on" | tr '\n' '|')"
+fi
 # ab prints timings; keep only what must not change, including the header
 # bytes ("Total transferred"): the upgraded request's response head is put
 # back to what the server says to a close-style request.

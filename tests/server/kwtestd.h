@@ -72,7 +72,7 @@ int parse_head(char *head, size_t head_len, struct request *req);
 /* ---- kwtestd_response.c: targets and output ------------------------------ */
 
 enum route { R_GEN, R_CHUNKED, R_CLOSE, R_HTTP10, R_EOF, R_EXTRA, R_TWICE, R_STATUS,
-	     R_CONTINUE, R_SLOW, R_MALFORMED, R_RESET, R_NOT_FOUND };
+	     R_CONTINUE, R_SLOW, R_FRAMED, R_MALFORMED, R_RESET, R_NOT_FOUND };
 
 /* The route for a request target, with its number (e.g. /gen/123 -> 123). */
 enum route route_of(const char *target, uint64_t *arg);

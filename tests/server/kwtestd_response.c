@@ -176,6 +176,7 @@ enum route route_of(const char *target, uint64_t *arg)
 		{ "/gen/", R_GEN }, { "/chunked/", R_CHUNKED }, { "/close/", R_CLOSE },
 		{ "/http10/", R_HTTP10 }, { "/eof/", R_EOF }, { "/extra/", R_EXTRA },
 		{ "/twice/", R_TWICE }, { "/continue/", R_CONTINUE }, { "/slow/", R_SLOW },
+		{ "/framed/", R_FRAMED },
 	};
 	char path[MAX_TARGET_LEN + 1];
 	snprintf(path, sizeof path, "%s", target);
@@ -230,6 +231,13 @@ enum ending answer(struct conn *c, const struct request *req, enum route route, 
 		if (!head)
 			out_pattern(c, arg, 0, arg);
 		return CLOSE_GRACEFUL;
+	case R_FRAMED: /* framed by what the request asked, as many servers do */
+		if (!closing) {
+			out_sized_response(c, req, 200, false, arg, !head);
+			return KEEP_OPEN;
+		}
+		/* a request that closes gets a body the close ends */
+		__attribute__((fallthrough));
 	case R_EOF:
 		out_status(c, req, "HTTP/1.1", 200, CONN_HDR_CLOSE, true);
 		out_printf(c, "\r\n");
