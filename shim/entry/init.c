@@ -13,6 +13,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "feature/reaper.h"
 #include "primitive/follow.h"
 #include "primitive/park.h"
 #include "service/forkwatch.h"
@@ -141,6 +142,7 @@ static void after_fork_child(void)
 	kw_park_forget_all();
 	kw_pool_broker_after_fork_child();
 	kw_report_after_fork_child();
+	kw_reaper_after_fork_child();
 }
 
 /* The parent's followed sockets a child inherited (open without
@@ -195,6 +197,9 @@ bool kw_init(void)
 			if (kw_mode == KW_MODE_REUSE)
 				kw_pool_broker_create(&kw_pool_far, kw_cfg.broker,
 				                      secure_getenv("XDG_RUNTIME_DIR"));
+			/* Expiry on time, by a helper started at the first park. */
+			if (kw_mode == KW_MODE_REUSE)
+				kw_reaper_init();
 			kw_tls_transport_init();
 		}
 		kw_report_init(&kw_cfg, on ? "on" : "off");

@@ -131,6 +131,13 @@ static enum kw_reason unparkable(struct kw_fd *s, int h, ino_t h_ino, bool unuse
 	return tp->settled(c, on);
 }
 
+static void (*parked_hook)(void);
+
+void kw_park_set_hook(void (*fn)(void))
+{
+	parked_hook = fn;
+}
+
 enum kw_reason kw_park(struct kw_fd *s, int h, bool unused)
 {
 	struct kw_conn *c = &s->conn;
@@ -165,6 +172,8 @@ enum kw_reason kw_park(struct kw_fd *s, int h, bool unused)
 		return KW_REASON_POOL_FULL;
 	}
 	kw_report(KW_EVENT_PARK, s->fd, &c->dest, KW_REASON_NONE, -1, m.conn.requests);
+	if (parked_hook)
+		parked_hook(); /* the helper that expires on time (feature/reaper.c) */
 	return KW_REASON_NONE;
 }
 

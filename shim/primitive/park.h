@@ -20,6 +20,11 @@
  * why not; the program's descriptor stays open either way. */
 enum kw_reason kw_park(struct kw_fd *s, int h, bool unused);
 
+/* fn is called after every park, with no pool lock held (initialisation
+ * sets the helper thread's feature/reaper.c here: a primitive calls no
+ * feature). */
+void kw_park_set_hook(void (*fn)(void));
+
 /* Trace and close what the pool pushed out (expired, evicted), as of now_ms;
  * an evicted plain connection goes to the pool behind (the broker) when
  * there is one (traced: handoff, reason overflow). A connection the pool

@@ -1,9 +1,15 @@
 /* state.c - the process-wide settings and clocks. */
 #include "service/state.h"
 
+#include <fcntl.h>
 #include <pthread.h>
-
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "service/real.h"
 
 struct kw_config kw_cfg;
 enum kw_mode kw_mode = KW_MODE_OFF;
@@ -23,6 +29,29 @@ void kw_nocancel_leave(void)
 {
 	if (--nocancel_depth == 0)
 		pthread_setcancelstate(nocancel_saved, NULL);
+}
+
+bool kw_seccomp_filtered(void)
+{
+	static atomic_int known = -1; /* the same in a child: filters are inherited */
+	char buf[4096], *p;
+	ssize_t n;
+	int fd, v = atomic_load_explicit(&known, memory_order_relaxed);
+
+	if (v >= 0)
+		return v;
+	v = 1;
+	if ((fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = kw_real.read(fd, buf, sizeof buf - 1);
+		kw_real.close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			p = strstr(buf, "\nSeccomp:");
+			v = p && strtol(p + 9, NULL, 10) != 0;
+		}
+	}
+	atomic_store_explicit(&known, v, memory_order_relaxed);
+	return v;
 }
 
 uint64_t kw_now_us(void)

@@ -4,6 +4,7 @@
 #ifndef KW_STATE_H
 #define KW_STATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "logic/config.h"
@@ -32,6 +33,12 @@ void kw_nocancel_enter(void);
 void kw_nocancel_leave(void);
 
 /* Monotonic milliseconds and microseconds. */
+/* Does a seccomp filter run this process (/proc/self/status Seccomp: not
+ * 0, read once; true when it cannot be read)? Its rules were written for the
+ * program's own calls: what keepwarm would add (the broker's socket, a
+ * helper thread) is left out under one. */
+bool kw_seccomp_filtered(void);
+
 uint64_t kw_now_ms(void);
 uint64_t kw_now_us(void);
 

@@ -67,6 +67,10 @@ struct kw_pool_ops {
 	 * the count. */
 	unsigned (*probe_due)(void *self, uint64_t before_ms, uint64_t longer_than_ms, uint32_t bits,
 	                      int *h, unsigned max);
+	/* Give up what expired by now_ms (into dropped, as park does), with no
+	 * other change: for a caller that runs on time, not on the program's
+	 * calls (NULL in a remote backend, which expires its own). */
+	void (*expire)(void *self, uint64_t now_ms, struct kw_pool_drops *dropped);
 };
 
 struct kw_pool {

@@ -83,6 +83,14 @@ static unsigned local_probe_due(void *self, uint64_t before_ms, uint64_t longer_
 	return kw_idle_probe_due(self, before_ms, longer_than_ms, bits, h, max);
 }
 
+static void local_expire(void *self, uint64_t now_ms, struct kw_pool_drops *dropped)
+{
+	dropped->n = kw_idle_expire(self, now_ms, dropped->entry, KW_POOL_DROPS_MAX);
+	for (unsigned i = 0; i < dropped->n; i++)
+		dropped->event[i] = KW_EVENT_EXPIRE;
+	mirror_count(self);
+}
+
 static const struct kw_pool_ops local_ops = {
 	.name = "local",
 	.park = local_park,
@@ -91,6 +99,7 @@ static const struct kw_pool_ops local_ops = {
 	.renumber = local_renumber,
 	.holds_none = local_holds_none,
 	.probe_due = local_probe_due,
+	.expire = local_expire,
 };
 
 int kw_pool_local_create(struct kw_pool *pool, unsigned max_total, unsigned max_per_host)

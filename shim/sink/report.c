@@ -37,6 +37,8 @@ static _Atomic uint64_t next_write_ms;
 static uint64_t start_unix_us, start_us; /* the process's start: wall and monotonic clocks */
 static struct kw_stats stats;
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t file_lock = PTHREAD_MUTEX_INITIALIZER; /* one replacement of the file at a time */
+static atomic_bool final_written; /* the file at exit is written */
 
 static void lock_stats(void)
 {
@@ -272,10 +274,18 @@ static void write_stats(bool exiting)
 		free(buf);
 		return;
 	}
+	/* The file written at exit is the last: a write on schedule (by the
+	 * helper thread, or another of the program's) that comes after it or
+	 * races it leaves it be. */
+	pthread_mutex_lock(&file_lock);
 	if (!atomic_load(&stats_written))
 		say_if_shared();
-	if (kw_safefile_replace(stats_path, "KEEPWARM_STATS", buf, len, file_mask, &stats_refused))
+	if ((exiting || !atomic_load(&final_written)) &&
+	    kw_safefile_replace(stats_path, "KEEPWARM_STATS", buf, len, file_mask, &stats_refused))
 		atomic_store(&stats_written, true);
+	if (exiting)
+		atomic_store(&final_written, true);
+	pthread_mutex_unlock(&file_lock);
 	free(buf);
 }
 
@@ -312,6 +322,8 @@ void kw_report_after_fork_child(void)
 	if (!keep_stats)
 		return;
 	pthread_mutex_init(&stats_lock, NULL);
+	pthread_mutex_init(&file_lock, NULL);
+	atomic_store(&final_written, false);
 	kw_stats_reset(&stats);
 	atomic_store(&stats_written, false);
 	atomic_store(&first_write_taken, false);
