@@ -2,12 +2,13 @@
 http.client, timed with time.perf_counter.
 
     python3 pyclient.py --port P --path T --requests N [--mode fresh|keep]
-                        [--ca FILE [--sha256 HEX]]
+                        [--ca FILE [--sha256 HEX]] [--pause-ms MS]
 
 --mode fresh is the legacy idiom: a new http.client.HTTPConnection per
 request, closed after the body is read. --mode keep uses one HTTPConnection
 for every request (native reuse). When http_proxy is set the requests go to
-that proxy in absolute form, as urllib would send them.
+that proxy in absolute form, as urllib would send them. --pause-ms sleeps that
+long before the first request (as reqloop's).
 
 --ca FILE (scenario 7): HTTPS to 127.0.0.1 with http.client.HTTPSConnection,
 trusting FILE alone: --mode fresh makes a new ssl context
@@ -36,7 +37,10 @@ def main():
     ap.add_argument("--mode", choices=("fresh", "keep"), default="fresh")
     ap.add_argument("--ca", default=None, help="HTTPS, trusting this CA file alone")
     ap.add_argument("--sha256", default=None, help="every body's expected sha256")
+    ap.add_argument("--pause-ms", type=int, default=0)
     a = ap.parse_args()
+    if a.pause_ms > 0:
+        time.sleep(a.pause_ms / 1000)
 
     host, port, target = "127.0.0.1", a.port, a.path
     proxy = os.environ.get("http_proxy")

@@ -1,13 +1,15 @@
 /* reqloop - the benchmark's C HTTP client: N sequential GETs, timed.
  *
  *   reqloop --port P --path T --requests N [--mode fresh|keep]
- *           [--host-header H] [--timeout S]
+ *           [--host-header H] [--timeout S] [--pause-ms MS]
  *
  * --mode fresh (the default) is the legacy idiom of tests/clients/blocking:
  * socket(), connect(), write(), read() until the response is complete,
  * close(), one new connection per request. --mode keep keeps one connection
  * for all requests (native reuse; it reconnects only if the server says
- * Connection: close). The request target T is sent as given, so an absolute
+ * Connection: close). --pause-ms sleeps that long before the first request
+ * (tools/bench/syscalls.sh: a process that has run a while, whatever keepwarm
+ * starts once then started in every run). The request target T is sent as given, so an absolute
  * URL makes a forward-proxy request. Responses must be 200 with a
  * Content-Length body (every server in the benchmark frames that way).
  *
@@ -150,9 +152,10 @@ int main(int argc, char **argv)
 		{ "mode",        required_argument, 0, 'm' },
 		{ "host-header", required_argument, 0, 'H' },
 		{ "timeout",     required_argument, 0, 'T' },
+		{ "pause-ms",    required_argument, 0, 'P' },
 		{ 0, 0, 0, 0 },
 	};
-	unsigned port = 0, requests = 1, timeout = 300;
+	unsigned port = 0, requests = 1, timeout = 300, pause_ms = 0;
 	const char *path = "/", *host = NULL;
 	bool keep = false;
 	int c;
@@ -171,9 +174,11 @@ int main(int argc, char **argv)
 			break;
 		case 'H': host = optarg; break;
 		case 'T': timeout = (unsigned)parse_num("--timeout", optarg, 86400); break;
+		case 'P': pause_ms = (unsigned)parse_num("--pause-ms", optarg, 60000); break;
 		default:
 			fprintf(stderr, "usage: reqloop --port P --path T --requests N "
-			                "[--mode fresh|keep] [--host-header H] [--timeout S]\n");
+			                "[--mode fresh|keep] [--host-header H] [--timeout S] "
+			                "[--pause-ms MS]\n");
 			return 2;
 		}
 	}
@@ -182,6 +187,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	alarm(timeout); /* a stuck run must not stall the whole benchmark */
+	if (pause_ms) {
+		struct timespec ts = { pause_ms / 1000, (long)(pause_ms % 1000) * 1000000L };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
 
 	char req[4096], hostbuf[64];
 	if (!host) {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # syscalls.sh BUILD_DIR [REQUESTS [ARMS]] - system calls per HTTP request, by name,
-# counted with strace -f -c: what a request costs in calls with and without
-# keepwarm, the program's own calls included.
+# counted with strace -c: what a request costs in calls with and without
+# keepwarm, the program's own calls included. Only the program's thread is
+# traced (no -f; none of the clients starts a thread or a process): keepwarm's
+# helper thread, once it runs, wakes once a second, on no request's path.
 #
 # Every arm fetches /gen/1000 from a kwtestd of its own, sequentially:
 #   reqloop.fresh      tools/bench/reqloop --mode fresh (a connection per
@@ -16,7 +18,9 @@
 #                      to keep-alive (socketpair, dup3, epoll re-add)
 # A count per request is the difference between a run of REQUESTS + 20
 # requests and one of 20, divided by REQUESTS (default 200): start-up and
-# exit cost nothing. ARMS, a regular expression, runs only the arms it
+# exit cost nothing; reqloop and the Python client sleep 30 ms before their
+# first request (--pause-ms), so keepwarm's helper thread, started at the
+# first park of a process that has run 20 ms, starts in both runs. ARMS, a regular expression, runs only the arms it
 # matches (tests/behaviour/hotpath.sh: reqloop.keepwarm). Under keepwarm no
 # trace or stats file is written and
 # the broker is off (KEEPWARM_BROKER=off), so the counts are the hot path's.
@@ -70,7 +74,7 @@ arm() {
 		for w in "$@"; do argv+=("${w//@N@/$n}"); done
 		local envv=(env -u LD_PRELOAD -u KEEPWARM_TRACE -u KEEPWARM_STATS)
 		[ "$shim" = with ] && envv+=(LD_PRELOAD="$LIB" KEEPWARM_BROKER=off)
-		if ! "${envv[@]}" strace -f -c -o "$TMP/$name.$n" "${argv[@]}" >"$TMP/$name.out" 2>&1; then
+		if ! "${envv[@]}" strace -c -o "$TMP/$name.$n" "${argv[@]}" >"$TMP/$name.out" 2>&1; then
 			echo "$name failed: $(tail -n 2 "$TMP/$name.out" | tr '\n' ' ')"
 			rc=1
 			return
@@ -92,12 +96,13 @@ arm() {
 
 RQ=$BUILD_DIR/bench/reqloop
 PYC=$ROOT/tools/bench/pyclient.py
-arm reqloop.fresh without "$RQ" --port "$PORT" --path /gen/1000 --requests @N@ --mode fresh
-arm reqloop.keep without "$RQ" --port "$PORT" --path /gen/1000 --requests @N@ --mode keep
-arm reqloop.keepwarm with "$RQ" --port "$PORT" --path /gen/1000 --requests @N@ --mode fresh
-arm python.fresh without python3 "$PYC" --port "$PORT" --path /gen/1000 --requests @N@ --mode fresh
-arm python.keep without python3 "$PYC" --port "$PORT" --path /gen/1000 --requests @N@ --mode keep
-arm python.keepwarm with python3 "$PYC" --port "$PORT" --path /gen/1000 --requests @N@ --mode fresh
+PAUSE=(--pause-ms 30)
+arm reqloop.fresh without "$RQ" --port "$PORT" --path /gen/1000 --requests @N@ --mode fresh "${PAUSE[@]}"
+arm reqloop.keep without "$RQ" --port "$PORT" --path /gen/1000 --requests @N@ --mode keep "${PAUSE[@]}"
+arm reqloop.keepwarm with "$RQ" --port "$PORT" --path /gen/1000 --requests @N@ --mode fresh "${PAUSE[@]}"
+arm python.fresh without python3 "$PYC" --port "$PORT" --path /gen/1000 --requests @N@ --mode fresh "${PAUSE[@]}"
+arm python.keep without python3 "$PYC" --port "$PORT" --path /gen/1000 --requests @N@ --mode keep "${PAUSE[@]}"
+arm python.keepwarm with python3 "$PYC" --port "$PORT" --path /gen/1000 --requests @N@ --mode fresh "${PAUSE[@]}"
 if command -v ab >/dev/null; then
 	arm ab.close without ab -q -c 1 -n @N@ "http://127.0.0.1:$PORT/gen/1000"
 	arm ab.keepwarm with ab -q -c 1 -n @N@ "http://127.0.0.1:$PORT/gen/1000"
