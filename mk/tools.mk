@@ -17,10 +17,13 @@ tests: $(TOOLS)
 
 # The launcher validates values with the library's own parsers (config.o),
 # so it accepts exactly what the library accepts.
-LAUNCHER_LOGIC = $(addprefix $(BUILD)/shim/logic/,config.o dest_rules.o)
-$(BUILD)/keepwarm: tools/keepwarm.c $(LAUNCHER_LOGIC) shim/logic/config.h VERSION
+# It asks for keepwarmd's hello the library's way (the protocol module) and
+# starts one when none answers (tools/kwbroker_client.c).
+LAUNCHER_LOGIC = $(addprefix $(BUILD)/shim/logic/,config.o dest_rules.o broker_proto.o dest.o key.o)
+LAUNCHER_SRCS = tools/keepwarm.c tools/kwbroker_client.c
+$(BUILD)/keepwarm: $(LAUNCHER_SRCS) tools/kwbroker_client.h $(LAUNCHER_LOGIC) shim/logic/config.h VERSION
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Ishim $(LDFLAGS) -o $@ tools/keepwarm.c $(LAUNCHER_LOGIC)
+	$(CC) $(BASE_CFLAGS) -Ishim $(LDFLAGS) -o $@ $(LAUNCHER_SRCS) $(LAUNCHER_LOGIC)
 
 $(BUILD)/keepwarm-stat: $(KWSTAT_SRCS) tools/kwstat.h tools/kwstat_reader.h VERSION
 	@mkdir -p $(dir $@)
@@ -31,9 +34,11 @@ KW_BINDIR = $(DESTDIR)$(PREFIX)/bin
 KW_MANDIR = $(DESTDIR)$(PREFIX)/share/man/man1
 # Where bash-completion looks (it searches $XDG_DATA_DIRS, /usr/local/share too).
 KW_COMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+# systemd's user units (its search path has /usr/local/lib/systemd/user too).
+KW_UNITDIR = $(DESTDIR)$(PREFIX)/lib/systemd/user
 
 install: lib tools $(BUILD)/keepwarmd
-	install -d $(KW_LIBDIR) $(KW_BINDIR) $(KW_MANDIR) $(KW_COMPDIR)
+	install -d $(KW_LIBDIR) $(KW_BINDIR) $(KW_MANDIR) $(KW_COMPDIR) $(KW_UNITDIR)
 	install -m 644 $(BUILD)/libkeepwarm.so $(KW_LIBDIR)/libkeepwarm.so
 	install -m 755 $(BUILD)/keepwarm $(KW_BINDIR)/keepwarm
 	install -m 755 $(BUILD)/keepwarm-stat $(KW_BINDIR)/keepwarm-stat
@@ -43,6 +48,9 @@ install: lib tools $(BUILD)/keepwarmd
 	install -m 644 docs/keepwarmd.1 $(KW_MANDIR)/keepwarmd.1
 	install -m 644 tools/completion/keepwarm.bash $(KW_COMPDIR)/keepwarm
 	install -m 644 tools/completion/keepwarm.bash $(KW_COMPDIR)/keepwarm-stat
+	install -m 644 tools/systemd/keepwarmd.socket $(KW_UNITDIR)/keepwarmd.socket
+	sed 's|@BINDIR@|$(PREFIX)/bin|' tools/systemd/keepwarmd.service.in >$(KW_UNITDIR)/keepwarmd.service
+	chmod 644 $(KW_UNITDIR)/keepwarmd.service
 
 # The files install put there; lib/keepwarm/ too when that leaves it empty
 # (it is ours).
@@ -50,5 +58,6 @@ uninstall:
 	rm -f $(KW_LIBDIR)/libkeepwarm.so $(KW_BINDIR)/keepwarm $(KW_BINDIR)/keepwarm-stat \
 		$(KW_BINDIR)/keepwarmd $(KW_MANDIR)/keepwarm.1 $(KW_MANDIR)/keepwarm-stat.1 \
 		$(KW_MANDIR)/keepwarmd.1 \
-		$(KW_COMPDIR)/keepwarm $(KW_COMPDIR)/keepwarm-stat
+		$(KW_COMPDIR)/keepwarm $(KW_COMPDIR)/keepwarm-stat \
+		$(KW_UNITDIR)/keepwarmd.socket $(KW_UNITDIR)/keepwarmd.service
 	rmdir $(KW_LIBDIR) 2>/dev/null || true

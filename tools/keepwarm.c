@@ -7,7 +7,10 @@
  * own parsers (config.o) so that a typo fails loudly before the program runs
  * instead of becoming a one-line warning and a default inside it. The library
  * is prepended to LD_PRELOAD, then the program replaces this process, so its
- * exit status is the program's. */
+ * exit status is the program's. Before that, when no broker answers at the
+ * configured path, keepwarmd (next to this program) is started, detached. */
+#include "kwbroker_client.h"
+#include "logic/broker_proto.h"
 #include "logic/config.h"
 #include "logic/version.h"
 
@@ -158,7 +161,9 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "\nDurations: 90s, 500ms, 2m, 1m30s, 1.5s; a bare number means seconds.\n"
 	        "The library is $KEEPWARM_LIBRARY if set, else found next to this program\n"
-	        "(" LIBRARY_NAME ") or in ../lib/keepwarm/ relative to it.\n");
+	        "(" LIBRARY_NAME ") or in ../lib/keepwarm/ relative to it.\n"
+	        "When no broker answers at KEEPWARM_BROKER's socket, keepwarmd (next to\n"
+	        "this program) is started there first, detached.\n");
 }
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -341,6 +346,50 @@ static int show_config(void)
 	printf("# files: /etc/keepwarm.conf, %s\n",
 	       kw_config_user_file(plain_getenv, user, sizeof user) ? user : "(no user file: no HOME)");
 	return 0;
+}
+
+static void quiet_line(const char *line)
+{
+	(void)line; /* the library says it again, inside the program */
+}
+
+/* How long the launcher waits for a broker's hello and for a new one to
+ * listen: the program starts either way. */
+#define BROKER_HELLO_MS 200
+#define BROKER_START_MS 2000
+
+/* The broker the library will ask, started if none answers: with
+ * keepwarm on (some processes in the on arm), the broker not off, its
+ * socket not something of another user's (the library refuses that, and
+ * says so), and keepwarmd beside this program. Silent: the program runs
+ * whether or not a broker could be started. */
+static void ensure_broker(void)
+{
+	extern char **environ;
+	struct kw_config c;
+	char path[108], dir[KW_TRACE_PATH_MAX], why[KW_TRACE_PATH_MAX + 128], exe[PATH_MAX];
+	enum kwc_state state;
+	ssize_t n;
+	int fd;
+
+	kw_config_load_all(&c, plain_getenv, read_whole, environ, quiet_line);
+	if (!c.enabled || c.sample <= 0 ||
+	    !kw_broker_path(c.broker, getenv("XDG_RUNTIME_DIR"), (unsigned)geteuid(), path,
+	                    sizeof path, dir, sizeof dir))
+		return;
+	if ((fd = kwc_open(path, dir, BROKER_HELLO_MS, &state, why, sizeof why)) >= 0) {
+		close(fd);
+		return;
+	}
+	if (state != KWC_NONE)
+		return;
+	n = readlink("/proc/self/exe", exe, sizeof exe - 16);
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	strcpy(strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe, "keepwarmd");
+	if (access(exe, X_OK) == 0)
+		(void)kwc_start(exe, BROKER_START_MS, why, sizeof why);
 }
 
 static int readable_file(const char *path)
@@ -536,6 +585,7 @@ int main(int argc, char **argv)
 	}
 
 	char *library = find_library(library_option);
+	ensure_broker();
 	prepend_preload(library);
 	free(library);
 

@@ -54,6 +54,7 @@ static struct kw_config cfg;
 static char sock_path[108], sock_dir[KW_TRACE_PATH_MAX];
 static int listen_fd = -1, sig_fd = -1, ep = -1;
 static ino_t sock_ino;
+static bool socket_activated; /* LISTEN_FDS gave the listening socket */
 static struct slot *slots;
 static unsigned nslots, nclients;
 static struct kw_idle_table *pool;
@@ -393,28 +394,19 @@ static void shut_down(void)
 
 	while (kw_idle_pop_oldest(pool, &e))
 		close(e.fd);
-	/* Only our own socket: a broker started after us may own the path. */
-	if (lstat(sock_path, &st) == 0 && st.st_ino == sock_ino)
+	/* Only our own socket: a broker started after us may own the path,
+	 * and an activated socket is its service manager's to remove. */
+	if (!socket_activated && lstat(sock_path, &st) == 0 && st.st_ino == sock_ino)
 		unlink(sock_path);
 }
 
-/* The directory (made 0700 if missing), the lock, the socket. */
-static int listen_on_path(void)
+/* The lock beside the socket makes this the only broker on its path (and
+ * tells the pid of the one that has it): the open lock, or -1. */
+static int take_lock(void)
 {
-	char why[KW_TRACE_PATH_MAX + 100], lock_path[sizeof sock_path + 8], pid[24];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	mode_t old;
+	char lock_path[sizeof sock_path + 8], pid[24];
 	int lock;
 
-	if (mkdir(sock_dir, 0700) < 0 && errno != EEXIST) {
-		kwb_log("cannot make %s: %s", sock_dir, strerror(errno));
-		return -1;
-	}
-	if (kwb_dir_unsafe(sock_dir, geteuid(), why, sizeof why)) {
-		kwb_log("refusing the directory: %s", why);
-		return -1;
-	}
 	snprintf(lock_path, sizeof lock_path, "%s.lock", sock_path);
 	lock = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (lock < 0) {
@@ -429,6 +421,28 @@ static int listen_on_path(void)
 		close(lock);
 		return -1;
 	}
+	return lock;
+}
+
+/* The directory (made 0700 if missing), the lock, the socket. */
+static int listen_on_path(void)
+{
+	char why[KW_TRACE_PATH_MAX + 100];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t old;
+	int lock;
+
+	if (mkdir(sock_dir, 0700) < 0 && errno != EEXIST) {
+		kwb_log("cannot make %s: %s", sock_dir, strerror(errno));
+		return -1;
+	}
+	if (kwb_dir_unsafe(sock_dir, geteuid(), why, sizeof why)) {
+		kwb_log("refusing the directory: %s", why);
+		return -1;
+	}
+	if ((lock = take_lock()) < 0)
+		return -1;
 	/* The lock is ours: a socket left at the path is a dead broker's. */
 	if (lstat(sock_path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
@@ -449,6 +463,58 @@ static int listen_on_path(void)
 	umask(old);
 	sock_ino = st.st_ino;
 	return lock; /* held open for the broker's life */
+}
+
+/* Socket activation (systemd's LISTEN_FDS protocol, sd_listen_fds(3)):
+ * 0 when the variables are not for this process; 1 with descriptor 3 as
+ * the listening socket, its path and directory taken from it and checked
+ * as a broker's own; -1 after saying why it cannot be used. */
+static int activated(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	char why[KW_TRACE_PATH_MAX + 100], *slash;
+	struct sockaddr_un sa;
+	socklen_t len = sizeof sa;
+	int type = 0, accepting = 0;
+	socklen_t olen = sizeof type;
+	struct stat st;
+
+	if (!pid || !fds || strtol(pid, NULL, 10) != (long)getpid())
+		return 0;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (strcmp(fds, "1")) {
+		kwb_log("socket activation passed %s descriptors, not 1", fds);
+		return -1;
+	}
+	memset(&sa, 0, sizeof sa);
+	if (getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &olen) < 0 || type != SOCK_SEQPACKET ||
+	    getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &olen) < 0 || !accepting ||
+	    getsockname(3, (struct sockaddr *)&sa, &len) < 0 || sa.sun_family != AF_UNIX ||
+	    sa.sun_path[0] != '/' || len <= offsetof(struct sockaddr_un, sun_path)) {
+		kwb_log("socket activation: descriptor 3 is not a listening SOCK_SEQPACKET "
+		        "socket at a path (ListenSequentialPacket=)");
+		return -1;
+	}
+	sa.sun_path[sizeof sa.sun_path - 1] = '\0';
+	snprintf(sock_path, sizeof sock_path, "%s", sa.sun_path);
+	snprintf(sock_dir, sizeof sock_dir, "%s", sa.sun_path);
+	if ((slash = strrchr(sock_dir, '/')) && slash != sock_dir)
+		*slash = '\0';
+	if (kwb_dir_unsafe(sock_dir, geteuid(), why, sizeof why)) {
+		kwb_log("refusing the directory: %s (DirectoryMode=0700)", why);
+		return -1;
+	}
+	if (lstat(sock_path, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		kwb_log("refusing %s: not this user's alone (SocketMode=0600)", sock_path);
+		return -1;
+	}
+	listen_fd = 3;
+	fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
+	fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+	sock_ino = st.st_ino;
+	return 1;
 }
 
 static void write_pid(int lock)
@@ -510,11 +576,13 @@ static long read_file(const char *path, char *buf, size_t size)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: keepwarmd [--daemon] [--socket PATH]\n"
+	fprintf(f, "usage: keepwarmd [--daemon] [--syslog] [--socket PATH]\n"
 	           "Hold idle plain-HTTP connections for every keepwarm process of this user.\n"
 	           "  --daemon       detach (log to syslog)\n"
+	           "  --syslog       log to syslog from the start\n"
 	           "  --socket PATH  listen here instead of KEEPWARM_BROKER's path\n"
 	           "  --version      print the version\n"
+	           "Under socket activation (LISTEN_FDS) it serves the socket it is given.\n"
 	           "Settings: KEEPWARM_BROKER, KEEPWARM_BROKER_LINGER, KEEPWARM_IDLE_TIMEOUT,\n"
 	           "KEEPWARM_MAX_IDLE, KEEPWARM_MAX_IDLE_PER_HOST, KEEPWARM_MAX_LIFETIME,\n"
 	           "KEEPWARM_MAX_REQUESTS (see keepwarmd(1)).\n");
@@ -525,15 +593,20 @@ static int setup(int argc, char **argv, bool *detach)
 	static const struct option opts[] = {
 		{ "daemon", no_argument, NULL, 'd' }, { "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },   { "version", no_argument, NULL, 'V' },
+		{ "syslog", no_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *socket_opt = NULL;
 	struct rlimit rl;
-	int c;
+	int c, act;
 
 	while ((c = getopt_long(argc, argv, "ds:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': *detach = true; break;
+		case 'l':
+			openlog("keepwarmd", LOG_PID, LOG_DAEMON);
+			kwb_syslog = true;
+			break;
 		case 's': socket_opt = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("keepwarmd %s\n", KW_VERSION); exit(0);
@@ -545,11 +618,17 @@ static int setup(int argc, char **argv, bool *detach)
 		exit(2);
 	}
 	kw_config_load_all(&cfg, get_env, read_file, environ, warn_line);
+	if ((act = activated()) < 0)
+		exit(2);
+	socket_activated = act == 1;
+	if (socket_activated)
+		socket_opt = NULL; /* the path is the one it was given */
 	if (socket_opt && (socket_opt[0] != '/' || strlen(socket_opt) >= sizeof sock_path)) {
 		kwb_log("--socket needs an absolute path shorter than 108 bytes: %s", socket_opt);
 		exit(2);
 	}
-	if (!kw_broker_path(socket_opt ? socket_opt : cfg.broker, getenv("XDG_RUNTIME_DIR"),
+	if (!socket_activated &&
+	    !kw_broker_path(socket_opt ? socket_opt : cfg.broker, getenv("XDG_RUNTIME_DIR"),
 	                    (unsigned)geteuid(), sock_path, sizeof sock_path, sock_dir,
 	                    sizeof sock_dir)) {
 		kwb_log("KEEPWARM_BROKER is off: no broker to run");
@@ -570,7 +649,7 @@ static int setup(int argc, char **argv, bool *detach)
 		exit(1);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	return listen_on_path();
+	return socket_activated ? take_lock() : listen_on_path();
 }
 
 int main(int argc, char **argv)

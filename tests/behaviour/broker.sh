@@ -306,7 +306,9 @@ if [ -e "$FALLBACK" ]; then
 else
 	FALLBACK_MADE=$FALLBACK
 	as_nobody mkdir -m 700 "$FALLBACK"
-	as_nobody env KEEPWARM_BROKER="$FALLBACK/broker" "$NOBODY_DIR/keepwarmd" 2>"$TMP/nobody-broker.log" &
+	# Not through as_nobody: a function in the background is a subshell, and
+	# $! must be the broker itself (setpriv and env exec it).
+	setpriv --reuid=65534 --regid=65534 --clear-groups env KEEPWARM_BROKER="$FALLBACK/broker" "$NOBODY_DIR/keepwarmd" 2>"$TMP/nobody-broker.log" &
 	NOBODY_PID=$!
 	for _ in $(seq 100); do [ -S "$FALLBACK/broker" ] && break; sleep 0.05; done
 	before=$(log_lines)

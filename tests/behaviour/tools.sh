@@ -107,7 +107,9 @@ done
 # that fits a Unix socket address (107 bytes at most), not a directory.
 long_sock=/$(printf 'a%.0s' $(seq 107))
 shown() { if [ ${#1} -gt 20 ]; then echo "a ${#1}-byte path"; else echo "'$1'"; fi; }
-for b in auto off OFF no 0 /tmp/x/sock "${long_sock%a}"; do
+# (A broker the launcher starts at an accepted path is under $KW_RUN, stopped
+# at exit.)
+for b in auto off OFF no 0 "$KW_RUN/x/sock" "${long_sock%a}"; do
 	run "$KW" --broker "$b" -- true
 	expect_status "--broker $(shown "$b") accepted" 0
 done
@@ -692,9 +694,10 @@ expect_status "our Prometheus parser rejects decreasing buckets" 1 "bucket count
 
 mkdir -p "$TMP/stats"
 before=$(server_conns)
-run "$KW" --stats "$TMP/stats/on.%p.prom" --trace "$TMP/real.trace" -- \
+# One process's own counts: no broker (another run's parked connections).
+run "$KW" --no-broker --stats "$TMP/stats/on.%p.prom" --trace "$TMP/real.trace" -- \
 	"$BLOCKING" --host 127.0.0.1 --port "$SERVER_PORT" --requests 10
-run "$KW" --sample 0 --stats "$TMP/stats/off.%p.prom" -- \
+run "$KW" --no-broker --sample 0 --stats "$TMP/stats/off.%p.prom" -- \
 	"$BLOCKING" --host 127.0.0.1 --port "$SERVER_PORT" --requests 10
 expect_eq "--stats and --sample 0 runs: 1 + 10 connections" $(( $(server_conns) - before )) 11
 on_file=$(ls "$TMP"/stats/on.*.prom 2>/dev/null | head -n 1)
@@ -727,7 +730,7 @@ else
 fi
 
 # A trace sent to stderr with the program's own lines, piped into summary -.
-"$KW" --trace stderr -- sh -c 'echo starting >&2; "$@"; echo done' sh \
+"$KW" --no-broker --trace stderr -- sh -c 'echo starting >&2; "$@"; echo done' sh \
 	"$BLOCKING" --host 127.0.0.1 --port "$SERVER_PORT" --requests 10 2>&1 |
 	"$KS" summary - >"$TMP/out" 2>"$TMP/err"
 RC=${PIPESTATUS[1]}
@@ -741,18 +744,26 @@ grep -qxE 'keepwarm-stat: \(stdin\): skipped [0-9]+ lines that are not trace lin
 DEST=$TMP/dest
 INSTALLED="usr/lib/keepwarm/libkeepwarm.so usr/bin/keepwarm usr/bin/keepwarm-stat usr/bin/keepwarmd
 	usr/share/man/man1/keepwarm.1 usr/share/man/man1/keepwarm-stat.1 usr/share/man/man1/keepwarmd.1
-	usr/share/bash-completion/completions/keepwarm usr/share/bash-completion/completions/keepwarm-stat"
+	usr/share/bash-completion/completions/keepwarm usr/share/bash-completion/completions/keepwarm-stat
+	usr/lib/systemd/user/keepwarmd.socket usr/lib/systemd/user/keepwarmd.service"
 run make -C "$ROOT" --no-print-directory install BUILD="$BUILD_DIR" DESTDIR="$DEST" PREFIX=/usr
 [ "$RC" -eq 0 ] || fail "make install: exit $RC $(tail -c 500 "$TMP/err")"
 missing=
 for f in $INSTALLED; do [ -f "$DEST/$f" ] || missing="$missing $f"; done
-expect_eq "make install puts the nine files in place" "${missing:-none missing}" "none missing"
+expect_eq "make install puts the eleven files in place" "${missing:-none missing}" "none missing"
+expect_eq "the installed user service runs the installed broker" \
+	"$(grep '^ExecStart=' "$DEST/usr/lib/systemd/user/keepwarmd.service")" "ExecStart=/usr/bin/keepwarmd"
 run "$DEST/usr/bin/keepwarm" -- env
 expect_eq "installed launcher finds the installed library" "$(env_value LD_PRELOAD)" \
 	"$DEST/usr/lib/keepwarm/libkeepwarm.so"
 before=$(server_conns)
-run "$DEST/usr/bin/keepwarm" -- "$BLOCKING" --host 127.0.0.1 --port "$SERVER_PORT" --requests 5
+mkdir -m 700 "$KW_RUN/installed" # a runtime directory with no broker yet
+XDG_RUNTIME_DIR=$KW_RUN/installed run "$DEST/usr/bin/keepwarm" -- "$BLOCKING" --host 127.0.0.1 \
+	--port "$SERVER_PORT" --requests 5
 expect_eq "installed launcher: 5 requests on 1 connection (exit $RC)" $(( $(server_conns) - before )) 1
+pid=$(head -c 16 "$KW_RUN/installed/keepwarm/broker.lock" 2>/dev/null | tr -dc 0-9)
+expect_eq "installed launcher starts the installed broker" "$(readlink "/proc/${pid:-0}/exe")" \
+	"$DEST/usr/bin/keepwarmd"
 if command -v man >/dev/null; then
 	run man -l "$DEST/usr/share/man/man1/keepwarm.1"
 	grep -q 'KEEPWARM_SAMPLE' "$TMP/out" && pass "installed man page renders" || fail "man -l: $(cat "$TMP/err")"

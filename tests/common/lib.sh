@@ -30,6 +30,12 @@ finish() {
 }
 
 KW_TMP=$(mktemp -d "/tmp/${KW_TMP_NAME:-kw-it}.XXXXXX")
+# A runtime directory of the test's own: the broker's default socket
+# ($XDG_RUNTIME_DIR/keepwarm/broker), where the launcher starts one when
+# none answers, is the test's, and that broker is stopped at exit by its pid.
+KW_RUN=$KW_TMP/run
+export XDG_RUNTIME_DIR=$KW_RUN
+mkdir -m 700 "$KW_RUN"
 SERVER_PID=
 SERVER_PORT=
 SERVER_LOG=
@@ -81,7 +87,27 @@ clear_shim_env() {
 # Connections the server has accepted so far.
 server_conns() { grep -c '^accept ' "$SERVER_LOG" || true; }
 
-cleanup_lib() { stop_server; rm -rf "$KW_TMP"; }
+# stop_brokers DIR: every keepwarmd whose lock file is under DIR (the pid
+# it wrote there, checked to be a keepwarmd), waited for (bounded).
+stop_brokers() {
+	local f pid _
+	[ -d "$1" ] || return 0
+	while IFS= read -r f; do
+		pid=$(head -c 16 "$f" | tr -dc 0-9)
+		[ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = keepwarmd ] || continue
+		kill "$pid" 2>/dev/null
+		for _ in $(seq 100); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.02
+		done
+	done < <(find "$1" -name '*.lock' -type f 2>/dev/null)
+}
+
+cleanup_lib() {
+	stop_server
+	stop_brokers "$KW_RUN"
+	rm -rf "$KW_TMP"
+}
 trap cleanup_lib EXIT
 trap 'exit 130' INT TERM
 

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# service.sh BUILD_DIR - the broker run like a service:
+#   - the launcher starts keepwarmd when none answers at the configured
+#     socket: detached (a session of its own, its parent gone), no descriptor
+#     of the program's, no LD_PRELOAD, and the program it runs has no child
+#     of it; a second launcher uses the same broker (one server connection
+#     for both programs); none is started with the broker off, with keepwarm
+#     off, or where the socket's directory is not the user's alone
+#   - socket activation: keepwarmd serves the socket LISTEN_FDS gives it (a
+#     harness does what systemd does), leaves that socket in place at
+#     SIGTERM, and refuses LISTEN_FDS it cannot use in one line
+#   - the user units make install puts in place (tools.sh checks the paths)
+set -uo pipefail
+BUILD_DIR=$(cd "${1:?usage: service.sh BUILD_DIR}" && pwd -P)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
+# shellcheck disable=SC2034 # read by lib.sh
+KW_TMP_NAME=kw-service
+# shellcheck disable=SC1091 # sourced at run time
+. "$(dirname "$0")/../common/lib.sh"
+clear_shim_env
+TMP=$KW_TMP
+KW=$BUILD_DIR/keepwarm
+BROKER=$BUILD_DIR/keepwarmd
+PY=/usr/bin/python3
+BLOCKING=$BUILD_DIR/clients/blocking
+ACT_PID=
+
+cleanup() {
+	stop_pid "$ACT_PID"
+	stop_brokers "$TMP"
+	cleanup_lib
+}
+trap cleanup EXIT
+
+check() { # check DESCRIPTION COMMAND...
+	local d=$1
+	shift
+	if "$@"; then pass "$d"; else fail "$d"; fi
+}
+for f in "$KW" "$BROKER" "$BLOCKING"; do
+	[ -x "$f" ] || { fail "setup: $f is built (make tools tests)"; finish; exit; }
+done
+start_server || { finish; exit; }
+
+lock_pid() { head -c 16 "$1/keepwarm/broker.lock" 2>/dev/null | tr -dc 0-9; }
+# requests RUNDIR N [ENV...]: one run of the launcher, N requests on fresh
+# connections; prints the server's new connections.
+requests() {
+	local run=$1 n=$2 before
+	shift 2
+	before=$(server_conns)
+	env XDG_RUNTIME_DIR="$run" "$@" "$KW" -- "$BLOCKING" --host 127.0.0.1 --port "$SERVER_PORT" \
+		--requests "$n" >"$TMP/out" 2>"$TMP/err" || echo "exit $?" >>"$TMP/err"
+	echo $(($(server_conns) - before))
+}
+
+# --- the launcher starts the broker -----------------------------------------
+RUN=$TMP/run-a
+mkdir -m 700 "$RUN"
+exec 7>"$TMP/marker"
+first=$(requests "$RUN" 3)
+exec 7>&-
+pid=$(lock_pid "$RUN")
+check "a launcher with no broker answering starts keepwarmd at \$XDG_RUNTIME_DIR/keepwarm/broker" \
+	test -S "$RUN/keepwarm/broker" -a -n "$pid" -a "$(cat "/proc/${pid:-0}/comm" 2>/dev/null)" = keepwarmd
+check "... and the program runs (3 requests, exit 0: $(cat "$TMP/err"))" test ! -s "$TMP/err"
+check "... detached: its own session, its parent gone" \
+	test "$(ps -o sid= -p "${pid:-0}" | tr -d ' ')" = "${pid:-x}" -a \
+	"$(ps -o ppid= -p "${pid:-0}" | tr -d ' ')" != "$$"
+fds=$(for f in /proc/"${pid:-0}"/fd/*; do readlink "$f"; done 2>/dev/null | sort | tr '\n' ' ')
+check "... holding none of the program's descriptors (the launcher had $TMP/marker open)" \
+	eval '[[ "$fds" != *marker* && "$fds" != *server.* ]]'
+check "... stdin, stdout and stderr on /dev/null" \
+	test "$(readlink "/proc/${pid:-0}/fd/0")$(readlink "/proc/${pid:-0}/fd/1")$(readlink "/proc/${pid:-0}/fd/2")" = \
+	/dev/null/dev/null/dev/null
+check "... without LD_PRELOAD" eval '! tr "\0" "\n" <"/proc/${pid:-0}/environ" | grep -q "^LD_PRELOAD="'
+second=$(requests "$RUN" 3)
+check "a second launcher uses that broker: the same pid ($pid, then $(lock_pid "$RUN"))" \
+	test "$(lock_pid "$RUN")" = "$pid"
+check "... and the two programs' 6 requests took one connection (first $first, then $second)" \
+	test "$first" = 1 -a "$second" = 0
+got=$(env XDG_RUNTIME_DIR="$RUN" "$KW" -- "$PY" -c '
+import os
+try:
+    os.wait()
+    print("a child")
+except ChildProcessError:
+    print("none")')
+check "the program has no child of the launcher's (got $got)" test "$got" = none
+env XDG_RUNTIME_DIR="$RUN" "$KW" -- sh -c 'exit 7'
+rc=$?
+check "the exit status is still the program's (7, got $rc)" test "$rc" = 7
+
+# --- when none is started ----------------------------------------------------
+none_started() { # LABEL RUNDIR CONNS ENV...: the launcher starts no broker
+	local label=$1 run=$2 want=$3 n
+	shift 3
+	n=$(requests "$run" 2 "$@")
+	check "$label: no broker started, the program runs ($n connection(s) for 2 requests)" \
+		test ! -e "$run/keepwarm/broker" -a ! -s "$TMP/err" -a "$n" = "$want"
+}
+mkdir -m 700 "$TMP/run-off" "$TMP/run-kwoff" "$TMP/run-sample" "$TMP/run-nostart"
+none_started "KEEPWARM_BROKER=off" "$TMP/run-off" 1 KEEPWARM_BROKER=off
+none_started "KEEPWARM=off" "$TMP/run-kwoff" 2 KEEPWARM=off
+n=$(env XDG_RUNTIME_DIR="$TMP/run-off" "$KW" --no-broker -- true; echo $?)
+check "--no-broker: no broker started (exit $n)" test "$n" = 0 -a ! -e "$TMP/run-off/keepwarm"
+n=$(env XDG_RUNTIME_DIR="$TMP/run-sample" KEEPWARM_SAMPLE=0 "$KW" -- true; echo $?)
+check "KEEPWARM_SAMPLE=0 (every process in the off arm): none started (exit $n)" \
+	test "$n" = 0 -a ! -e "$TMP/run-sample/keepwarm"
+mkdir -m 755 "$TMP/run-nostart/keepwarm"
+n=$(requests "$TMP/run-nostart" 2)
+check "a socket directory open to others: none started, the program runs ($n connection, its own pool)" \
+	test ! -e "$TMP/run-nostart/keepwarm/broker" -a "$n" = 1
+check "... and the library says why, once" \
+	test "$(grep -c 'not using the broker at .*open to others' "$TMP/err")" = 1
+
+# --- socket activation ---------------------------------------------------------
+# What systemd does for ListenSequentialPacket=: the listening socket as
+# descriptor 3, LISTEN_PID this process, LISTEN_FDS=1, then exec.
+cat >"$TMP/activate.py" <<'EOF'
+import os, socket, sys
+path, nfds = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+os.umask(0o177)
+s.bind(path)
+s.listen(16)
+if s.fileno() != 3:
+    os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS=nfds)
+os.execv(sys.argv[3], sys.argv[3:])
+EOF
+mkdir -m 700 "$TMP/act"
+SOCK=$TMP/act/broker
+"$PY" "$TMP/activate.py" "$SOCK" 1 "$BROKER" 2>"$TMP/act.log" &
+ACT_PID=$!
+for _ in $(seq 100); do grep -q '^keepwarmd: serving' "$TMP/act.log" && break; sleep 0.05; done
+check "socket activation: keepwarmd serves the socket it was given ($(head -n 1 "$TMP/act.log"))" \
+	grep -q "^keepwarmd: serving $SOCK (pid $ACT_PID)" "$TMP/act.log"
+before=$(server_conns)
+for _ in 1 2 3; do
+	env LD_PRELOAD="$BUILD_DIR/libkeepwarm.so" KEEPWARM_BROKER="$SOCK" "$BLOCKING" --host 127.0.0.1 \
+		--port "$SERVER_PORT" --requests 2 >/dev/null 2>>"$TMP/act.err"
+done
+check "... 3 processes share one connection through it (got $(($(server_conns) - before)))" \
+	test "$(($(server_conns) - before))" = 1 -a ! -s "$TMP/act.err"
+kill -TERM "$ACT_PID"
+wait "$ACT_PID"
+rc=$?
+ACT_PID=
+check "... SIGTERM: exit 0 (rc $rc), the socket left to its service manager" test "$rc" = 0 -a -S "$SOCK"
+rm -f "$SOCK"
+timeout 10 "$PY" "$TMP/activate.py" "$SOCK" 2 "$BROKER" 2>"$TMP/act2.log"
+rc=$?
+check "LISTEN_FDS=2: refused in one line, exit 2 (rc $rc: $(cat "$TMP/act2.log"))" \
+	test "$rc" = 2 -a "$(wc -l <"$TMP/act2.log")" = 1 -a \
+	"$(grep -c 'socket activation passed 2 descriptors, not 1' "$TMP/act2.log")" = 1
+rm -f "$SOCK"
+timeout 10 env LISTEN_PID=1 LISTEN_FDS=1 "$BROKER" --socket "$SOCK" 2>"$TMP/act3.log" &
+pid=$!
+for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+check "LISTEN_PID of another process: ignored, keepwarmd makes its own socket" test -S "$SOCK"
+stop_pid "$pid"
+
+finish
