@@ -230,6 +230,28 @@ static void print_row(const struct kws_row *r, int dest_width, bool show_arm)
 	printf(" %9s\n", fmt_seconds(b[4], 32, kws_quantile(&r->latency[KWS_REQUEST_ONLY], 0.5)));
 }
 
+/* What brokers said, per destination (their stats files or traces). */
+static void print_brokers(const struct kws_set *set)
+{
+	int width = (int)strlen("broker destination");
+	char b[6][32];
+
+	if (!set->nbrokers)
+		return;
+	for (size_t i = 0; i < set->nbrokers; i++)
+		if ((int)strlen(set->brokers[i].dest) > width)
+			width = (int)strlen(set->brokers[i].dest);
+	printf("%s%-*s %8s %8s %8s %8s %8s %8s\n", set->nrows ? "\n" : "", width,
+	       "broker destination", "parked", "given", "hits", "misses", "expired", "closed");
+	for (size_t i = 0; i < set->nbrokers; i++) {
+		const struct kws_broker_row *r = &set->brokers[i];
+		printf("%-*s %8s %8s %8s %8s %8s %8s\n", width, r->dest, fmt_count(b[0], 32, r->parked),
+		       fmt_count(b[1], 32, r->given), fmt_count(b[2], 32, r->hits),
+		       fmt_count(b[3], 32, r->misses), fmt_count(b[4], 32, r->expired),
+		       fmt_count(b[5], 32, r->closed));
+	}
+}
+
 static int cmd_summary(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -275,15 +297,18 @@ static int cmd_summary(int argc, char **argv)
 			kws_hist_merge(&total.latency[k], &r->latency[k]);
 		kws_hist_merge(&total.idle, &r->idle);
 	}
-	printf("%-*s%s %9s %8s %8s %6s %9s %9s %9s %9s %9s %9s %9s\n", dest_width, "destination",
-	       show_arm ? " arm " : "", "requests", "dialed", "reused", "reuse", "idle-p50",
-	       "idle-p90", "idle-p99", "lat-p50", "lat-p90", "lat-p99", "req-p50");
-	for (size_t i = 0; i < set.nrows; i++)
-		print_row(&set.rows[i], dest_width, show_arm);
-	if (set.nrows > 1)
-		print_row(&total, dest_width, show_arm);
-	if (set.nrows == 0)
-		puts("(no connection to any destination)");
+	if (set.nrows || !set.nbrokers) {
+		printf("%-*s%s %9s %8s %8s %6s %9s %9s %9s %9s %9s %9s %9s\n", dest_width,
+		       "destination", show_arm ? " arm " : "", "requests", "dialed", "reused", "reuse",
+		       "idle-p50", "idle-p90", "idle-p99", "lat-p50", "lat-p90", "lat-p99", "req-p50");
+		for (size_t i = 0; i < set.nrows; i++)
+			print_row(&set.rows[i], dest_width, show_arm);
+		if (set.nrows > 1)
+			print_row(&total, dest_width, show_arm);
+		if (set.nrows == 0)
+			puts("(no connection to any destination)");
+	}
+	print_brokers(&set);
 	fflush(stdout); /* the table first, then what was left out of it */
 	for (size_t i = 0; i < set.nskipped; i++) {
 		const struct kws_skipped *k = &set.skipped[i];

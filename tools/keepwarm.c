@@ -2,6 +2,7 @@
  *
  *   keepwarm [options] [--] program [args...]
  *   keepwarm [options] config      the settings in effect, and where each came from
+ *   keepwarm [options] status [--raw]   what the broker holds (exit 3: none answers)
  *
  * Every option sets one KEEPWARM_* variable, validated here with the library's
  * own parsers (config.o) so that a typo fails loudly before the program runs
@@ -21,6 +22,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +95,8 @@ static const struct setting settings[] = {
 	{ "broker-linger",      "KEEPWARM_BROKER_LINGER",     VALUE_DURATION, "D",
 	  "keepwarmd exits after D with nothing parked and no clients, 0 = never "
 	  "(default 10m)" },
+	{ "broker-stats",       "KEEPWARM_BROKER_STATS",      VALUE_PATH,     "FILE",
+	  "where keepwarmd writes its Prometheus statistics (%p = its pid)" },
 	{ "connect-timeout",    "KEEPWARM_CONNECT_TIMEOUT",   VALUE_DURATION, "D",
 	  "fail a blocking connect() with ETIMEDOUT after D, unless the program's "
 	  "SO_SNDTIMEO is shorter, and wait at most D for keepwarm's own dials; "
@@ -140,6 +144,7 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "usage: keepwarm [options] [--] program [args...]\n"
 	        "       keepwarm [options] config\n"
+	        "       keepwarm [options] status [--raw]\n"
 	        "Run program with " LIBRARY_NAME " preloaded, so that it reuses its\n"
 	        "HTTP/1.x keep-alive connections.\n\n");
 	for (size_t i = 0; i < NSETTINGS; i++) {
@@ -351,6 +356,34 @@ static int show_config(void)
 static void quiet_line(const char *line)
 {
 	(void)line; /* the library says it again, inside the program */
+}
+
+/* `keepwarm status`: the broker's pool, per destination; exit 0 when a
+ * broker answers, 3 when none does (as systemctl is-active), with a reason. */
+static int show_status(bool raw)
+{
+	extern char **environ;
+	struct kw_config c;
+	char path[108], dir[KW_TRACE_PATH_MAX], why[KW_TRACE_PATH_MAX + 128];
+	enum kwc_state state;
+	int fd, rc;
+
+	kw_config_load_all(&c, plain_getenv, read_whole, environ, quiet_line);
+	if (!kw_broker_path(c.broker, getenv("XDG_RUNTIME_DIR"), (unsigned)geteuid(), path,
+	                    sizeof path, dir, sizeof dir)) {
+		fprintf(stderr, "keepwarm: no broker: KEEPWARM_BROKER is %s\n",
+		        c.broker[0] ? "not a usable socket path" : "off");
+		return 3;
+	}
+	if ((fd = kwc_open(path, dir, 1000, &state, why, sizeof why)) < 0) {
+		fprintf(stderr, "keepwarm: no broker answers at %s: %s\n", path, why);
+		return 3;
+	}
+	rc = kwc_status(fd, raw, 2000, stdout, why, sizeof why);
+	close(fd);
+	if (rc)
+		fprintf(stderr, "keepwarm: %s: %s\n", path, why);
+	return rc;
 }
 
 /* How long the launcher waits for a broker's hello and for a new one to
@@ -582,6 +615,12 @@ int main(int argc, char **argv)
 		if (optind + 1 < argc)
 			usage_error("config takes no arguments (options go before it)");
 		return show_config();
+	}
+	if (!strcmp(argv[optind], "status") && strcmp(argv[optind - 1], "--")) {
+		bool raw = optind + 1 < argc && !strcmp(argv[optind + 1], "--raw");
+		if (optind + 1 + raw < argc)
+			usage_error("status takes only --raw (options go before it)");
+		return show_status(raw);
 	}
 
 	char *library = find_library(library_option);

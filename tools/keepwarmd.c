@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "kwbroker.h"
+#include "kwbroker_stats.h"
 #include "logic/broker_proto.h"
 #include "logic/config.h"
 #include "logic/idle_table.h"
@@ -46,17 +47,19 @@ struct slot {
 	uid_t uid;
 	pid_t pid;
 	uint64_t cgroup;
-	/* T_PARKED: the kernel's counters when it was parked */
+	/* T_PARKED: the kernel's counters when it was parked, its stats row
+	 * and when it was parked */
 	uint64_t acked, received;
+	unsigned row;
+	uint64_t parked_ms;
 };
 
 static struct kw_config cfg;
-static char sock_path[108], sock_dir[KW_TRACE_PATH_MAX];
-static int listen_fd = -1, sig_fd = -1, ep = -1;
-static ino_t sock_ino;
-static bool socket_activated; /* LISTEN_FDS gave the listening socket */
+static struct kwb_socket sk = { .listen_fd = -1 };
+static int sig_fd = -1, ep = -1;
 static struct slot *slots;
 static unsigned nslots, nclients;
+static uint64_t started_ms, stats_due_ms;
 static struct kw_idle_table *pool;
 
 /* What each server was seen to tolerate: the shortest idle time after
@@ -123,6 +126,20 @@ static void close_all(const int *fds, unsigned n)
 		close(fds[i]);
 }
 
+/* Close parked entry e, counted and traced with why. */
+static void discard(const struct kw_idle_entry *e, enum kwb_count c, const char *why, uint64_t now)
+{
+	char dest[64];
+
+	kwb_count(kwb_dest(&e->meta.key.dest), c);
+	if (kwb_tracing()) {
+		kw_dest_format(&e->meta.key.dest, dest, sizeof dest);
+		kwb_trace("broker-discard", "dest=%s reason=%s idle_ms=%llu requests=%u", dest, why,
+		          (unsigned long long)(now - e->meta.parked_ms), e->meta.conn.requests);
+	}
+	forget(e->fd);
+}
+
 /* Parked connections whose time is up. */
 static void expire(uint64_t now)
 {
@@ -131,7 +148,7 @@ static void expire(uint64_t now)
 
 	while ((n = kw_idle_expire(pool, now, e, 16)) > 0)
 		for (unsigned i = 0; i < n; i++)
-			forget(e[i].fd);
+			discard(&e[i], KWB_EXPIRED, "expired", now);
 }
 
 /* m's connection on fd, from client c: parked, or closed with a reason. */
@@ -142,6 +159,7 @@ static void put(struct slot *c, const struct kw_bmsg *m, int fd)
 	struct kw_idle_meta im;
 	struct kw_idle_entry evicted;
 	struct kwb_conn k;
+	unsigned row;
 	const char *why = kwb_conn_read(fd, &k);
 
 	if (fd >= (int)nslots)
@@ -154,6 +172,8 @@ static void put(struct slot *c, const struct kw_bmsg *m, int fd)
 		why = "bytes moved that the client did not see";
 	if (why) {
 		kwb_log("refused a connection from pid %d: %s", (int)c->pid, why);
+		kwb_refused(KWB_REFUSED_CONNECTION);
+		kwb_trace("broker-refuse", "reason=connection from=%d", (int)c->pid);
 		close(fd);
 		return;
 	}
@@ -189,22 +209,34 @@ static void put(struct slot *c, const struct kw_bmsg *m, int fd)
 	if (lifetime && (m->conn.born_ms < now ? m->conn.born_ms : now) + lifetime < expires)
 		expires = (m->conn.born_ms < now ? m->conn.born_ms : now) + lifetime;
 	im.expires_ms = expires;
+	row = kwb_dest(&im.key.dest);
 	if (expires <= now || (max_requests && m->conn.requests >= max_requests) ||
 	    m->conn.server_max == 0) {
+		kwb_count(row, KWB_NOT_KEPT);
 		close(fd);
 		return;
 	}
 	switch (kw_idle_put(pool, fd, &im, &evicted)) {
 	case 1:
-		forget(evicted.fd);
+		discard(&evicted, KWB_EVICTED, "evicted", now);
 		break;
 	case -1:
+		kwb_count(row, KWB_NOT_KEPT);
 		close(fd);
 		return;
 	}
+	kwb_count(row, KWB_IN);
 	slots[fd].acked = k.acked;
 	slots[fd].received = k.received;
+	slots[fd].row = row;
+	slots[fd].parked_ms = im.parked_ms;
 	watch(fd, T_PARKED, EPOLLIN | EPOLLRDHUP);
+	if (kwb_tracing()) {
+		char dest[64];
+		kw_dest_format(&im.key.dest, dest, sizeof dest);
+		kwb_trace("broker-put", "dest=%s from=%d idle_ms=%llu requests=%u", dest, (int)c->pid,
+		          (unsigned long long)(now - im.parked_ms), m->conn.requests);
+	}
 }
 
 static int send_msg(int fd, const struct kw_bmsg *m, int pass)
@@ -243,22 +275,27 @@ static void take(int cfd, struct slot *c, const struct kw_bmsg *m, int probe)
 	uint64_t now = now_ms();
 	unsigned n;
 	int got = 0;
+	char dest[64] = "";
 
 	if (kwb_netns_of(probe, &key.netns)) {
 		key.cgroup = c->cgroup;
 		for (;;) {
 			got = kw_idle_take(pool, &key, now, &found, expired, 16, &n);
 			for (unsigned i = 0; i < n; i++)
-				forget(expired[i].fd);
+				discard(&expired[i], KWB_EXPIRED, "expired", now);
 			if (!got || still_good(&found))
 				break;
 			patience_learn(&key, now - found.meta.parked_ms);
-			forget(found.fd);
+			discard(&found, KWB_STALE, "counters-moved", now);
 		}
 	}
+	if (kwb_tracing())
+		kw_dest_format(&m->key.dest, dest, sizeof dest);
 	if (!got) {
 		send_msg(cfd, &r, -1);
 		close(probe);
+		kwb_count(kwb_dest(&m->key.dest), KWB_MISS);
+		kwb_trace("broker-miss", "dest=%s from=%d", dest, (int)c->pid);
 		return;
 	}
 	r.type = KW_BMSG_GIVE;
@@ -281,7 +318,48 @@ static void take(int cfd, struct slot *c, const struct kw_bmsg *m, int probe)
 		return;
 	}
 	close(probe);
+	kwb_count(kwb_dest(&m->key.dest), KWB_OUT);
+	kwb_trace("broker-give", "dest=%s to=%d idle_ms=%llu requests=%u", dest, (int)c->pid,
+	          (unsigned long long)r.idle_ms, r.conn.requests);
 	forget(found.fd);
+}
+
+/* The statistics as Prometheus text, into buf. */
+static size_t render(char *buf, size_t size)
+{
+	struct kwb_info info = { sk.path, getpid(), started_ms, nclients };
+
+	kwb_parked_clear();
+	for (unsigned fd = 0; fd < nslots; fd++)
+		if (slots[fd].tag == T_PARKED)
+			kwb_parked_add(slots[fd].row, slots[fd].parked_ms);
+	return kwb_render(buf, size, &info, now_ms());
+}
+
+/* A STATUS from client fd: the statistics, in one REPORT. */
+static void report(int fd, uint32_t id)
+{
+	static char text[KW_BROKER_REPORT_MAX];
+	static uint8_t buf[KW_BROKER_HEAD + KW_BROKER_REPORT_MAX];
+	struct kw_bmsg r = { .type = KW_BMSG_REPORT, .id = id, .text = text };
+	int sndbuf = (int)sizeof buf * 2;
+	size_t n;
+
+	r.text_len = render(text, sizeof text);
+	n = kw_bmsg_encode(&r, buf, sizeof buf);
+	/* A datagram must fit the send buffer whole. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+	if (n && send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		kwb_log("cannot send a status report: %s", strerror(errno));
+}
+
+/* The stats file, when one is asked for. */
+static void write_stats(void)
+{
+	static char text[KW_BROKER_REPORT_MAX];
+
+	if (cfg.broker_stats[0])
+		kwb_stats_write(cfg.broker_stats, text, render(text, sizeof text));
 }
 
 /* Whether client fd's peer is gone (recvmsg's 0 is also an empty datagram). */
@@ -327,15 +405,19 @@ static bool serve(int fd, bool puts_only)
 		err = kw_bmsg_decode(buf, (size_t)len, nfds, &m);
 		if (!err && (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)))
 			err = mh.msg_flags & MSG_TRUNC ? KW_BPROTO_LENGTH : KW_BPROTO_FDS;
-		if (!err && m.type != KW_BMSG_PUT && m.type != KW_BMSG_TAKE)
+		if (!err && m.type != KW_BMSG_PUT && m.type != KW_BMSG_TAKE && m.type != KW_BMSG_STATUS)
 			err = KW_BPROTO_TYPE;
 		if (err) {
 			kwb_log("refused a message from pid %d: %s (%zd bytes, %u descriptors)",
 			        (int)slots[fd].pid, kw_bproto_error_name(err), len, nfds);
+			kwb_refused(KWB_REFUSED_MESSAGE);
+			kwb_trace("broker-refuse", "reason=message from=%d", (int)slots[fd].pid);
 			close_all(fds, nfds);
 			continue;
 		}
-		if (m.type == KW_BMSG_PUT)
+		if (m.type == KW_BMSG_STATUS)
+			report(fd, m.id);
+		else if (m.type == KW_BMSG_PUT)
 			put(&slots[fd], &m, fds[0]);
 		else
 			take(fd, &slots[fd], &m, fds[0]);
@@ -350,13 +432,16 @@ static void accept_clients(void)
 		socklen_t len = sizeof cr;
 		uint64_t cgroup;
 		struct kw_bmsg hello = { .type = KW_BMSG_HELLO };
-		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		int fd = accept4(sk.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 		if (fd < 0)
 			return;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.uid != geteuid()) {
 			kwb_log("refused a client of uid %u (pid %d): not this broker's user",
 			        (unsigned)cr.uid, (int)cr.pid);
+			kwb_refused(KWB_REFUSED_PEER);
+			kwb_trace("broker-refuse", "reason=peer-uid uid=%u from=%d", (unsigned)cr.uid,
+			          (int)cr.pid);
 			close(fd);
 			continue;
 		}
@@ -382,9 +467,14 @@ static void parked_event(int fd)
 
 	if (n < 0 && errno == EAGAIN)
 		return;
-	if (kw_idle_remove_fd(pool, fd, &e) && n == 0)
+	if (!kw_idle_remove_fd(pool, fd, &e)) {
+		forget(fd);
+		return;
+	}
+	if (n == 0)
 		patience_learn(&e.meta.key, now_ms() - e.meta.parked_ms);
-	forget(fd);
+	discard(&e, n == 0 ? KWB_CLOSED : KWB_STRAY, n == 0 ? "server-closed" : "unexpected-bytes",
+	        now_ms());
 }
 
 static void shut_down(void)
@@ -392,164 +482,17 @@ static void shut_down(void)
 	struct kw_idle_entry e;
 	struct stat st;
 
-	while (kw_idle_pop_oldest(pool, &e))
+	kwb_trace("broker-stop", "parked=%u", kw_idle_count(pool));
+	while (kw_idle_pop_oldest(pool, &e)) {
+		if (e.fd >= 0 && (unsigned)e.fd < nslots)
+			memset(&slots[e.fd], 0, sizeof slots[e.fd]);
 		close(e.fd);
+	}
+	write_stats(); /* the last, nothing parked */
 	/* Only our own socket: a broker started after us may own the path,
 	 * and an activated socket is its service manager's to remove. */
-	if (!socket_activated && lstat(sock_path, &st) == 0 && st.st_ino == sock_ino)
-		unlink(sock_path);
-}
-
-/* The lock beside the socket makes this the only broker on its path (and
- * tells the pid of the one that has it): the open lock, or -1. */
-static int take_lock(void)
-{
-	char lock_path[sizeof sock_path + 8], pid[24];
-	int lock;
-
-	snprintf(lock_path, sizeof lock_path, "%s.lock", sock_path);
-	lock = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (lock < 0) {
-		kwb_log("cannot open %s: %s", lock_path, strerror(errno));
-		return -1;
-	}
-	if (flock(lock, LOCK_EX | LOCK_NB) < 0) {
-		ssize_t n = read(lock, pid, sizeof pid - 1);
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
-		kwb_log("another broker (pid %s) serves %s", *pid ? pid : "?", sock_path);
-		close(lock);
-		return -1;
-	}
-	return lock;
-}
-
-/* The directory (made 0700 if missing), the lock, the socket. */
-static int listen_on_path(void)
-{
-	char why[KW_TRACE_PATH_MAX + 100];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	mode_t old;
-	int lock;
-
-	if (mkdir(sock_dir, 0700) < 0 && errno != EEXIST) {
-		kwb_log("cannot make %s: %s", sock_dir, strerror(errno));
-		return -1;
-	}
-	if (kwb_dir_unsafe(sock_dir, geteuid(), why, sizeof why)) {
-		kwb_log("refusing the directory: %s", why);
-		return -1;
-	}
-	if ((lock = take_lock()) < 0)
-		return -1;
-	/* The lock is ours: a socket left at the path is a dead broker's. */
-	if (lstat(sock_path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			kwb_log("%s exists and is not a socket", sock_path);
-			return -1;
-		}
-		unlink(sock_path);
-	}
-	listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
-	old = umask(0177);
-	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-	    listen(listen_fd, 128) < 0 || lstat(sock_path, &st) < 0) {
-		umask(old);
-		kwb_log("cannot listen on %s: %s", sock_path, strerror(errno));
-		return -1;
-	}
-	umask(old);
-	sock_ino = st.st_ino;
-	return lock; /* held open for the broker's life */
-}
-
-/* Socket activation (systemd's LISTEN_FDS protocol, sd_listen_fds(3)):
- * 0 when the variables are not for this process; 1 with descriptor 3 as
- * the listening socket, its path and directory taken from it and checked
- * as a broker's own; -1 after saying why it cannot be used. */
-static int activated(void)
-{
-	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-	char why[KW_TRACE_PATH_MAX + 100], *slash;
-	struct sockaddr_un sa;
-	socklen_t len = sizeof sa;
-	int type = 0, accepting = 0;
-	socklen_t olen = sizeof type;
-	struct stat st;
-
-	if (!pid || !fds || strtol(pid, NULL, 10) != (long)getpid())
-		return 0;
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
-	if (strcmp(fds, "1")) {
-		kwb_log("socket activation passed %s descriptors, not 1", fds);
-		return -1;
-	}
-	memset(&sa, 0, sizeof sa);
-	if (getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &olen) < 0 || type != SOCK_SEQPACKET ||
-	    getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &olen) < 0 || !accepting ||
-	    getsockname(3, (struct sockaddr *)&sa, &len) < 0 || sa.sun_family != AF_UNIX ||
-	    sa.sun_path[0] != '/' || len <= offsetof(struct sockaddr_un, sun_path)) {
-		kwb_log("socket activation: descriptor 3 is not a listening SOCK_SEQPACKET "
-		        "socket at a path (ListenSequentialPacket=)");
-		return -1;
-	}
-	sa.sun_path[sizeof sa.sun_path - 1] = '\0';
-	snprintf(sock_path, sizeof sock_path, "%s", sa.sun_path);
-	snprintf(sock_dir, sizeof sock_dir, "%s", sa.sun_path);
-	if ((slash = strrchr(sock_dir, '/')) && slash != sock_dir)
-		*slash = '\0';
-	if (kwb_dir_unsafe(sock_dir, geteuid(), why, sizeof why)) {
-		kwb_log("refusing the directory: %s (DirectoryMode=0700)", why);
-		return -1;
-	}
-	if (lstat(sock_path, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077)) {
-		kwb_log("refusing %s: not this user's alone (SocketMode=0600)", sock_path);
-		return -1;
-	}
-	listen_fd = 3;
-	fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
-	fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
-	sock_ino = st.st_ino;
-	return 1;
-}
-
-static void write_pid(int lock)
-{
-	char pid[24];
-	int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
-
-	if (ftruncate(lock, 0) == 0 && pwrite(lock, pid, (size_t)n, 0) != n)
-		kwb_log("cannot write the lock file: %s", strerror(errno));
-}
-
-static void daemonize(int lock)
-{
-	pid_t pid = fork();
-	int null;
-
-	if (pid < 0) {
-		kwb_log("cannot detach: %s", strerror(errno));
-		exit(1);
-	}
-	if (pid > 0)
-		_exit(0);
-	setsid();
-	if (chdir("/") < 0)
-		exit(1);
-	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		if (null > 2)
-			close(null);
-	}
-	openlog("keepwarmd", LOG_PID, LOG_DAEMON);
-	kwb_syslog = true;
-	write_pid(lock);
+	if (!sk.activated && lstat(sk.path, &st) == 0 && st.st_ino == sk.ino)
+		unlink(sk.path);
 }
 
 static const char *get_env(const char *name)
@@ -618,19 +561,19 @@ static int setup(int argc, char **argv, bool *detach)
 		exit(2);
 	}
 	kw_config_load_all(&cfg, get_env, read_file, environ, warn_line);
-	if ((act = activated()) < 0)
+	if ((act = kwb_activated(&sk)) < 0)
 		exit(2);
-	socket_activated = act == 1;
-	if (socket_activated)
+	sk.activated = act == 1;
+	if (sk.activated)
 		socket_opt = NULL; /* the path is the one it was given */
-	if (socket_opt && (socket_opt[0] != '/' || strlen(socket_opt) >= sizeof sock_path)) {
+	if (socket_opt && (socket_opt[0] != '/' || strlen(socket_opt) >= sizeof sk.path)) {
 		kwb_log("--socket needs an absolute path shorter than 108 bytes: %s", socket_opt);
 		exit(2);
 	}
-	if (!socket_activated &&
+	if (!sk.activated &&
 	    !kw_broker_path(socket_opt ? socket_opt : cfg.broker, getenv("XDG_RUNTIME_DIR"),
-	                    (unsigned)geteuid(), sock_path, sizeof sock_path, sock_dir,
-	                    sizeof sock_dir)) {
+	                    (unsigned)geteuid(), sk.path, sizeof sk.path, sk.dir,
+	                    sizeof sk.dir)) {
 		kwb_log("KEEPWARM_BROKER is off: no broker to run");
 		exit(2);
 	}
@@ -649,7 +592,7 @@ static int setup(int argc, char **argv, bool *detach)
 		exit(1);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	return socket_activated ? take_lock() : listen_on_path();
+	return sk.activated ? kwb_take_lock(&sk) : kwb_listen(&sk);
 }
 
 int main(int argc, char **argv)
@@ -667,26 +610,35 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGHUP);
 	sigprocmask(SIG_BLOCK, &stop, NULL);
 	if (detach)
-		daemonize(lock);
+		kwb_daemonize(lock);
 	else
-		write_pid(lock);
+		kwb_write_pid(lock);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	sig_fd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (ep < 0 || sig_fd < 0 || listen_fd >= (int)nslots || sig_fd >= (int)nslots) {
+	if (ep < 0 || sig_fd < 0 || sk.listen_fd >= (int)nslots || sig_fd >= (int)nslots) {
 		kwb_log("cannot start: %s", strerror(errno));
 		shut_down();
 		return 1;
 	}
-	watch(listen_fd, T_LISTEN, EPOLLIN);
+	watch(sk.listen_fd, T_LISTEN, EPOLLIN);
 	watch(sig_fd, T_SIGNAL, EPOLLIN);
-	kwb_log("serving %s (pid %d)", sock_path, (int)getpid());
-	quiet_since = now_ms();
+	kwb_log("serving %s (pid %d)", sk.path, (int)getpid());
+	kwb_trace_open(cfg.trace);
+	kwb_trace("broker-start", "socket=%s version=%s", sk.path, KW_VERSION);
+	quiet_since = started_ms = now_ms();
+	stats_due_ms = started_ms;
 	for (;;) {
 		struct epoll_event ev[64];
 		uint64_t now = now_ms(), wake = UINT64_MAX;
 		int n, timeout;
 
 		expire(now);
+		if (cfg.broker_stats[0] && now >= stats_due_ms) {
+			write_stats();
+			stats_due_ms = now + (cfg.stats_interval_ms ? cfg.stats_interval_ms : 10000);
+		}
+		if (cfg.broker_stats[0] && stats_due_ms < wake)
+			wake = stats_due_ms;
 		if (nclients || kw_idle_count(pool))
 			quiet_since = now;
 		else if (cfg.broker_linger_ms && now - quiet_since >= cfg.broker_linger_ms) {
@@ -694,7 +646,8 @@ int main(int argc, char **argv)
 			        (unsigned long long)cfg.broker_linger_ms);
 			break;
 		}
-		if (cfg.broker_linger_ms && !nclients && !kw_idle_count(pool))
+		if (cfg.broker_linger_ms && !nclients && !kw_idle_count(pool) &&
+		    quiet_since + cfg.broker_linger_ms < wake)
 			wake = quiet_since + cfg.broker_linger_ms;
 		/* The oldest parked entry expires first only roughly (expiry
 		 * varies by connection): wake at least once a second. */

@@ -177,3 +177,207 @@ bool kwc_start(const char *exe, int wait_ms, char *why, size_t size)
 		snprintf(why, size, "%s was killed by signal %d", exe, WTERMSIG(status));
 	return false;
 }
+
+/* ---- keepwarm status ---- */
+
+struct dest_row {
+	char dest[64];
+	double idle, oldest, newest, in, hits, misses, expired, warmed;
+	bool aged;
+};
+
+struct status {
+	char version[32], socket[256], pid[16];
+	double uptime, clients, parked, refused;
+	struct dest_row rows[300];
+	unsigned nrows;
+};
+
+/* The value of label name in the {...} of a sample line, into buf. */
+static bool label(const char *labels, const char *name, char *buf, size_t size)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = labels; p && *p && *p != '}';) {
+		const char *q;
+		size_t n = 0;
+
+		p += strspn(p, "{, ");
+		if (!strncmp(p, name, len) && p[len] == '=' && p[len + 1] == '"') {
+			for (q = p + len + 2; *q && *q != '"' && n + 1 < size; q++) {
+				if (*q == '\\' && q[1])
+					q++;
+				buf[n++] = *q;
+			}
+			buf[n] = '\0';
+			return true;
+		}
+		if (!(q = strchr(p, '"')) || !(q = strchr(q + 1, '"')))
+			return false;
+		p = q + 1;
+	}
+	return false;
+}
+
+static struct dest_row *row_of(struct status *st, const char *labels)
+{
+	char dest[64];
+
+	if (!label(labels, "dest", dest, sizeof dest))
+		return NULL;
+	for (unsigned i = 0; i < st->nrows; i++)
+		if (!strcmp(st->rows[i].dest, dest))
+			return &st->rows[i];
+	if (st->nrows == sizeof st->rows / sizeof st->rows[0])
+		return NULL;
+	memset(&st->rows[st->nrows], 0, sizeof st->rows[0]);
+	snprintf(st->rows[st->nrows].dest, sizeof st->rows[0].dest, "%s", dest);
+	return &st->rows[st->nrows++];
+}
+
+static void take_line(struct status *st, char *line)
+{
+	char *labels = NULL, *value, v[32];
+	struct dest_row *r;
+	double x;
+
+	if (!*line || *line == '#')
+		return;
+	value = line + strcspn(line, "{ ");
+	if (*value == '{') {
+		*value++ = '\0';
+		labels = value;
+		if (!(value = strchr(value, '}')))
+			return;
+		value++;
+	} else if (*value) {
+		*value++ = '\0';
+	}
+	x = strtod(value, NULL);
+	if (!strcmp(line, "keepwarm_broker_info") && labels) {
+		label(labels, "version", st->version, sizeof st->version);
+		label(labels, "socket", st->socket, sizeof st->socket);
+		label(labels, "pid", st->pid, sizeof st->pid);
+	} else if (!strcmp(line, "keepwarm_broker_uptime_seconds")) {
+		st->uptime = x;
+	} else if (!strcmp(line, "keepwarm_broker_clients")) {
+		st->clients = x;
+	} else if (!strcmp(line, "keepwarm_broker_parked_total")) {
+		st->parked = x;
+	} else if (!strcmp(line, "keepwarm_broker_refused_total")) {
+		st->refused += x;
+	} else if (labels && (r = row_of(st, labels))) {
+		if (!strcmp(line, "keepwarm_broker_parked")) {
+			r->idle = x;
+		} else if (!strcmp(line, "keepwarm_broker_parked_oldest_seconds")) {
+			r->oldest = x;
+			r->aged = true;
+		} else if (!strcmp(line, "keepwarm_broker_parked_newest_seconds")) {
+			r->newest = x;
+		} else if (!strcmp(line, "keepwarm_broker_handoffs_total") &&
+		           label(labels, "direction", v, sizeof v) && !strcmp(v, "in")) {
+			r->in = x;
+		} else if (!strcmp(line, "keepwarm_broker_takes_total") &&
+		           label(labels, "result", v, sizeof v)) {
+			if (!strcmp(v, "hit"))
+				r->hits = x;
+			else if (!strcmp(v, "miss"))
+				r->misses = x;
+		} else if (!strcmp(line, "keepwarm_broker_discards_total") &&
+		           label(labels, "reason", v, sizeof v) && !strcmp(v, "expired")) {
+			r->expired = x;
+		} else if (!strcmp(line, "keepwarm_broker_warmed_total")) {
+			r->warmed = x;
+		}
+	}
+}
+
+/* A duration as "1h2m", "3m4s", "5.6s". */
+static const char *human(double s, char *buf, size_t size)
+{
+	if (s >= 3600)
+		snprintf(buf, size, "%dh%dm", (int)(s / 3600), (int)(s / 60) % 60);
+	else if (s >= 60)
+		snprintf(buf, size, "%dm%ds", (int)(s / 60), (int)s % 60);
+	else
+		snprintf(buf, size, "%.1fs", s);
+	return buf;
+}
+
+static void print_status(struct status *st, FILE *out)
+{
+	char a[32], b[32];
+	int width = (int)strlen("destination");
+
+	fprintf(out, "keepwarmd %s (pid %s) at %s: up %s, %.0f client%s, %.0f idle connection%s",
+	        st->version, st->pid, st->socket, human(st->uptime, a, sizeof a), st->clients,
+	        st->clients == 1 ? "" : "s", st->parked, st->parked == 1 ? "" : "s");
+	if (st->refused)
+		fprintf(out, ", %.0f refused", st->refused);
+	fputc('\n', out);
+	if (!st->nrows) {
+		fputs("(no destination yet)\n", out);
+		return;
+	}
+	for (unsigned i = 0; i < st->nrows; i++)
+		if ((int)strlen(st->rows[i].dest) > width)
+			width = (int)strlen(st->rows[i].dest);
+	fprintf(out, "%-*s %5s %7s %7s %7s %7s %7s %7s %7s\n", width, "destination", "idle", "oldest",
+	        "newest", "given", "hits", "misses", "expired", "warmed");
+	for (unsigned i = 0; i < st->nrows; i++) {
+		const struct dest_row *r = &st->rows[i];
+		fprintf(out, "%-*s %5.0f %7s %7s %7.0f %7.0f %7.0f %7.0f %7.0f\n", width, r->dest,
+		        r->idle, r->aged ? human(r->oldest, a, sizeof a) : "-",
+		        r->aged ? human(r->newest, b, sizeof b) : "-", r->in, r->hits, r->misses,
+		        r->expired, r->warmed);
+	}
+}
+
+int kwc_status(int fd, bool raw, int wait_ms, FILE *out, char *why, size_t size)
+{
+	static uint8_t buf[KW_BROKER_HEAD + KW_BROKER_REPORT_MAX + 1];
+	static char text[KW_BROKER_REPORT_MAX + 1];
+	static struct status st;
+	struct kw_bmsg q = { .type = KW_BMSG_STATUS, .id = (uint32_t)getpid() }, r;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int rcvbuf = (int)sizeof buf * 2;
+	size_t n = kw_bmsg_encode(&q, buf, sizeof buf);
+	ssize_t got;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	if (send(fd, buf, n, MSG_NOSIGNAL) != (ssize_t)n) {
+		snprintf(why, size, "cannot ask the broker: %s", strerror(errno));
+		return 3;
+	}
+	for (uint64_t until = now_ms() + (uint64_t)wait_ms;;) {
+		uint64_t now = now_ms();
+		int k = poll(&p, 1, now >= until ? 0 : (int)(until - now));
+		if (k > 0)
+			break;
+		if (k == 0 || errno != EINTR) {
+			snprintf(why, size, "the broker sent no status within %d ms (one older than "
+			         "this launcher does not know the request)", wait_ms);
+			return 3;
+		}
+	}
+	got = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+	if (got <= 0 || kw_bmsg_decode(buf, (size_t)got, 0, &r) || r.type != KW_BMSG_REPORT ||
+	    r.id != q.id) {
+		snprintf(why, size, "the broker's answer is not a status report");
+		return 3;
+	}
+	memcpy(text, r.text, r.text_len);
+	text[r.text_len] = '\0';
+	if (raw) {
+		fputs(text, out);
+		return 0;
+	}
+	memset(&st, 0, sizeof st);
+	for (char *line = text, *next; line && *line; line = next) {
+		if ((next = strchr(line, '\n')))
+			*next++ = '\0';
+		take_line(&st, line);
+	}
+	print_status(&st, out);
+	return 0;
+}

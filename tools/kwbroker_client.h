@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum kwc_state {
 	KWC_ANSWERS,   /* a broker of this user said hello */
@@ -30,5 +31,11 @@ int kwc_open(const char *path, const char *dir, int wait_ms, enum kwc_state *sta
  * kwc_open). Leaves no child behind: one still running at the bound is
  * killed and reaped, so the program exec'd next inherits none. */
 bool kwc_start(const char *exe, int wait_ms, char *why, size_t size);
+
+/* `keepwarm status`: ask the broker on fd (from kwc_open) for its
+ * statistics and print them to out, as a table per destination or, with
+ * raw, as the broker's Prometheus text. Returns 0, or 3 with why when no
+ * report came within wait_ms. */
+int kwc_status(int fd, bool raw, int wait_ms, FILE *out, char *why, size_t size);
 
 #endif

@@ -107,7 +107,21 @@ struct kws_skipped {
 	unsigned long first;    /* the line number of the first of them */
 };
 
+/* What a broker (keepwarmd) said of one destination, in its stats file
+ * (keepwarm_broker_*) or its trace (event=broker-*). */
+struct kws_broker_row {
+	char  *dest;
+	double parked;   /* held at the file's writing (stats files only) */
+	double given;    /* connections given to it */
+	double hits;     /* handed out */
+	double misses;   /* asked for, none there */
+	double expired;  /* closed when their time ran out */
+	double closed;   /* closed for another reason (server's close, caps, ...) */
+};
+
 struct kws_set {
+	struct kws_broker_row *brokers;
+	size_t              nbrokers, brokers_cap;
 	struct kws_row     *rows;
 	size_t              nrows, rows_cap;
 	struct kws_arm     *arms;
@@ -146,6 +160,9 @@ struct kws_row *kws_row(struct kws_set *set, const char *arm, const char *dest);
  * from a plain destination on the same address and port. */
 struct kws_row *kws_dest_row(struct kws_set *set, const char *arm, const char *dest, bool tls);
 /* Whether a row holds no count and no observation. */
+/* The broker row of dest (made on first use). */
+struct kws_broker_row *kws_broker_row(struct kws_set *set, const char *dest);
+
 bool kws_row_empty(const struct kws_row *r);
 /* Remove row i of set, freeing what it holds; later rows move down one, so
  * no pointer to a row may be held, nor to the removed row's dest string (a

@@ -76,6 +76,31 @@ struct kws_row *kws_dest_row(struct kws_set *set, const char *arm, const char *d
 	return row;
 }
 
+struct kws_broker_row *kws_broker_row(struct kws_set *set, const char *dest)
+{
+	for (size_t i = 0; i < set->nbrokers; i++)
+		if (!strcmp(set->brokers[i].dest, dest))
+			return &set->brokers[i];
+	if (set->nbrokers == set->brokers_cap) {
+		size_t cap = set->brokers_cap ? set->brokers_cap * 2 : 8;
+		struct kws_broker_row *b = realloc(set->brokers, cap * sizeof *b);
+		if (!b) {
+			perror("keepwarm-stat");
+			exit(1);
+		}
+		set->brokers = b;
+		set->brokers_cap = cap;
+	}
+	struct kws_broker_row *r = &set->brokers[set->nbrokers];
+	memset(r, 0, sizeof *r);
+	if (!(r->dest = strdup(dest))) {
+		perror("keepwarm-stat");
+		exit(1);
+	}
+	set->nbrokers++;
+	return r;
+}
+
 bool kws_row_empty(const struct kws_row *r)
 {
 	return r->requests == 0 && r->dialed == 0 && r->reused == 0 &&
@@ -187,6 +212,9 @@ void kws_set_free(struct kws_set *set)
 	}
 	for (size_t i = 0; i < set->nskipped; i++)
 		free(set->skipped[i].path);
+	for (size_t i = 0; i < set->nbrokers; i++)
+		free(set->brokers[i].dest);
+	free(set->brokers);
 	free(set->rows);
 	free(set->arms);
 	free(set->procs);

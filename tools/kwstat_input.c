@@ -308,6 +308,37 @@ static void take_process(const struct reader *r, const struct sample *s, const c
 	}
 }
 
+/* One keepwarm_broker_* sample (a keepwarmd stats file): into the broker
+ * row of its dest; the broker's own totals have none and are left alone. */
+static int take_broker(const struct reader *r, const struct sample *s)
+{
+	const char *dest = label(s, "dest"), *what;
+	struct kws_broker_row *b;
+
+	if (!dest)
+		return 0;
+	b = kws_broker_row(r->set, dest);
+	if (!strcmp(s->name, "keepwarm_broker_parked")) {
+		b->parked += s->value;
+	} else if (!strcmp(s->name, "keepwarm_broker_handoffs_total")) {
+		if ((what = label(s, "direction")) && !strcmp(what, "in"))
+			b->given += s->value;
+	} else if (!strcmp(s->name, "keepwarm_broker_takes_total")) {
+		if (!(what = label(s, "result")))
+			return 0;
+		if (!strcmp(what, "hit"))
+			b->hits += s->value;
+		else if (!strcmp(what, "miss"))
+			b->misses += s->value;
+	} else if (!strcmp(s->name, "keepwarm_broker_discards_total")) {
+		if ((what = label(s, "reason")) && !strcmp(what, "expired"))
+			b->expired += s->value;
+		else
+			b->closed += s->value;
+	}
+	return 0;
+}
+
 /* Add one keepwarm_* sample to the set; other metrics, and keepwarm_
  * families this version does not know, are left alone. */
 static int take_sample(const struct reader *r, const struct sample *s, struct bucket_run *run)
@@ -322,6 +353,8 @@ static int take_sample(const struct reader *r, const struct sample *s, struct bu
 		return -1;
 	if (!isfinite(s->value) || s->value < 0)
 		return bad(r, "%s: %g is not a count", s->name, s->value);
+	if (!strncmp(s->name, "keepwarm_broker_", 16))
+		return take_broker(r, s);
 	if (!arm)
 		arm = "";
 	if (!strcmp(s->name, "keepwarm_info")) {

@@ -237,6 +237,24 @@ static void trace_account(struct kws_set *set, struct trace_state *st, const str
 	uint64_t conn = (uint64_t)t->pid << 32 | (uint32_t)t->fd;
 	const char *e = t->event;
 
+	/* A broker's lines (keepwarmd writes them in the same format). */
+	if (!strncmp(e, "broker-", 7)) {
+		struct kws_broker_row *b;
+		if (!t->dest)
+			return;
+		b = kws_broker_row(set, t->dest);
+		if (!strcmp(e, "broker-put"))
+			b->given++;
+		else if (!strcmp(e, "broker-give"))
+			b->hits++;
+		else if (!strcmp(e, "broker-miss"))
+			b->misses++;
+		else if (!strcmp(e, "broker-discard") && t->reason && !strcmp(t->reason, "expired"))
+			b->expired++;
+		else if (!strcmp(e, "broker-discard"))
+			b->closed++;
+		return;
+	}
 	if (!strcmp(e, "start")) {
 		struct kws_arm *arm = kws_arm(set, t->arm ? t->arm : "");
 		arm->processes++;

@@ -18,13 +18,17 @@ static uint32_t get32(const uint8_t *p) { return get16(p) | (uint32_t)get16(p + 
 static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
 
 #define UNKNOWN ((size_t)-1)
+#define VARIES  ((size_t)-2) /* REPORT: up to KW_BROKER_REPORT_MAX */
 
 /* The body's length for type t, UNKNOWN for an unknown type. */
 static size_t body_len(uint16_t t)
 {
 	switch (t) {
 	case KW_BMSG_HELLO:
+	case KW_BMSG_STATUS:
 		return 0;
+	case KW_BMSG_REPORT:
+		return VARIES;
 	case KW_BMSG_PUT:
 	case KW_BMSG_GIVE:
 		return FULL_LEN;
@@ -120,6 +124,20 @@ size_t kw_bmsg_encode(const struct kw_bmsg *m, uint8_t *buf, size_t size)
 {
 	size_t body = body_len(m->type);
 
+	if (body == VARIES) {
+		if (m->text_len > KW_BROKER_REPORT_MAX || size < KW_BROKER_HEAD + m->text_len ||
+		    (m->text_len && !m->text))
+			return 0;
+		body = m->text_len;
+		if (body)
+			memcpy(buf + KW_BROKER_HEAD, m->text, body);
+		put32(buf, KW_BROKER_MAGIC);
+		put16(buf + 4, KW_BROKER_VERSION);
+		put16(buf + 6, m->type);
+		put32(buf + 8, m->id);
+		put32(buf + 12, (uint32_t)body);
+		return KW_BROKER_HEAD + body;
+	}
 	if (body == UNKNOWN || size < KW_BROKER_HEAD + body || (body && !key_sayable(&m->key)) ||
 	    (body == FULL_LEN && m->conn.server_max < -1))
 		return 0;
@@ -154,6 +172,18 @@ enum kw_bproto_error kw_bmsg_decode(const uint8_t *buf, size_t len, unsigned nfd
 	m->id = get32(buf + 8);
 	if ((body = body_len(m->type)) == UNKNOWN)
 		return KW_BPROTO_TYPE;
+	if (body == VARIES) {
+		body = get32(buf + 12);
+		if (body > KW_BROKER_REPORT_MAX)
+			return KW_BPROTO_LENGTH;
+		if (len != KW_BROKER_HEAD + body)
+			return len < KW_BROKER_HEAD + body ? KW_BPROTO_SHORT : KW_BPROTO_LENGTH;
+		if (nfds)
+			return KW_BPROTO_FDS;
+		m->text = (const char *)buf + KW_BROKER_HEAD;
+		m->text_len = body;
+		return KW_BPROTO_OK;
+	}
 	if (get32(buf + 12) != body)
 		return KW_BPROTO_LENGTH;
 	if (len < KW_BROKER_HEAD + body)

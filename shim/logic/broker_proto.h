@@ -15,6 +15,11 @@
  *   MISS  broker -> shim  none, the request's id and key echoed
  *   HELLO broker -> shim  the broker took this client (its uid checked,
  *                         its cgroup read while the process surely lives)
+ *   STATUS tool -> broker what do you hold? (keepwarm status)
+ *   REPORT broker -> tool  its statistics, Prometheus text, the request's
+ *                         id echoed (a body of any length up to
+ *                         KW_BROKER_REPORT_MAX; a broker of an older build
+ *                         refuses STATUS and sends nothing)
  *
  * The key's netns and cgroup never travel: the broker derives them from the
  * descriptors it holds and from its peer. Only plain connections travel (a
@@ -36,6 +41,8 @@
 /* The largest message of this version; a receiver's buffer is larger, so
  * that a longer datagram is seen as too long and not cut silently. */
 #define KW_BROKER_MSG_MAX 160
+/* The longest REPORT body (it fits a Unix socket's default send buffer). */
+#define KW_BROKER_REPORT_MAX 65536
 
 enum kw_bmsg_type {
 	KW_BMSG_PUT = 1,
@@ -43,6 +50,8 @@ enum kw_bmsg_type {
 	KW_BMSG_GIVE = 3,
 	KW_BMSG_MISS = 4,
 	KW_BMSG_HELLO = 5,
+	KW_BMSG_STATUS = 6,
+	KW_BMSG_REPORT = 7,
 };
 
 /* A message, decoded. Fields a type does not carry are zero. */
@@ -53,6 +62,8 @@ struct kw_bmsg {
 	uint64_t idle_ms;        /* PUT, GIVE: how long it has been parked */
 	uint64_t expires_in_ms;  /* PUT, GIVE: how much longer it may stay parked */
 	struct kw_conn_meta conn;/* PUT, GIVE: what travels with it */
+	const char *text;        /* REPORT: its body, in the decoded buffer (not */
+	size_t text_len;         /* terminated); to encode, what to send */
 };
 
 enum kw_bproto_error {
@@ -66,8 +77,9 @@ enum kw_bproto_error {
 	KW_BPROTO_FIELD,     /* a field out of range: family, transport, metadata */
 };
 
-/* The message's encoding into buf (at least KW_BROKER_MSG_MAX bytes): its
- * length, or 0 when m is not a message this version can say. */
+/* The message's encoding into buf (at least KW_BROKER_MSG_MAX bytes, and
+ * KW_BROKER_HEAD + text_len for a REPORT): its length, or 0 when m is not
+ * a message this version can say or does not fit. */
 size_t kw_bmsg_encode(const struct kw_bmsg *m, uint8_t *buf, size_t size);
 
 /* Decode the datagram buf[0..len) that arrived with nfds descriptors. On

@@ -488,6 +488,8 @@ sanitized() { # LABEL COMMAND...: a broker under COMMAND serves processes and st
 		tail -n 5 "$BROKER_LOG" | sed 's/^/    /'
 	check "$label: a bad descriptor is refused" \
 		test "$("$PY" "$RAW" "$SOCK" put-bad claim "$PORT" 2>&1)" = alive
+	check "$label: keepwarm status gets its report" \
+		eval '"$BUILD_DIR/keepwarm" --broker "$SOCK" status --raw | grep -q "^keepwarm_broker_parked_total "'
 	kill -TERM "$BROKER_PID"
 	rc=0
 	wait "$BROKER_PID" || rc=$?

@@ -9,6 +9,10 @@
 #   - socket activation: keepwarmd serves the socket LISTEN_FDS gives it (a
 #     harness does what systemd does), leaves that socket in place at
 #     SIGTERM, and refuses LISTEN_FDS it cannot use in one line
+#   - keepwarm status: exit 3 and one line without a broker, the table and
+#     exit 0 with one, --raw as Prometheus text
+#   - the broker's KEEPWARM_BROKER_STATS file (on schedule and at stop) and
+#     its KEEPWARM_TRACE lines, both read by keepwarm-stat summary
 #   - the user units make install puts in place (tools.sh checks the paths)
 set -uo pipefail
 BUILD_DIR=$(cd "${1:?usage: service.sh BUILD_DIR}" && pwd -P)
@@ -90,6 +94,79 @@ check "the program has no child of the launcher's (got $got)" test "$got" = none
 env XDG_RUNTIME_DIR="$RUN" "$KW" -- sh -c 'exit 7'
 rc=$?
 check "the exit status is still the program's (7, got $rc)" test "$rc" = 7
+
+# --- keepwarm status --------------------------------------------------------
+"$KW" status >"$TMP/st.out" 2>"$TMP/st.err" </dev/null
+rc=$?
+check "keepwarm status with no broker: exit 3 and one line saying so (rc $rc: $(cat "$TMP/st.err"))" \
+	test "$rc" = 3 -a ! -s "$TMP/st.out" -a "$(wc -l <"$TMP/st.err")" = 1 -a \
+	"$(grep -c "^keepwarm: no broker answers at $KW_RUN/keepwarm/broker: " "$TMP/st.err")" = 1
+"$KW" --no-broker status >"$TMP/st.out" 2>"$TMP/st.err"
+rc=$?
+check "keepwarm --no-broker status: exit 3, the broker is off (rc $rc: $(cat "$TMP/st.err"))" \
+	test "$rc" = 3 -a "$(cat "$TMP/st.err")" = "keepwarm: no broker: KEEPWARM_BROKER is off"
+XDG_RUNTIME_DIR=$RUN "$KW" status >"$TMP/st.out" 2>"$TMP/st.err"
+rc=$?
+sed 's/^/    /' "$TMP/st.out"
+check "keepwarm status with the broker: exit 0 (rc $rc), its version, pid and socket" \
+	test "$rc" = 0 -a ! -s "$TMP/st.err" -a \
+	"$(grep -c "^keepwarmd $(cat "$ROOT/VERSION") (pid $pid) at $RUN/keepwarm/broker: up " "$TMP/st.out")" = 1
+row=$(awk -v d="127.0.0.1:$SERVER_PORT" '$1 == d { print $2, $5, $6, $7 }' "$TMP/st.out")
+check "... a row for the server: 1 idle, 2 given, 1 hit, 1 miss (idle given hits misses: $row)" \
+	test "$row" = "1 2 1 1"
+XDG_RUNTIME_DIR=$RUN "$KW" status --raw >"$TMP/st.prom" 2>"$TMP/st.err"
+rc=$?
+# Prometheus text: each sample line a name, optional labels and a number,
+# each family's TYPE before its samples.
+bad=$(awk '/^# TYPE / { typed[$3] = 1; next } /^#/ { next }
+	{ name = $1; sub(/\{.*/, "", name)
+	  if ($0 !~ /^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9.e+-]+$/ || !typed[name]) print NR": "$0 }' \
+	"$TMP/st.prom")
+check "keepwarm status --raw: exit 0 (rc $rc), Prometheus text (${bad:-every line well formed})" \
+	test "$rc" = 0 -a -z "$bad" -a -s "$TMP/st.prom"
+if [ -x /usr/bin/promtool ]; then
+	check "... promtool check metrics accepts it" eval '/usr/bin/promtool check metrics <"$TMP/st.prom"'
+fi
+XDG_RUNTIME_DIR=$RUN "$KW" status extra >/dev/null 2>"$TMP/st.err"
+rc=$?
+check "keepwarm status with an argument: a usage error, exit 2 (rc $rc)" test "$rc" = 2
+
+# --- the broker's stats file and trace ----------------------------------------
+RUN=$TMP/run-stats
+mkdir -m 700 "$RUN"
+for _ in 1 2 3; do
+	env XDG_RUNTIME_DIR="$RUN" KEEPWARM_TRACE="$TMP/kw.trace" KEEPWARM_STATS_INTERVAL=100ms \
+		KEEPWARM_BROKER_STATS="$TMP/broker.%p.prom" "$KW" -- "$BLOCKING" --host 127.0.0.1 \
+		--port "$SERVER_PORT" --requests 2 >/dev/null 2>>"$TMP/stats.err"
+done
+spid=$(lock_pid "$RUN")
+SOCK=$RUN/keepwarm/broker
+out=$("$PY" "$ROOT/tests/clients/broker_raw.py" "$SOCK" garbage 2>&1 | tail -n 1)
+for _ in $(seq 100); do
+	grep -q 'keepwarm_broker_refused_total{reason="message"} [1-9]' "$TMP/broker.$spid.prom" 2>/dev/null &&
+		break
+	sleep 0.05
+done
+check "KEEPWARM_BROKER_STATS: the broker (pid $spid) rewrites $TMP/broker.%p.prom on schedule" \
+	test -s "$TMP/broker.$spid.prom" -a ! -s "$TMP/stats.err"
+check "... counting the malformed messages it refused ($out)" \
+	grep -q 'keepwarm_broker_refused_total{reason="message"} [1-9]' "$TMP/broker.$spid.prom"
+"$BUILD_DIR/keepwarm-stat" summary "$TMP/broker.$spid.prom" >"$TMP/sum" 2>&1
+row=$(awk -v d="127.0.0.1:$SERVER_PORT" '$1 == d { print $2, $3, $4, $5 }' "$TMP/sum")
+check "keepwarm-stat summary reads the broker's stats file (parked given hits misses: $row)" \
+	test "$row" = "1 3 2 1"
+stop_pid "$spid"
+check "... the file written when it stops holds nothing parked" \
+	grep -q "^keepwarm_broker_parked_total 0\$" "$TMP/broker.$spid.prom"
+events=$(grep " pid=$spid " "$TMP/kw.trace" | sed -n 's/.* event=\([a-z-]*\).*/\1/p' | sort | uniq -c |
+	awk '{ printf "%s %s,", $2, $1 }')
+# (The malformed messages add refusals, and a take of their own: a miss.)
+check "KEEPWARM_TRACE: the broker's lines in the programs' trace ($events)" \
+	eval '[[ "$events" =~ ^broker-give\ 2,broker-miss\ [1-9][0-9]*,broker-put\ 3,broker-refuse\ [1-9][0-9]*,broker-start\ 1,broker-stop\ 1,$ ]]'
+"$BUILD_DIR/keepwarm-stat" summary "$TMP/kw.trace" >"$TMP/sum" 2>&1
+row=$(awk -v d="127.0.0.1:$SERVER_PORT" '/^broker destination/ { b = 1 } b && $1 == d { print $3, $4, $5 }' "$TMP/sum")
+check "keepwarm-stat summary reads the broker's trace lines (given hits misses: $row)" \
+	test "$row" = "3 2 1"
 
 # --- when none is started ----------------------------------------------------
 none_started() { # LABEL RUNDIR CONNS ENV...: the launcher starts no broker

@@ -14,7 +14,10 @@
  *   - the same bytes read as the fields of a message to send (a structure
  *     built by build() below): encode refuses what it cannot say (unknown
  *     type, family, TLS, an IPv4 scope or address tail, a server_max below
- *     -1) and what it does say decodes to the same message. */
+ *     -1) and what it does say decodes to the same message;
+ *   - STATUS is a bare header; a REPORT's body is its text, of the length
+ *     its header says (at most KW_BROKER_REPORT_MAX), never with a
+ *     descriptor, and encodes back to the same bytes. */
 #include "logic/broker_proto.h"
 
 #include <stdio.h>
@@ -24,9 +27,15 @@
 
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "fuzz_broker: %s failed (line %d)\n", #c, __LINE__); abort(); } } while (0)
 
+#define VAR ((size_t)-2) /* a REPORT: its text's length */
+
 static size_t body_of(uint16_t t)
 {
 	switch (t) {
+	case KW_BMSG_STATUS:
+		return 0;
+	case KW_BMSG_REPORT:
+		return VAR;
 	case KW_BMSG_PUT:
 	case KW_BMSG_GIVE:
 		return 112;
@@ -64,6 +73,7 @@ static void same(const struct kw_bmsg *a, const struct kw_bmsg *b)
 	CHECK(kw_key_equal(x, y));
 	CHECK(a->idle_ms == b->idle_ms && a->expires_in_ms == b->expires_in_ms);
 	same_meta(&a->conn, &b->conn);
+	CHECK(a->text_len == b->text_len && (!a->text_len || !memcmp(a->text, b->text, a->text_len)));
 }
 
 /* What decode promises of any message it accepts. */
@@ -78,6 +88,12 @@ static void check_decoded(const struct kw_bmsg *m, unsigned nfds)
 	CHECK(nfds == (m->type == KW_BMSG_PUT || m->type == KW_BMSG_TAKE || m->type == KW_BMSG_GIVE));
 	CHECK(!m->key.netns && !m->key.cgroup);
 	CHECK(!memcmp(m->key.reserved, zero, 3) && !memcmp(m->key.dest.reserved, zero, 3));
+	if (body == VAR) {
+		CHECK(m->text && m->text_len <= KW_BROKER_REPORT_MAX && !m->key.dest.family &&
+		      !m->idle_ms && !memcmp(&m->conn, &nometa, sizeof nometa));
+		return;
+	}
+	CHECK(!m->text && !m->text_len);
 	if (body) {
 		CHECK(m->key.dest.family == AF_INET || m->key.dest.family == AF_INET6);
 		CHECK(!m->key.dest.tls && m->key.transport == KW_TRANSPORT_PLAIN);
@@ -97,12 +113,13 @@ static void check_decoded(const struct kw_bmsg *m, unsigned nfds)
 
 static void check_accepted(const uint8_t *dg, size_t len, unsigned nfds, const struct kw_bmsg *m)
 {
-	uint8_t out[KW_BROKER_MSG_MAX], *longer;
+	static uint8_t out[KW_BROKER_HEAD + KW_BROKER_REPORT_MAX];
+	uint8_t *longer;
 	struct kw_bmsg m2, q;
 	size_t n;
 
 	check_decoded(m, nfds);
-	CHECK(len == KW_BROKER_HEAD + body_of(m->type));
+	CHECK(len == KW_BROKER_HEAD + (body_of(m->type) == VAR ? m->text_len : body_of(m->type)));
 	/* One encoding per message: the input's own bytes. */
 	n = kw_bmsg_encode(m, out, sizeof out);
 	CHECK(n == len && !memcmp(out, dg, len));
@@ -161,7 +178,7 @@ static void build(struct reader *r, struct kw_bmsg *m)
 
 	memset(m, 0, sizeof *m);
 	memset(&d, 0, sizeof d);
-	m->type = f & 0x80 ? (uint16_t)rd(r, 2) : (uint16_t)(1 + rd(r, 1) % 5);
+	m->type = f & 0x80 ? (uint16_t)rd(r, 2) : (uint16_t)(1 + rd(r, 1) % 7);
 	m->id = (uint32_t)rd(r, 4);
 	d.family = f & 0x40 ? (uint16_t)rd(r, 2) : rd(r, 1) & 1 ? AF_INET6 : AF_INET;
 	d.port = (uint16_t)rd(r, 2);
@@ -209,7 +226,9 @@ static void check_sent(const uint8_t *data, size_t size)
 
 	build(&r, &m);
 	body = body_of(m.type);
-	keyed = body && body != (size_t)-1;
+	keyed = body && body != (size_t)-1 && body != VAR;
+	if (body == VAR)
+		body = 0; /* build() gives a REPORT no text */
 	tail = keyed && m.key.dest.family == AF_INET && memcmp(m.key.dest.addr + 4, zero, 12);
 	sayable = body != (size_t)-1 &&
 	          (!keyed || ((m.key.dest.family == AF_INET || m.key.dest.family == AF_INET6) &&

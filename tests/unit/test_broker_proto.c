@@ -312,7 +312,7 @@ START_TEST(test_encode_refuses)
 	}
 
 	struct kw_bmsg m = msg(KW_BMSG_TAKE, &k4);
-	static const uint16_t unknown[] = { 0, KW_BMSG_HELLO + 1, 0x0100, 0xffff };
+	static const uint16_t unknown[] = { 0, KW_BMSG_REPORT + 1, 0x0100, 0xffff };
 	for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
 		m.type = unknown[i];
 		ck_assert_uint_eq(kw_bmsg_encode(&m, b, sizeof b), 0);
@@ -430,7 +430,7 @@ START_TEST(test_decode_header_errors)
 		b[5] = 0;
 
 		/* Type: unknown values. */
-		static const uint8_t types[][2] = { { 0, 0 }, { KW_BMSG_HELLO + 1, 0 }, { 0, 1 }, { 0xff, 0xff } };
+		static const uint8_t types[][2] = { { 0, 0 }, { KW_BMSG_REPORT + 1, 0 }, { 0, 1 }, { 0xff, 0xff } };
 		for (size_t v = 0; v < 4; v++) {
 			memcpy(b + 6, types[v], 2);
 			ck_assert_int_eq(decode(b, n, t), KW_BPROTO_TYPE);
@@ -776,6 +776,64 @@ START_TEST(test_broker_path_small_buffers)
 }
 END_TEST
 
+/* STATUS is a bare header; REPORT carries text of any length up to
+ * KW_BROKER_REPORT_MAX, never a descriptor, and a length field that must
+ * match the datagram. */
+START_TEST(test_status_and_report)
+{
+	static uint8_t b[KW_BROKER_HEAD + KW_BROKER_REPORT_MAX + 1];
+	static char text[KW_BROKER_REPORT_MAX + 1];
+	struct kw_bmsg m = { .type = KW_BMSG_STATUS, .id = 77 }, d;
+	size_t n;
+
+	n = kw_bmsg_encode(&m, b, sizeof b);
+	ck_assert_uint_eq(n, KW_BROKER_HEAD);
+	ck_assert_int_eq(kw_bmsg_decode(b, n, 0, &d), KW_BPROTO_OK);
+	ck_assert_uint_eq(d.type, KW_BMSG_STATUS);
+	ck_assert_uint_eq(d.id, 77);
+	ck_assert_int_eq(kw_bmsg_decode(b, n, 1, &d), KW_BPROTO_FDS);
+	ck_assert_uint_eq(kw_bmsg_fds(KW_BMSG_STATUS), 0);
+	ck_assert_uint_eq(kw_bmsg_fds(KW_BMSG_REPORT), 0);
+
+	m = (struct kw_bmsg){ .type = KW_BMSG_REPORT, .id = 78, .text = "a 1\n", .text_len = 4 };
+	n = kw_bmsg_encode(&m, b, sizeof b);
+	ck_assert_uint_eq(n, KW_BROKER_HEAD + 4);
+	ck_assert_uint_eq(le(b + 12, 4), 4);
+	ck_assert_int_eq(kw_bmsg_decode(b, n, 0, &d), KW_BPROTO_OK);
+	ck_assert_uint_eq(d.id, 78);
+	ck_assert_uint_eq(d.text_len, 4);
+	ck_assert(!memcmp(d.text, "a 1\n", 4));
+	ck_assert_int_eq(kw_bmsg_decode(b, n, 1, &d), KW_BPROTO_FDS);
+	ck_assert_int_eq(kw_bmsg_decode(b, n - 1, 0, &d), KW_BPROTO_SHORT);
+	ck_assert_int_eq(kw_bmsg_decode(b, n + 1, 0, &d), KW_BPROTO_LENGTH);
+	/* An empty report, and the largest. */
+	m.text_len = 0;
+	n = kw_bmsg_encode(&m, b, sizeof b);
+	ck_assert_uint_eq(n, KW_BROKER_HEAD);
+	ck_assert_int_eq(kw_bmsg_decode(b, n, 0, &d), KW_BPROTO_OK);
+	ck_assert_uint_eq(d.text_len, 0);
+	memset(text, 'x', sizeof text);
+	m.text = text;
+	m.text_len = KW_BROKER_REPORT_MAX;
+	n = kw_bmsg_encode(&m, b, sizeof b);
+	ck_assert_uint_eq(n, KW_BROKER_HEAD + KW_BROKER_REPORT_MAX);
+	ck_assert_int_eq(kw_bmsg_decode(b, n, 0, &d), KW_BPROTO_OK);
+	/* Too long to say, or for the buffer; a length field past the limit. */
+	m.text_len = KW_BROKER_REPORT_MAX + 1;
+	ck_assert_uint_eq(kw_bmsg_encode(&m, b, sizeof b), 0);
+	m.text_len = 10;
+	ck_assert_uint_eq(kw_bmsg_encode(&m, b, KW_BROKER_HEAD + 9), 0);
+	m.text = NULL;
+	ck_assert_uint_eq(kw_bmsg_encode(&m, b, sizeof b), 0);
+	b[12] = 0x01;
+	b[13] = 0x00;
+	b[14] = 0x01; /* 65537 */
+	b[15] = 0x00;
+	ck_assert_int_eq(kw_bmsg_decode(b, KW_BROKER_HEAD + KW_BROKER_REPORT_MAX + 1, 0, &d),
+	                 KW_BPROTO_LENGTH);
+}
+END_TEST
+
 static Suite *broker_proto_suite(void)
 {
 	Suite *s = suite_create("broker_proto");
@@ -797,6 +855,7 @@ static Suite *broker_proto_suite(void)
 	tcase_add_test(tc, test_broker_path_auto);
 	tcase_add_test(tc, test_broker_path_value);
 	tcase_add_test(tc, test_broker_path_small_buffers);
+	tcase_add_test(tc, test_status_and_report);
 	suite_add_tcase(s, tc);
 	return s;
 }

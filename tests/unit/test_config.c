@@ -183,6 +183,7 @@ static const struct one_var one_vars[] = {
 	{ "KEEPWARM_DESTINATIONS", "deny 10.1.2.3:8080, allow 127.0.0.0/8" },
 	{ "KEEPWARM_DESTINATIONS", "" },
 	{ "KEEPWARM_CONNECT_TIMEOUT", "250ms" },
+	{ "KEEPWARM_BROKER_STATS", "/tmp/broker.%p.prom" },
 };
 
 START_TEST(test_load_one_variable)
@@ -225,6 +226,8 @@ START_TEST(test_load_one_variable)
 		want.destinations.n = 2;
 	else if (strcmp(v->name, "KEEPWARM_CONNECT_TIMEOUT") == 0)
 		want.connect_timeout_ms = 250;
+	else if (strcmp(v->name, "KEEPWARM_BROKER_STATS") == 0)
+		strcpy(want.broker_stats, v->value);
 
 	ck_assert_msg(c.enabled == want.enabled, "%s=%s: enabled", v->name, v->value);
 	ck_assert_uint_eq(c.max_idle, want.max_idle);
@@ -239,6 +242,7 @@ START_TEST(test_load_one_variable)
 	ck_assert_str_eq(c.broker, want.broker);
 	ck_assert_uint_eq(c.destinations.n, want.destinations.n);
 	ck_assert_uint_eq(c.connect_timeout_ms, want.connect_timeout_ms);
+	ck_assert_str_eq(c.broker_stats, want.broker_stats);
 	ck_assert_uint_eq(c.broker_linger_ms, want.broker_linger_ms);
 }
 END_TEST

@@ -13,7 +13,8 @@ _keepwarm()
 		--) _keepwarm_command $((i + 1)); return ;;
 		--library|--trace|--stats|--max-idle|--max-idle-per-host|--idle-timeout|\
 		--max-lifetime|--max-requests|--tcp-keepalive|--stats-interval|--sample|--drain|--reuse|\
-		--tls-handshake-timeout|--broker|--broker-linger|--connect-timeout|--destinations)
+		--tls-handshake-timeout|--broker|--broker-linger|--broker-stats|--connect-timeout|\
+		--destinations)
 			((i++)) ;;
 		-*) ;;
 		*) _keepwarm_command "$i"; return ;;
@@ -22,7 +23,7 @@ _keepwarm()
 	case $prev in
 	--library) COMPREPLY=($(compgen -f -X '!*.so' -- "$cur")); compopt -o plusdirs 2>/dev/null; return ;;
 	--trace) COMPREPLY=($(compgen -W stderr -- "$cur") $(compgen -f -- "$cur")); return ;;
-	--stats) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	--stats|--broker-stats) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--reuse) COMPREPLY=($(compgen -W 'safe always' -- "$cur")); return ;;
 	--broker) COMPREPLY=($(compgen -W 'auto off' -- "$cur") $(compgen -f -- "$cur")); return ;;
 	--max-idle|--max-idle-per-host|--idle-timeout|--max-lifetime|--max-requests|\
@@ -33,10 +34,11 @@ _keepwarm()
 		COMPREPLY=($(compgen -W '--off --max-idle --max-idle-per-host --idle-timeout
 			--max-lifetime --max-requests --tcp-keepalive --trace --stats --stats-interval
 			--sample --no-upgrade --drain --reuse --tls-handshake-timeout --no-tls-reuse --broker
-			--no-broker --broker-linger --connect-timeout --destinations --library --help --version
+			--no-broker --broker-linger --broker-stats --connect-timeout --destinations --library
+			--help --version
 			--' -- "$cur"))
 	else
-		COMPREPLY=($(compgen -W config -- "$cur") $(compgen -c -- "$cur"))
+		COMPREPLY=($(compgen -W 'config status' -- "$cur") $(compgen -c -- "$cur"))
 	fi
 }
 
