@@ -97,6 +97,9 @@ static const struct setting settings[] = {
 	  "(default 10m)" },
 	{ "broker-stats",       "KEEPWARM_BROKER_STATS",      VALUE_PATH,     "FILE",
 	  "where keepwarmd writes its Prometheus statistics (%p = its pid)" },
+	{ "warm",               "KEEPWARM_WARM",              VALUE_UINT,     "N",
+	  "keepwarmd keeps N idle connections ready for each destination used lately "
+	  "(default 0)" },
 	{ "connect-timeout",    "KEEPWARM_CONNECT_TIMEOUT",   VALUE_DURATION, "D",
 	  "fail a blocking connect() with ETIMEDOUT after D, unless the program's "
 	  "SO_SNDTIMEO is shorter, and wait at most D for keepwarm's own dials; "

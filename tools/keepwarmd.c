@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "kwbroker.h"
+#include "kwbroker_dests.h"
 #include "kwbroker_stats.h"
 #include "logic/broker_proto.h"
 #include "logic/config.h"
@@ -38,7 +39,7 @@
 
 extern char **environ;
 
-enum tag { T_LISTEN = 1, T_SIGNAL, T_CLIENT, T_PARKED };
+enum tag { T_LISTEN = 1, T_SIGNAL, T_CLIENT, T_PARKED, T_DIALING };
 
 /* What keepwarmd knows of each of its descriptors, by number. */
 struct slot {
@@ -52,6 +53,9 @@ struct slot {
 	uint64_t acked, received;
 	unsigned row;
 	uint64_t parked_ms;
+	/* T_DIALING: a warm pool's dial, and since when */
+	struct kwb_warm *warm;
+	uint64_t dial_ms;
 };
 
 static struct kw_config cfg;
@@ -61,15 +65,11 @@ static struct slot *slots;
 static unsigned nslots, nclients;
 static uint64_t started_ms, stats_due_ms;
 static struct kw_idle_table *pool;
-
-/* What each server was seen to tolerate: the shortest idle time after
- * which it closed a parked connection (in-process, primitive/patience.c). */
-#define PATIENCE_MAX 256
-static struct {
-	struct kw_dest dest;
-	uint64_t netns, ms;
-} patience[PATIENCE_MAX];
-static unsigned npatience, patience_next;
+static unsigned pool_cap;
+/* The broker's own network namespace and cgroup: a warm connection is
+ * dialled from them, so only processes of the same key may take one. */
+static uint64_t my_netns, my_cgroup;
+static unsigned dialing; /* warm dials under way, in all */
 
 static uint64_t now_ms(void)
 {
@@ -77,31 +77,6 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t patience_of(const struct kw_key *k)
-{
-	for (unsigned i = 0; i < npatience; i++)
-		if (patience[i].netns == k->netns && kw_dest_equal(&patience[i].dest, &k->dest))
-			return patience[i].ms;
-	return 0;
-}
-
-static void patience_learn(const struct kw_key *k, uint64_t idle)
-{
-	unsigned i;
-
-	for (i = 0; i < npatience; i++)
-		if (patience[i].netns == k->netns && kw_dest_equal(&patience[i].dest, &k->dest))
-			break;
-	if (i == npatience) {
-		i = npatience < PATIENCE_MAX ? npatience++ : patience_next++ % PATIENCE_MAX;
-		patience[i].dest = k->dest;
-		patience[i].netns = k->netns;
-		patience[i].ms = idle;
-	} else if (idle < patience[i].ms) {
-		patience[i].ms = idle;
-	}
 }
 
 static void watch(int fd, enum tag t, uint32_t events)
@@ -191,7 +166,7 @@ static void put(struct slot *c, const struct kw_bmsg *m, int fd)
 		max_requests = cfg.max_requests;
 	im.conn.max_lifetime_ms = lifetime;
 	im.conn.max_requests = max_requests;
-	pat = patience_of(&im.key);
+	pat = kwb_patience_of(&im.key);
 	if (m->conn.patience_ms && (!pat || m->conn.patience_ms < pat))
 		pat = m->conn.patience_ms;
 	im.conn.patience_ms = pat;
@@ -264,6 +239,117 @@ static bool still_good(const struct kw_idle_entry *e)
 	       k.received == slots[e->fd].received && k.acked == slots[e->fd].acked;
 }
 
+/* ---- the warm pool (KEEPWARM_WARM) ---- */
+
+/* How long a warm dial may take: KEEPWARM_CONNECT_TIMEOUT, else 3 s. */
+static uint64_t dial_limit_ms(void)
+{
+	return cfg.connect_timeout_ms ? cfg.connect_timeout_ms : 3000;
+}
+
+static void warm_dial(struct kwb_warm *t, uint64_t now)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = kw_dest_to_sockaddr(&t->key.dest, &ss);
+	int fd = socket(t->key.dest.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	t->dialing++;
+	if (fd < 0 || fd >= (int)nslots ||
+	    (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS)) {
+		if (fd >= 0)
+			close(fd);
+		kwb_warm_dialled(t, false, now);
+		return;
+	}
+	dialing++;
+	slots[fd].warm = t;
+	slots[fd].dial_ms = now;
+	watch(fd, T_DIALING, EPOLLOUT);
+}
+
+/* Dial what t lacks: up to KEEPWARM_WARM held or under way, within the
+ * per-host cap and the pool's room, for a destination the rules allow. */
+static void warm_fill(struct kwb_warm *t, uint64_t now)
+{
+	unsigned want = cfg.warm < cfg.max_idle_per_host ? cfg.warm : cfg.max_idle_per_host, n;
+
+	if (!t || !want || !kw_dest_rules_allow(&cfg.destinations, &t->key.dest))
+		return;
+	n = kwb_warm_wanted(t, kw_idle_count_key(pool, &t->key), want, cfg.idle_timeout_ms, now);
+	while (n-- && kw_idle_count(pool) + dialing < pool_cap)
+		warm_dial(t, now);
+}
+
+/* A warm dial on fd ended (writable, or an error): parked, or closed. */
+static void warm_done(int fd, uint64_t now)
+{
+	struct kwb_warm *t = slots[fd].warm;
+	struct kw_idle_entry evicted;
+	struct kw_idle_meta im;
+	struct kwb_conn k;
+	socklen_t len = sizeof(int);
+	int err = 0;
+	unsigned row;
+
+	epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+	memset(&slots[fd], 0, sizeof slots[fd]);
+	dialing--;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err || kwb_conn_read(fd, &k) ||
+	    !k.established || k.received || k.acked != 1 || k.unread) {
+		close(fd);
+		kwb_warm_dialled(t, false, now);
+		return;
+	}
+	kwb_warm_dialled(t, true, now);
+	memset(&im, 0, sizeof im);
+	im.key = t->key;
+	im.parked_ms = now;
+	im.expires_ms = now + (cfg.idle_timeout_ms ? cfg.idle_timeout_ms : UINT64_MAX / 4);
+	if (cfg.max_lifetime_ms && now + cfg.max_lifetime_ms < im.expires_ms)
+		im.expires_ms = now + cfg.max_lifetime_ms;
+	im.conn = kw_conn_meta_fresh(now);
+	im.conn.server_max = -1;
+	im.conn.max_lifetime_ms = cfg.max_lifetime_ms;
+	im.conn.max_requests = cfg.max_requests;
+	switch (kw_idle_put(pool, fd, &im, &evicted)) {
+	case 1:
+		discard(&evicted, KWB_EVICTED, "evicted", now);
+		break;
+	case -1:
+		close(fd);
+		return;
+	}
+	row = kwb_dest(&im.key.dest);
+	kwb_count(row, KWB_WARMED);
+	slots[fd].acked = k.acked;
+	slots[fd].received = k.received;
+	slots[fd].row = row;
+	slots[fd].parked_ms = now;
+	watch(fd, T_PARKED, EPOLLIN | EPOLLRDHUP);
+	if (kwb_tracing()) {
+		char dest[64];
+		kw_dest_format(&im.key.dest, dest, sizeof dest);
+		kwb_trace("broker-warm", "dest=%s", dest);
+	}
+}
+
+/* Dials past their time, and targets whose connections expired. */
+static void warm_tick(uint64_t now)
+{
+	if (!cfg.warm)
+		return;
+	for (unsigned fd = 0; dialing && fd < nslots; fd++) {
+		if (slots[fd].tag != T_DIALING || now - slots[fd].dial_ms < dial_limit_ms())
+			continue;
+		struct kwb_warm *t = slots[fd].warm;
+		forget((int)fd);
+		dialing--;
+		kwb_warm_dialled(t, false, now);
+	}
+	for (unsigned i = 0; i < KWB_WARM_MAX; i++)
+		warm_fill(kwb_warm_at(i), now);
+}
+
 /* A TAKE from client c, whose probe socket tells its network namespace.
  * The answer goes first; what only the broker needs (closing the probe,
  * leaving the epoll set) comes after it, while the asker already works. */
@@ -285,7 +371,7 @@ static void take(int cfd, struct slot *c, const struct kw_bmsg *m, int probe)
 				discard(&expired[i], KWB_EXPIRED, "expired", now);
 			if (!got || still_good(&found))
 				break;
-			patience_learn(&key, now - found.meta.parked_ms);
+			kwb_patience_learn(&key, now - found.meta.parked_ms);
 			discard(&found, KWB_STALE, "counters-moved", now);
 		}
 	}
@@ -296,6 +382,8 @@ static void take(int cfd, struct slot *c, const struct kw_bmsg *m, int probe)
 		close(probe);
 		kwb_count(kwb_dest(&m->key.dest), KWB_MISS);
 		kwb_trace("broker-miss", "dest=%s from=%d", dest, (int)c->pid);
+		if (key.netns)
+			warm_fill(kwb_warm_note(&key, my_netns, my_cgroup, now), now);
 		return;
 	}
 	r.type = KW_BMSG_GIVE;
@@ -322,6 +410,7 @@ static void take(int cfd, struct slot *c, const struct kw_bmsg *m, int probe)
 	kwb_trace("broker-give", "dest=%s to=%d idle_ms=%llu requests=%u", dest, (int)c->pid,
 	          (unsigned long long)r.idle_ms, r.conn.requests);
 	forget(found.fd);
+	warm_fill(kwb_warm_note(&key, my_netns, my_cgroup, now), now);
 }
 
 /* The statistics as Prometheus text, into buf. */
@@ -472,7 +561,9 @@ static void parked_event(int fd)
 		return;
 	}
 	if (n == 0)
-		patience_learn(&e.meta.key, now_ms() - e.meta.parked_ms);
+		kwb_patience_learn(&e.meta.key, now_ms() - e.meta.parked_ms);
+	if (n == 0 && e.meta.conn.requests == 0)
+		kwb_warm_spoiled(&e.meta.key); /* closed before any use */
 	discard(&e, n == 0 ? KWB_CLOSED : KWB_STRAY, n == 0 ? "server-closed" : "unexpected-bytes",
 	        now_ms());
 }
@@ -528,7 +619,8 @@ static void usage(FILE *f)
 	           "Under socket activation (LISTEN_FDS) it serves the socket it is given.\n"
 	           "Settings: KEEPWARM_BROKER, KEEPWARM_BROKER_LINGER, KEEPWARM_IDLE_TIMEOUT,\n"
 	           "KEEPWARM_MAX_IDLE, KEEPWARM_MAX_IDLE_PER_HOST, KEEPWARM_MAX_LIFETIME,\n"
-	           "KEEPWARM_MAX_REQUESTS (see keepwarmd(1)).\n");
+	           "KEEPWARM_MAX_REQUESTS, KEEPWARM_WARM, KEEPWARM_DESTINATIONS,\n"
+	           "KEEPWARM_CONNECT_TIMEOUT, KEEPWARM_BROKER_STATS, KEEPWARM_TRACE (see keepwarmd(1)).\n");
 }
 
 static int setup(int argc, char **argv, bool *detach)
@@ -585,8 +677,8 @@ static int setup(int argc, char **argv, bool *detach)
 	nslots = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (unsigned)rl.rlim_cur
 	                                                                    : 65536;
 	slots = calloc(nslots, sizeof *slots);
-	pool = kw_idle_create(cfg.max_idle < nslots / 2 ? cfg.max_idle : nslots / 2,
-	                      cfg.max_idle_per_host);
+	pool_cap = cfg.max_idle < nslots / 2 ? cfg.max_idle : nslots / 2;
+	pool = kw_idle_create(pool_cap, cfg.max_idle_per_host);
 	if (!slots || !pool) {
 		kwb_log("out of memory");
 		exit(1);
@@ -623,6 +715,11 @@ int main(int argc, char **argv)
 	watch(sk.listen_fd, T_LISTEN, EPOLLIN);
 	watch(sig_fd, T_SIGNAL, EPOLLIN);
 	kwb_log("serving %s (pid %d)", sk.path, (int)getpid());
+	if (cfg.warm && (!kwb_netns_of(sk.listen_fd, &my_netns) || !kwb_cgroup_of(getpid(), &my_cgroup))) {
+		kwb_log("KEEPWARM_WARM=%u: cannot read the broker's own network namespace or cgroup; "
+		        "no warm pool", cfg.warm);
+		cfg.warm = 0;
+	}
 	kwb_trace_open(cfg.trace);
 	kwb_trace("broker-start", "socket=%s version=%s", sk.path, KW_VERSION);
 	quiet_since = started_ms = now_ms();
@@ -633,6 +730,7 @@ int main(int argc, char **argv)
 		int n, timeout;
 
 		expire(now);
+		warm_tick(now);
 		if (cfg.broker_stats[0] && now >= stats_due_ms) {
 			write_stats();
 			stats_due_ms = now + (cfg.stats_interval_ms ? cfg.stats_interval_ms : 10000);
@@ -651,7 +749,7 @@ int main(int argc, char **argv)
 			wake = quiet_since + cfg.broker_linger_ms;
 		/* The oldest parked entry expires first only roughly (expiry
 		 * varies by connection): wake at least once a second. */
-		if (kw_idle_count(pool) && wake > now + 1000)
+		if ((kw_idle_count(pool) || dialing) && wake > now + 1000)
 			wake = now + 1000;
 		timeout = wake == UINT64_MAX ? -1 : wake > now ? (int)(wake - now) : 0;
 		n = epoll_wait(ep, ev, 64, timeout);
@@ -683,6 +781,9 @@ int main(int argc, char **argv)
 				break;
 			case T_PARKED:
 				parked_event(fd);
+				break;
+			case T_DIALING:
+				warm_done(fd, now_ms());
 				break;
 			default:
 				break;

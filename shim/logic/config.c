@@ -228,6 +228,7 @@ static const struct key {
 	{ "KEEPWARM_DESTINATIONS", K_RULES, offsetof(struct kw_config, destinations) },
 	{ "KEEPWARM_CONNECT_TIMEOUT", K_DURATION, offsetof(struct kw_config, connect_timeout_ms) },
 	{ "KEEPWARM_BROKER_STATS", K_PATH, offsetof(struct kw_config, broker_stats) },
+	{ "KEEPWARM_WARM", K_UINT, offsetof(struct kw_config, warm) },
 };
 _Static_assert(sizeof keys / sizeof keys[0] == KW_CONFIG_NKEYS, "KW_CONFIG_NKEYS");
 

@@ -12,7 +12,7 @@
 #include "logic/dest_rules.h"
 
 #define KW_TRACE_PATH_MAX 1024
-#define KW_CONFIG_NKEYS   21   /* settings, KEEPWARM to KEEPWARM_BROKER_STATS */
+#define KW_CONFIG_NKEYS   22   /* settings, KEEPWARM to KEEPWARM_WARM */
 /* Room for any setting's value as kw_config_value writes it (the longest:
  * a full list of destination rules). */
 #define KW_CONFIG_VALUE_MAX KW_DEST_RULES_TEXT
@@ -44,6 +44,8 @@ struct kw_config {
 	                              * and keepwarm's own dials, 0 = off */
 	char     broker_stats[KW_TRACE_PATH_MAX]; /* KEEPWARM_BROKER_STATS: where the broker
 	                              * writes its Prometheus text, "" off (%p = its pid) */
+	unsigned warm;               /* KEEPWARM_WARM: connections the broker keeps ready per
+	                              * recently used destination, 0 = none */
 	char     origin[KW_CONFIG_NKEYS][KW_ORIGIN_MAX]; /* where each value came from */
 };
 

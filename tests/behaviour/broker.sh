@@ -12,7 +12,7 @@
 # broker replaces a dead one's socket; unsafe directories are refused by both
 # sides with a clear line; malformed messages and descriptors are refused
 # and leak nothing; a seccomp-filtered process never uses the broker; the
-# broker runs clean under ASan/UBSan and valgrind.
+# broker runs clean under ASan/UBSan and valgrind (its warm pool on).
 set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
@@ -471,7 +471,7 @@ sanitized() { # LABEL COMMAND...: a broker under COMMAND serves processes and st
 	local label=$1 rc bad=0
 	shift
 	BROKER_LOG=$TMP/broker.$label.log
-	env KEEPWARM_BROKER="$SOCK" "$@" 2>"$BROKER_LOG" &
+	env KEEPWARM_BROKER="$SOCK" KEEPWARM_WARM=2 "$@" 2>"$BROKER_LOG" &
 	BROKER_PID=$!
 	for _ in $(seq 200); do grep -q '^keepwarmd: serving' "$BROKER_LOG" 2>/dev/null && break; sleep 0.05; done
 	# A slowed broker answers after the shim's 1 ms: processes dial then,
@@ -490,6 +490,9 @@ sanitized() { # LABEL COMMAND...: a broker under COMMAND serves processes and st
 		test "$("$PY" "$RAW" "$SOCK" put-bad claim "$PORT" 2>&1)" = alive
 	check "$label: keepwarm status gets its report" \
 		eval '"$BUILD_DIR/keepwarm" --broker "$SOCK" status --raw | grep -q "^keepwarm_broker_parked_total "'
+	check "$label: its warm pool (KEEPWARM_WARM=2) dialled" \
+		eval '"$BUILD_DIR/keepwarm" --broker "$SOCK" status --raw |
+			grep -q "^keepwarm_broker_warmed_total{dest=\"127.0.0.1:$PORT\"} [1-9]"'
 	kill -TERM "$BROKER_PID"
 	rc=0
 	wait "$BROKER_PID" || rc=$?

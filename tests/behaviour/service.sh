@@ -13,6 +13,11 @@
 #     exit 0 with one, --raw as Prometheus text
 #   - the broker's KEEPWARM_BROKER_STATS file (on schedule and at stop) and
 #     its KEEPWARM_TRACE lines, both read by keepwarm-stat summary
+#   - the warm pool (KEEPWARM_WARM): the first request of a fresh process
+#     reuses a connection the broker dialled (server-side count, the trace),
+#     within KEEPWARM_MAX_IDLE_PER_HOST and KEEPWARM_MAX_IDLE; none for a
+#     destination the broker's KEEPWARM_DESTINATIONS denies, nor again for
+#     a server that closed warm connections before their use
 #   - the user units make install puts in place (tools.sh checks the paths)
 set -uo pipefail
 BUILD_DIR=$(cd "${1:?usage: service.sh BUILD_DIR}" && pwd -P)
@@ -28,9 +33,13 @@ BROKER=$BUILD_DIR/keepwarmd
 PY=/usr/bin/python3
 BLOCKING=$BUILD_DIR/clients/blocking
 ACT_PID=
+DENY_PID=
+IDLE_SERVER_PID=
 
 cleanup() {
 	stop_pid "$ACT_PID"
+	stop_pid "$DENY_PID"
+	stop_pid "$IDLE_SERVER_PID"
 	stop_brokers "$TMP"
 	cleanup_lib
 }
@@ -190,6 +199,115 @@ check "a socket directory open to others: none started, the program runs ($n con
 	test ! -e "$TMP/run-nostart/keepwarm/broker" -a "$n" = 1
 check "... and the library says why, once" \
 	test "$(grep -c 'not using the broker at .*open to others' "$TMP/err")" = 1
+
+# --- the warm pool --------------------------------------------------------------
+# warm_run RUNDIR PORT [ENV...]: one request to /close/100 through the
+# launcher (the server closes that connection: it never returns to the
+# broker, so what a later process takes is a connection the broker dialled).
+warm_run() {
+	local run=$1 port=$2
+	shift 2
+	env XDG_RUNTIME_DIR="$run" "$@" "$KW" -- "$BLOCKING" --host 127.0.0.1 --port "$port" \
+		--path /close/100 >/dev/null 2>>"$TMP/warm.err" || echo "exit $?" >>"$TMP/warm.err"
+}
+# status_of SOCKET PORT: "idle given hits misses warmed" of 127.0.0.1:PORT
+# (given: handed to the broker by programs; hits: takes it answered)
+status_of() {
+	KEEPWARM_BROKER=$1 "$KW" status 2>/dev/null |
+		awk -v d="127.0.0.1:$2" '$1 == d { print $2, $5, $6, $7, $9 }'
+}
+# wait_status SOCKET PORT PATTERN: until status_of matches (at most 5 s)
+wait_status() {
+	for _ in $(seq 100); do
+		[[ "$(status_of "$1" "$2")" =~ ^$3$ ]] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+RUN=$TMP/run-warm
+mkdir -m 700 "$RUN"
+SOCK=$RUN/keepwarm/broker
+before=$(server_conns)
+warm_run "$RUN" "$SERVER_PORT" KEEPWARM_WARM=2
+wait_status "$SOCK" "$SERVER_PORT" "2 0 0 1 2"
+check "KEEPWARM_WARM=2: after a process's miss the broker holds 2 connections it dialled ($(status_of "$SOCK" "$SERVER_PORT"); server: $(($(server_conns) - before)) connections)" \
+	test "$(status_of "$SOCK" "$SERVER_PORT")" = "2 0 0 1 2" -a "$(($(server_conns) - before))" = 3
+warm_run "$RUN" "$SERVER_PORT" KEEPWARM_TRACE="$TMP/warm.trace"
+check "... a fresh process's first request reuses one: no dial, a broker connection with no request before ($(grep -o ' event=[a-z]* .*' "$TMP/warm.trace" | head -n 2 | tr '\n' ';'))" \
+	test "$(grep -c ' event=reuse fd=[0-9]* dest=127\.0\.0\.1:'"$SERVER_PORT"' reason=broker idle_ms=[0-9]* requests=0$' "$TMP/warm.trace")" = 1 -a \
+	"$(grep -c ' event=dial ' "$TMP/warm.trace")" = 0
+wait_status "$SOCK" "$SERVER_PORT" "2 0 1 1 3"
+check "... and the broker dials one more to hold 2 again ($(status_of "$SOCK" "$SERVER_PORT"); server: $(($(server_conns) - before)) connections in all)" \
+	test "$(status_of "$SOCK" "$SERVER_PORT")" = "2 0 1 1 3" -a "$(($(server_conns) - before))" = 4
+check "... every program exited 0 ($(cat "$TMP/warm.err"))" test ! -s "$TMP/warm.err"
+
+# The caps: KEEPWARM_MAX_IDLE_PER_HOST, then KEEPWARM_MAX_IDLE, bound it.
+RUN=$TMP/run-warm-host
+mkdir -m 700 "$RUN"
+SOCK=$RUN/keepwarm/broker
+before=$(server_conns)
+most=0
+for i in 1 2 3 4; do
+	warm_run "$RUN" "$SERVER_PORT" KEEPWARM_WARM=5 KEEPWARM_MAX_IDLE_PER_HOST=2
+	wait_status "$SOCK" "$SERVER_PORT" "2 .*"
+	sleep 0.2
+	idle=$(status_of "$SOCK" "$SERVER_PORT" | cut -d' ' -f1)
+	[ "${idle:-0}" -gt "$most" ] && most=$idle
+done
+st=$(status_of "$SOCK" "$SERVER_PORT")
+check "KEEPWARM_WARM=5, KEEPWARM_MAX_IDLE_PER_HOST=2, 4 processes: never more than 2 held (at most $most; $st)" \
+	test "$most" = 2 -a "$st" = "2 0 3 1 5"
+check "... the server saw 4 + 5 - 3 = 6 connections ($(($(server_conns) - before)))" \
+	test "$(($(server_conns) - before))" = 6
+RUN=$TMP/run-warm-all
+mkdir -m 700 "$RUN"
+SOCK=$RUN/keepwarm/broker
+warm_run "$RUN" "$SERVER_PORT" KEEPWARM_WARM=3 KEEPWARM_MAX_IDLE=1
+wait_status "$SOCK" "$SERVER_PORT" "1 .*"
+sleep 0.3
+check "KEEPWARM_WARM=3, KEEPWARM_MAX_IDLE=1: 1 held ($(status_of "$SOCK" "$SERVER_PORT"))" \
+	test "$(status_of "$SOCK" "$SERVER_PORT")" = "1 0 0 1 1"
+
+# A destination the broker's rules deny is never warmed.
+mkdir -m 700 "$TMP/deny"
+SOCK=$TMP/deny/broker
+KEEPWARM_WARM=2 KEEPWARM_DESTINATIONS="deny 127.0.0.1:$SERVER_PORT" "$BROKER" --socket "$SOCK" \
+	2>"$TMP/deny.log" &
+DENY_PID=$!
+for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+before=$(server_conns)
+env LD_PRELOAD="$BUILD_DIR/libkeepwarm.so" KEEPWARM_BROKER="$SOCK" "$BLOCKING" --host 127.0.0.1 \
+	--port "$SERVER_PORT" --path /close/100 >/dev/null 2>>"$TMP/warm.err"
+wait_status "$SOCK" "$SERVER_PORT" "0 0 0 1 0"
+sleep 0.3
+check "KEEPWARM_WARM=2 with the broker's rule deny 127.0.0.1:$SERVER_PORT: a miss, nothing dialled ($(status_of "$SOCK" "$SERVER_PORT"); server: $(($(server_conns) - before)))" \
+	test "$(status_of "$SOCK" "$SERVER_PORT")" = "0 0 0 1 0" -a "$(($(server_conns) - before))" = 1
+stop_pid "$DENY_PID"
+DENY_PID=
+
+# A server that closes idle connections before anyone uses them: warmed
+# once, then never again.
+saved="$SERVER_PID $SERVER_PORT $SERVER_LOG"
+if start_server --idle-close 200; then
+	IDLE_SERVER_PID=$SERVER_PID
+	IDLE_PORT=$SERVER_PORT
+	IDLE_LOG=$SERVER_LOG
+	read -r SERVER_PID SERVER_PORT SERVER_LOG <<<"$saved"
+	RUN=$TMP/run-warm-idle
+	mkdir -m 700 "$RUN"
+	SOCK=$RUN/keepwarm/broker
+	warm_run "$RUN" "$IDLE_PORT" KEEPWARM_WARM=2
+	wait_status "$SOCK" "$IDLE_PORT" "0 0 0 1 2"
+	warm_run "$RUN" "$IDLE_PORT"
+	wait_status "$SOCK" "$IDLE_PORT" "0 0 0 2 2"
+	sleep 0.5
+	n=$(grep -c '^accept ' "$IDLE_LOG")
+	check "a server that closed 2 warm connections after 200 ms idle: the next miss dials none ($(status_of "$SOCK" "$IDLE_PORT"); server: $n)" \
+		test "$(status_of "$SOCK" "$IDLE_PORT")" = "0 0 0 2 2" -a "$n" = 4
+	stop_pid "$IDLE_SERVER_PID"
+	IDLE_SERVER_PID=
+fi
+check "... every program exited 0 ($(cat "$TMP/warm.err"))" test ! -s "$TMP/warm.err"
 
 # --- socket activation ---------------------------------------------------------
 # What systemd does for ListenSequentialPacket=: the listening socket as

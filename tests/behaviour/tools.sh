@@ -164,7 +164,7 @@ expect_row "keepwarm config: an option" "KEEPWARM_STATS=$TMP/s.prom # option --s
 expect_row "keepwarm config: a flag" "KEEPWARM=off # option --off"
 expect_row "keepwarm config: the broker's default" "KEEPWARM_BROKER=auto # default"
 expect_row "keepwarm config: the broker's linger's default" "KEEPWARM_BROKER_LINGER=600s # default"
-[ "$(grep -c '^KEEPWARM' "$TMP/out")" -eq 21 ] && pass "keepwarm config: all 21 settings" ||
+[ "$(grep -c '^KEEPWARM' "$TMP/out")" -eq 22 ] && pass "keepwarm config: all 22 settings" ||
 	fail "keepwarm config: $(grep -c '^KEEPWARM' "$TMP/out") settings"
 run "$KW" --broker=/tmp/x/sock --broker-linger 0 config
 expect_row "keepwarm config: --broker=/tmp/x/sock" "KEEPWARM_BROKER=/tmp/x/sock # option --broker"

@@ -184,6 +184,7 @@ static const struct one_var one_vars[] = {
 	{ "KEEPWARM_DESTINATIONS", "" },
 	{ "KEEPWARM_CONNECT_TIMEOUT", "250ms" },
 	{ "KEEPWARM_BROKER_STATS", "/tmp/broker.%p.prom" },
+	{ "KEEPWARM_WARM", "3" },
 };
 
 START_TEST(test_load_one_variable)
@@ -228,6 +229,8 @@ START_TEST(test_load_one_variable)
 		want.connect_timeout_ms = 250;
 	else if (strcmp(v->name, "KEEPWARM_BROKER_STATS") == 0)
 		strcpy(want.broker_stats, v->value);
+	else if (strcmp(v->name, "KEEPWARM_WARM") == 0)
+		want.warm = 3;
 
 	ck_assert_msg(c.enabled == want.enabled, "%s=%s: enabled", v->name, v->value);
 	ck_assert_uint_eq(c.max_idle, want.max_idle);
@@ -243,6 +246,7 @@ START_TEST(test_load_one_variable)
 	ck_assert_uint_eq(c.destinations.n, want.destinations.n);
 	ck_assert_uint_eq(c.connect_timeout_ms, want.connect_timeout_ms);
 	ck_assert_str_eq(c.broker_stats, want.broker_stats);
+	ck_assert_uint_eq(c.warm, want.warm);
 	ck_assert_uint_eq(c.broker_linger_ms, want.broker_linger_ms);
 }
 END_TEST

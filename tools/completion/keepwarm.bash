@@ -13,8 +13,8 @@ _keepwarm()
 		--) _keepwarm_command $((i + 1)); return ;;
 		--library|--trace|--stats|--max-idle|--max-idle-per-host|--idle-timeout|\
 		--max-lifetime|--max-requests|--tcp-keepalive|--stats-interval|--sample|--drain|--reuse|\
-		--tls-handshake-timeout|--broker|--broker-linger|--broker-stats|--connect-timeout|\
-		--destinations)
+		--tls-handshake-timeout|--broker|--broker-linger|--broker-stats|--warm|\
+		--connect-timeout|--destinations)
 			((i++)) ;;
 		-*) ;;
 		*) _keepwarm_command "$i"; return ;;
@@ -28,13 +28,13 @@ _keepwarm()
 	--broker) COMPREPLY=($(compgen -W 'auto off' -- "$cur") $(compgen -f -- "$cur")); return ;;
 	--max-idle|--max-idle-per-host|--idle-timeout|--max-lifetime|--max-requests|\
 	--tcp-keepalive|--stats-interval|--sample|--drain|--tls-handshake-timeout|--broker-linger|\
-	--connect-timeout|--destinations) return ;;
+	--connect-timeout|--destinations|--warm) return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '--off --max-idle --max-idle-per-host --idle-timeout
 			--max-lifetime --max-requests --tcp-keepalive --trace --stats --stats-interval
 			--sample --no-upgrade --drain --reuse --tls-handshake-timeout --no-tls-reuse --broker
-			--no-broker --broker-linger --broker-stats --connect-timeout --destinations --library
+			--no-broker --broker-linger --broker-stats --warm --connect-timeout --destinations --library
 			--help --version
 			--' -- "$cur"))
 	else
