@@ -7,8 +7,9 @@
 #     for both programs); none is started with the broker off, with keepwarm
 #     off, or where the socket's directory is not the user's alone
 #   - socket activation: keepwarmd serves the socket LISTEN_FDS gives it (a
-#     harness does what systemd does), leaves that socket in place at
-#     SIGTERM, and refuses LISTEN_FDS it cannot use in one line
+#     harness does what systemd does, and systemd-socket-activate where it
+#     is installed), leaves that socket in place at SIGTERM, and refuses
+#     LISTEN_FDS it cannot use in one line
 #   - keepwarm status: exit 3 and one line without a broker, the table and
 #     exit 0 with one, --raw as Prometheus text
 #   - the broker's KEEPWARM_BROKER_STATS file (on schedule and at stop) and
@@ -356,5 +357,37 @@ pid=$!
 for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
 check "LISTEN_PID of another process: ignored, keepwarmd makes its own socket" test -S "$SOCK"
 stop_pid "$pid"
+
+# systemd's own socket activation, where its tool is installed (systemd
+# --user itself cannot run where systemd is not PID 1): it listens, starts
+# keepwarmd at the first connection with the socket as descriptor 3 and
+# LISTEN_FDNAMES, as the unit's service would be. It makes the socket 0644
+# and has no SocketMode=, so the harness sets the unit's 0600 before any
+# client comes.
+if command -v systemd-socket-activate >/dev/null; then
+	mkdir -m 700 "$TMP/sd"
+	SOCK=$TMP/sd/broker
+	systemd-socket-activate --seqpacket -l "$SOCK" "$BROKER" >"$TMP/sd.log" 2>&1 &
+	ACT_PID=$!
+	for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+	chmod 600 "$SOCK"
+	before=$(server_conns)
+	for _ in 1 2 3 4; do
+		env LD_PRELOAD="$BUILD_DIR/libkeepwarm.so" KEEPWARM_BROKER="$SOCK" "$BLOCKING" --host 127.0.0.1 \
+			--port "$SERVER_PORT" --requests 2 >/dev/null 2>>"$TMP/sd.err"
+	done
+	n=$(($(server_conns) - before))
+	# The first process's ask starts the broker and gets no answer in time:
+	# it dials; the broker then serves the rest (1 or 2 connections).
+	check "systemd-socket-activate: keepwarmd started at the first connection serves its socket ($(grep -m 1 serving "$TMP/sd.log"); 4 processes, $n connection(s))" \
+		eval 'grep -q "^keepwarmd: serving $SOCK (pid $ACT_PID)" "$TMP/sd.log" && [ "$n" -le 2 ] && [ ! -s "$TMP/sd.err" ]'
+	check "... keepwarm status answers through it" \
+		eval 'KEEPWARM_BROKER="$SOCK" "$KW" status | grep -q "^keepwarmd .* (pid $ACT_PID) at $SOCK: up "'
+	kill -TERM "$ACT_PID"
+	wait "$ACT_PID"
+	rc=$?
+	ACT_PID=
+	check "... SIGTERM: exit 0 (rc $rc), the socket left in place" test "$rc" = 0 -a -S "$SOCK"
+fi
 
 finish
