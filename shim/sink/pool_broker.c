@@ -339,6 +339,14 @@ static bool goes_to(int h, const struct kw_key *k)
 	       kw_dest_from_sockaddr(&d, (struct sockaddr *)&ss, len) == 0 && kw_dest_equal(&d, &k->dest);
 }
 
+/* A connection another process parked under looser limits than this one's
+ * (KEEPWARM_MAX_REQUESTS, KEEPWARM_MAX_LIFETIME): not for this process. */
+static bool past_own_limits(const struct kw_conn_meta *c, uint64_t now_ms)
+{
+	return (kw_cfg.max_requests && c->requests >= kw_cfg.max_requests) ||
+	       (kw_cfg.max_lifetime_ms && now_ms >= c->born_ms + kw_cfg.max_lifetime_ms);
+}
+
 static int broker_take(void *self, const struct kw_key *k, int near, uint64_t now_ms,
                        struct kw_idle_meta *m, struct kw_pool_drops *dropped)
 {
@@ -390,6 +398,11 @@ static int broker_take(void *self, const struct kw_key *k, int near, uint64_t no
 		if (r.type == KW_BMSG_MISS)
 			break;
 		if (!goes_to(fd, k)) {
+			kw_real.close(fd);
+			break;
+		}
+		if (past_own_limits(&r.conn, now_ms)) { /* back, for a process it suits */
+			give_back(&r, fd);
 			kw_real.close(fd);
 			break;
 		}

@@ -197,6 +197,18 @@ loop denied 64k.bin with_shim env KEEPWARM_DESTINATIONS="allow 10.0.0.0/8, deny 
 check "a denied destination: $N connections for $N curl processes, none from or to the broker (got $CONNS, $BAD bad, $(grep -c 'reason=dest-rule' "$TRACE") dest-rule lines)" \
 	test "$CONNS/$BAD/$(grep -c 'reason=dest-rule' "$TRACE")/$(grep -cE 'event=(park|reuse|handoff)' "$TRACE")" = "$N/0/$N/0"
 
+# A process whose KEEPWARM_MAX_REQUESTS the broker's connection has served
+# past does not use it: it gives it back (for a process it suits) and dials.
+idle_held() { "$BUILD_DIR/keepwarm" --broker "$SOCK" status | awk -v d="127.0.0.1:$PORT" '$1 == d { print $2 }'; }
+held=$(last_conn "$(log_lines)")
+was=$(idle_held)
+before=$(log_lines)
+rm -f "$TRACE"
+with_shim env KEEPWARM_MAX_REQUESTS=2 curl -s -o /dev/null "http://127.0.0.1:$PORT/64k.bin"
+now=$(last_conn $((before + 1)))
+check "KEEPWARM_MAX_REQUESTS=2 against the broker's well-used connection ($held): a new one ($now), no reuse" 	test "$now" != "$held" -a "$(grep -c 'event=reuse' "$TRACE")" = 0 -a "$(grep -c 'event=dial' "$TRACE")" = 1
+check "... the broker holds the old one still, and the new one too (idle $was, then $(idle_held))" 	test "$(idle_held)" = $((was + 1))
+
 # The trace says where a connection came from and where it went.
 rm -f "$TMP/trace"
 env LD_PRELOAD="$LIB" KEEPWARM_BROKER="$SOCK" KEEPWARM_TRACE="$TMP/trace" curl -s -o /dev/null "http://127.0.0.1:$PORT/64k.bin"
