@@ -10,8 +10,10 @@ BUILD   ?= build
 WARN     = -Wall -Wextra -Werror
 # CFLAGS/LDFLAGS are the user's (optimisation, sanitizers); the rest is required.
 CFLAGS  ?= -O2 -g
-# The version's one home is the VERSION file (shim/logic/version.h says how).
-KW_VERSION  := $(shell cat VERSION)
+# The version's one home is debian/changelog's first line (shim/logic/version.h
+# says how; the Debian package takes it from there too).
+VERSION_FILE = debian/changelog
+KW_VERSION  := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' $(VERSION_FILE))
 # Each dependency file names its target both ways make may be told it
 # (BUILD=build or BUILD=/abs/path/build, as the tests do): either way a
 # changed header rebuilds what includes it.
@@ -21,7 +23,8 @@ BASE_CFLAGS  = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP $(DEP_TARGETS
 # Where the system's TLS libraries live (service/tls_real.c knows them by
 # file identity); the GnuTLS and OpenSSL headers give types only, neither
 # library is linked.
-SYSTEM_LIBDIR := /usr/lib/$(shell $(CC) -print-multiarch)
+MULTIARCH     := $(shell $(CC) -print-multiarch)
+SYSTEM_LIBDIR := /usr/lib/$(MULTIARCH)
 SHIM_CFLAGS  = $(BASE_CFLAGS) -fPIC -fvisibility=hidden -Ishim -DKW_SYSTEM_LIBDIR='"$(SYSTEM_LIBDIR)"'
 # libhttp-parser from Debian's static archive (built PIC), its symbols local
 # by the version script: a program's own copy of http_parser_* (another
@@ -63,7 +66,7 @@ $(BUILD)/shim/%.o: shim/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) -c $< -o $@
 # Objects that print the version are rebuilt when it changes.
-$(BUILD)/shim/sink/report.o: VERSION
+$(BUILD)/shim/sink/report.o: $(VERSION_FILE)
 
 $(BUILD)/libkeepwarm.so: $(SHIM_OBJS) shim/wrap/exports.map
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,--version-script=shim/wrap/exports.map -Wl,-z,defs -o $@ $(SHIM_OBJS) $(SHIM_LDLIBS)

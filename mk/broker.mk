@@ -12,6 +12,6 @@ broker: $(BUILD)/keepwarmd
 tools: $(BUILD)/keepwarmd
 tests: $(BUILD)/keepwarmd
 
-$(BUILD)/keepwarmd: $(BROKER_SRCS) tools/kwbroker.h tools/kwbroker_stats.h tools/kwbroker_dests.h $(BROKER_LOGIC) VERSION
+$(BUILD)/keepwarmd: $(BROKER_SRCS) tools/kwbroker.h tools/kwbroker_stats.h tools/kwbroker_dests.h $(BROKER_LOGIC) $(VERSION_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -Ishim $(LDFLAGS) -o $@ $(BROKER_SRCS) $(BROKER_LOGIC)

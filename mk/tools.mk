@@ -21,15 +21,19 @@ tests: $(TOOLS)
 # starts one when none answers (tools/kwbroker_client.c).
 LAUNCHER_LOGIC = $(addprefix $(BUILD)/shim/logic/,config.o dest_rules.o broker_proto.o dest.o key.o)
 LAUNCHER_SRCS = tools/keepwarm.c tools/kwbroker_client.c
-$(BUILD)/keepwarm: $(LAUNCHER_SRCS) tools/kwbroker_client.h $(LAUNCHER_LOGIC) shim/logic/config.h VERSION
+$(BUILD)/keepwarm: $(LAUNCHER_SRCS) tools/kwbroker_client.h $(LAUNCHER_LOGIC) shim/logic/config.h $(VERSION_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Ishim $(LDFLAGS) -o $@ $(LAUNCHER_SRCS) $(LAUNCHER_LOGIC)
+	$(CC) $(BASE_CFLAGS) -Ishim -DKW_MULTIARCH='"$(MULTIARCH)"' $(LDFLAGS) -o $@ $(LAUNCHER_SRCS) \
+		$(LAUNCHER_LOGIC)
 
-$(BUILD)/keepwarm-stat: $(KWSTAT_SRCS) tools/kwstat.h tools/kwstat_reader.h VERSION
+$(BUILD)/keepwarm-stat: $(KWSTAT_SRCS) tools/kwstat.h tools/kwstat_reader.h $(VERSION_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -Ishim $(LDFLAGS) -o $@ $(KWSTAT_SRCS) -lm
 
-KW_LIBDIR = $(DESTDIR)$(PREFIX)/lib/keepwarm
+# The library's directory: PREFIX/lib/keepwarm, or (the Debian package)
+# /usr/lib/<triplet>/keepwarm; the launcher looks in both, beside its bin/.
+PKGLIBDIR ?= $(PREFIX)/lib/keepwarm
+KW_LIBDIR = $(DESTDIR)$(PKGLIBDIR)
 KW_BINDIR = $(DESTDIR)$(PREFIX)/bin
 KW_MANDIR = $(DESTDIR)$(PREFIX)/share/man/man1
 # Where bash-completion looks (it searches $XDG_DATA_DIRS, /usr/local/share too).

@@ -1,12 +1,14 @@
 #!/bin/bash
 # run-all.sh BUILD_DIR [SECTION...] - the tests `make check` runs, section by
-# section (default: all three, in this order):
+# section (default: all four, in this order):
 #   unit       the Check suites, BUILD_DIR/unit/test_* (one pass per check)
 #   behaviour  tests/behaviour/*.sh: what a program sees, with and without
 #              keepwarm (clients, real programs, settings, tools)
 #   analysis   tests/analysis/*.sh: the code examined rather than run for
 #              its behaviour (static analysis, the level check, sanitizers,
 #              valgrind, the fuzz corpus replayed, thread stress under TSan)
+#   package    tests/package/*.sh: the Debian package built, checked,
+#              installed, used and purged (root; the host left as it was)
 # Each script gets BUILD_DIR and prints PASS/FAIL lines and "N passed, M
 # failed"; setup steps (installs, builds) print "setup: ..." and count
 # nothing. Prints "== SECTION/script: N passed, M failed" per script,
@@ -19,7 +21,7 @@
 set -u
 
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
-	echo "usage: $0 BUILD_DIR [unit|behaviour|analysis...]" >&2
+	echo "usage: $0 BUILD_DIR [unit|behaviour|analysis|package...]" >&2
 	exit 2
 fi
 BUILD=$(cd "$1" && pwd)
@@ -27,7 +29,7 @@ shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 SCRIPT_TIMEOUT=${KW_SCRIPT_TIMEOUT:-1800}
 SECTIONS=("$@")
-[ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=(unit behaviour analysis)
+[ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=(unit behaviour analysis package)
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kw-run-all.XXXXXX") || exit 2
 trap 'rm -rf "$TMP"' EXIT
@@ -121,7 +123,7 @@ for section in "${SECTIONS[@]}"; do
 	SECONDS=0
 	case $section in
 	unit) run_unit ;;
-	behaviour | analysis) run_scripts "$HERE/$section" "$section" ;;
+	behaviour | analysis | package) run_scripts "$HERE/$section" "$section" ;;
 	*) echo "run-all.sh: unknown section '$section'" >&2; exit 2 ;;
 	esac
 	echo "== $section: $sec_pass passed, $sec_fail failed (${SECONDS}s)"

@@ -3,8 +3,9 @@
 # place that installs packages: tests/compat/install-deps.sh and
 # tools/bench/install-bench-deps.sh call it with their own lists.
 #
-#   install-deps.sh check|demo
-#       the packages `make check` / `make demo` need.
+#   install-deps.sh check|demo|deb
+#       the packages `make check` / `make demo` / `make deb` need (check's
+#       include deb's: `make check` builds and checks the package).
 #   install-deps.sh [--name NAME] [--sudo-noprompt] --packages PKG...
 #                   [--stop-services SERVICE...]
 #       the packages given. NAME prefixes the messages (default install-deps);
@@ -21,7 +22,7 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: $0 check|demo" >&2
+	echo "usage: $0 check|demo|deb" >&2
 	echo "       $0 [--name NAME] [--sudo-noprompt] --packages PKG... [--stop-services SERVICE...]" >&2
 	exit 2
 }
@@ -35,8 +36,11 @@ services=()
 # package list always does (when something is missing).
 policy_always=1
 
+# What dpkg-buildpackage and debian/control's Build-Depends need, and lintian.
+deb_pkgs=(build-essential dpkg-dev debhelper lintian pkgconf libhttp-parser-dev check libgnutls28-dev
+          libssl-dev)
 case "$1" in
-check|demo)
+check|demo|deb)
 	[ $# -eq 1 ] || usage
 	policy_always=0
 	services=(nginx)
@@ -45,7 +49,11 @@ check|demo)
 		      python3 python3-requests curl wget apache2-utils iproute2 procps
 		      openssl libio-socket-ssl-perl liblwp-protocol-https-perl
 		      libssl-dev libcurl4-openssl-dev libcurl4 libcurl3-gnutls
-		      php-cli php-curl ruby libwww-perl lynx w3m valgrind util-linux strace)
+		      php-cli php-curl ruby libwww-perl lynx w3m valgrind util-linux strace
+		      "${deb_pkgs[@]}")
+	elif [ "$1" = deb ]; then
+		pkgs=("${deb_pkgs[@]}")
+		services=()
 	else
 		pkgs=(build-essential pkg-config libhttp-parser-dev libgnutls28-dev libssl-dev python3)
 	fi

@@ -169,7 +169,8 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "\nDurations: 90s, 500ms, 2m, 1m30s, 1.5s; a bare number means seconds.\n"
 	        "The library is $KEEPWARM_LIBRARY if set, else found next to this program\n"
-	        "(" LIBRARY_NAME ") or in ../lib/keepwarm/ relative to it.\n"
+	        "(" LIBRARY_NAME "), in ../lib/" KW_MULTIARCH "/keepwarm/ (the Debian package)\n"
+	        "or in ../lib/keepwarm/ (make install) relative to it.\n"
 	        "When no broker answers at KEEPWARM_BROKER's socket, keepwarmd (next to\n"
 	        "this program) is started there first, detached.\n");
 }
@@ -469,13 +470,17 @@ static const char *not_a_library(const char *path)
 }
 
 /* The library: --library, else $KEEPWARM_LIBRARY, else next to the real path
- * of this executable (build tree), else <prefix>/lib/keepwarm/ (installed).
+ * of this executable (build tree), else <prefix>/lib/<triplet>/keepwarm/
+ * (the Debian package: the library's own architecture's directory, so
+ * packages of several can be installed), else <prefix>/lib/keepwarm/ (make
+ * install).
  * An explicit choice that does not exist is an error, not a reason to look
  * elsewhere: the user asked for that file. */
 static char *find_library(const char *option_path)
 {
 	const char *chosen = option_path ? option_path : getenv("KEEPWARM_LIBRARY");
-	char exe[PATH_MAX], beside[PATH_MAX + 32], installed[PATH_MAX + 32], *real;
+	char exe[PATH_MAX], beside[PATH_MAX + 32], packaged[PATH_MAX + 64], installed[PATH_MAX + 32];
+	char *real;
 	ssize_t n;
 
 	if (chosen && *chosen) {
@@ -501,18 +506,23 @@ static char *find_library(const char *option_path)
 		char *dir = dirname(exe); /* dirname edits exe in place */
 		snprintf(beside, sizeof beside, "%s/%s", dir, LIBRARY_NAME);
 		char *prefix = dirname(dir);
-		snprintf(installed, sizeof installed, "%s/lib/keepwarm/%s",
-		         strcmp(prefix, "/") ? prefix : "", LIBRARY_NAME);
+		if (!strcmp(prefix, "/"))
+			prefix = "";
+		snprintf(packaged, sizeof packaged, "%s/lib/" KW_MULTIARCH "/keepwarm/%s", prefix,
+		         LIBRARY_NAME);
+		snprintf(installed, sizeof installed, "%s/lib/keepwarm/%s", prefix, LIBRARY_NAME);
 		if (readable_file(beside))
 			real = realpath(beside, NULL);
+		else if (readable_file(packaged))
+			real = realpath(packaged, NULL);
 		else if (readable_file(installed))
 			real = realpath(installed, NULL);
 		else {
 			fprintf(stderr,
 			        "keepwarm: cannot find " LIBRARY_NAME "; looked at:\n"
-			        "  %s\n  %s\n"
+			        "  %s\n  %s\n  %s\n"
 			        "Set KEEPWARM_LIBRARY or use --library PATH.\n",
-			        beside, installed);
+			        beside, packaged, installed);
 			exit(EXIT_USAGE);
 		}
 	}

@@ -1,7 +1,7 @@
-/* version.h - keepwarm's version. The one place it is written is the
- * top-level VERSION file: the Makefile passes it as -DKW_VERSION to every
- * compile, and the tests hold --version, the man page and the stats files'
- * version label to it. */
+/* version.h - keepwarm's version. The one place it is written is the first
+ * line of debian/changelog (the Debian package's version): the Makefile
+ * passes it as -DKW_VERSION to every compile, and the tests hold --version,
+ * the man page and the stats files' version label to it. */
 #ifndef KW_VERSION_H
 #define KW_VERSION_H
 

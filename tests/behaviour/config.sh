@@ -267,7 +267,7 @@ ls "$KW_TMP"/on.prom.tmp.* >/dev/null 2>&1 && fail "stats temp file left behind"
 # reason, TLS and plain apart (close-style requests not upgraded: each
 # connection is discarded with its reason).
 BUILD_ID=$(readelf -n "$LIB" | sed -n 's/^ *Build ID: *//p')
-VERSION=$(cat "$(dirname "$0")/../../VERSION")
+VERSION=$(kw_version)
 expect_conns "stats and trace with version and build id" 3 KEEPWARM_STATS="$KW_TMP/why.prom" \
 	KEEPWARM_TRACE="$KW_TMP/why.trace" KEEPWARM_UPGRADE=off -- $B --requests 3 --connection-close
 if [ -n "$BUILD_ID" ] &&

@@ -120,7 +120,7 @@ rc=$?
 sed 's/^/    /' "$TMP/st.out"
 check "keepwarm status with the broker: exit 0 (rc $rc), its version, pid and socket" \
 	test "$rc" = 0 -a ! -s "$TMP/st.err" -a \
-	"$(grep -c "^keepwarmd $(cat "$ROOT/VERSION") (pid $pid) at $RUN/keepwarm/broker: up " "$TMP/st.out")" = 1
+	"$(grep -c "^keepwarmd $(kw_version) (pid $pid) at $RUN/keepwarm/broker: up " "$TMP/st.out")" = 1
 row=$(awk -v d="127.0.0.1:$SERVER_PORT" '$1 == d { print $2, $5, $6, $7 }' "$TMP/st.out")
 check "... a row for the server: 1 idle, 2 given, 1 hit, 1 miss (idle given hits misses: $row)" \
 	test "$row" = "1 2 1 1"

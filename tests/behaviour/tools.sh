@@ -49,9 +49,9 @@ expect_row() { # NAME EXPECTED-SQUEEZED-LINE
 # ---------------------------------------------------------------- launcher
 
 run "$KW" --version
-VERSION=$(cat "$ROOT/VERSION")
-expect_eq "keepwarm --version is the VERSION file's" "$(cat "$TMP/out")" "keepwarm $VERSION"
-expect_eq "the man page's version is the VERSION file's" \
+VERSION=$(kw_version)
+expect_eq "keepwarm --version is debian/changelog's ($VERSION)" "$(cat "$TMP/out")" "keepwarm $VERSION"
+expect_eq "the man page's version is debian/changelog's" \
 	"$(sed -n 's/^\.TH KEEPWARM 1 "[^"]*" "keepwarm \([^"]*\)".*/\1/p' "$ROOT/docs/keepwarm.1")" "$VERSION"
 run "$KW" --help
 missing=
@@ -210,8 +210,9 @@ cp "$KW" "$TMP/lonely/bin/keepwarm"
 run "$TMP/lonely/bin/keepwarm" -- true
 expect_status "library not found: exit 2" 2 "cannot find libkeepwarm.so"
 grep -qF "$TMP/lonely/bin/libkeepwarm.so" "$TMP/err" &&
+	grep -qF "$TMP/lonely/lib/$(gcc -print-multiarch)/keepwarm/libkeepwarm.so" "$TMP/err" &&
 	grep -qF "$TMP/lonely/lib/keepwarm/libkeepwarm.so" "$TMP/err" &&
-	pass "library not found: names both places looked at" ||
+	pass "library not found: names the three places looked at" ||
 	fail "library not found: $(cat "$TMP/err")"
 KEEPWARM_LIBRARY=$LIB run "$TMP/lonely/bin/keepwarm" -- env
 expect_eq "KEEPWARM_LIBRARY is used" "$(env_value LD_PRELOAD)" "$LIB"
@@ -284,7 +285,7 @@ keep_block() {
 warnings_of() { grep '^warning: ' "$TMP/out"; }
 
 run "$KS" --version
-expect_eq "keepwarm-stat --version is the VERSION file's" "$(cat "$TMP/out")" "keepwarm-stat $VERSION"
+expect_eq "keepwarm-stat --version is debian/changelog's" "$(cat "$TMP/out")" "keepwarm-stat $VERSION"
 run "$KS" --help
 grep -q -- '--by-dest' "$TMP/out" && grep -q 'req-p50' "$TMP/out" && pass "keepwarm-stat --help names --by-dest and req-p50" \
 	|| fail "keepwarm-stat --help: $(cat "$TMP/out")"
@@ -705,7 +706,7 @@ off_file=$(ls "$TMP"/stats/off.*.prom 2>/dev/null | head -n 1)
 if [ -n "$on_file" ] && [ -n "$off_file" ]; then
 	pass "the library wrote a stats file per process (%p expanded)"
 	grep -q "^keepwarm_info{.*,version=\"$VERSION\",build_id=\"[0-9a-f]*\"} 1\$" "$on_file" &&
-		pass "the stats file's version label is the VERSION file's" ||
+		pass "the stats file's version label is debian/changelog's" ||
 		fail "stats version label: $(grep keepwarm_info "$on_file")"
 	grep -q '^keepwarm_info{arm="off"' "$off_file" && pass "--sample 0: the process is in the off arm" \
 		|| fail "--sample 0: $(grep keepwarm_info "$off_file")"

@@ -84,6 +84,12 @@ clear_shim_env() {
 	unset LD_PRELOAD
 }
 
+# kw_version: keepwarm's version, from its one home (debian/changelog's
+# first line, as the Makefile reads it).
+kw_version() {
+	sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$(dirname "${BASH_SOURCE[0]}")/../../debian/changelog"
+}
+
 # Connections the server has accepted so far.
 server_conns() { grep -c '^accept ' "$SERVER_LOG" || true; }
 

@@ -1435,10 +1435,11 @@ http {
                                  capture_output=True, timeout=10).stdout.decode().strip()
         except (OSError, subprocess.TimeoutExpired):
             rev = ""
-        try:
-            with open(os.path.join(ROOT, "VERSION")) as f:
-                version = f.read().strip()
-        except OSError:
+        try:  # the version's home: debian/changelog's first line
+            with open(os.path.join(ROOT, "debian", "changelog")) as f:
+                first = f.readline()
+            version = first[first.index("(") + 1:first.index(")")]
+        except (OSError, ValueError):
             version = "?"
         return "Linux %s, %d CPUs (%s), RLIMIT_NOFILE %d, keepwarm %s (%s), %s" % (
             platform.release(), os.cpu_count() or 0, cpu, _nofile(), version, rev or "?",
