@@ -409,6 +409,9 @@ class Bench:
                     return fn
                 arms = [("off", arm("fresh")), ("on", arm("fresh", shim=True)),
                         ("keep", arm("keep"))]
+                floor = client == "py" and rtt == 0
+                if floor:
+                    arms.append(("floor", arm("floor")))
                 for name in proxies:
                     arms.append((name, arm("fresh", proxy=proxies[name][rtt])))
                 blocking = os.path.join(self.build, "clients", "blocking")
@@ -439,6 +442,13 @@ class Bench:
                          % (pratio(res, "on", "off"), r_on_keep), r_on_keep, goal, status)
                 self.row("1 sequential", setup, "one connection (native reuse)", keep,
                          "ms/req", res["keep"], "the physical best", 1.0)
+                if floor:
+                    r_floor = pratio(res, "floor", "keep")
+                    self.row("1 sequential", setup,
+                             "one connection, plus Python's own work for a new one without "
+                             "its connect (pyclient --mode floor)", med["floor"], "ms/req",
+                             res["floor"], "%.3f× native reuse: what no reuse below the "
+                             "socket calls removes" % r_floor, r_floor)
                 if cross:
                     b_setup = "RTT 10 ms, tests/clients/blocking, %d req/run, whole process" % n
                     self.row("1 sequential", b_setup, "new connection per request, no shim",

@@ -1,12 +1,16 @@
 """pyclient.py - the benchmark's Python client: N sequential GETs with
 http.client, timed with time.perf_counter.
 
-    python3 pyclient.py --port P --path T --requests N [--mode fresh|keep]
+    python3 pyclient.py --port P --path T --requests N [--mode fresh|keep|floor]
                         [--ca FILE [--sha256 HEX]] [--pause-ms MS]
 
 --mode fresh is the legacy idiom: a new http.client.HTTPConnection per
 request, closed after the body is read. --mode keep uses one HTTPConnection
-for every request (native reuse). When http_proxy is set the requests go to
+for every request (native reuse). --mode floor is keep plus, per request,
+Python's own work for a new connection without its connect(): a new
+HTTPConnection object and what socket.create_connection and http.client do
+around the connect (getaddrinfo, socket, settimeout, TCP_NODELAY, close);
+no connection reuse below the socket calls can take that away. When http_proxy is set the requests go to
 that proxy in absolute form, as urllib would send them. --pause-ms sleeps that
 long before the first request (as reqloop's).
 
@@ -23,6 +27,7 @@ import argparse
 import hashlib
 import http.client
 import os
+import socket
 import ssl
 import sys
 import time
@@ -34,7 +39,7 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--path", default="/")
     ap.add_argument("--requests", type=int, default=1)
-    ap.add_argument("--mode", choices=("fresh", "keep"), default="fresh")
+    ap.add_argument("--mode", choices=("fresh", "keep", "floor"), default="fresh")
     ap.add_argument("--ca", default=None, help="HTTPS, trusting this CA file alone")
     ap.add_argument("--sha256", default=None, help="every body's expected sha256")
     ap.add_argument("--pause-ms", type=int, default=0)
@@ -60,6 +65,14 @@ def main():
                 conn = http.client.HTTPSConnection(host, port, timeout=60, context=ctx)
             else:
                 conn = http.client.HTTPConnection(host, port, timeout=60)
+        if a.mode == "floor":
+            http.client.HTTPConnection(host, port, timeout=60)
+            for af, st, pr, _, _ in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
+                s = socket.socket(af, st, pr)
+                s.settimeout(60)
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                s.close()
+                break
         conn.request("GET", target)
         resp = conn.getresponse()
         body = resp.read()
