@@ -52,12 +52,6 @@ clear_shim_env
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY XDG_RUNTIME_DIR
 export no_proxy='*' NO_PROXY='*'
 
-check() { # check DESCRIPTION COMMAND...
-	local d=$1
-	shift
-	if "$@"; then pass "$d"; else fail "$d"; fi
-}
-
 for f in "$BROKER" "$LIB" /usr/sbin/nginx /usr/bin/curl /usr/bin/wget /usr/bin/lynx /usr/bin/w3m; do
 	[ -x "$f" ] || [ -f "$f" ] || { fail "prerequisite $f present"; finish; exit; }
 done

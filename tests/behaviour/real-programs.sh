@@ -29,11 +29,6 @@ clear_shim_env
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
 export no_proxy='*' NO_PROXY='*'
 
-check() { # check DESCRIPTION COMMAND...
-	local d=$1; shift
-	if "$@"; then pass "$d"; else fail "$d"; fi
-}
-
 for f in "$PY" /usr/sbin/nginx; do
 	[ -x "$f" ] || { fail "prerequisite $f present"; finish; exit; }
 done

@@ -46,11 +46,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() { # check DESCRIPTION COMMAND...
-	local d=$1
-	shift
-	if "$@"; then pass "$d"; else fail "$d"; fi
-}
 for f in "$KW" "$BROKER" "$BLOCKING"; do
 	[ -x "$f" ] || { fail "setup: $f is built (make tools tests)"; finish; exit; }
 done

@@ -9,6 +9,12 @@ passed=0
 failed=0
 pass() { echo "PASS $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+# check DESCRIPTION COMMAND...: PASS when COMMAND succeeds, else FAIL.
+check() {
+	local d=$1
+	shift
+	if "$@"; then pass "$d"; else fail "$d"; fi
+}
 # setup WHAT COMMAND...: a step a check needs (an install, a build), not a
 # check itself: its success prints "setup: WHAT" and counts nothing; its
 # failure is a FAIL with the end of its output. Returns the command's status.

@@ -39,12 +39,6 @@ CONF=/etc/keepwarm.conf
 INSTALLED=0
 CONF_SAVED=
 
-check() { # check DESCRIPTION COMMAND...
-	local d=$1
-	shift
-	if "$@"; then pass "$d"; else fail "$d"; fi
-}
-
 # Whatever happens, the machine goes back: the package purged, the
 # configuration file found put back.
 restore() {
